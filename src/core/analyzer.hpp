@@ -1,0 +1,63 @@
+// Analyzers: consumers that keep results (TimeSide's model) and, when a sink is attached, emit
+// their values as events while they compute them, stamped in stream frames for live subscribers.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/processor.hpp"
+#include "core/result.hpp"
+
+namespace timeside {
+
+struct analysis_event {
+    std::string result_id;
+    int64_t frame = 0;           // stream frame the value refers to (its window's start)
+    int samplerate = 0;
+    int64_t duration_frames = 0;
+    std::vector<double> values;
+    std::optional<int> label;
+
+    double time() const { return samplerate ? static_cast<double>(frame) / samplerate : 0.0; }
+};
+
+using event_sink = std::function<void(const analysis_event&)>;
+
+class analyzer : public consumer {
+public:
+    using consumer::consumer;
+
+    void setup(const stream_info& in) final;
+    void process(const block_ptr& b) final;
+    void finish() final;
+
+    const std::vector<analyzer_result>& results() const { return results_; }
+    // The result with this id (e.g. "level.rms"); throws usage_error naming the ids it has.
+    const analyzer_result& result(std::string_view result_id) const;
+    void set_event_sink(event_sink sink) { sink_ = std::move(sink); }
+
+protected:
+    virtual void on_setup(const stream_info& in) = 0;
+    virtual void on_process(const block_ptr& b) = 0;
+    virtual void on_finish() = 0;
+
+    const stream_info& input() const { return input_; }
+    // A result pre-filled with id, metadata, audio metadata and parameters; `suffix` makes the
+    // id "<processor id>.<suffix>" and the name "<processor name> <label>".
+    analyzer_result& new_result(data_mode dm, time_mode tm, const std::string& suffix = {},
+                                const std::string& label = {});
+    bool emitting() const { return static_cast<bool>(sink_); }
+    void emit(const analysis_event& e) const {
+        if (sink_) sink_(e);
+    }
+
+private:
+    stream_info input_;
+    int64_t frames_seen_ = 0;  // the true length, known at finish (a header's may be wrong)
+    std::vector<analyzer_result> results_;
+    event_sink sink_;
+};
+
+}  // namespace timeside

@@ -1,0 +1,63 @@
+// A bounded multi-producer queue between the decoder and one lane: a full queue blocks the
+// producer, so a slow consumer slows the decoder instead of growing memory.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <optional>
+
+namespace timeside {
+
+template <class T>
+class bounded_queue {
+public:
+    explicit bounded_queue(size_t capacity) : capacity_(capacity ? capacity : 1) {}
+
+    // False if the queue was closed (the consumer failed or the run was cancelled).
+    bool push(T item) {
+        std::unique_lock lock(mutex_);
+        not_full_.wait(lock, [&] { return items_.size() < capacity_ || closed_; });
+        if (closed_) return false;
+        items_.push_back(std::move(item));
+        not_empty_.notify_one();
+        return true;
+    }
+
+    // Empty optional once the queue is closed and drained.
+    std::optional<T> pop() {
+        std::unique_lock lock(mutex_);
+        not_empty_.wait(lock, [&] { return !items_.empty() || closed_; });
+        if (items_.empty()) return std::nullopt;
+        T item = std::move(items_.front());
+        items_.pop_front();
+        not_full_.notify_one();
+        return item;
+    }
+
+    // No more pushes; pop() drains what is there, then returns empty.
+    void close() {
+        std::lock_guard lock(mutex_);
+        closed_ = true;
+        not_empty_.notify_all();
+        not_full_.notify_all();
+    }
+
+    // Drop everything and close: used when the run fails.
+    void cancel() {
+        std::lock_guard lock(mutex_);
+        items_.clear();
+        closed_ = true;
+        not_empty_.notify_all();
+        not_full_.notify_all();
+    }
+
+private:
+    std::mutex mutex_;
+    std::condition_variable not_empty_, not_full_;
+    std::deque<T> items_;
+    size_t capacity_;
+    bool closed_ = false;
+};
+
+}  // namespace timeside

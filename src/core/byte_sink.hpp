@@ -1,0 +1,54 @@
+// Where an encoder's bytes go: a file (complete or absent), memory, or later a live hub. Each
+// write is one chunk; chunks carrying codec headers are marked so a hub can replay them to a
+// listener who joins late.
+#pragma once
+
+#include <filesystem>
+#include <span>
+#include <vector>
+
+#include "core/atomic_file.hpp"
+
+namespace timeside {
+
+class byte_sink {
+public:
+    virtual ~byte_sink() = default;
+    virtual void open() {}
+    virtual void write(std::span<const unsigned char> chunk, bool is_header) = 0;
+    virtual void commit() {}
+    virtual void abort() noexcept {}
+};
+
+class file_sink : public byte_sink {
+public:
+    explicit file_sink(std::filesystem::path path) : file_(std::move(path)) {}
+    void open() override { file_.open(); }
+    void write(std::span<const unsigned char> chunk, bool) override { file_.write(chunk.data(), chunk.size()); }
+    void commit() override { file_.commit(); }
+    void abort() noexcept override { file_.abort(); }
+    const std::filesystem::path& path() const { return file_.path(); }
+
+private:
+    atomic_file file_;
+};
+
+class memory_sink : public byte_sink {
+public:
+    void write(std::span<const unsigned char> chunk, bool is_header) override {
+        data_.insert(data_.end(), chunk.begin(), chunk.end());
+        if (is_header) header_bytes_ = data_.size();
+        ++chunks_;
+    }
+    void abort() noexcept override { data_.clear(); }
+    const std::vector<unsigned char>& data() const { return data_; }
+    size_t header_bytes() const { return header_bytes_; }  // bytes up to the last header chunk
+    size_t chunks() const { return chunks_; }
+
+private:
+    std::vector<unsigned char> data_;
+    size_t header_bytes_ = 0;
+    size_t chunks_ = 0;
+};
+
+}  // namespace timeside

@@ -1,0 +1,173 @@
+// file_decoder: parameters, segment trimming by timestamps, and exact block sizes.
+#include "decoders/file_decoder.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <future>
+
+#include <fmt/format.h>
+
+#include "core/errors.hpp"
+#include "core/sha1.hpp"
+#include "decoders/input_check.hpp"
+
+namespace timeside {
+
+const processor_info& file_decoder::describe() {
+    static const processor_info info{
+        "file_decoder", "File decoder", "1.0",
+        "Decodes any file or http(s) URI GStreamer reads into float32 blocks", "",
+        processor_kind::decoder,
+        {string_param("uri", "path or URI of the input (file://, http://, https://)"),
+         number_param("start", "segment start", 0, 0, 1e9, "s"),
+         number_param("duration", "segment duration, 0 for the rest of the input", 0, 0, 1e9, "s"),
+         integer_param("samplerate", "output sample rate, 0 for the source's", 0, 0, 768000, "Hz"),
+         integer_param("channels", "output channel count, 0 for the source's", 0, 0, 64),
+         integer_param("blocksize", "frames per block", 8192, 1, 1 << 20, "frames"),
+         string_param("sha1", "the source's sha1 if already known (skips hashing it)")}};
+    return info;
+}
+
+file_decoder::file_decoder(parameter_set params) : decoder(describe(), std::move(params)) {}
+
+file_decoder::~file_decoder() { close(); }
+
+namespace {
+int64_t seconds_to_frames(double s, int rate) { return static_cast<int64_t>(std::llround(s * rate)); }
+}  // namespace
+
+stream_info file_decoder::open() {
+    close();
+    const auto& p = parameters();
+    resolved_input in = resolve_input(p.string("uri"));
+    gst_source_options opts;
+    opts.uri = in.uri;
+    opts.label = in.label;
+    opts.samplerate = static_cast<int>(p.integer("samplerate"));
+    opts.channels = static_cast<int>(p.integer("channels"));
+    source_ = std::make_unique<gst_audio_source>(opts);
+
+    auto media = std::make_shared<media_info>();
+    if (!p.string("sha1").empty()) {
+        std::promise<std::string> known;
+        known.set_value(p.string("sha1"));
+        media->sha1 = known.get_future().share();
+    } else if (in.local_path) {
+        stop_hash_ = std::make_shared<std::atomic<bool>>(false);
+        media->sha1 = std::async(std::launch::async, [path = *in.local_path, stop = stop_hash_] {
+                          return sha1_file(path, stop.get());
+                      }).share();
+    }
+    source_->open();
+    auto sha1 = media->sha1;
+    *media = source_->media();
+    media->sha1 = sha1;
+
+    const audio_format fmt_out = source_->output_format();
+    const double start = p.number("start"), duration = p.number("duration");
+    const int64_t source_frames = source_->duration_frames();
+    start_frame_ = seconds_to_frames(start, fmt_out.samplerate);
+    frames_left_ = duration > 0 ? seconds_to_frames(duration, fmt_out.samplerate) : -1;
+    if (start > 0 && source_frames >= 0 && start_frame_ >= source_frames)
+        throw usage_error(fmt::format("file_decoder: start={} is past the end of {} ({:.3f} s)", start,
+                                      in.label, media->duration));
+
+    stream_ = {};
+    stream_.format = fmt_out;
+    stream_.blocksize = static_cast<int>(p.integer("blocksize"));
+    stream_.start = start;
+    stream_.is_segment = start > 0 || duration > 0;
+    stream_.media = media;
+    if (source_frames >= 0) {
+        int64_t rest = source_frames - start_frame_;
+        stream_.total_frames = frames_left_ >= 0 ? std::min(frames_left_, rest) : rest;
+    } else {
+        stream_.total_frames = frames_left_;
+    }
+
+    bool seeked = stream_.is_segment && source_->seek(start, duration);
+    // Until the first timestamp says otherwise, the next frame is where we asked to be.
+    next_source_frame_ = seeked ? start_frame_ : 0;
+    position_ = 0;
+    eos_ = false;
+    pending_.clear();
+    source_->play();
+    return stream_;
+}
+
+// Decodes one more buffer into pending_, cut to the segment. False at the end.
+bool file_decoder::pull_more() {
+    if (frames_left_ == 0) return false;
+    const int ch = stream_.format.channels;
+    const size_t before = pending_.size();
+    int64_t pts = -1;
+    if (!source_->pull(pending_, pts)) return false;
+    int64_t n = static_cast<int64_t>(pending_.size() - before) / ch;
+    if (position_ == 0 && before == 0 && pts >= 0)
+        next_source_frame_ = static_cast<int64_t>(std::llround(static_cast<double>(pts) * stream_.format.samplerate / GST_SECOND));
+    // Frames before the segment's start (a decoder that could not seek, or a coarse seek).
+    int64_t drop = std::clamp<int64_t>(start_frame_ - next_source_frame_, 0, n);
+    next_source_frame_ += n;
+    if (drop > 0) {
+        pending_.erase(pending_.begin() + static_cast<std::ptrdiff_t>(before),
+                       pending_.begin() + static_cast<std::ptrdiff_t>(before + drop * ch));
+        n -= drop;
+    }
+    if (frames_left_ >= 0) {
+        int64_t keep = std::min(n, frames_left_);
+        pending_.resize(before + static_cast<size_t>(keep * ch));
+        frames_left_ -= keep;
+    }
+    return true;
+}
+
+block_ptr file_decoder::read() {
+    if (!source_) throw std::logic_error("file_decoder: read before open");
+    const int ch = stream_.format.channels;
+    const size_t want = static_cast<size_t>(stream_.blocksize) * ch;
+    while (pending_.size() < want && !eos_) eos_ = !pull_more();
+    if (pending_.empty()) return nullptr;
+    std::vector<float> out;
+    if (pending_.size() <= want) {
+        out = std::move(pending_);
+        pending_ = {};
+        pending_.reserve(want);
+    } else {
+        std::vector<float> rest(pending_.begin() + static_cast<std::ptrdiff_t>(want), pending_.end());
+        out = std::move(pending_);
+        out.resize(want);
+        pending_ = std::move(rest);
+        pending_.reserve(want);
+    }
+    auto b = block::make(stream_.format, position_, std::move(out));
+    position_ += b->frames();
+    return b;
+}
+
+void file_decoder::cancel() noexcept {
+    if (source_) source_->cancel();
+    if (stop_hash_) *stop_hash_ = true;
+}
+
+void file_decoder::close() noexcept {
+    source_.reset();
+    pending_.clear();
+}
+
+media_info file_decoder::probe(const std::string& input) {
+    resolved_input in = resolve_input(input);
+    gst_source_options opts;
+    opts.uri = in.uri;
+    opts.label = in.label;
+    gst_audio_source source(opts);
+    source.open();
+    media_info m = source.media();
+    if (in.local_path) {
+        std::promise<std::string> digest;
+        digest.set_value(sha1_file(*in.local_path));
+        m.sha1 = digest.get_future().share();
+    }
+    return m;
+}
+
+}  // namespace timeside

@@ -1,0 +1,72 @@
+// A GStreamer decoding pipeline that delivers interleaved float32: uridecodebin → audioconvert →
+// audioresample → capsfilter → appsink. Used by file_decoder (and the live-input decoder): it
+// prerolls, reports what the source is, seeks accurately and hands over decoded buffers.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/format.hpp"
+#include "core/gst_handles.hpp"
+
+namespace timeside {
+
+struct gst_source_options {
+    std::string uri;      // a URI GStreamer understands (file://, http://, https://)
+    std::string label;    // how errors name the input (the path or URL the user gave)
+    int samplerate = 0;   // 0: the source's
+    int channels = 0;     // 0: the source's
+    std::chrono::milliseconds timeout{10000};  // for prerolling and for each buffer
+};
+
+class gst_audio_source {
+public:
+    explicit gst_audio_source(gst_source_options options);
+    ~gst_audio_source();
+    gst_audio_source(const gst_audio_source&) = delete;
+    gst_audio_source& operator=(const gst_audio_source&) = delete;
+
+    // Builds and prerolls the pipeline; fills media(). Throws processing_error "<label>: <cause>".
+    void open();
+    media_info& media() { return media_; }
+    audio_format output_format() const { return output_; }
+    // Source duration in output frames, -1 if unknown.
+    int64_t duration_frames() const;
+
+    // Accurate seek to [start, start + duration) seconds (duration <= 0: to the end). False if
+    // the source cannot seek; the caller then drops frames itself.
+    bool seek(double start, double duration);
+    void play();
+
+    // The next decoded buffer: samples appended to `out`, its timestamp in ns (-1 if none).
+    // False at the end of the stream. Throws processing_error on a pipeline error.
+    bool pull(std::vector<float>& out, int64_t& pts_ns);
+    void cancel() noexcept { cancelled_ = true; }
+
+private:
+    static void on_pad_added(GstElement* src, GstPad* pad, gpointer self);
+    static void on_no_more_pads(GstElement* src, gpointer self);
+    static void on_source_setup(GstElement* bin, GstElement* source, gpointer self);
+    void check_bus();
+    [[noreturn]] void fail_from(GstMessage* msg);
+    void wait_async_done(const char* what);
+    void read_source_details();
+    void take_tags(GstMessage* msg);
+
+    gst_source_options options_;
+    gst_pipeline_ptr pipeline_;
+    GstElement* convert_ = nullptr;  // owned by the pipeline
+    GstElement* sink_ = nullptr;     // owned by the pipeline
+    gst_ptr<GstBus> bus_;
+    media_info media_;
+    audio_format output_;
+    std::atomic<bool> audio_linked_{false};
+    std::atomic<bool> cancelled_{false};
+    bool eos_ = false;
+};
+
+}  // namespace timeside
