@@ -1,0 +1,56 @@
+# The front door. `make demo` and `make test` work on a fresh Debian 12 machine: they install what
+# is missing (apt-get, non-interactive), configure, build, and run.
+.PHONY: all deps build build-asan samples demo test bench clean
+
+DEBIAN_PACKAGES := meson ninja-build pkg-config g++ python3 \
+	libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-plugins-base \
+	gstreamer1.0-plugins-good gstreamer1.0-tools \
+	libogg-dev libvorbis-dev libcairo2-dev \
+	nlohmann-json3-dev libtomlplusplus-dev libcli11-dev libfmt-dev catch2 \
+	ffmpeg sox
+
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+BUILD := build
+ASAN_BUILD := build-asan
+TIMESIDE := $(BUILD)/src/cli/timeside
+
+all: build
+
+# Installs only what is missing; a machine that has everything never touches apt.
+deps:
+	@missing=$$(for p in $(DEBIAN_PACKAGES); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "Installing: $$missing"; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD) --buildtype=release
+
+build: deps $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+$(ASAN_BUILD)/build.ninja:
+	meson setup $(ASAN_BUILD) --buildtype=debugoptimized -Db_sanitize=address,undefined -Db_lundef=false
+
+build-asan: deps $(ASAN_BUILD)/build.ninja
+	ninja -C $(ASAN_BUILD) tests/unit_tests
+
+samples: build
+	$(TIMESIDE) samples samples
+
+# The seed example: one decode of sweep.wav, drawn, measured and encoded in one pass.
+demo: samples
+	mkdir -p out
+	cd out && ../$(BUILD)/docs/examples/dive_in ../samples/sweep.wav
+
+test: build build-asan samples
+	/usr/bin/python3 tests/run_tests.py --build $(BUILD) --asan-build $(ASAN_BUILD)
+
+bench: build samples
+	/usr/bin/python3 bench/run.py --build $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) samples out
