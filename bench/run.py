@@ -1,0 +1,113 @@
+#!/usr/bin/python3
+"""TimeSide's benchmarks against its peers, measured side by side in one run.
+
+Each case times our command and the peer's on the same input, alternating them, and prints the
+median wall times and their ratio against the target the issue set. Memory cases report peak RSS
+(from wait4). Inputs are generated here (sox), never downloaded. Usage:
+    bench/run.py [--build build] [--repeat 5] [--only NAME]
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUT = os.path.join(ROOT, "bench", "out")
+
+
+def generate(name, seconds, rate=44100, channels=2):
+    """A music-like test signal: pink noise under a slow tremolo and a few tones (16-bit WAV)."""
+    path = os.path.join(OUT, name)
+    if not os.path.exists(path):
+        tmp = path + ".part.wav"
+        subprocess.run(["sox", "-n", "-r", str(rate), "-c", str(channels), "-b", "16", tmp, "synth", str(seconds),
+                        "pinknoise", "synth", str(seconds), "sine", "mix", "220-880", "tremolo", "0.5", "40",
+                        "vol", "0.5"], check=True)
+        os.rename(tmp, path)
+    return path
+
+
+def timed(cmd):
+    """Wall time and peak RSS (MiB) of one run of cmd."""
+    started = time.monotonic()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.monotonic() - started
+    err = proc.stderr.read().decode(errors="replace")
+    proc.stderr.close()
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed: {err.strip()}")
+    return elapsed, usage.ru_maxrss / 1024.0
+
+
+def side_by_side(ours, peers, repeat):
+    """Alternates our command with the peers' so drift in machine load hits both alike."""
+    times = {"ours": [], **{k: [] for k in peers}}
+    rss = {"ours": [], **{k: [] for k in peers}}
+    for _ in range(repeat):
+        for key, cmd in [("ours", ours), *peers.items()]:
+            t, m = timed(cmd)
+            times[key].append(t)
+            rss[key].append(m)
+    return ({k: statistics.median(v) for k, v in times.items()}, {k: max(v) for k, v in rss.items()})
+
+
+def sequence(cmds):
+    """A peer made of several commands run one after another, as one command line."""
+    return ["/bin/sh", "-c", " && ".join(" ".join(f"'{a}'" for a in c) for c in cmds)]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--only")
+    args = ap.parse_args()
+    os.makedirs(OUT, exist_ok=True)
+    ts = os.path.join(args.build, "src", "cli", "timeside")
+    ten = generate("ten_minutes.wav", 600)
+    report = []
+
+    def case(name, ours, peers, target, against, note=""):
+        if args.only and args.only != name:
+            return
+        medians, peak = side_by_side(ours, peers, args.repeat)
+        ratio = medians["ours"] / medians[against]
+        ok = ratio <= target
+        line = (f"{name}: ours {medians['ours']:.3f} s; " +
+                "; ".join(f"{k} {v:.3f} s" for k, v in medians.items() if k != "ours") +
+                f"; ratio {ratio:.2f} (target <= {target}) {'OK' if ok else 'MISSED'}")
+        print(line + (f" [{note}]" if note else ""), flush=True)
+        report.append({"case": name, "medians_s": medians, "peak_rss_mib": peak, "ratio": ratio,
+                       "target": target, "against": against, "ok": ok})
+
+    out = os.path.join(OUT, "run")
+    os.makedirs(out, exist_ok=True)
+    case("decode_level", [ts, "run", ten, "level", "-o", out],
+         {"ffmpeg_null": ["ffmpeg", "-v", "error", "-y", "-i", ten, "-f", "null", "-"],
+          "gst_decode": ["gst-launch-1.0", "-q", "filesrc", f"location={ten}", "!", "decodebin", "!",
+                         "audioconvert", "!", "audio/x-raw,format=F32LE", "!", "fakesink"]},
+         1.0, "ffmpeg_null")
+    case("one_pass_vorbis", [ts, "run", ten, "waveform_simple", "level", "vorbis_encoder", "-o", out],
+         {"ffmpeg_vorbis": ["ffmpeg", "-v", "error", "-y", "-i", ten, "-c:a", "libvorbis", "-q:a", "5",
+                            os.path.join(out, "ffmpeg.ogg")]},
+         1.05, "ffmpeg_vorbis")
+
+    if not args.only or args.only == "memory_60min":
+        hour = generate("sixty_minutes.wav", 3600)
+        t, peak = timed([ts, "run", hour, "level", "waveform_simple", "-o", out])
+        ok = peak < 64
+        print(f"memory_60min: level + waveform_simple on 60 min: peak RSS {peak:.1f} MiB in {t:.1f} s "
+              f"(target < 64 MiB) {'OK' if ok else 'MISSED'}", flush=True)
+        report.append({"case": "memory_60min", "peak_rss_mib": peak, "seconds": t, "target_mib": 64, "ok": ok})
+
+    with open(os.path.join(OUT, "results.json"), "w") as f:
+        json.dump(report, f, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,108 @@
+"""Shared helpers for the integration tests: where the binary and samples are, running it, and
+independent references (sox, ffprobe, ffmpeg, gst-discoverer) to check what it produced."""
+import array
+import hashlib
+import json
+import math
+import os
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+
+ROOT = os.environ.get("TIMESIDE_ROOT") or os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.environ.get("TIMESIDE_BUILD") or os.path.join(ROOT, "build")
+TIMESIDE = os.path.join(BUILD, "src", "cli", "timeside")
+SAMPLES = os.path.join(ROOT, "samples")
+
+SAMPLE_FILES = ["sweep.wav", "sweep_mono.wav", "sweep_32000.wav", "sweep.flac", "sweep.ogg", "sweep.mp3",
+                "C4_scale.wav", "sine440Hz_mono.wav", "white_noise.wav"]
+
+
+def sample(name):
+    return os.path.join(SAMPLES, name)
+
+
+def run(*args, timeout=120, cwd=None):
+    return subprocess.run([TIMESIDE, *map(str, args)], capture_output=True, text=True, timeout=timeout, cwd=cwd)
+
+
+class TempDir:
+    def __enter__(self):
+        self.path = tempfile.mkdtemp(prefix="timeside-it-")
+        return self.path
+
+    def __exit__(self, *exc):
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+def sox_stats(path):
+    """sox stats' overall column: {'Pk lev dB': x, 'RMS lev dB': y, 'DC offset': z, ...}."""
+    out = subprocess.run(["sox", path, "-n", "stats"], capture_output=True, text=True, check=True).stderr
+    stats = {}
+    for line in out.splitlines():
+        m = re.match(r"^(\S.*?)\s{2,}(\S+)", line)
+        if m:
+            try:
+                stats[m.group(1).strip()] = float(m.group(2))
+            except ValueError:
+                pass
+    return stats
+
+
+def ffprobe(path):
+    out = subprocess.run(["ffprobe", "-v", "error", "-show_format", "-show_streams", "-of", "json", path],
+                         capture_output=True, text=True, check=True).stdout
+    return json.loads(out)
+
+
+def ffmpeg_pcm(path, extra=()):
+    """Decodes with ffmpeg to interleaved float32; returns (samples, channels)."""
+    info = ffprobe(path)["streams"][0]
+    raw = subprocess.run(["ffmpeg", "-v", "error", "-i", path, *extra, "-f", "f32le", "-"],
+                         capture_output=True, check=True).stdout
+    a = array.array("f")
+    a.frombytes(raw)
+    return a, int(info["channels"])
+
+
+def levels_of(samples):
+    """Peak and RMS in dBFS over all samples (sox stats' definitions)."""
+    peak = max((abs(x) for x in samples), default=0.0)
+    ms = sum(x * x for x in samples) / max(1, len(samples))
+    return 20 * math.log10(peak), 10 * math.log10(ms)
+
+
+def gst_duration(path):
+    """gst-discoverer-1.0's duration in seconds."""
+    out = subprocess.run(["gst-discoverer-1.0", path], capture_output=True, text=True, timeout=60).stdout
+    m = re.search(r"Duration: (\d+):(\d+):(\d+\.\d+)", out)
+    h, mi, s = m.groups()
+    return int(h) * 3600 + int(mi) * 60 + float(s)
+
+
+def sha1_of(path):
+    h = hashlib.sha1()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def png_size(path):
+    with open(path, "rb") as f:
+        head = f.read(24)
+    assert head[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+
+
+def visible_files(directory):
+    """Every entry, hidden temporaries included, so a leftover .part file is seen."""
+    return sorted(os.listdir(directory))

@@ -1,0 +1,62 @@
+"""`timeside list` and `timeside info` against the interface DESIGN.md promises and against
+ffprobe / sha1 computed independently."""
+import json
+import re
+import unittest
+
+from support import SAMPLE_FILES, ffprobe, run, sample, sha1_of
+
+
+class ListTest(unittest.TestCase):
+    def test_text_listing_has_timeside_format(self):
+        r = run("list")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        lines = r.stdout.splitlines()
+        self.assertIn("IAnalyzer", lines)
+        self.assertEqual(lines[lines.index("IAnalyzer") + 1], "=" * len("IAnalyzer"))
+        entries = [l for l in lines if l.startswith("  * ")]
+        ids = [re.match(r"  \* ([a-z][_a-z0-9]*) [0-9.]+: .+", l).group(1) for l in entries]
+        for expected in ("file_decoder", "level", "waveform_simple", "vorbis_encoder"):
+            self.assertIn(expected, ids)
+
+    def test_json_listing_carries_parameter_schemas(self):
+        r = run("list", "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        procs = {p["id"]: p for p in json.loads(r.stdout)}
+        self.assertEqual(procs["level"]["kind"], "analyzer")
+        self.assertEqual(procs["level"]["unit"], "dBFS")
+        width = {p["name"]: p for p in procs["waveform_simple"]["parameters"]}["width"]
+        self.assertEqual((width["type"], width["default"]), ("integer", 1024))
+        self.assertGreaterEqual(width["min"], 1)
+        quality = {p["name"]: p for p in procs["vorbis_encoder"]["parameters"]}["quality"]
+        self.assertEqual(quality["default"], 0.5)
+        self.assertEqual(procs["vorbis_encoder"]["kind"], "encoder")
+
+
+class InfoTest(unittest.TestCase):
+    MIME = {"wav": "audio/x-wav", "flac": "audio/x-flac", "ogg": "application/ogg", "mp3": "application/x-id3"}
+
+    def test_info_matches_ffprobe_and_sha1_on_every_sample(self):
+        for name in SAMPLE_FILES:
+            with self.subTest(name):
+                r = run("info", sample(name))
+                self.assertEqual(r.returncode, 0, r.stderr)
+                info = json.loads(r.stdout)
+                probe = ffprobe(sample(name))
+                stream = probe["streams"][0]
+                self.assertEqual(info["samplerate"], int(stream["sample_rate"]))
+                self.assertEqual(info["channels"], int(stream["channels"]))
+                tolerance = 0.001 if name.endswith((".wav", ".flac")) else 0.06
+                self.assertAlmostEqual(info["duration"], float(probe["format"]["duration"]), delta=tolerance)
+                self.assertEqual(info["sha1"], sha1_of(sample(name)))
+                self.assertEqual(info["uri"], sample(name))
+                self.assertIn(info["mime"], (self.MIME[name.rsplit(".", 1)[1]], "audio/mpeg"))
+
+    def test_info_on_a_missing_file_fails_cleanly(self):
+        r = run("info", "/nonexistent/x.wav")
+        self.assertEqual(r.returncode, 1)
+        self.assertEqual(r.stderr.strip(), "timeside: /nonexistent/x.wav: no such file")
+
+
+if __name__ == "__main__":
+    unittest.main()
