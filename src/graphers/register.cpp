@@ -1,8 +1,11 @@
 // The graphers this build offers.
 #include "core/registry.hpp"
+#include "graphers/waveform_simple.hpp"
 
 namespace timeside {
 
-void register_graphers(registry&) {}
+void register_graphers(registry& r) {
+    r.add<waveform_simple>();
+}
 
 }  // namespace timeside
