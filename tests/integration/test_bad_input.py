@@ -81,11 +81,15 @@ class BadInputTest(unittest.TestCase):
             self.assertEqual(visible_files(out), ["sweep.ogg"])  # and no results file either
 
     def test_output_under_a_file_fails_cleanly(self):
-        # Works as root too: a path under a regular file can never be created.
-        r = run("run", sample("sweep.wav"), "vorbis_encoder", "-o", os.path.join(sample("sweep.wav"), "out"))
-        self.assertEqual(r.returncode, 1)
-        self.assertEqual(len(r.stderr.strip().splitlines()), 1)
-        self.assertIn("Not a directory", r.stderr)
+        # Works as root too: a directory under a regular file can never be created.
+        with TempDir() as d:
+            blocker = os.path.join(d, "plain-file")
+            open(blocker, "w").close()
+            r = run("run", sample("sweep.wav"), "vorbis_encoder", "-o", os.path.join(blocker, "out"))
+            self.assertEqual(r.returncode, 1)
+            self.assertEqual(len(r.stderr.strip().splitlines()), 1)
+            self.assertIn("Not a directory", r.stderr)
+            self.assertEqual(visible_files(d), ["plain-file"])
 
 
 class UsageErrorTest(unittest.TestCase):
