@@ -66,6 +66,23 @@ void atomic_file::write(const void* data, size_t size) {
     buffer_.insert(buffer_.end(), bytes, bytes + size);
 }
 
+void atomic_file::write_at(uint64_t offset, const void* data, size_t size) {
+    if (fd_ < 0) throw std::logic_error("atomic_file: write_at before open or after commit");
+    flush();
+    auto p = static_cast<const unsigned char*>(data);
+    while (size > 0) {
+        ssize_t n = ::pwrite(fd_, p, size, static_cast<off_t>(offset));
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            int err = errno;
+            throw processing_error(fmt::format("cannot write {}: {}", final_.string(), std::strerror(err)));
+        }
+        p += n;
+        offset += static_cast<uint64_t>(n);
+        size -= static_cast<size_t>(n);
+    }
+}
+
 void atomic_file::commit() {
     if (fd_ < 0) throw std::logic_error("atomic_file: commit before open");
     flush();

@@ -2,6 +2,7 @@
 // name in the same directory, renamed on commit, removed on abort or destruction.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <span>
 #include <string>
@@ -20,6 +21,9 @@ public:
     // Creates the temporary file; throws processing_error naming the output and the cause.
     void open();
     void write(const void* data, size_t size);
+    // Overwrites bytes already written (a header whose sizes are known only at the end): flushes
+    // the buffer, then pwrite()s, so later write()s still append. Only before commit.
+    void write_at(uint64_t offset, const void* data, size_t size);
     void commit();
     void abort() noexcept;
 

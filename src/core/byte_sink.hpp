@@ -3,6 +3,8 @@
 // listener who joins late.
 #pragma once
 
+#include <algorithm>
+#include <cstdint>
 #include <filesystem>
 #include <span>
 #include <vector>
@@ -16,6 +18,9 @@ public:
     virtual ~byte_sink() = default;
     virtual void open() {}
     virtual void write(std::span<const unsigned char> chunk, bool is_header) = 0;
+    // Overwrites bytes already written, before commit (a WAV header's sizes, known at the end).
+    // False when the sink cannot: a live stream has already sent them.
+    virtual bool rewrite(uint64_t /*offset*/, std::span<const unsigned char> /*bytes*/) { return false; }
     virtual void commit() {}
     virtual void abort() noexcept {}
 };
@@ -25,6 +30,10 @@ public:
     explicit file_sink(std::filesystem::path path) : file_(std::move(path)) {}
     void open() override { file_.open(); }
     void write(std::span<const unsigned char> chunk, bool) override { file_.write(chunk.data(), chunk.size()); }
+    bool rewrite(uint64_t offset, std::span<const unsigned char> bytes) override {
+        file_.write_at(offset, bytes.data(), bytes.size());
+        return true;
+    }
     void commit() override { file_.commit(); }
     void abort() noexcept override { file_.abort(); }
     const std::filesystem::path& path() const { return file_.path(); }
@@ -39,6 +48,12 @@ public:
         data_.insert(data_.end(), chunk.begin(), chunk.end());
         if (is_header) header_bytes_ = data_.size();
         ++chunks_;
+    }
+    // Only within what was written: the bytes rewritten must already exist.
+    bool rewrite(uint64_t offset, std::span<const unsigned char> bytes) override {
+        if (offset > data_.size() || bytes.size() > data_.size() - offset) return false;
+        std::copy(bytes.begin(), bytes.end(), data_.begin() + static_cast<std::ptrdiff_t>(offset));
+        return true;
     }
     void abort() noexcept override { data_.clear(); }
     const std::vector<unsigned char>& data() const { return data_; }

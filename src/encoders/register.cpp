@@ -1,8 +1,13 @@
 // The encoders this build offers.
 #include "core/registry.hpp"
+#include "encoders/vorbis_encoder.hpp"
+#include "encoders/wav_encoder.hpp"
 
 namespace timeside {
 
-void register_encoders(registry&) {}
+void register_encoders(registry& r) {
+    r.add<vorbis_encoder>();
+    r.add<wav_encoder>();
+}
 
 }  // namespace timeside

@@ -1,0 +1,240 @@
+// Helpers for the encoder tests: an Ogg page parser written from the spec (RFC 3533), independent
+// of libogg; sinks that record chunks; decoders that misreport their length or carry tags; and a
+// decode through the project's GStreamer file_decoder, the reference the outputs are checked by.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "core/byte_sink.hpp"
+#include "core/decoder.hpp"
+#include "core/processor.hpp"
+#include "core/registry.hpp"
+#include "decoders/array_decoder.hpp"
+
+namespace timeside::test {
+
+using bytes = std::vector<unsigned char>;
+
+inline uint64_t read_le(const unsigned char* p, int n) {
+    uint64_t v = 0;
+    for (int i = n - 1; i >= 0; --i) v = (v << 8) | p[i];
+    return v;
+}
+
+// Ogg's CRC-32: polynomial 0x04c11db7, MSB first, no reflection, initial 0.
+inline uint32_t ogg_crc(const unsigned char* p, size_t n, uint32_t crc = 0) {
+    for (size_t i = 0; i < n; ++i) {
+        crc ^= static_cast<uint32_t>(p[i]) << 24;
+        for (int b = 0; b < 8; ++b) crc = crc & 0x80000000u ? (crc << 1) ^ 0x04c11db7u : crc << 1;
+    }
+    return crc;
+}
+
+struct ogg_page {
+    size_t offset = 0, size = 0;
+    unsigned flags = 0;  // 1 continued, 2 first (bos), 4 last (eos)
+    int64_t granule = 0;
+    uint32_t serial = 0, sequence = 0;
+    bool crc_ok = false;
+    int packets_ending = 0;  // packets that end on this page
+};
+
+struct ogg_stream {
+    std::vector<ogg_page> pages;
+    std::vector<bytes> packets;  // reassembled across pages
+};
+
+// Parses the whole buffer as consecutive pages; throws if anything is left over or malformed.
+inline ogg_stream parse_ogg(const bytes& data) {
+    ogg_stream out;
+    bytes partial;
+    size_t pos = 0;
+    while (pos < data.size()) {
+        if (data.size() - pos < 27 || std::memcmp(&data[pos], "OggS", 4) != 0 || data[pos + 4] != 0)
+            throw std::runtime_error("not an Ogg page at offset " + std::to_string(pos));
+        const unsigned char* h = &data[pos];
+        ogg_page page;
+        page.offset = pos;
+        page.flags = h[5];
+        page.granule = static_cast<int64_t>(read_le(h + 6, 8));
+        page.serial = static_cast<uint32_t>(read_le(h + 14, 4));
+        page.sequence = static_cast<uint32_t>(read_le(h + 18, 4));
+        const size_t segments = h[26];
+        if (data.size() - pos < 27 + segments) throw std::runtime_error("truncated Ogg page");
+        size_t body = 0;
+        for (size_t i = 0; i < segments; ++i) body += h[27 + i];
+        page.size = 27 + segments + body;
+        if (data.size() - pos < page.size) throw std::runtime_error("truncated Ogg page body");
+        // The checksum covers the page with its own field read as zeros.
+        const unsigned char zeros[4] = {0, 0, 0, 0};
+        uint32_t crc = ogg_crc(h, 22);
+        crc = ogg_crc(zeros, 4, crc);
+        crc = ogg_crc(h + 26, page.size - 26, crc);
+        page.crc_ok = crc == read_le(h + 22, 4);
+        const unsigned char* b = h + 27 + segments;
+        for (size_t i = 0; i < segments; ++i) {
+            partial.insert(partial.end(), b, b + h[27 + i]);
+            b += h[27 + i];
+            if (h[27 + i] < 255) {
+                out.packets.push_back(std::move(partial));
+                partial.clear();
+                ++page.packets_ending;
+            }
+        }
+        out.pages.push_back(page);
+        pos += page.size;
+    }
+    return out;
+}
+
+// The Vorbis comment header's fields ("TITLE=x"), parsed from the packet.
+inline std::vector<std::string> vorbis_comments(const bytes& packet) {
+    if (packet.size() < 7 || packet[0] != 3 || std::memcmp(&packet[1], "vorbis", 6) != 0)
+        throw std::runtime_error("not a Vorbis comment header");
+    size_t pos = 7;
+    auto u32 = [&] {
+        if (pos + 4 > packet.size()) throw std::runtime_error("truncated comment header");
+        auto v = static_cast<size_t>(read_le(&packet[pos], 4));
+        pos += 4;
+        return v;
+    };
+    auto str = [&](size_t n) {
+        if (pos + n > packet.size()) throw std::runtime_error("truncated comment header");
+        std::string s(packet.begin() + static_cast<std::ptrdiff_t>(pos),
+                      packet.begin() + static_cast<std::ptrdiff_t>(pos + n));
+        pos += n;
+        return s;
+    };
+    str(u32());  // vendor
+    std::vector<std::string> out;
+    for (size_t n = u32(); n > 0; --n) out.push_back(str(u32()));
+    return out;
+}
+
+// Keeps every chunk apart with its header flag; rewrite() is only allowed if asked for.
+class recording_sink : public byte_sink {
+public:
+    explicit recording_sink(bool can_rewrite = false) : can_rewrite_(can_rewrite) {}
+    void write(std::span<const unsigned char> chunk, bool is_header) override {
+        chunks.push_back({bytes(chunk.begin(), chunk.end()), is_header});
+    }
+    bool rewrite(uint64_t offset, std::span<const unsigned char> b) override {
+        if (!can_rewrite_) return false;
+        bytes all = data();
+        if (offset + b.size() > all.size()) return false;
+        std::copy(b.begin(), b.end(), all.begin() + static_cast<std::ptrdiff_t>(offset));
+        chunks = {{std::move(all), false}};
+        return true;
+    }
+    void commit() override { committed = true; }
+    bytes data() const {
+        bytes all;
+        for (const auto& c : chunks) all.insert(all.end(), c.data.begin(), c.data.end());
+        return all;
+    }
+    struct chunk {
+        bytes data;
+        bool is_header;
+    };
+    std::vector<chunk> chunks;
+    bool committed = false;
+
+private:
+    bool can_rewrite_;
+};
+
+// Counts what a consumer placed beside an encoder receives.
+class counting_consumer : public consumer {
+public:
+    counting_consumer() : consumer(info(), {}) {}
+    static const processor_info& info() {
+        static const processor_info i{
+            "counting", "Counting", "1.0", "counts blocks", "", processor_kind::analyzer, {}};
+        return i;
+    }
+    void setup(const stream_info&) override { ++setups; }
+    void process(const block_ptr&) override { ++blocks; }
+    void finish() override {}
+    void abort() noexcept override { ++aborts; }
+    int setups = 0, blocks = 0, aborts = 0;
+};
+
+// An array_decoder whose stream_info says what the test wants: a wrong or unknown length, tags.
+class shaped_decoder : public array_decoder {
+public:
+    shaped_decoder(std::vector<float> samples, int rate, int channels, int64_t claimed_frames,
+                   std::map<std::string, std::string> tags = {})
+        : array_decoder(
+              validate_parameters("array_decoder", describe().parameters,
+                                  {{"samplerate", int64_t{rate}}, {"channels", int64_t{channels}}})),
+          claimed_(claimed_frames),
+          tags_(std::move(tags)) {
+        set_samples(std::move(samples));
+    }
+    stream_info open() override {
+        stream_info s = array_decoder::open();
+        s.total_frames = claimed_;
+        auto media = std::make_shared<media_info>();
+        media->uri = s.media->uri;
+        media->tags = tags_;
+        s.media = media;
+        return s;
+    }
+
+private:
+    int64_t claimed_;
+    std::map<std::string, std::string> tags_;
+};
+
+struct decoded {
+    stream_info info;
+    std::vector<float> samples;
+    int64_t frames() const { return static_cast<int64_t>(samples.size()) / info.format.channels; }
+};
+
+// Decodes a whole file with the project's GStreamer file_decoder.
+inline decoded decode_file(const std::filesystem::path& path) {
+    auto d =
+        std::dynamic_pointer_cast<decoder>(default_registry().make("file_decoder", {{"uri", path.string()}}));
+    decoded out;
+    out.info = d->open();
+    while (auto b = d->read())
+        out.samples.insert(out.samples.end(), b->samples().begin(), b->samples().end());
+    d->close();
+    return out;
+}
+
+inline double rms_db(const std::vector<float>& s) {
+    double sum = 0;
+    for (float x : s) sum += static_cast<double>(x) * x;
+    return 10 * std::log10(sum / static_cast<double>(s.size()));
+}
+
+inline bytes read_bytes(const std::filesystem::path& path) {
+    FILE* f = std::fopen(path.c_str(), "rb");
+    if (!f) throw std::runtime_error("cannot read " + path.string());
+    bytes out;
+    unsigned char buf[65536];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out.insert(out.end(), buf, buf + n);
+    std::fclose(f);
+    return out;
+}
+
+// Files in a directory, hidden temporaries included.
+inline size_t entries(const std::filesystem::path& dir) {
+    size_t n = 0;
+    for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir)) ++n;
+    return n;
+}
+
+}  // namespace timeside::test
