@@ -34,6 +34,14 @@ file_decoder::~file_decoder() { close(); }
 
 namespace {
 int64_t seconds_to_frames(double s, int rate) { return static_cast<int64_t>(std::llround(s * rate)); }
+
+// Where the container's length is exact and GStreamer reports it exactly. Ogg's comes from its
+// last page, which GStreamer reads reliably only from a local file: over http, its push-mode
+// duration check can settle on an earlier page.
+bool has_exact_length(const std::string& mime, bool local) {
+    if (mime == "audio/x-wav" || mime == "audio/x-flac" || mime == "audio/x-aiff") return true;
+    return local && (mime == "audio/ogg" || mime == "application/ogg");
+}
 }  // namespace
 
 stream_info file_decoder::open() {
@@ -65,9 +73,9 @@ stream_info file_decoder::open() {
 
     const audio_format fmt_out = source_->output_format();
     const double start = p.number("start"), duration = p.number("duration");
-    const int64_t source_frames = source_->duration_frames();
     start_frame_ = seconds_to_frames(start, fmt_out.samplerate);
-    frames_left_ = duration > 0 ? seconds_to_frames(duration, fmt_out.samplerate) : -1;
+    requested_ = duration > 0 ? seconds_to_frames(duration, fmt_out.samplerate) : -1;
+    const int64_t source_frames = source_->duration_frames();
     if (start > 0 && source_frames >= 0 && start_frame_ >= source_frames)
         throw usage_error(fmt::format("file_decoder: start={} is past the end of {} ({:.3f} s)", start,
                                       in.label, media->duration));
@@ -78,12 +86,9 @@ stream_info file_decoder::open() {
     stream_.start = start;
     stream_.is_segment = start > 0 || duration > 0;
     stream_.media = media;
-    if (source_frames >= 0) {
-        int64_t rest = source_frames - start_frame_;
-        stream_.total_frames = frames_left_ >= 0 ? std::min(frames_left_, rest) : rest;
-    } else {
-        stream_.total_frames = frames_left_;
-    }
+    exact_length_ = has_exact_length(media->mime, in.local_path.has_value());
+    accepted_ = 0;
+    apply_source_length();
 
     bool seeked = stream_.is_segment && source_->seek(start, duration);
     // Until the first timestamp says otherwise, the next frame is where we asked to be.
@@ -95,15 +100,38 @@ stream_info file_decoder::open() {
     return stream_;
 }
 
+// The stream's length from the source's duration, which GStreamer may refine while decoding (an
+// Ogg over http learns its true length once the demuxer has read the last page). Containers whose
+// length is exact (a WAV header, FLAC's STREAMINFO, Ogg's last granule) also cap the output:
+// GStreamer's time-based end clipping can let a frame or, over http, a whole packet through.
+void file_decoder::apply_source_length() {
+    length_version_ = source_->duration_version();
+    const int64_t source_frames = source_->duration_frames();
+    if (source_frames < 0) {
+        stream_.total_frames = requested_;
+        limit_ = requested_;
+        return;
+    }
+    const int64_t rest = std::max<int64_t>(0, source_frames - start_frame_);
+    stream_.total_frames = requested_ >= 0 ? std::min(requested_, rest) : rest;
+    limit_ = exact_length_ ? stream_.total_frames : requested_;
+}
+
 // Decodes one more buffer into pending_, cut to the segment. False at the end.
 bool file_decoder::pull_more() {
-    if (frames_left_ == 0) return false;
+    if (source_->duration_version() != length_version_) apply_source_length();
+    if (limit_ >= 0 && accepted_ >= limit_) {
+        // Before calling it the end, let a pending duration update (a longer length) arrive.
+        source_->poll_messages();
+        if (source_->duration_version() != length_version_) apply_source_length();
+        if (accepted_ >= limit_) return false;
+    }
     const int ch = stream_.format.channels;
     const size_t before = pending_.size();
     int64_t pts = -1;
     if (!source_->pull(pending_, pts)) return false;
     int64_t n = static_cast<int64_t>(pending_.size() - before) / ch;
-    if (position_ == 0 && before == 0 && pts >= 0)
+    if (accepted_ == 0 && pts >= 0)
         next_source_frame_ = static_cast<int64_t>(std::llround(static_cast<double>(pts) * stream_.format.samplerate / GST_SECOND));
     // Frames before the segment's start (a decoder that could not seek, or a coarse seek).
     int64_t drop = std::clamp<int64_t>(start_frame_ - next_source_frame_, 0, n);
@@ -113,11 +141,13 @@ bool file_decoder::pull_more() {
                        pending_.begin() + static_cast<std::ptrdiff_t>(before + drop * ch));
         n -= drop;
     }
-    if (frames_left_ >= 0) {
-        int64_t keep = std::min(n, frames_left_);
+    if (source_->duration_version() != length_version_) apply_source_length();
+    if (limit_ >= 0) {
+        int64_t keep = std::clamp<int64_t>(limit_ - accepted_, 0, n);
         pending_.resize(before + static_cast<size_t>(keep * ch));
-        frames_left_ -= keep;
+        n = keep;
     }
+    accepted_ += n;
     return true;
 }
 

@@ -29,6 +29,7 @@ public:
 
 private:
     bool pull_more();
+    void apply_source_length();
 
     std::unique_ptr<gst_audio_source> source_;
     std::shared_ptr<std::atomic<bool>> stop_hash_;
@@ -36,7 +37,11 @@ private:
     std::vector<float> pending_;  // decoded frames not yet handed out
     int64_t next_source_frame_ = -1;  // source-absolute frame of the next decoded frame
     int64_t start_frame_ = 0;
-    int64_t frames_left_ = -1;        // of the segment; -1: to the end
+    int64_t requested_ = -1;  // frames the segment asked for; -1: to the end
+    int64_t limit_ = -1;      // frames to deliver at most; -1: until the source ends
+    int64_t accepted_ = 0;    // frames delivered or pending so far
+    bool exact_length_ = false;
+    unsigned length_version_ = 0;
     int64_t position_ = 0;
     bool eos_ = false;
 };

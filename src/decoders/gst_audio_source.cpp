@@ -3,6 +3,7 @@
 #include "decoders/gst_audio_source.hpp"
 
 #include <cstring>
+#include <regex>
 
 #include <fmt/format.h>
 #include <gst/app/gstappsink.h>
@@ -27,36 +28,6 @@ bool caps_is_audio(GstCaps* caps) {
     if (!caps || gst_caps_get_size(caps) == 0) return false;
     const char* name = gst_structure_get_name(gst_caps_get_structure(caps, 0));
     return g_str_has_prefix(name, "audio/");
-}
-
-// The type finder inside uridecodebin knows what the source is (audio/x-wav, audio/x-flac...).
-std::string find_mime(GstElement* pipeline) {
-    std::string mime;
-    GstIterator* it = gst_bin_iterate_recurse(GST_BIN(pipeline));
-    GValue item = G_VALUE_INIT;
-    bool done = false;
-    while (!done) {
-        switch (gst_iterator_next(it, &item)) {
-            case GST_ITERATOR_OK: {
-                auto* e = GST_ELEMENT(g_value_get_object(&item));
-                GstElementFactory* f = gst_element_get_factory(e);
-                if (f && std::strcmp(GST_OBJECT_NAME(f), "typefind") == 0) {
-                    GstCaps* caps = nullptr;
-                    g_object_get(e, "caps", &caps, nullptr);
-                    gst_caps_ptr owned(caps);
-                    if (caps && gst_caps_get_size(caps) > 0 && mime.empty())
-                        mime = gst_structure_get_name(gst_caps_get_structure(caps, 0));
-                }
-                g_value_reset(&item);
-                break;
-            }
-            case GST_ITERATOR_RESYNC: gst_iterator_resync(it); break;
-            default: done = true; break;
-        }
-    }
-    g_value_unset(&item);
-    gst_iterator_free(it);
-    return mime;
 }
 
 audio_format format_of(GstPad* pad) {
@@ -90,11 +61,36 @@ void gst_audio_source::on_pad_added(GstElement*, GstPad* pad, gpointer self_ptr)
 void gst_audio_source::on_no_more_pads(GstElement*, gpointer self_ptr) {
     auto* self = static_cast<gst_audio_source*>(self_ptr);
     if (self->audio_linked_) return;
-    GError* err = g_error_new_literal(GST_STREAM_ERROR, GST_STREAM_ERROR_WRONG_TYPE,
-                                      "it holds no audio stream");
+    GError* err = g_error_new_literal(GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED, "it holds no audio stream");
     gst_element_post_message(self->pipeline_.get(),
                              gst_message_new_error(GST_OBJECT(self->pipeline_.get()), err, nullptr));
     g_error_free(err);
+}
+
+// Decoders negotiate their output inside uridecodebin before it is linked to us, and would pick
+// their first format (S16 for mpg123). Answering their caps query with float first makes those
+// that can deliver float do so: lossy overshoots are kept, nothing is rounded to 16 bits.
+gboolean gst_audio_source::on_autoplug_query(GstElement*, GstPad*, GstElement*, GstQuery* query, gpointer) {
+    if (GST_QUERY_TYPE(query) != GST_QUERY_CAPS) return FALSE;
+    GstCaps* filter = nullptr;
+    gst_query_parse_caps(query, &filter);
+    gst_caps_ptr preferred(gst_caps_from_string("audio/x-raw,format=F32LE,layout=interleaved; audio/x-raw"));
+    gst_caps_ptr result(filter ? gst_caps_intersect_full(preferred.get(), filter, GST_CAPS_INTERSECT_FIRST)
+                               : gst_caps_ref(preferred.get()));
+    if (gst_caps_is_empty(result.get())) return FALSE;
+    gst_query_set_caps_result(query, result.get());
+    return TRUE;
+}
+
+// Records the caps of each stage decodebin plugs, in order: the first is the container or codec
+// the type finder saw (audio/x-wav, audio/x-flac, audio/ogg ...), unless it is a tag wrapper.
+gboolean gst_audio_source::on_autoplug_continue(GstElement*, GstPad*, GstCaps* caps, gpointer self_ptr) {
+    auto* self = static_cast<gst_audio_source*>(self_ptr);
+    if (caps && gst_caps_get_size(caps) > 0) {
+        std::lock_guard lock(self->mutex_);
+        self->chain_types_.emplace_back(gst_structure_get_name(gst_caps_get_structure(caps, 0)));
+    }
+    return TRUE;
 }
 
 // Network sources: a bounded timeout, one retry at most, and our name in the User-Agent.
@@ -115,25 +111,31 @@ void gst_audio_source::open() {
     GstElement* dec = make_element("uridecodebin", label);
     convert_ = make_element("audioconvert", label);
     GstElement* resample = make_element("audioresample", label);
+    GstElement* as_float = make_element("capsfilter", label);
     GstElement* filter = make_element("capsfilter", label);
     sink_ = make_element("appsink", label);
-    gst_bin_add_many(GST_BIN(pipeline_.get()), dec, convert_, resample, filter, sink_, nullptr);
+    gst_bin_add_many(GST_BIN(pipeline_.get()), dec, convert_, as_float, resample, filter, sink_, nullptr);
 
     g_object_set(dec, "uri", options_.uri.c_str(), nullptr);
+    // Conversion to float happens first, so resampling and remixing run in float.
     std::string caps_text = "audio/x-raw,format=F32LE,layout=interleaved";
-    if (options_.samplerate > 0) caps_text += fmt::format(",rate={}", options_.samplerate);
     if (options_.channels > 0) caps_text += fmt::format(",channels={}", options_.channels);
+    gst_caps_ptr float_caps(gst_caps_from_string(caps_text.c_str()));
+    g_object_set(as_float, "caps", float_caps.get(), nullptr);
+    if (options_.samplerate > 0) caps_text += fmt::format(",rate={}", options_.samplerate);
     gst_caps_ptr caps(gst_caps_from_string(caps_text.c_str()));
     g_object_set(filter, "caps", caps.get(), nullptr);
     // A few buffers of slack: enough to keep the decoder busy, bounded so memory stays flat.
     g_object_set(sink_, "sync", FALSE, "max-buffers", 8u, "drop", FALSE, "emit-signals", FALSE,
                  "enable-last-sample", FALSE, nullptr);
-    if (!gst_element_link_many(convert_, resample, filter, sink_, nullptr))
+    if (!gst_element_link_many(convert_, as_float, resample, filter, sink_, nullptr))
         throw processing_error(fmt::format("{}: cannot build the decoding pipeline", label));
 
     g_signal_connect(dec, "pad-added", G_CALLBACK(on_pad_added), this);
     g_signal_connect(dec, "no-more-pads", G_CALLBACK(on_no_more_pads), this);
     g_signal_connect(dec, "source-setup", G_CALLBACK(on_source_setup), this);
+    g_signal_connect(dec, "autoplug-query", G_CALLBACK(on_autoplug_query), this);
+    g_signal_connect(dec, "autoplug-continue", G_CALLBACK(on_autoplug_continue), this);
     bus_.reset(gst_element_get_bus(pipeline_.get()));
 
     gst_element_set_state(pipeline_.get(), GST_STATE_PAUSED);
@@ -170,27 +172,56 @@ void gst_audio_source::fail_from(GstMessage* msg) {
     g_string_ptr dbg(debug);
     std::string cause = err ? err->message : "unknown GStreamer error";
     if (!cause.empty() && cause.back() == '.') cause.pop_back();
-    // The network layer's reason ("Connection refused") is only in the debug text.
+    // The network layer's reason ("Connection refused", the HTTP status) is only in the debug
+    // text's last line: "File not found (404), URL: http://..., Redirect to: (NULL)".
     if (dbg && err && err->domain == GST_RESOURCE_ERROR) {
         std::string d = dbg.get();
-        for (const char* reason : {"Connection refused", "Name or service not known", "Not Found",
-                                   "Forbidden", "timed out", "Could not resolve"}) {
-            if (d.find(reason) != std::string::npos && cause.find(reason) == std::string::npos) {
-                cause += fmt::format(" ({})", reason);
-                break;
+        d = d.substr(d.find_last_of('\n') == std::string::npos ? 0 : d.find_last_of('\n') + 1);
+        d = d.substr(0, d.find(", URL:"));
+        static const std::regex status(R"(\((\d{3})\)$)");
+        std::smatch m;
+        if (std::regex_search(d, m, status)) {
+            cause += fmt::format(" (HTTP {})", m[1].str());
+        } else {
+            for (const char* reason : {"Connection refused", "Name or service not known", "timed out",
+                                       "Could not resolve", "Connection reset"}) {
+                if (d.find(reason) != std::string::npos && cause.find(reason) == std::string::npos) {
+                    cause += fmt::format(" ({})", reason);
+                    break;
+                }
             }
         }
     }
-    if (err && err->domain == GST_STREAM_ERROR && err->code == GST_STREAM_ERROR_TYPE_NOT_FOUND)
-        cause = "not a media file GStreamer can decode (could not determine its type)";
+    // A file that is not media: say so first, then what GStreamer saw ("a text file").
+    if (err && err->domain == GST_STREAM_ERROR &&
+        (err->code == GST_STREAM_ERROR_TYPE_NOT_FOUND || err->code == GST_STREAM_ERROR_WRONG_TYPE)) {
+        std::string seen = err->code == GST_STREAM_ERROR_TYPE_NOT_FOUND ? "could not determine its type" : cause;
+        if (!seen.empty()) seen[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(seen[0])));
+        cause = fmt::format("not a media file GStreamer can decode ({})", seen);
+    }
     throw processing_error(fmt::format("{}: {}", options_.label, cause));
 }
 
 void gst_audio_source::check_bus() {
-    while (gst_message_ptr msg{gst_bus_pop_filtered(bus_.get(),
-                                                    static_cast<GstMessageType>(GST_MESSAGE_ERROR | GST_MESSAGE_TAG))}) {
-        if (GST_MESSAGE_TYPE(msg.get()) == GST_MESSAGE_ERROR) fail_from(msg.get());
-        take_tags(msg.get());
+    const auto types = static_cast<GstMessageType>(GST_MESSAGE_ERROR | GST_MESSAGE_TAG | GST_MESSAGE_DURATION_CHANGED);
+    while (gst_message_ptr msg{gst_bus_pop_filtered(bus_.get(), types)}) {
+        switch (GST_MESSAGE_TYPE(msg.get())) {
+            case GST_MESSAGE_ERROR: fail_from(msg.get());
+            case GST_MESSAGE_TAG: take_tags(msg.get()); break;
+            case GST_MESSAGE_DURATION_CHANGED: update_duration(); break;
+            default: break;
+        }
+    }
+}
+
+void gst_audio_source::update_duration() {
+    gint64 duration = -1;
+    if (gst_element_query_duration(pipeline_.get(), GST_FORMAT_TIME, &duration) && duration >= 0) {
+        double seconds = static_cast<double>(duration) / GST_SECOND;
+        if (seconds != media_.duration) {
+            media_.duration = seconds;
+            ++duration_version_;
+        }
     }
 }
 
@@ -219,7 +250,15 @@ void gst_audio_source::wait_async_done(const char* what) {
 
 void gst_audio_source::read_source_details() {
     media_.uri = options_.label;
-    media_.mime = find_mime(pipeline_.get());
+    {
+        // An ID3- or APE-tagged file is typed as its tag wrapper; what is inside is what users mean.
+        std::lock_guard lock(mutex_);
+        for (const auto& t : chain_types_) {
+            if (t == "application/x-id3" || t == "application/x-apetag") continue;
+            media_.mime = t;
+            break;
+        }
+    }
     gst_ptr<GstPad> in_pad(gst_element_get_static_pad(convert_, "sink"));
     gst_ptr<GstPad> out_pad(gst_element_get_static_pad(sink_, "sink"));
     audio_format native = format_of(in_pad.get());
@@ -228,9 +267,7 @@ void gst_audio_source::read_source_details() {
         throw processing_error(fmt::format("{}: no audio data could be decoded from it", options_.label));
     media_.samplerate = native.samplerate;
     media_.channels = native.channels;
-    gint64 duration = -1;
-    if (gst_element_query_duration(pipeline_.get(), GST_FORMAT_TIME, &duration) && duration >= 0)
-        media_.duration = static_cast<double>(duration) / GST_SECOND;
+    update_duration();
 }
 
 int64_t gst_audio_source::duration_frames() const {

@@ -46,16 +46,23 @@ public:
     // False at the end of the stream. Throws processing_error on a pipeline error.
     bool pull(std::vector<float>& out, int64_t& pts_ns);
     void cancel() noexcept { cancelled_ = true; }
+    // Counts the source's duration updates; duration_frames() is current after poll_messages().
+    unsigned duration_version() const { return duration_version_; }
+    void poll_messages() { check_bus(); }
 
 private:
     static void on_pad_added(GstElement* src, GstPad* pad, gpointer self);
     static void on_no_more_pads(GstElement* src, gpointer self);
+    static gboolean on_autoplug_query(GstElement* bin, GstPad* pad, GstElement* element, GstQuery* query,
+                                      gpointer self);
+    static gboolean on_autoplug_continue(GstElement* bin, GstPad* pad, GstCaps* caps, gpointer self);
     static void on_source_setup(GstElement* bin, GstElement* source, gpointer self);
     void check_bus();
     [[noreturn]] void fail_from(GstMessage* msg);
     void wait_async_done(const char* what);
     void read_source_details();
     void take_tags(GstMessage* msg);
+    void update_duration();
 
     gst_source_options options_;
     gst_pipeline_ptr pipeline_;
@@ -67,6 +74,9 @@ private:
     std::atomic<bool> audio_linked_{false};
     std::atomic<bool> cancelled_{false};
     bool eos_ = false;
+    unsigned duration_version_ = 0;
+    std::mutex mutex_;  // guards what streaming-thread callbacks record
+    std::vector<std::string> chain_types_;
 };
 
 }  // namespace timeside

@@ -106,3 +106,59 @@ def png_size(path):
 def visible_files(directory):
     """Every entry, hidden temporaries included, so a leftover .part file is seen."""
     return sorted(os.listdir(directory))
+
+
+class RangeHandler(__import__("http.server").server.SimpleHTTPRequestHandler):
+    """A static file server that honours `Range: bytes=a-b`, as nginx and Apache do (Python's own
+    SimpleHTTPRequestHandler ignores it, which no real file server does)."""
+
+    def log_message(self, *args):
+        pass
+
+    def send_head(self):
+        path = self.translate_path(self.path)
+        if os.path.isdir(path) or not os.path.exists(path):
+            return super().send_head()
+        size = os.path.getsize(path)
+        spec = self.headers.get("Range", "")
+        m = re.match(r"bytes=(\d*)-(\d*)$", spec)
+        if not m:
+            self.send_response(200)
+            self.send_header("Content-Length", str(size))
+            self.send_header("Accept-Ranges", "bytes")
+            self.send_header("Content-Type", self.guess_type(path))
+            self.end_headers()
+            f = open(path, "rb")
+            return f
+        start = int(m.group(1)) if m.group(1) else size - int(m.group(2))
+        end = int(m.group(2)) if m.group(1) and m.group(2) else size - 1
+        end = min(end, size - 1)
+        if start >= size:
+            self.send_response(416)
+            self.send_header("Content-Range", f"bytes */{size}")
+            self.end_headers()
+            return None
+        self.send_response(206)
+        self.send_header("Content-Range", f"bytes {start}-{end}/{size}")
+        self.send_header("Content-Length", str(end - start + 1))
+        self.send_header("Accept-Ranges", "bytes")
+        self.send_header("Content-Type", self.guess_type(path))
+        self.end_headers()
+        f = open(path, "rb")
+        f.seek(start)
+        return _Limited(f, end - start + 1)
+
+
+class _Limited:
+    def __init__(self, f, n):
+        self.f, self.n = f, n
+
+    def read(self, size=-1):
+        if self.n <= 0:
+            return b""
+        data = self.f.read(self.n if size < 0 else min(size, self.n))
+        self.n -= len(data)
+        return data
+
+    def close(self):
+        self.f.close()

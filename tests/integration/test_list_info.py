@@ -34,7 +34,7 @@ class ListTest(unittest.TestCase):
 
 
 class InfoTest(unittest.TestCase):
-    MIME = {"wav": "audio/x-wav", "flac": "audio/x-flac", "ogg": "application/ogg", "mp3": "application/x-id3"}
+    MIME = {"wav": "audio/x-wav", "flac": "audio/x-flac", "ogg": "audio/ogg", "mp3": "audio/mpeg"}
 
     def test_info_matches_ffprobe_and_sha1_on_every_sample(self):
         for name in SAMPLE_FILES:
@@ -46,11 +46,13 @@ class InfoTest(unittest.TestCase):
                 stream = probe["streams"][0]
                 self.assertEqual(info["samplerate"], int(stream["sample_rate"]))
                 self.assertEqual(info["channels"], int(stream["channels"]))
-                tolerance = 0.001 if name.endswith((".wav", ".flac")) else 0.06
+                # The MP3 sample comes from GStreamer's lamemp3enc + xingmux, whose Xing header has
+                # no encoder delay/padding: its decoders disagree by tens of ms (issue 3 fixes this).
+                tolerance = {"wav": 0.001, "flac": 0.001, "ogg": 0.001, "mp3": 0.1}[name.rsplit(".", 1)[1]]
                 self.assertAlmostEqual(info["duration"], float(probe["format"]["duration"]), delta=tolerance)
                 self.assertEqual(info["sha1"], sha1_of(sample(name)))
                 self.assertEqual(info["uri"], sample(name))
-                self.assertIn(info["mime"], (self.MIME[name.rsplit(".", 1)[1]], "audio/mpeg"))
+                self.assertEqual(info["mime"], self.MIME[name.rsplit(".", 1)[1]])
 
     def test_info_on_a_missing_file_fails_cleanly(self):
         r = run("info", "/nonexistent/x.wav")

@@ -46,7 +46,9 @@ class SamplesTest(unittest.TestCase):
                 self.assertEqual(s["codec_name"], codec)
                 self.assertEqual(int(s["sample_rate"]), rate)
                 self.assertEqual(int(s["channels"]), channels)
-                tolerance = 0.06 if name.endswith(".mp3") else 0.001
+                # GStreamer's lamemp3enc + xingmux write no encoder delay/padding (issue 3: our own
+                # MP3 encoder writes the LAME tag), so ffprobe counts the padding.
+                tolerance = 0.1 if name.endswith(".mp3") else 0.001
                 self.assertAlmostEqual(float(probe["format"]["duration"]), duration, delta=tolerance)
 
     def test_generation_is_deterministic(self):
@@ -62,12 +64,19 @@ class SamplesTest(unittest.TestCase):
         self.assertEqual(channels, 1)
         self.assertEqual(pcm[0], 1.0)  # scipy's chirp starts at cos(0)
         self.assertGreater(max(abs(x) for x in pcm), 0.9999)
-        rate = 44100
-        # Instantaneous frequency f(t) = 20 * (22050 / 20) ** (t / 8): check at 2, 4 and 6 s.
-        for t in (2.0, 4.0, 6.0):
-            expected = 20 * (22050 / 20) ** (t / 8)
-            window = pcm[int(t * rate) - 1000:int(t * rate) + 1000]
-            self.assertAlmostEqual(zero_crossing_freq(window, rate) / expected, 1.0, delta=0.03)
+        rate, seconds, f0, f1 = 44100, 8.0, 20.0, 22050.0
+        k = math.log(f1 / f0)
+
+        def phase(t):  # the chirp's phase in radians at t seconds (scipy's logarithmic chirp)
+            return 2 * math.pi * seconds * f0 / k * ((f1 / f0) ** (t / seconds) - 1)
+
+        # Zero crossings between t and t + 0.25 s must match the half-cycles the phase advanced.
+        for t in (0.5, 2.0, 4.0, 6.0, 7.0):
+            a, b = int(t * rate), int((t + 0.25) * rate)
+            window = pcm[a:b]
+            crossings = sum(1 for x, y in zip(window, window[1:]) if (x < 0) != (y < 0))
+            expected = (phase(b / rate) - phase(a / rate)) / math.pi
+            self.assertLessEqual(abs(crossings - expected), 1.5, msg=f"at {t} s: {crossings} vs {expected:.1f}")
 
     def test_c4_scale_has_its_eight_notes_and_silences(self):
         pcm, _ = ffmpeg_pcm(self.path("C4_scale.wav"))
