@@ -26,13 +26,35 @@ void level::on_setup(const stream_info&) {
     samples_ = 0;
 }
 
+namespace {
+// Peak and sum of squares of a run of samples. Eight independent accumulators break the add
+// latency chain and let the compiler vectorise (a single running sum runs at a quarter of the
+// speed); the order of additions differs from a plain loop by far less than sox's 0.01 dB.
+void peak_and_energy(std::span<const float> x, float& peak_out, double& sum_out) {
+    constexpr size_t lanes = 8;
+    float peak[lanes] = {};
+    double sum[lanes] = {};
+    size_t i = 0;
+    for (; i + lanes <= x.size(); i += lanes)
+        for (size_t k = 0; k < lanes; ++k) {
+            const float v = x[i + k];
+            peak[k] = std::max(peak[k], std::fabs(v));
+            sum[k] += static_cast<double>(v) * v;
+        }
+    for (size_t k = 0; i < x.size(); ++i, ++k) {
+        peak[k] = std::max(peak[k], std::fabs(x[i]));
+        sum[k] += static_cast<double>(x[i]) * x[i];
+    }
+    peak_out = *std::max_element(peak, peak + lanes);
+    sum_out = 0;
+    for (double s : sum) sum_out += s;
+}
+}  // namespace
+
 void level::on_process(const block_ptr& b) {
     float peak = 0;
     double sum = 0;
-    for (float x : b->samples()) {
-        peak = std::max(peak, std::fabs(x));
-        sum += static_cast<double>(x) * x;
-    }
+    peak_and_energy(b->samples(), peak, sum);
     peak_ = std::max(peak_, peak);
     sum_squares_ += sum;
     const auto n = static_cast<int64_t>(b->samples().size());

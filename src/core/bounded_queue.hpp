@@ -17,7 +17,9 @@ public:
     // False if the queue was closed (the consumer failed or the run was cancelled).
     bool push(T item) {
         std::unique_lock lock(mutex_);
-        not_full_.wait(lock, [&] { return items_.size() < capacity_ || closed_; });
+        // Once full, wait until the consumer has taken half: one wake-up per several items.
+        if (items_.size() >= capacity_)
+            not_full_.wait(lock, [&] { return items_.size() <= capacity_ / 2 || closed_; });
         if (closed_) return false;
         items_.push_back(std::move(item));
         not_empty_.notify_one();
@@ -31,7 +33,7 @@ public:
         if (items_.empty()) return std::nullopt;
         T item = std::move(items_.front());
         items_.pop_front();
-        not_full_.notify_one();
+        if (items_.size() <= capacity_ / 2) not_full_.notify_one();
         return item;
     }
 

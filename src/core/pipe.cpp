@@ -101,12 +101,16 @@ void pipe::run(const run_options& options) {
         throw;
     }
 
+    // The first consumer runs on the decoding thread itself (the decoder only hands blocks over,
+    // so that thread has room); every other consumer gets a lane of its own. One consumer thus
+    // costs no thread hop at all, and N consumers use N threads.
     failure_state failure;
     auto stop_all = [&] {
-        for (auto& l : lanes) l.queue->cancel();
+        for (size_t i = 1; i < lanes.size(); ++i) lanes[i].queue->cancel();
         source_->cancel();
     };
-    for (auto& l : lanes) {
+    for (size_t i = 1; i < lanes.size(); ++i) {
+        lane& l = lanes[i];
         l.queue = std::make_unique<bounded_queue<block_ptr>>(options.queue_blocks);
         l.thread = std::thread([&l, &failure, &stop_all] {
             try {
@@ -131,17 +135,22 @@ void pipe::run(const run_options& options) {
             if (!b) break;
             stage[0] = std::move(b);
             for (auto& [e, from] : effects) stage[from + 1] = e->transform(stage[from]);
-            for (auto& l : lanes)
-                if (!l.queue->push(stage[l.stream])) break;
+            for (size_t i = 1; i < lanes.size(); ++i)
+                if (!lanes[i].queue->push(stage[lanes[i].stream])) break;
+            if (!lanes.empty()) lanes[0].target->process(stage[lanes[0].stream]);
             decoded += stage[0]->frames();
             if (options.progress) options.progress(decoded, input_.total_frames);
         }
+        for (size_t i = 1; i < lanes.size(); ++i) lanes[i].queue->close();
+        if (!lanes.empty() && !failure.failed()) lanes[0].target->finish();
     } catch (...) {
         failure.fail(std::current_exception());
         stop_all();
     }
-    for (auto& l : lanes) l.queue->close();
-    for (auto& l : lanes) l.thread.join();
+    for (size_t i = 1; i < lanes.size(); ++i) {
+        lanes[i].queue->close();
+        lanes[i].thread.join();
+    }
     source_->close();
 
     if (failure.failed()) {

@@ -1,6 +1,7 @@
 // The pipe: `decoder | a | b | c`, then run(). One decode feeds every processor; each consumer
-// runs in its own lane (a worker thread behind a bounded queue), effects run inline and feed the
-// processors after them. A failure anywhere stops the decode and aborts every output.
+// runs in its own lane (the first on the decoding thread, every other on a worker thread behind
+// a bounded queue), effects run inline and feed the processors after them. A failure anywhere
+// stops the decode and aborts every output.
 #pragma once
 
 #include <atomic>

@@ -5,6 +5,9 @@
 #include <cmath>
 #include <future>
 
+#include <pthread.h>
+#include <sched.h>
+
 #include <fmt/format.h>
 
 #include "core/errors.hpp"
@@ -53,6 +56,7 @@ stream_info file_decoder::open() {
     opts.label = in.label;
     opts.samplerate = static_cast<int>(p.integer("samplerate"));
     opts.channels = static_cast<int>(p.integer("channels"));
+    opts.chunk_frames = p.integer("blocksize");
     source_ = std::make_unique<gst_audio_source>(opts);
 
     auto media = std::make_shared<media_info>();
@@ -62,7 +66,11 @@ stream_info file_decoder::open() {
         media->sha1 = known.get_future().share();
     } else if (in.local_path) {
         stop_hash_ = std::make_shared<std::atomic<bool>>(false);
+        // Hashing runs beside the decode at idle priority: it takes the CPU time the decode leaves
+        // over instead of competing with GStreamer's streaming thread for the cores.
         media->sha1 = std::async(std::launch::async, [path = *in.local_path, stop = stop_hash_] {
+                          sched_param idle{};
+                          pthread_setschedparam(pthread_self(), SCHED_IDLE, &idle);
                           return sha1_file(path, stop.get());
                       }).share();
     }

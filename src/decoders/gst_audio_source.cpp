@@ -47,7 +47,34 @@ gst_audio_source::gst_audio_source(gst_source_options options) : options_(std::m
     if (options_.label.empty()) options_.label = options_.uri;
 }
 
-gst_audio_source::~gst_audio_source() = default;
+gst_audio_source::~gst_audio_source() {
+    // The streaming thread may be waiting in on_new_sample: release it before stopping the pipeline.
+    if (chunks_) chunks_->stop();
+    pipeline_.reset();
+}
+
+void gst_audio_source::cancel() noexcept {
+    cancelled_ = true;
+    if (chunks_) chunks_->stop();
+}
+
+GstFlowReturn gst_audio_source::on_new_sample(GstAppSink* sink, gpointer self_ptr) {
+    auto* self = static_cast<gst_audio_source*>(self_ptr);
+    gst_sample_ptr sample(gst_app_sink_pull_sample(sink));
+    GstBuffer* buf = sample ? gst_sample_get_buffer(sample.get()) : nullptr;
+    if (!buf || !self->chunks_) return GST_FLOW_OK;
+    const int64_t pts = GST_BUFFER_PTS_IS_VALID(buf) ? static_cast<int64_t>(GST_BUFFER_PTS(buf)) : -1;
+    gst_buffer_view view(buf);
+    if (!view.ok()) return GST_FLOW_ERROR;
+    const auto frames = static_cast<int64_t>(view.size() / sizeof(float)) / self->output_.channels;
+    return self->chunks_->push(reinterpret_cast<const float*>(view.data()), frames, pts) ? GST_FLOW_OK
+                                                                                        : GST_FLOW_FLUSHING;
+}
+
+void gst_audio_source::on_eos(GstAppSink*, gpointer self_ptr) {
+    auto* self = static_cast<gst_audio_source*>(self_ptr);
+    if (self->chunks_) self->chunks_->finish();
+}
 
 void gst_audio_source::on_pad_added(GstElement*, GstPad* pad, gpointer self_ptr) {
     auto* self = static_cast<gst_audio_source*>(self_ptr);
@@ -126,11 +153,15 @@ void gst_audio_source::open() {
     gst_caps_ptr caps(gst_caps_from_string(caps_text.c_str()));
     g_object_set(filter, "caps", caps.get(), nullptr);
     // A few buffers of slack: enough to keep the decoder busy, bounded so memory stays flat.
-    g_object_set(sink_, "sync", FALSE, "max-buffers", 8u, "drop", FALSE, "emit-signals", FALSE,
+    g_object_set(sink_, "sync", FALSE, "max-buffers", 2u, "drop", FALSE, "emit-signals", FALSE,
                  "enable-last-sample", FALSE, nullptr);
     if (!gst_element_link_many(convert_, as_float, resample, filter, sink_, nullptr))
         throw processing_error(fmt::format("{}: cannot build the decoding pipeline", label));
 
+    GstAppSinkCallbacks callbacks{};
+    callbacks.eos = on_eos;
+    callbacks.new_sample = on_new_sample;
+    gst_app_sink_set_callbacks(GST_APP_SINK(sink_), &callbacks, this, nullptr);
     g_signal_connect(dec, "pad-added", G_CALLBACK(on_pad_added), this);
     g_signal_connect(dec, "no-more-pads", G_CALLBACK(on_no_more_pads), this);
     g_signal_connect(dec, "source-setup", G_CALLBACK(on_source_setup), this);
@@ -287,32 +318,25 @@ bool gst_audio_source::seek(double start, double duration) {
     return true;
 }
 
-void gst_audio_source::play() { gst_element_set_state(pipeline_.get(), GST_STATE_PLAYING); }
+void gst_audio_source::play() {
+    chunks_ = std::make_unique<chunk_queue>(output_.channels, output_.samplerate, options_.chunk_frames);
+    gst_element_set_state(pipeline_.get(), GST_STATE_PLAYING);
+}
 
 bool gst_audio_source::pull(std::vector<float>& out, int64_t& pts_ns) {
-    const auto deadline_span = options_.timeout;
-    auto deadline = std::chrono::steady_clock::now() + deadline_span;
+    if (!chunks_) throw std::logic_error("gst_audio_source: pull before play");
+    auto deadline = std::chrono::steady_clock::now() + options_.timeout;
     for (;;) {
         if (cancelled_) throw cancelled_error();
         check_bus();
-        gst_sample_ptr sample(gst_app_sink_try_pull_sample(GST_APP_SINK(sink_), poll_interval));
-        if (sample) {
-            GstBuffer* buf = gst_sample_get_buffer(sample.get());
-            if (!buf) continue;
-            pts_ns = GST_BUFFER_PTS_IS_VALID(buf) ? static_cast<int64_t>(GST_BUFFER_PTS(buf)) : -1;
-            gst_buffer_view view(buf);
-            if (!view.ok()) throw processing_error(fmt::format("{}: cannot read a decoded buffer", options_.label));
-            auto* f = reinterpret_cast<const float*>(view.data());
-            out.insert(out.end(), f, f + view.size() / sizeof(float));
-            return true;
-        }
-        if (gst_app_sink_is_eos(GST_APP_SINK(sink_))) {
-            check_bus();
-            return false;
+        switch (chunks_->pop(out, pts_ns, std::chrono::milliseconds(100))) {
+            case chunk_queue::status::chunk: return true;
+            case chunk_queue::status::end: check_bus(); return false;
+            case chunk_queue::status::waiting: break;
         }
         if (std::chrono::steady_clock::now() > deadline)
             throw processing_error(fmt::format("{}: timed out: no audio for {} s", options_.label,
-                                               deadline_span.count() / 1000.0));
+                                               options_.timeout.count() / 1000.0));
     }
 }
 

@@ -4,14 +4,18 @@
 #pragma once
 
 #include <atomic>
+#include <memory>
 #include <chrono>
 #include <cstdint>
 #include <mutex>
 #include <string>
 #include <vector>
 
+#include <gst/app/gstappsink.h>
+
 #include "core/format.hpp"
 #include "core/gst_handles.hpp"
+#include "decoders/chunk_queue.hpp"
 
 namespace timeside {
 
@@ -21,6 +25,7 @@ struct gst_source_options {
     int samplerate = 0;   // 0: the source's
     int channels = 0;     // 0: the source's
     std::chrono::milliseconds timeout{10000};  // for prerolling and for each buffer
+    int64_t chunk_frames = 8192;  // pull() hands over exactly this many frames (but at the end or a gap)
 };
 
 class gst_audio_source {
@@ -42,10 +47,11 @@ public:
     bool seek(double start, double duration);
     void play();
 
-    // The next decoded buffer: samples appended to `out`, its timestamp in ns (-1 if none).
-    // False at the end of the stream. Throws processing_error on a pipeline error.
+    // The next decoded chunk: samples appended to `out` (or swapped in when `out` is empty), the
+    // timestamp of its first frame in ns (-1 if none). False at the end of the stream. Throws
+    // processing_error on a pipeline error, cancelled_error after cancel().
     bool pull(std::vector<float>& out, int64_t& pts_ns);
-    void cancel() noexcept { cancelled_ = true; }
+    void cancel() noexcept;
     // Counts the source's duration updates; duration_frames() is current after poll_messages().
     unsigned duration_version() const { return duration_version_; }
     void poll_messages() { check_bus(); }
@@ -55,6 +61,8 @@ private:
     static void on_no_more_pads(GstElement* src, gpointer self);
     static gboolean on_autoplug_query(GstElement* bin, GstPad* pad, GstElement* element, GstQuery* query,
                                       gpointer self);
+    static GstFlowReturn on_new_sample(GstAppSink* sink, gpointer self);
+    static void on_eos(GstAppSink* sink, gpointer self);
     static gboolean on_autoplug_continue(GstElement* bin, GstPad* pad, GstCaps* caps, gpointer self);
     static void on_source_setup(GstElement* bin, GstElement* source, gpointer self);
     void check_bus();
@@ -75,6 +83,7 @@ private:
     std::atomic<bool> cancelled_{false};
     bool eos_ = false;
     unsigned duration_version_ = 0;
+    std::unique_ptr<chunk_queue> chunks_;  // created before PLAYING, fed by on_new_sample
     std::mutex mutex_;  // guards what streaming-thread callbacks record
     std::vector<std::string> chain_types_;
 };

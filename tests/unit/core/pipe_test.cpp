@@ -84,13 +84,15 @@ TEST_CASE("every consumer sees every block, in order, sharing the same block obj
     CHECK(a->format == audio_format{8000, 2});
 }
 
-TEST_CASE("each consumer runs on a lane of its own, off the decoding thread", "[core][pipe]") {
-    auto a = std::make_shared<probe>(), b = std::make_shared<probe>();
-    (ramp(5000) | a | b).run();
+TEST_CASE("each consumer runs on a lane of its own: the first on the decoding thread", "[core][pipe]") {
+    auto a = std::make_shared<probe>(), b = std::make_shared<probe>(), c = std::make_shared<probe>();
+    (ramp(5000) | a | b | c).run();
     REQUIRE(a->threads.size() == 1);
     REQUIRE(b->threads.size() == 1);
-    CHECK(*a->threads.begin() != *b->threads.begin());
-    CHECK(*a->threads.begin() != std::this_thread::get_id());
+    REQUIRE(c->threads.size() == 1);
+    CHECK(*a->threads.begin() == std::this_thread::get_id());
+    CHECK(*b->threads.begin() != std::this_thread::get_id());
+    CHECK(*b->threads.begin() != *c->threads.begin());
 }
 
 TEST_CASE("an effect changes the stream only for the processors after it", "[core][pipe]") {
