@@ -2,12 +2,15 @@
 # is missing (apt-get, non-interactive), configure, build, and run.
 .PHONY: all deps build build-asan samples demo test bench clean
 
+# Build and run dependencies, then what the tests use as independent references and real
+# recordings (ffmpeg, sox, gst-discoverer; alsa-utils' and sound-theme-freedesktop's sounds).
 DEBIAN_PACKAGES := meson ninja-build pkg-config g++ python3 \
 	libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-plugins-base \
 	gstreamer1.0-plugins-good gstreamer1.0-tools gstreamer1.0-plugins-base-apps \
 	libogg-dev libvorbis-dev libcairo2-dev libssl-dev \
 	nlohmann-json3-dev libtomlplusplus-dev libcli11-dev libfmt-dev catch2 \
-	ffmpeg sox
+	ffmpeg sox \
+	alsa-utils sound-theme-freedesktop
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BUILD := build

@@ -270,8 +270,9 @@ std::optional<param_value> coerce(const parameter_spec& spec, const param_value&
             if (text && std::find(spec.choices.begin(), spec.choices.end(), *text) != spec.choices.end())
                 return *text;
             return std::nullopt;
-        case param_type::color:
-            if (text && parse_color(*text)) return *text;
+        case param_type::color:  // normalised, so equal colours give equal cache keys
+            if (auto c = text ? parse_color(*text) : std::nullopt)
+                return fmt::format("#{:02x}{:02x}{:02x}", c->r, c->g, c->b);
             return std::nullopt;
     }
     return std::nullopt;

@@ -1,4 +1,5 @@
 """`level` against sox stats on every sample and on other material, within 0.01 dB."""
+import glob
 import json
 import os
 import subprocess
@@ -56,6 +57,17 @@ class LevelTest(unittest.TestCase):
                 path = os.path.join(out, name)
                 subprocess.run(["sox", "-n", *args[:6], path, *args[6:]], check=True)
                 with self.subTest(name):
+                    self.check_against_sox(path, out)
+
+    def test_level_matches_sox_on_real_recordings(self):
+        # Recorded speech (alsa-utils) and recorded sound effects (sound-theme-freedesktop, Ogg
+        # Vorbis, which sox reads through libvorbis): Debian's own, nothing downloaded.
+        recordings = sorted(glob.glob("/usr/share/sounds/alsa/*.wav"))
+        recordings += sorted(glob.glob("/usr/share/sounds/freedesktop/stereo/*.oga"))[:6]
+        self.assertGreaterEqual(len(recordings), 10, "alsa-utils and sound-theme-freedesktop are installed by make")
+        with TempDir() as out:
+            for path in recordings:
+                with self.subTest(os.path.basename(path)):
                     self.check_against_sox(path, out)
 
     def test_results_json_has_timeside_shape(self):

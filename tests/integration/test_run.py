@@ -40,6 +40,14 @@ class RunOutputsTest(unittest.TestCase):
                     self.assertEqual(len(pcm) // channels, frames)  # decodes to the exact frame count
                     self.assertAlmostEqual(float(probe["format"]["duration"]), frames / rate, delta=0.005)
                     self.assertAlmostEqual(gst_duration(ogg), frames / rate, delta=0.005)
+                    # And decoded to the end by a plain gst-launch pipeline (no seeking, no trimming
+                    # help from us): within 5 ms of the input.
+                    raw = os.path.join(out, "gst.f32")
+                    subprocess.run(["gst-launch-1.0", "-q", "filesrc", f"location={ogg}", "!", "oggdemux", "!",
+                                    "vorbisdec", "!", "audioconvert", "!", "audio/x-raw,format=F32LE", "!",
+                                    "filesink", f"location={raw}"], check=True, timeout=60)
+                    gst_frames = os.path.getsize(raw) // (4 * channels)
+                    self.assertLessEqual(abs(gst_frames - frames) / rate, 0.005)
 
     def test_vorbis_keeps_the_level(self):
         with TempDir() as out:

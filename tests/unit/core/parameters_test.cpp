@@ -99,3 +99,31 @@ TEST_CASE("schemas describe type, default and range", "[core][parameters]") {
     CHECK(j["unit"] == "px");
     CHECK(specs[3].schema()["choices"].size() == 3);
 }
+
+#include <toml++/toml.h>
+
+#include "core/parameters_toml.hpp"
+
+TEST_CASE("TOML tables give the same values as the other sources", "[core][parameters]") {
+    auto table = toml::parse(R"(
+        width = 2048
+        quality = 0.6
+        split_channels = true
+        bg_color = "#102030"
+    )");
+    auto p = validate_parameters("demo", specs, raw_from_toml(table, "preset.toml"));
+    CHECK(p.integer("width") == 2048);
+    CHECK(p.number("quality") == Approx(0.6));
+    CHECK(p.boolean("split_channels"));
+    CHECK(p.color("bg_color") == rgb{0x10, 0x20, 0x30});
+    auto same = validate_parameters("demo", specs, parse_kv_list("width=2048,quality=0.6,split_channels=1,bg_color=102030"));
+    CHECK(p.to_kv() == same.to_kv());  // one canonical form, whatever the source
+}
+
+TEST_CASE("TOML values of the wrong type or shape are named", "[core][parameters]") {
+    auto bad_type = toml::parse(R"(width = "wide")");
+    CHECK_THROWS_WITH(validate_parameters("demo", specs, raw_from_toml(bad_type, "x.toml")),
+                      "demo: invalid value width=wide: expected an integer from 1 to 16384");
+    auto nested = toml::parse("[width]\nx = 1\n");
+    CHECK_THROWS_WITH(raw_from_toml(nested, "x.toml"), "x.toml: parameter 'width' must be a boolean, number or string");
+}
