@@ -18,6 +18,7 @@
 #include "core/pipe.hpp"
 #include "core/registry.hpp"
 #include "core/spec.hpp"
+#include "core/text.hpp"
 #include "results/json_writer.hpp"
 
 namespace fs = std::filesystem;
@@ -49,17 +50,11 @@ std::string stem_of(const std::string& input) {
 
 std::vector<std::string> split_formats(const std::string& text) {
     std::vector<std::string> out;
-    size_t pos = 0;
-    while (pos <= text.size()) {
-        size_t end = text.find(',', pos);
-        if (end == std::string::npos) end = text.size();
-        std::string f = text.substr(pos, end - pos);
-        if (!f.empty()) {
-            if (!result_formats.count(f))
-                throw usage_error(fmt::format("--results: unknown format '{}'; valid formats: json", f));
-            out.push_back(f);
-        }
-        pos = end + 1;
+    for (auto f : split(text, ',')) {
+        if (f.empty()) continue;
+        if (!result_formats.count(std::string(f)))
+            throw usage_error(fmt::format("--results: unknown format '{}'; valid formats: json", f));
+        out.emplace_back(f);
     }
     return out;
 }

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/errors.hpp"
+#include "core/text.hpp"
 
 namespace timeside {
 
@@ -181,39 +182,26 @@ parameter_spec color_param(std::string name, std::string description, std::strin
 
 raw_parameters parse_kv_list(std::string_view text) {
     raw_parameters out;
-    size_t pos = 0;
-    while (pos <= text.size()) {
-        size_t end = text.find(',', pos);
-        if (end == std::string_view::npos) end = text.size();
-        std::string item = trim(text.substr(pos, end - pos));
-        if (!item.empty()) {
-            auto eq = item.find('=');
-            if (eq == std::string::npos || eq == 0)
-                throw usage_error(fmt::format("malformed parameter '{}': expected name=value", item));
-            out.emplace_back(trim(item.substr(0, eq)), trim(item.substr(eq + 1)));
-        }
-        pos = end + 1;
+    for (auto piece : split(text, ',')) {
+        std::string item = trim(piece);
+        if (item.empty()) continue;
+        auto eq = item.find('=');
+        if (eq == std::string::npos || eq == 0)
+            throw usage_error(fmt::format("malformed parameter '{}': expected name=value", item));
+        out.emplace_back(trim(item.substr(0, eq)), trim(item.substr(eq + 1)));
     }
     return out;
 }
 
 raw_parameters parse_query(std::string_view query) {
     raw_parameters out;
-    size_t pos = 0;
-    while (pos <= query.size()) {
-        size_t end = query.find('&', pos);
-        if (end == std::string_view::npos) end = query.size();
-        std::string_view item = query.substr(pos, end - pos);
-        if (!item.empty()) {
-            auto eq = item.find('=');
-            std::string name = url_decode(item.substr(0, eq), query);
-            std::string value = eq == std::string_view::npos ? std::string("true")
-                                                             : url_decode(item.substr(eq + 1), query);
-            if (name.empty())
-                throw usage_error(fmt::format("malformed query '{}': empty parameter name", query));
-            out.emplace_back(std::move(name), std::move(value));
-        }
-        pos = end + 1;
+    for (auto item : split(query, '&')) {
+        if (item.empty()) continue;
+        auto eq = item.find('=');
+        std::string name = url_decode(item.substr(0, eq), query);
+        std::string value = eq == std::string_view::npos ? std::string("true") : url_decode(item.substr(eq + 1), query);
+        if (name.empty()) throw usage_error(fmt::format("malformed query '{}': empty parameter name", query));
+        out.emplace_back(std::move(name), std::move(value));
     }
     return out;
 }

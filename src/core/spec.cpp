@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "core/errors.hpp"
+#include "core/text.hpp"
 
 namespace timeside {
 
@@ -23,16 +24,12 @@ processor_spec parse_spec(std::string_view text) {
 
 std::vector<processor_spec> parse_spec_list(std::string_view text) {
     std::vector<std::string> items;
-    size_t pos = 0;
-    while (pos <= text.size()) {
-        size_t end = text.find(',', pos);
-        if (end == std::string_view::npos) end = text.size();
-        std::string item(text.substr(pos, end - pos));
+    for (auto piece : split(text, ',')) {
+        std::string item(piece);
         bool continues = item.find('=') != std::string::npos && item.find(':') == std::string::npos &&
                          !items.empty() && items.back().find(':') != std::string::npos;
         if (continues) items.back() += "," + item;
         else if (!item.empty()) items.push_back(item);
-        pos = end + 1;
     }
     std::vector<processor_spec> specs;
     for (const auto& i : items) specs.push_back(parse_spec(i));
