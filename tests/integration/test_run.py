@@ -66,6 +66,16 @@ class RunOutputsTest(unittest.TestCase):
             self.assertEqual(len(ours), 2 * 99225)
             self.assertEqual(ours, reference)
 
+    def test_flac_and_wav_decode_to_their_exact_samples(self):
+        with TempDir() as out:
+            for name in ("sweep.flac", "sweep_32000.wav", "C4_scale.wav"):
+                with self.subTest(name):
+                    r = run("run", sample(name), "wav_encoder:format=f32", "-o", out)
+                    self.assertEqual(r.returncode, 0, r.stderr)
+                    stem = os.path.splitext(name)[0]
+                    ours = sox_f32(os.path.join(out, stem + ".wav"))
+                    self.assertEqual(ours, sox_f32(sample(name)))
+
     def test_segment_of_a_compressed_input(self):
         with TempDir() as out:
             r = run("run", sample("sweep.flac"), "wav_encoder:format=f32", "--start", "3", "--duration", "1", "-o", out)
