@@ -21,6 +21,9 @@ public:
     // Overwrites bytes already written, before commit (a WAV header's sizes, known at the end).
     // False when the sink cannot: a live stream has already sent them.
     virtual bool rewrite(uint64_t /*offset*/, std::span<const unsigned char> /*bytes*/) { return false; }
+    // Whether rewrite() will work: encoders ask at setup, to write headers they patch at the end
+    // (an MP3 Xing/LAME frame, FLAC's STREAMINFO totals) only where they can.
+    virtual bool can_rewrite() const { return false; }
     virtual void commit() {}
     virtual void abort() noexcept {}
 };
@@ -34,6 +37,7 @@ public:
         file_.write_at(offset, bytes.data(), bytes.size());
         return true;
     }
+    bool can_rewrite() const override { return true; }
     void commit() override { file_.commit(); }
     void abort() noexcept override { file_.abort(); }
     const std::filesystem::path& path() const { return file_.path(); }
@@ -55,6 +59,7 @@ public:
         std::copy(bytes.begin(), bytes.end(), data_.begin() + static_cast<std::ptrdiff_t>(offset));
         return true;
     }
+    bool can_rewrite() const override { return true; }
     void abort() noexcept override { data_.clear(); }
     const std::vector<unsigned char>& data() const { return data_; }
     size_t header_bytes() const { return header_bytes_; }  // bytes up to the last header chunk

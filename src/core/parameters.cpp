@@ -126,6 +126,7 @@ std::string parameter_spec::expectation() const {
     switch (type) {
         case param_type::boolean: return "true or false";
         case param_type::integer:
+            if (!allowed.empty()) return fmt::format("one of: {}", fmt::join(allowed, ", "));
             return fmt::format("an integer from {} to {}", fmt_number(*min), fmt_number(*max));
         case param_type::number:
             return fmt::format("a number from {} to {}", fmt_number(*min), fmt_number(*max));
@@ -144,6 +145,7 @@ nlohmann::json parameter_spec::schema() const {
     if (min) j["min"] = *min;
     if (max) j["max"] = *max;
     if (!choices.empty()) j["choices"] = choices;
+    if (!allowed.empty()) j["choices"] = allowed;
     if (!unit.empty()) j["unit"] = unit;
     return j;
 }
@@ -156,6 +158,14 @@ parameter_spec integer_param(std::string name, std::string description, int64_t 
                              int64_t max, std::string unit) {
     return {std::move(name), std::move(description), param_type::integer, def,
             static_cast<double>(min), static_cast<double>(max), {}, std::move(unit)};
+}
+
+parameter_spec integer_choice_param(std::string name, std::string description, int64_t def,
+                                    std::vector<int64_t> allowed, std::string unit) {
+    auto [lo, hi] = std::minmax_element(allowed.begin(), allowed.end());
+    parameter_spec s = integer_param(std::move(name), std::move(description), def, *lo, *hi, std::move(unit));
+    s.allowed = std::move(allowed);
+    return s;
 }
 
 parameter_spec number_param(std::string name, std::string description, double def, double min,
@@ -241,6 +251,8 @@ std::optional<param_value> coerce(const parameter_spec& spec, const param_value&
                 if (std::floor(*d) == *d && std::fabs(*d) < 9e18) v = static_cast<int64_t>(*d);
             } else if (text) v = parse_int(trim(*text));
             if (!v || *v < *spec.min || *v > *spec.max) return std::nullopt;
+            if (!spec.allowed.empty() && std::find(spec.allowed.begin(), spec.allowed.end(), *v) == spec.allowed.end())
+                return std::nullopt;
             return *v;
         }
         case param_type::number: {

@@ -35,6 +35,7 @@ struct parameter_spec {
     std::optional<double> min, max;    // integer and number
     std::vector<std::string> choices;  // choice
     std::string unit;
+    std::vector<int64_t> allowed;      // integer: when not empty, the only valid values
 
     nlohmann::json schema() const;
     std::string expectation() const;  // "an integer from 1 to 32768", "one of: a, b"
@@ -43,6 +44,9 @@ struct parameter_spec {
 parameter_spec boolean_param(std::string name, std::string description, bool def);
 parameter_spec integer_param(std::string name, std::string description, int64_t def, int64_t min,
                              int64_t max, std::string unit = {});
+// An integer that takes only the listed values (MP3 bitrates, bit depths...).
+parameter_spec integer_choice_param(std::string name, std::string description, int64_t def,
+                                    std::vector<int64_t> allowed, std::string unit = {});
 parameter_spec number_param(std::string name, std::string description, double def, double min,
                             double max, std::string unit = {});
 parameter_spec string_param(std::string name, std::string description, std::string def = {});

@@ -77,6 +77,14 @@ TEST_CASE("bad values name the parameter and the valid range or choices", "[core
           "bg_color, title");
 }
 
+TEST_CASE("an integer with a list of allowed values takes only those", "[core][parameters]") {
+    const std::vector<parameter_spec> bits = {integer_choice_param("bits", "bit depth", 16, {16, 24})};
+    CHECK(validate_parameters("flac", bits, parse_kv_list("bits=24")).integer("bits") == 24);
+    CHECK_THROWS_WITH(validate_parameters("flac", bits, parse_kv_list("bits=20")),
+                      "flac: invalid value bits=20: expected one of: 16, 24");
+    CHECK(bits[0].schema()["choices"] == nlohmann::json::array({16, 24}));
+}
+
 TEST_CASE("integral JSON numbers are accepted for integers, fractional ones are not", "[core][parameters]") {
     CHECK(validate_parameters("demo", specs, {{"width", 300.0}}).integer("width") == 300);
     CHECK(validate_parameters("demo", specs, {{"quality", int64_t{1}}}).number("quality") == 1.0);
