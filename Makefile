@@ -7,7 +7,7 @@
 DEBIAN_PACKAGES := meson ninja-build pkg-config g++ python3 \
 	libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-plugins-base \
 	gstreamer1.0-plugins-good gstreamer1.0-tools gstreamer1.0-plugins-base-apps \
-	libogg-dev libvorbis-dev libcairo2-dev libssl-dev \
+	libogg-dev libvorbis-dev libopusenc-dev libflac-dev libmp3lame-dev libcairo2-dev libssl-dev \
 	nlohmann-json3-dev libtomlplusplus-dev libcli11-dev libfmt-dev catch2 \
 	ffmpeg sox \
 	alsa-utils sound-theme-freedesktop
