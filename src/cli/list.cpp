@@ -1,8 +1,10 @@
-// `timeside list [--json]`: the processors by kind; --json adds their parameter schemas.
+// `timeside list [--json]`: the processors by kind, then the presets; --json adds the processors'
+// parameter schemas.
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
+#include "core/presets.hpp"
 #include "core/registry.hpp"
 
 namespace timeside::cli {
@@ -10,10 +12,21 @@ namespace timeside::cli {
 void add_list(CLI::App& app, int& exit_code) {
     auto* cmd = app.add_subcommand("list", "List the processors by kind");
     auto json = std::make_shared<bool>(false);
+    auto presets_dir = std::make_shared<std::string>();
     cmd->add_flag("--json", *json, "JSON, with each processor's parameters");
-    cmd->callback([json, &exit_code] {
+    cmd->add_option("--presets", *presets_dir, "presets folder (default: $TIMESIDE_PRESETS, else presets/)");
+    cmd->callback([json, presets_dir, &exit_code] {
+        const auto presets = preset_library::load(default_presets_dir(*presets_dir));
         if (!*json) {
             fmt::print("{}", list_processors());
+            if (!presets.all().empty()) fmt::print("Presets\n=======\n");
+            for (const auto& [name, p] : presets.all()) {
+                std::vector<std::string> kv;
+                for (const auto& [k, v] : p.parameters)
+                    kv.push_back(k + "=" + std::visit([](const auto& x) { return fmt::format("{}", x); }, v));
+                fmt::print("  * {}: {} ({}{}{})\n", name, p.description, p.processor, kv.empty() ? "" : ":",
+                           fmt::join(kv, ","));
+            }
         } else {
             nlohmann::json out = nlohmann::json::array();
             for (const auto* info : default_registry().list()) {
@@ -26,6 +39,12 @@ void add_list(CLI::App& app, int& exit_code) {
                                {"description", info->description},
                                {"unit", info->unit},
                                {"parameters", params}});
+            }
+            for (const auto& [name, p] : presets.all()) {
+                nlohmann::json params = nlohmann::json::object();
+                for (const auto& [k, v] : p.parameters) std::visit([&](const auto& x) { params[k] = x; }, v);
+                out.push_back({{"id", name}, {"kind", "preset"}, {"description", p.description},
+                               {"processor", p.processor}, {"parameters", params}});
             }
             fmt::print("{}\n", out.dump(2));
         }

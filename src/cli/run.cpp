@@ -4,6 +4,7 @@
 // DIR/<stem>.results.<format>; every file appears complete or not at all.
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <set>
 
 #include <fmt/format.h>
@@ -16,6 +17,7 @@
 #include "core/errors.hpp"
 #include "core/grapher.hpp"
 #include "core/pipe.hpp"
+#include "core/presets.hpp"
 #include "core/registry.hpp"
 #include "core/spec.hpp"
 #include "core/text.hpp"
@@ -32,6 +34,7 @@ struct run_args {
     std::vector<std::string> specs;
     std::string output_dir = ".";
     std::string results = "json";
+    std::string presets;
     double start = 0, duration = 0;
     int samplerate = 0, channels = 0, blocksize = 8192;
 };
@@ -86,9 +89,14 @@ int execute(const run_args& a) {
     std::vector<fs::path> written;
     bool has_analyzer = false;
 
+    std::optional<preset_library> presets;  // read only when a SPEC is not a processor id
     std::vector<std::shared_ptr<processor>> chain;
     for (const auto& text : a.specs) {
         processor_spec spec = parse_spec(text);
+        if (!default_registry().find(spec.id)) {
+            if (!presets) presets = preset_library::load(default_presets_dir(a.presets));
+            spec = presets->resolve(spec);
+        }
         auto p = get_processor(spec.id, spec.parameters);
         if (p->kind() == processor_kind::decoder)
             throw usage_error(fmt::format("{} is a decoder; the input is decoded by file_decoder", spec.id));
@@ -158,7 +166,8 @@ void add_run(CLI::App& app, int& exit_code) {
     auto a = std::make_shared<run_args>();
     auto* cmd = app.add_subcommand("run", "Decode INPUT once through every processor SPEC");
     cmd->add_option("INPUT", a->input, "a path, file:// or http(s):// URI")->required();
-    cmd->add_option("SPEC", a->specs, "processor id with optional parameters (vorbis_encoder:quality=0.6)")
+    cmd->add_option("SPEC", a->specs,
+                    "processor id or preset, with optional parameters (vorbis_encoder:quality=0.6, opus-64k)")
         ->required();
     cmd->add_option("-o,--output", a->output_dir, "output directory (created if missing)");
     cmd->add_option("--results", a->results, "result formats, comma-separated: json");
@@ -167,6 +176,7 @@ void add_run(CLI::App& app, int& exit_code) {
     cmd->add_option("--samplerate", a->samplerate, "resample to this rate");
     cmd->add_option("--channels", a->channels, "remix to this many channels");
     cmd->add_option("--blocksize", a->blocksize, "frames per block");
+    cmd->add_option("--presets", a->presets, "presets folder (default: $TIMESIDE_PRESETS, else presets/)");
     cmd->callback([a, &exit_code] { exit_code = execute(*a); });
 }
 
