@@ -111,38 +111,3 @@ TEST_CASE("wav_encoder rejects an unknown format, naming the parameter", "[encod
     CHECK(w->extension() == "wav");
     CHECK(w->mime_type() == "audio/wav");
 }
-
-TEST_CASE("wav_encoder fails at setup, before any block, when the output cannot be written", "[encoders]") {
-    temp_dir dir;
-    auto enc = make_wav("s16");
-    enc->write_to(dir / "missing" / "out.wav");
-    auto before = std::make_shared<counting_consumer>();
-    timeside::pipe p(array_decoder::from_samples(sine(440, 44100, 44100), 44100, 1));
-    p.add(before);
-    p.add(enc);
-    try {
-        p.run();
-        FAIL("the run succeeded");
-    } catch (const processing_error& e) {
-        CHECK_THAT(e.what(), Catch::Contains("missing/out.wav"));
-    }
-    CHECK(before->blocks == 0);
-    CHECK(before->aborts == 1);
-}
-
-TEST_CASE("wav_encoder leaves no file under the final name when the run fails", "[encoders]") {
-    temp_dir dir;
-    auto path = dir / "out.wav";
-    auto enc = make_wav("s24");
-    enc->write_to(path);
-    timeside::pipe p(array_decoder::from_samples(sine(440, 44100, 10 * 44100), 44100, 1, 4096));
-    std::atomic<bool> cancel{false};
-    run_options opts;
-    opts.cancel = &cancel;
-    opts.progress = [&](int64_t done, int64_t) {
-        if (done >= 8 * 4096) cancel = true;
-    };
-    CHECK_THROWS_AS(p.run(opts), cancelled_error);
-    CHECK_FALSE(std::filesystem::exists(path));
-    CHECK(entries(dir.path()) == 0);
-}
