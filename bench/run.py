@@ -72,7 +72,7 @@ def main():
     report = []
 
     def case(name, ours, peers, target, against, note=""):
-        if args.only and args.only != name:
+        if args.only and not name.startswith(args.only):
             return
         medians, peak = side_by_side(ours, peers, args.repeat)
         ratio = medians["ours"] / medians[against]
@@ -95,6 +95,23 @@ def main():
          {"ffmpeg_vorbis": ["ffmpeg", "-v", "error", "-y", "-i", ten, "-c:a", "libvorbis", "-q:a", "5",
                             os.path.join(out, "ffmpeg.ogg")]},
          1.05, "ffmpeg_vorbis")
+
+    # Issue 3: each encoder alone against ffmpeg with the same library and settings, decode included.
+    ff = ["ffmpeg", "-v", "error", "-y", "-i", ten]
+    encoders = {
+        "vorbis": ("vorbis_encoder:quality=0.5", ["-c:a", "libvorbis", "-q:a", "5"], "ogg"),
+        "opus": ("opus_encoder:bitrate=96", ["-c:a", "libopus", "-b:a", "96k"], "opus"),
+        "mp3": ("mp3_encoder:bitrate=128", ["-c:a", "libmp3lame", "-b:a", "128k"], "mp3"),
+        "flac": ("flac_encoder", ["-c:a", "flac"], "flac"),
+    }
+    for name, (spec, ff_args, ext) in encoders.items():
+        case(f"encode_{name}", [ts, "run", ten, spec, "-o", out],
+             {f"ffmpeg_{name}": ff + ff_args + [os.path.join(out, f"ffmpeg.{ext}")]}, 1.05, f"ffmpeg_{name}")
+    # Three encoders in one pass (three lanes on two cores) against ffmpeg's three encodes in a row.
+    case("one_pass_three_encoders", [ts, "run", ten, "vorbis_encoder", "opus_encoder", "mp3_encoder", "-o", out],
+         {"ffmpeg_three": sequence([ff + encoders[n][1] + [os.path.join(out, f"ffmpeg.{encoders[n][2]}")]
+                                    for n in ("vorbis", "opus", "mp3")])},
+         0.6, "ffmpeg_three")
 
     if not args.only or args.only == "memory_60min":
         hour = generate("sixty_minutes.wav", 3600)

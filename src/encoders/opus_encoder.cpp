@@ -63,7 +63,11 @@ const processor_info& opus_encoder::describe() {
         {integer_param("bitrate", "target bitrate for all channels together", 96, 6, 510, "kbps"),
          integer_param("complexity", "encoder effort: 0 (fastest) to 10 (best)", 10, 0, 10),
          choice_param("application", "what the encoder tunes for: music, speech or the lowest latency",
-                      "audio", {"audio", "voip", "lowdelay"})}};
+                      "audio", {"audio", "voip", "lowdelay"}),
+         integer_choice_param("frame_duration",
+                              "packet duration; 120 (the default) encodes fastest, 20 gives live listeners the "
+                              "lowest latency (lowdelay uses 20 unless set)",
+                              120, {20, 40, 60, 80, 100, 120}, "ms")}};
     return info;
 }
 
@@ -152,8 +156,16 @@ void opus_encoder::on_setup(const stream_info& in) {
     // calls per packet, and libopus answers each by probing the CPU (CPUID, a costly VM exit
     // under virtualisation); with 20 ms packets that was a fifth of the encoding time. End
     // trimming still cuts at the exact sample. The low-delay application keeps 20 ms packets:
-    // latency is what it is chosen for.
-    const int frame_duration = application == "lowdelay" ? OPUS_FRAMESIZE_20_MS : OPUS_FRAMESIZE_120_MS;
+    // latency is what it is chosen for, and `frame_duration` lets a live mount ask for 20 ms too.
+    const int64_t ms = application == "lowdelay" && !parameters().given("frame_duration")
+                           ? 20
+                           : parameters().integer("frame_duration");
+    const int frame_duration = ms == 20   ? OPUS_FRAMESIZE_20_MS
+                               : ms == 40 ? OPUS_FRAMESIZE_40_MS
+                               : ms == 60 ? OPUS_FRAMESIZE_60_MS
+                               : ms == 80 ? OPUS_FRAMESIZE_80_MS
+                               : ms == 100 ? OPUS_FRAMESIZE_100_MS
+                                           : OPUS_FRAMESIZE_120_MS;
     if (err = ope_encoder_ctl(s->enc, OPUS_SET_EXPERT_FRAME_DURATION(frame_duration)); err != OPE_OK)
         throw processing_error(fmt::format("opus_encoder: cannot set the packet duration: {}", ope_strerror(err)));
     if (err = ope_encoder_ctl(s->enc, OPE_SET_MUXING_DELAY(muxing_delay_48k)); err != OPE_OK)

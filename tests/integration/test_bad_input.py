@@ -103,7 +103,8 @@ class UsageErrorTest(unittest.TestCase):
 
     def test_unknown_processor_lists_the_valid_ones(self):
         msg = self.usage("levle")
-        self.assertIn("unknown processor 'levle'", msg)
+        self.assertIn("unknown processor or preset 'levle'", msg)
+        self.assertIn("opus-64k", msg)  # presets are offered too
         self.assertIn("level", msg)
         self.assertIn("vorbis_encoder", msg)
 

@@ -237,4 +237,17 @@ inline size_t entries(const std::filesystem::path& dir) {
     return n;
 }
 
+// The standard output of a shell command (ffmpeg, ffprobe...), binary-safe. One definition for
+// every test file: two inline functions of one name would break the one-definition rule.
+inline std::string run_command(const std::string& cmd) {
+    FILE* f = popen(cmd.c_str(), "r");
+    if (!f) throw std::runtime_error("cannot run " + cmd);
+    std::string out;
+    char buf[65536];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
+    pclose(f);
+    return out;
+}
+
 }  // namespace timeside::test

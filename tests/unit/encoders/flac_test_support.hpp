@@ -140,16 +140,6 @@ inline bool have(const char* tool) {
     return known[tool];
 }
 
-inline bytes run_command(const std::string& cmd) {
-    FILE* f = popen(cmd.c_str(), "r");
-    REQUIRE(f);
-    bytes out;
-    unsigned char buf[65536];
-    for (size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) out.insert(out.end(), buf, buf + n);
-    CHECK(pclose(f) == 0);
-    return out;
-}
-
 // FFmpeg's own FLAC decoder: 16-bit streams as s16, 24-bit ones as s32 (value << 8).
 inline std::vector<int32_t> ffmpeg_decode(const std::filesystem::path& path, int bits, const std::string& seek = {}) {
     const bool wide = bits > 16;
@@ -157,7 +147,8 @@ inline std::vector<int32_t> ffmpeg_decode(const std::filesystem::path& path, int
                            (wide ? " -f s32le -" : " -f s16le -"));
     std::vector<int32_t> out;
     for (size_t i = 0; i + (wide ? 4 : 2) <= raw.size(); i += wide ? 4 : 2)
-        out.push_back(wide ? static_cast<int32_t>(read_le(&raw[i], 4)) >> 8 : static_cast<int16_t>(read_le(&raw[i], 2)));
+        out.push_back(wide ? static_cast<int32_t>(read_le(reinterpret_cast<const unsigned char*>(&raw[i]), 4)) >> 8
+                           : static_cast<int16_t>(read_le(reinterpret_cast<const unsigned char*>(&raw[i]), 2)));
     return out;
 }
 

@@ -17,17 +17,6 @@
 
 namespace timeside::test {
 
-inline std::string run_command(const std::string& cmd) {
-    FILE* f = popen(cmd.c_str(), "r");
-    if (!f) throw std::runtime_error("cannot run " + cmd);
-    std::string out;
-    char buf[65536];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
-    pclose(f);
-    return out;
-}
-
 // Frames FFmpeg decodes from the file (as float, so nothing is lost to the count).
 inline int64_t ffmpeg_frames(const std::filesystem::path& path, int channels) {
     auto raw =

@@ -389,3 +389,26 @@ TEST_CASE("opus_encoder reports the sink's own error when a page cannot be writt
         CHECK_THAT(e.what(), Catch::Contains("no space left on device"));
     }
 }
+
+TEST_CASE("opus_encoder frame_duration sets the packet length, and keeps the exact length", "[encoders][opus]") {
+    for (int64_t ms : {20, 60, 120}) {
+        INFO(ms << " ms");
+        auto enc = std::dynamic_pointer_cast<encoder>(default_registry().make("opus_encoder", {{"frame_duration", ms}}));
+        auto sink = std::make_shared<recording_sink>(true);
+        enc->set_sink(sink);
+        timeside::pipe p(array_decoder::from_samples(sine(440, 48000, 48000, 2, 0.5), 48000, 2));
+        p.add(enc);
+        p.run();
+        auto ogg = parse_ogg(sink->data());
+        REQUIRE(ogg.packets.size() > 3);
+        // The first audio packet's TOC byte: config (bits 3-7) and frame-count code (bits 0-1).
+        const auto& first = ogg.packets[2];
+        const int config = first[0] >> 3, code = first[0] & 3;
+        static const int celt_ms10[] = {25, 50, 100, 200}, silk_ms10[] = {100, 200, 400, 600};
+        const int frame_ms10 = config >= 16 ? celt_ms10[config & 3] : silk_ms10[config & 3];
+        int frames = code == 0 ? 1 : code == 3 ? (first[1] & 0x3f) : 2;
+        CHECK(frame_ms10 * frames / 10 == ms);
+        CHECK(ogg.pages.back().granule - 312 == 48000);
+    }
+    CHECK_THROWS_AS(default_registry().make("opus_encoder", {{"frame_duration", int64_t{30}}}), usage_error);
+}
