@@ -81,6 +81,9 @@ class EncodersTest(unittest.TestCase):
                     self.assertLessEqual(abs(decoded - expected), 0 if out_rate(rate) == rate else 1,
                                          f"{decoded} frames decoded, {expected} expected")
                     self.assertAlmostEqual(gst_duration(path), frames / rate, delta=0.005)
+                    # Our own decoder reads it back, silently (no GStreamer noise on stderr).
+                    back = run("run", path, "level", "-o", out)
+                    self.assertEqual((back.returncode, back.stderr), (0, ""))
                     if enc in LOSSY:
                         _, rms = levels_of(ffmpeg_pcm(path)[0])
                         self.assertAlmostEqual(rms, in_rms, delta=0.5)
