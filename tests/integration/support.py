@@ -74,12 +74,19 @@ def levels_of(samples):
     return 20 * math.log10(peak), 10 * math.log10(ms)
 
 
+def gst_discover(path):
+    """What gst-discoverer-1.0 says of the first audio stream: duration (s), codec, channels, rate."""
+    out = subprocess.run(["gst-discoverer-1.0", path], capture_output=True, text=True, timeout=60).stdout
+    h, mi, s = re.search(r"Duration: (\d+):(\d+):(\d+\.\d+)", out).groups()
+    return {"duration": int(h) * 3600 + int(mi) * 60 + float(s),
+            "codec": re.search(r"audio #\d+: (.+)", out).group(1).strip(),
+            "channels": int(re.search(r"Channels: (\d+)", out).group(1)),
+            "rate": int(re.search(r"Sample rate: (\d+)", out).group(1))}
+
+
 def gst_duration(path):
     """gst-discoverer-1.0's duration in seconds."""
-    out = subprocess.run(["gst-discoverer-1.0", path], capture_output=True, text=True, timeout=60).stdout
-    m = re.search(r"Duration: (\d+):(\d+):(\d+\.\d+)", out)
-    h, mi, s = m.groups()
-    return int(h) * 3600 + int(mi) * 60 + float(s)
+    return gst_discover(path)["duration"]
 
 
 def sha1_of(path):

@@ -8,15 +8,15 @@ import subprocess
 import time
 import unittest
 
-from support import TIMESIDE, TempDir, ffmpeg_pcm, ffprobe, gst_duration, levels_of, run, sample, visible_files
+from support import TIMESIDE, TempDir, ffmpeg_pcm, ffprobe, gst_discover, levels_of, run, sample, visible_files
 
-# encoder -> (extension, ffprobe codec name, decoded rate for an input rate)
+# encoder -> (extension, ffprobe codec name, decoded rate for an input rate, gst-discoverer's codec)
 CODECS = {
-    "wav_encoder": ("wav", "pcm_s16le", lambda r: r),
-    "flac_encoder": ("flac", "flac", lambda r: r),
-    "vorbis_encoder": ("ogg", "vorbis", lambda r: r),
-    "opus_encoder": ("opus", "opus", lambda r: 48000),
-    "mp3_encoder": ("mp3", "mp3", lambda r: min(r, 48000)),
+    "wav_encoder": ("wav", "pcm_s16le", lambda r: r, "WAV"),
+    "flac_encoder": ("flac", "flac", lambda r: r, "Free Lossless Audio Codec (FLAC)"),
+    "vorbis_encoder": ("ogg", "vorbis", lambda r: r, "Vorbis"),
+    "opus_encoder": ("opus", "opus", lambda r: 48000, "Opus"),
+    "mp3_encoder": ("mp3", "mp3", lambda r: min(r, 48000), "MPEG"),
 }
 LOSSY = {"vorbis_encoder", "opus_encoder", "mp3_encoder"}
 
@@ -67,7 +67,7 @@ class EncodersTest(unittest.TestCase):
         for (rate, channels), source in self.inputs.items():
             frames = frames_of(source)
             in_peak, in_rms = levels_of(ffmpeg_pcm(source)[0])
-            for enc, (ext, codec, out_rate) in CODECS.items():
+            for enc, (ext, codec, out_rate, gst_codec) in CODECS.items():
                 with self.subTest(encoder=enc, rate=rate, channels=channels), TempDir() as out:
                     path = self.encode(source, enc, out)
                     self.assertTrue(path.endswith("." + ext))
@@ -80,7 +80,13 @@ class EncodersTest(unittest.TestCase):
                     # Exact where the rate is kept; within one output frame where the codec resamples.
                     self.assertLessEqual(abs(decoded - expected), 0 if out_rate(rate) == rate else 1,
                                          f"{decoded} frames decoded, {expected} expected")
-                    self.assertAlmostEqual(gst_duration(path), frames / rate, delta=0.005)
+                    gst = gst_discover(path)
+                    self.assertAlmostEqual(gst["duration"], frames / rate, delta=0.005)
+                    self.assertIn(gst_codec, gst["codec"])
+                    self.assertEqual(gst["channels"], channels)
+                    # GStreamer decodes Opus at the input's rate (from OpusHead) where Opus has it natively.
+                    opus_native = rate if rate in (8000, 12000, 16000, 24000, 48000) else 48000
+                    self.assertEqual(gst["rate"], opus_native if enc == "opus_encoder" else out_rate(rate))
                     # Our own decoder reads it back, silently (no GStreamer noise on stderr).
                     back = run("run", path, "level", "-o", out)
                     self.assertEqual((back.returncode, back.stderr), (0, ""))
