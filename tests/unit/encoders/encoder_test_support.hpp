@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include <catch2/catch.hpp>
+
 #include "core/byte_sink.hpp"
 #include "core/decoder.hpp"
 #include "core/processor.hpp"
@@ -96,11 +98,10 @@ inline ogg_stream parse_ogg(const bytes& data) {
     return out;
 }
 
-// The Vorbis comment header's fields ("TITLE=x"), parsed from the packet.
-inline std::vector<std::string> vorbis_comments(const bytes& packet) {
-    if (packet.size() < 7 || packet[0] != 3 || std::memcmp(&packet[1], "vorbis", 6) != 0)
-        throw std::runtime_error("not a Vorbis comment header");
-    size_t pos = 7;
+// The user comments ("TITLE=x") of a Vorbis-comment structure that starts after `magic` bytes:
+// the Vorbis comment header (after "\x03vorbis") and OpusTags (after "OpusTags") share it.
+inline std::vector<std::string> comment_fields(const bytes& packet, size_t magic) {
+    size_t pos = magic;
     auto u32 = [&] {
         if (pos + 4 > packet.size()) throw std::runtime_error("truncated comment header");
         auto v = static_cast<size_t>(read_le(&packet[pos], 4));
@@ -118,6 +119,35 @@ inline std::vector<std::string> vorbis_comments(const bytes& packet) {
     std::vector<std::string> out;
     for (size_t n = u32(); n > 0; --n) out.push_back(str(u32()));
     return out;
+}
+
+inline std::vector<std::string> vorbis_comments(const bytes& packet) {
+    if (packet.size() < 7 || packet[0] != 3 || std::memcmp(&packet[1], "vorbis", 6) != 0)
+        throw std::runtime_error("not a Vorbis comment header");
+    return comment_fields(packet, 7);
+}
+
+inline std::vector<std::string> opus_tags(const bytes& packet) {
+    if (packet.size() < 16 || std::memcmp(packet.data(), "OpusTags", 8) != 0)
+        throw std::runtime_error("not an OpusTags packet");
+    return comment_fields(packet, 8);
+}
+
+// Pages in sequence, one serial, valid checksums, first page BOS, last EOS, granules not going back.
+inline void check_ogg_well_formed(const ogg_stream& s) {
+    REQUIRE_FALSE(s.pages.empty());
+    CHECK(s.pages.front().flags == 2);
+    CHECK(s.pages.back().flags & 4);
+    int64_t last = 0;
+    for (size_t i = 0; i < s.pages.size(); ++i) {
+        CHECK(s.pages[i].crc_ok);
+        CHECK(s.pages[i].sequence == i);
+        CHECK(s.pages[i].serial == s.pages.front().serial);
+        if (s.pages[i].granule != -1) {
+            CHECK(s.pages[i].granule >= last);
+            last = s.pages[i].granule;
+        }
+    }
 }
 
 // Keeps every chunk apart with its header flag; rewrite() is only allowed if asked for.

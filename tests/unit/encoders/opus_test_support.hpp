@@ -36,44 +36,9 @@ inline opus_head parse_opus_head(const bytes& p) {
     return h;
 }
 
-// The user comments of an OpusTags packet ("TITLE=x"), vendor string skipped.
-inline std::vector<std::string> opus_tags(const bytes& p) {
-    if (p.size() < 16 || std::memcmp(p.data(), "OpusTags", 8) != 0)
-        throw std::runtime_error("not an OpusTags packet");
-    size_t pos = 8;
-    auto u32 = [&] {
-        if (pos + 4 > p.size()) throw std::runtime_error("truncated OpusTags");
-        auto v = static_cast<size_t>(read_le(&p[pos], 4));
-        pos += 4;
-        return v;
-    };
-    auto str = [&](size_t n) {
-        if (pos + n > p.size()) throw std::runtime_error("truncated OpusTags");
-        std::string s(p.begin() + static_cast<std::ptrdiff_t>(pos), p.begin() + static_cast<std::ptrdiff_t>(pos + n));
-        pos += n;
-        return s;
-    };
-    str(u32());  // vendor
-    std::vector<std::string> out;
-    for (size_t n = u32(); n > 0; --n) out.push_back(str(u32()));
-    return out;
-}
-
-// Everything a shell command prints on stdout.
-inline std::string command_output(const std::string& cmd) {
-    FILE* f = popen(cmd.c_str(), "r");
-    if (!f) throw std::runtime_error("cannot run " + cmd);
-    std::string out;
-    char buf[65536];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
-    pclose(f);
-    return out;
-}
-
 // One stream field as ffprobe reports it ("codec_name", "sample_rate", "channels"...).
 inline std::string ffprobe_field(const std::filesystem::path& path, const std::string& field) {
-    auto out = command_output("ffprobe -v error -select_streams a:0 -show_entries stream=" + field +
+    auto out = run_command("ffprobe -v error -select_streams a:0 -show_entries stream=" + field +
                               " -of default=noprint_wrappers=1:nokey=1 '" + path.string() + "'");
     while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
     return out;
@@ -81,7 +46,7 @@ inline std::string ffprobe_field(const std::filesystem::path& path, const std::s
 
 // The samples ffmpeg decodes (interleaved float, at the file's own rate and channel count).
 inline std::vector<float> ffmpeg_decode(const std::filesystem::path& path) {
-    auto raw = command_output("ffmpeg -v error -i '" + path.string() + "' -f f32le -acodec pcm_f32le -");
+    auto raw = run_command("ffmpeg -v error -i '" + path.string() + "' -f f32le -acodec pcm_f32le -");
     std::vector<float> out(raw.size() / sizeof(float));
     std::memcpy(out.data(), raw.data(), out.size() * sizeof(float));
     return out;

@@ -44,22 +44,6 @@ std::vector<float> two_tones(int rate, int64_t frames) {
     return out;
 }
 
-void check_well_formed(const ogg_stream& s) {
-    REQUIRE_FALSE(s.pages.empty());
-    CHECK(s.pages.front().flags == 2);
-    CHECK(s.pages.back().flags & 4);
-    int64_t last = 0;
-    for (size_t i = 0; i < s.pages.size(); ++i) {
-        CHECK(s.pages[i].crc_ok);
-        CHECK(s.pages[i].sequence == i);
-        CHECK(s.pages[i].serial == s.pages.front().serial);
-        if (s.pages[i].granule != -1) {
-            CHECK(s.pages[i].granule >= last);
-            last = s.pages[i].granule;
-        }
-    }
-}
-
 }  // namespace
 
 TEST_CASE("vorbis_encoder ends on a granule position equal to the input's frames", "[encoders]") {
@@ -69,7 +53,7 @@ TEST_CASE("vorbis_encoder ends on a granule position equal to the input's frames
     INFO(rate << " Hz, " << channels << " channel(s)");
     auto signal = channels == 1 ? sine(440, rate, frames, 1, 0.5) : two_tones(rate, frames);
     auto ogg = parse_ogg(encode_to_memory(signal, rate, channels));
-    check_well_formed(ogg);
+    check_ogg_well_formed(ogg);
     CHECK(ogg.pages.back().granule == frames);
     // The identification header says what was encoded.
     REQUIRE(ogg.packets.size() > 3);
@@ -84,7 +68,7 @@ TEST_CASE("vorbis_encoder keeps the exact length of empty and tiny inputs", "[en
     const int channels = GENERATE(1, 2);
     INFO(frames << " frame(s), " << channels << " channel(s)");
     auto ogg = parse_ogg(encode_to_memory(sine(440, 44100, frames, channels, 0.5), 44100, channels));
-    check_well_formed(ogg);
+    check_ogg_well_formed(ogg);
     CHECK(ogg.pages.back().granule == frames);
 }
 
