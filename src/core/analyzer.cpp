@@ -22,7 +22,41 @@ void analyzer::process(const block_ptr& b) {
     on_process(b);
 }
 
-void analyzer::finish() { on_finish(); }
+// The audio metadata is only true once the stream has ended (its real length, the sha1).
+void analyzer::finish() {
+    on_finish();
+    const std::string sha1 = input_.media ? input_.media->sha1_hex() : std::string{};
+    for (auto& r : results_) {
+        if (input_.media) r.audio.uri = input_.media->uri;
+        r.audio.sha1 = sha1;
+        r.audio.start = input_.start;
+        r.audio.duration = input_.format.samplerate
+                               ? static_cast<double>(frames_seen_) / input_.format.samplerate
+                               : 0.0;
+        r.audio.is_segment = input_.is_segment;
+        r.audio.channels = input_.format.channels;
+    }
+}
+
+analyzer_result& analyzer::new_framewise_result(const std::string& suffix, const std::string& label, size_t width,
+                                                int blocksize, int stepsize, std::vector<double> y_value) {
+    analyzer_result& r = new_result(data_mode::value, time_mode::framewise, suffix, label);
+    r.data.width = width;
+    r.data.y_value = std::move(y_value);
+    r.frames = {input_.format.samplerate, blocksize, stepsize};
+    if (rows_) rows_->begin(r);
+    return r;
+}
+
+// Every framewise row is also an event for live subscribers, stamped with its window's first frame.
+void analyzer::append_row(analyzer_result& r, std::span<const double> row) {
+    if (keep_rows_) r.data.value.insert(r.data.value.end(), row.begin(), row.end());
+    if (rows_) rows_->append(r.id.id, row);
+    if (sink_)
+        sink_({r.id.id, static_cast<int64_t>(r.appended_rows) * r.frames.stepsize, r.frames.samplerate,
+               r.frames.blocksize, std::vector<double>(row.begin(), row.end()), {}});
+    ++r.appended_rows;
+}
 
 const analyzer_result& analyzer::result(std::string_view result_id) const {
     std::string ids;
@@ -52,16 +86,6 @@ analyzer_result& analyzer::new_result(data_mode dm, time_mode tm, const std::str
     r.id.version = info().version;
     r.id.author = "TimeSide";
     r.id.proc_uuid = uuid();
-    if (input_.media) {
-        r.audio.uri = input_.media->uri;
-        r.audio.sha1 = input_.media->sha1_hex();
-    }
-    r.audio.start = input_.start;
-    r.audio.duration = input_.format.samplerate
-                           ? static_cast<double>(frames_seen_) / input_.format.samplerate
-                           : 0.0;
-    r.audio.is_segment = input_.is_segment;
-    r.audio.channels = input_.format.channels;
     r.parameters = parameters().to_json();
     if (tm == time_mode::framewise)
         r.frames = {input_.format.samplerate, input_.blocksize, input_.blocksize};

@@ -1,6 +1,8 @@
 // Lanes, fan-out and failure handling for the pipe.
 #include "core/pipe.hpp"
 
+#include <algorithm>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -15,11 +17,56 @@ pipe::pipe(std::shared_ptr<decoder> source) : source_(std::move(source)) {
     if (!source_) throw usage_error("a pipe starts with a decoder");
 }
 
+namespace {
+bool equal_processors(const processor& a, const processor& b) {
+    return a.id() == b.id() && a.parameters().to_kv() == b.parameters().to_kv();
+}
+}  // namespace
+
+// The last processor added (`child`) and every group holding one of its parents become one.
+void pipe::join_groups(consumer& child) {
+    const size_t mine = group_.back();
+    for (const auto& parent : child.parents())
+        for (size_t i = 0; i + 1 < processors_.size(); ++i)
+            if (processors_[i] == parent) {
+                const size_t theirs = group_[i];  // a copy: std::replace would see it change
+                std::replace(group_.begin(), group_.end(), theirs, mine);
+            }
+}
+
+// Parents first (shared with an equal processor already in the pipe); the child then joins the
+// lane group of its parents, merging groups if parents ran apart.
+void pipe::add_parents(consumer& child) {
+    for (auto& parent : child.parents()) {
+        auto it = std::find_if(processors_.begin(), processors_.end(),
+                               [&](const auto& q) { return equal_processors(*q, *parent); });
+        if (it != processors_.end()) {
+            if (auto shared = std::dynamic_pointer_cast<consumer>(*it)) parent = shared;
+            continue;
+        }
+        add_parents(*parent);
+        processors_.push_back(parent);
+        implicit_.push_back(true);
+        group_.push_back(processors_.size() - 1);
+        join_groups(*parent);
+    }
+}
+
 pipe& pipe::add(std::shared_ptr<processor> p) {
     if (!p) throw usage_error("pipe: null processor");
     if (std::dynamic_pointer_cast<decoder>(p))
         throw usage_error(fmt::format("pipe: '{}' is a decoder; a pipe has one decoder, first", p->id()));
+    for (size_t i = 0; i < processors_.size(); ++i)
+        if (processors_[i] == p) {  // already inserted as a parent: now asked for explicitly
+            implicit_[i] = false;
+            return *this;
+        }
+    auto* c = dynamic_cast<consumer*>(p.get());
+    if (c) add_parents(*c);
     processors_.push_back(std::move(p));
+    implicit_.push_back(false);
+    group_.push_back(processors_.size() - 1);
+    if (c) join_groups(*c);
     return *this;
 }
 
@@ -39,8 +86,8 @@ pipe operator|(pipe p, const std::shared_ptr<processor>& next) {
 
 std::vector<analyzer_result> pipe::results() const {
     std::vector<analyzer_result> out;
-    for (const auto& p : processors_)
-        if (auto a = std::dynamic_pointer_cast<analyzer>(p))
+    for (size_t i = 0; i < processors_.size(); ++i)
+        if (auto a = std::dynamic_pointer_cast<analyzer>(processors_[i]); a && !implicit_[i])
             out.insert(out.end(), a->results().begin(), a->results().end());
     return out;
 }
@@ -67,8 +114,10 @@ private:
     std::atomic<bool> failed_{false};
 };
 
+// One thread's work: consumers that run one after the other on each block (a child after its
+// parents), all reading the same stream.
 struct lane {
-    consumer* target;
+    std::vector<consumer*> targets;
     size_t stream;  // index of the stream (decoder output or an effect's) it consumes
     std::unique_ptr<bounded_queue<block_ptr>> queue;
     std::thread thread;
@@ -83,20 +132,26 @@ void pipe::run(const run_options& options) {
     std::vector<stream_info> streams{input_};
     std::vector<std::pair<effect*, size_t>> effects;  // effect, its input stream
     std::vector<lane> lanes;
+    std::vector<consumer*> set_up;
+    std::map<size_t, size_t> lane_of_group;
     try {
-        for (const auto& p : processors_) {
-            if (auto e = dynamic_cast<effect*>(p.get())) {
+        for (size_t i = 0; i < processors_.size(); ++i) {
+            processor* p = processors_[i].get();
+            if (auto e = dynamic_cast<effect*>(p)) {
                 streams.push_back(e->setup(streams.back()));
                 effects.emplace_back(e, streams.size() - 2);
-            } else if (auto c = dynamic_cast<consumer*>(p.get())) {
-                lanes.push_back({c, streams.size() - 1, nullptr, {}});
+            } else if (auto c = dynamic_cast<consumer*>(p)) {
+                auto [it, fresh] = lane_of_group.emplace(group_[i], lanes.size());
+                if (fresh) lanes.push_back({{}, streams.size() - 1, nullptr, {}});
+                lanes[it->second].targets.push_back(c);
+                set_up.push_back(c);
                 c->setup(streams.back());
             } else {
                 throw usage_error(fmt::format("pipe: '{}' cannot follow a decoder", p->id()));
             }
         }
     } catch (...) {
-        for (auto& l : lanes) l.target->abort();
+        for (auto* c : set_up) c->abort();
         source_->close();
         throw;
     }
@@ -116,9 +171,10 @@ void pipe::run(const run_options& options) {
             try {
                 while (auto b = l.queue->pop()) {
                     if (failure.failed()) return;
-                    l.target->process(*b);
+                    for (auto* t : l.targets) t->process(*b);
                 }
-                if (!failure.failed()) l.target->finish();
+                if (!failure.failed())
+                    for (auto* t : l.targets) t->finish();
             } catch (...) {
                 failure.fail(std::current_exception());
                 stop_all();
@@ -137,12 +193,14 @@ void pipe::run(const run_options& options) {
             for (auto& [e, from] : effects) stage[from + 1] = e->transform(stage[from]);
             for (size_t i = 1; i < lanes.size(); ++i)
                 if (!lanes[i].queue->push(stage[lanes[i].stream])) break;
-            if (!lanes.empty()) lanes[0].target->process(stage[lanes[0].stream]);
+            if (!lanes.empty())
+                for (auto* t : lanes[0].targets) t->process(stage[lanes[0].stream]);
             decoded += stage[0]->frames();
             if (options.progress) options.progress(decoded, input_.total_frames);
         }
         for (size_t i = 1; i < lanes.size(); ++i) lanes[i].queue->close();
-        if (!lanes.empty() && !failure.failed()) lanes[0].target->finish();
+        if (!lanes.empty() && !failure.failed())
+            for (auto* t : lanes[0].targets) t->finish();
     } catch (...) {
         failure.fail(std::current_exception());
         stop_all();
@@ -154,7 +212,7 @@ void pipe::run(const run_options& options) {
     source_->close();
 
     if (failure.failed()) {
-        for (auto& l : lanes) l.target->abort();
+        for (auto* c : set_up) c->abort();
         std::rethrow_exception(failure.error());
     }
 }

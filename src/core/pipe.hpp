@@ -27,7 +27,8 @@ class pipe {
 public:
     explicit pipe(std::shared_ptr<decoder> source);
 
-    // Appends a consumer or an effect; a second decoder is a usage_error.
+    // Appends a consumer or an effect (after the parents it declares, unless equal ones are
+    // already there); a second decoder is a usage_error.
     pipe& add(std::shared_ptr<processor> p);
     void run(const run_options& options = {});
 
@@ -35,12 +36,18 @@ public:
     const std::vector<std::shared_ptr<processor>>& processors() const { return processors_; }
     // The stream the decoder delivered in the last run.
     const stream_info& input() const { return input_; }
-    // Every analyzer's results, in pipe order.
+    // The results of every analyzer added to the pipe, in pipe order; parents the pipe inserted
+    // on its own are left out (an onset function's spectrogram), unless added explicitly too.
     std::vector<analyzer_result> results() const;
 
 private:
+    void add_parents(consumer& child);
+    void join_groups(consumer& child);
+
     std::shared_ptr<decoder> source_;
     std::vector<std::shared_ptr<processor>> processors_;
+    std::vector<bool> implicit_;             // per processor: inserted as a parent only
+    std::vector<size_t> group_;              // per processor: the lane group it runs in
     stream_info input_;
 };
 

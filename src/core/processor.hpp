@@ -49,6 +49,13 @@ private:
 class consumer : public processor {
 public:
     using processor::processor;
+
+    // Processors this one reads from while it runs (onset_detection_function reads the
+    // spectrogram): the pipe inserts them before it, shares one between every processor that asks
+    // for an equal one (same id and parameters), and runs them on the same lane, in order, so a
+    // parent has processed a block before its child sees it. The pipe may replace an entry with
+    // an equal processor it already has.
+    std::vector<std::shared_ptr<consumer>>& parents() { return parents_; }
     // Called before decoding starts; errors here (an unwritable output...) stop the run early.
     virtual void setup(const stream_info& in) = 0;
     virtual void process(const block_ptr& b) = 0;
@@ -56,6 +63,9 @@ public:
     virtual void finish() = 0;
     // The run failed or was cancelled: release everything, leave no partial output behind.
     virtual void abort() noexcept {}
+
+protected:
+    std::vector<std::shared_ptr<consumer>> parents_;
 };
 
 // Effects transform the stream for the processors after them in the pipe (TimeSide's fx_*).

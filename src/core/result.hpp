@@ -61,6 +61,7 @@ struct analyzer_result {
     frame_metadata frames;  // framewise only
     label_metadata labels;  // label mode only
     nlohmann::json parameters = nlohmann::json::object();
+    size_t appended_rows = 0;  // framewise rows computed, kept here or only sent to a row sink
 
     const std::string& result_id() const { return id.id; }
     size_t rows() const;

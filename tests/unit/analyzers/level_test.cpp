@@ -74,3 +74,59 @@ TEST_CASE("per-block events carry the block's own levels and stream position", "
     CHECK(events[3].result_id == "level.rms");
     CHECK(events[3].values[0] == Approx(20 * std::log10(0.05)).margin(1e-4));
 }
+
+namespace {
+// A framewise analyzer for the base class's row handling: one row per 100-frame window (its mean).
+const processor_info window_mean_info{"window_mean", "Window mean", "1.0", "test", "", processor_kind::analyzer, {}};
+class window_mean : public analyzer {
+public:
+    window_mean() : analyzer(window_mean_info, {}) {}
+
+protected:
+    void on_setup(const stream_info&) override { r_ = &new_framewise_result("", "", 0, 100, 100); }
+    void on_process(const block_ptr& b) override {
+        for (int64_t i = 0; i + 100 <= b->frames(); i += 100) {
+            double sum = 0;
+            for (int64_t k = 0; k < 100; ++k) sum += b->at(i + k, 0);
+            const double row[] = {sum / 100};
+            append_row(*r_, row);
+        }
+    }
+    void on_finish() override {}
+
+private:
+    analyzer_result* r_ = nullptr;
+};
+
+struct collecting_rows : row_sink {
+    void begin(const analyzer_result& meta) override { begun.push_back(meta.id.id); }
+    void append(const std::string& id, std::span<const double> row) override { rows.emplace_back(id, row[0]); }
+    std::vector<std::string> begun;
+    std::vector<std::pair<std::string, double>> rows;
+};
+}  // namespace
+
+TEST_CASE("framewise rows go to the result, a row sink and the event sink as they are computed",
+          "[analyzers][rows]") {
+    std::vector<float> s(1000);
+    for (size_t i = 0; i < s.size(); ++i) s[i] = static_cast<float>(i / 100);  // window k holds k
+    for (bool keep : {true, false}) {
+        auto a = std::make_shared<window_mean>();
+        auto rows = std::make_shared<collecting_rows>();
+        std::vector<analysis_event> events;
+        a->set_row_sink(rows, keep);
+        a->set_event_sink([&](const analysis_event& e) { events.push_back(e); });
+        (array_decoder::from_samples(s, 1000, 1, 500) | a).run();
+        const auto& r = a->result("window_mean");
+        CHECK(r.appended_rows == 10);
+        CHECK(r.rows() == (keep ? 10u : 0u));  // not kept: memory stays flat
+        CHECK(rows->begun == std::vector<std::string>{"window_mean"});
+        REQUIRE(rows->rows.size() == 10);
+        CHECK(rows->rows[7].second == 7.0);
+        REQUIRE(events.size() == 10);
+        CHECK(events[7].frame == 700);
+        CHECK(events[7].time() == Approx(0.7));
+        CHECK(r.audio.duration == Approx(1.0));  // stamped at the end, not at setup
+        CHECK(r.frames.stepsize == 100);
+    }
+}

@@ -148,3 +148,50 @@ TEST_CASE("a pipe must start with a decoder and have only one", "[core][pipe]") 
     CHECK_THROWS_AS(std::make_shared<probe>() | std::make_shared<probe>(), usage_error);
     CHECK_THROWS_AS(ramp(10) | ramp(10), usage_error);
 }
+
+namespace {
+// A parent that counts blocks, and a child that checks the parent saw each block first.
+const processor_info parent_info{"parent_probe", "Parent", "1.0", "counts", "", processor_kind::analyzer, {}};
+class parent_probe : public consumer {
+public:
+    parent_probe() : consumer(parent_info, {}) {}
+    void setup(const stream_info&) override {}
+    void process(const block_ptr& b) override {
+        seen = b->position() + b->frames();
+        threads.insert(std::this_thread::get_id());
+    }
+    void finish() override {}
+    std::atomic<int64_t> seen{0};
+    std::set<std::thread::id> threads;
+};
+
+const processor_info child_info{"child_probe", "Child", "1.0", "reads its parent", "", processor_kind::analyzer, {}};
+class child_probe : public consumer {
+public:
+    child_probe() : consumer(child_info, {}) { parents_.push_back(std::make_shared<parent_probe>()); }
+    parent_probe& parent() { return static_cast<parent_probe&>(*parents_[0]); }
+    void setup(const stream_info&) override {}
+    void process(const block_ptr& b) override {
+        if (parent().seen != b->position() + b->frames()) out_of_order = true;
+        threads.insert(std::this_thread::get_id());
+    }
+    void finish() override {}
+    bool out_of_order = false;
+    std::set<std::thread::id> threads;
+};
+}  // namespace
+
+TEST_CASE("a processor's parent is inserted, runs first on the same lane, and is shared", "[core][pipe]") {
+    auto first = std::make_shared<probe>();
+    auto a = std::make_shared<child_probe>(), b = std::make_shared<child_probe>();
+    auto p = ramp(20000) | first | a | b;
+    REQUIRE(p.processors().size() == 4);  // probe, one shared parent, two children
+    CHECK(&a->parent() == &b->parent());
+    p.run();
+    CHECK_FALSE(a->out_of_order);
+    CHECK_FALSE(b->out_of_order);
+    CHECK(a->parent().seen == 20000);
+    CHECK(a->threads == a->parent().threads);  // one lane for parent and children
+    CHECK(a->threads == b->threads);
+    CHECK(*a->threads.begin() != *first->threads.begin());
+}
