@@ -46,6 +46,7 @@ const registry& default_registry() {
         register_analyzers(reg);
         register_graphers(reg);
         register_encoders(reg);
+        register_effects(reg);
         return reg;
     }();
     return r;

@@ -57,5 +57,6 @@ void register_decoders(registry& r);
 void register_analyzers(registry& r);
 void register_graphers(registry& r);
 void register_encoders(registry& r);
+void register_effects(registry& r);
 
 }  // namespace timeside
