@@ -113,6 +113,14 @@ def main():
                                     for n in ("vorbis", "opus", "mp3")])},
          0.6, "ffmpeg_three")
 
+    # Issue 4: five analyzers in one pass against the reference tools run one after another.
+    case("analysis_one_pass",
+         [ts, "run", ten, "level", "mean_dc_shift", "loudness_itu", "aubio_temporal", "aubio_pitch", "-o", out],
+         {"tools_in_sequence": sequence([["sox", ten, "-n", "stats"],
+                                         ["ffmpeg", "-v", "error", "-i", ten, "-af", "ebur128=peak=true", "-f", "null", "-"],
+                                         ["aubioonset", "-i", ten], ["aubiotrack", "-i", ten], ["aubiopitch", "-i", ten]])},
+         0.5, "tools_in_sequence")
+
     if not args.only or args.only == "memory_60min":
         hour = generate("sixty_minutes.wav", 3600)
         t, peak = timed([ts, "run", hour, "level", "waveform_simple", "-o", out])
@@ -120,6 +128,13 @@ def main():
         print(f"memory_60min: level + waveform_simple on 60 min: peak RSS {peak:.1f} MiB in {t:.1f} s "
               f"(target < 64 MiB) {'OK' if ok else 'MISSED'}", flush=True)
         report.append({"case": "memory_60min", "peak_rss_mib": peak, "seconds": t, "target_mib": 64, "ok": ok})
+        # Issue 4: the analyzers and a spectrogram streamed into HDF5, on the same hour.
+        t, peak = timed([ts, "run", hour, "level", "mean_dc_shift", "loudness_itu", "aubio_temporal", "aubio_pitch",
+                         "spectrogram_analyzer", "--results", "hdf5", "-o", out])
+        ok = peak < 128
+        print(f"memory_60min_analysis: five analyzers + spectrogram to HDF5 on 60 min: peak RSS {peak:.1f} MiB "
+              f"in {t:.1f} s (target < 128 MiB) {'OK' if ok else 'MISSED'}", flush=True)
+        report.append({"case": "memory_60min_analysis", "peak_rss_mib": peak, "seconds": t, "target_mib": 128, "ok": ok})
 
     with open(os.path.join(OUT, "results.json"), "w") as f:
         json.dump(report, f, indent=2)
