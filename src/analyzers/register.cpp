@@ -1,9 +1,19 @@
 // The analyzers this build offers.
 #include "analyzers/level.hpp"
+#include "analyzers/mean_dc_shift.hpp"
+#include "analyzers/onset_detection_function.hpp"
+#include "analyzers/spectrogram.hpp"
+#include "analyzers/waveform_analyzer.hpp"
 #include "core/registry.hpp"
 
 namespace timeside {
 
-void register_analyzers(registry& r) { r.add<level>(); }
+void register_analyzers(registry& r) {
+    r.add<level>();
+    r.add<mean_dc_shift>();
+    r.add<spectrogram>();
+    r.add<onset_detection_function>();
+    r.add<waveform_analyzer>();
+}
 
 }  // namespace timeside
