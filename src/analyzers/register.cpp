@@ -4,6 +4,7 @@
 #include "analyzers/onset_detection_function.hpp"
 #include "analyzers/spectrogram.hpp"
 #include "analyzers/waveform_analyzer.hpp"
+#include "analyzers/loudness_itu.hpp"
 #include "core/registry.hpp"
 
 namespace timeside {
@@ -14,6 +15,7 @@ void register_analyzers(registry& r) {
     r.add<spectrogram>();
     r.add<onset_detection_function>();
     r.add<waveform_analyzer>();
+    r.add<loudness_itu>();
 }
 
 }  // namespace timeside
