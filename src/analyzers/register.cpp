@@ -5,6 +5,12 @@
 #include "analyzers/spectrogram.hpp"
 #include "analyzers/waveform_analyzer.hpp"
 #include "analyzers/loudness_itu.hpp"
+#include "analyzers/aubio_melenergy.hpp"
+#include "analyzers/aubio_mfcc.hpp"
+#include "analyzers/aubio_pitch.hpp"
+#include "analyzers/aubio_silence.hpp"
+#include "analyzers/aubio_specdesc.hpp"
+#include "analyzers/aubio_temporal.hpp"
 #include "core/registry.hpp"
 
 namespace timeside {
@@ -16,6 +22,12 @@ void register_analyzers(registry& r) {
     r.add<onset_detection_function>();
     r.add<waveform_analyzer>();
     r.add<loudness_itu>();
+    r.add<aubio_pitch>();
+    r.add<aubio_temporal>();
+    r.add<aubio_mfcc>();
+    r.add<aubio_melenergy>();
+    r.add<aubio_specdesc>();
+    r.add<aubio_silence>();
 }
 
 }  // namespace timeside
