@@ -1,7 +1,8 @@
-// `timeside run INPUT SPEC... [-o DIR] [--results json] [--start S] [--duration S]
+// `timeside run INPUT SPEC... [-o DIR] [--results json,csv,...] [--start S] [--duration S]
 // [--samplerate N] [--channels N] [--blocksize N]`: one decode through every processor named.
-// Encodings go to DIR/<stem>.<ext>, renders to DIR/<stem>.<grapher>.png, analyzer results to
-// DIR/<stem>.results.<format>; every file appears complete or not at all.
+// Encodings go to DIR/<stem>.<ext>, renders to DIR/<stem>.<grapher>.<ext> (png; dat or json for
+// waveform data), analyzer results to DIR/<stem>.results.<ext> (src/results/formats.hpp); every
+// file appears complete or not at all.
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -12,7 +13,6 @@
 #include "cli/commands.hpp"
 #include "cli/interrupt.hpp"
 #include "cli/progress.hpp"
-#include "core/atomic_file.hpp"
 #include "core/encoder.hpp"
 #include "core/errors.hpp"
 #include "core/grapher.hpp"
@@ -20,8 +20,8 @@
 #include "core/presets.hpp"
 #include "core/registry.hpp"
 #include "core/spec.hpp"
-#include "core/text.hpp"
-#include "results/json_writer.hpp"
+#include "results/formats.hpp"
+#include "results/hdf5_writer.hpp"
 
 namespace fs = std::filesystem;
 
@@ -39,8 +39,6 @@ struct run_args {
     int samplerate = 0, channels = 0, blocksize = 8192;
 };
 
-const std::set<std::string> result_formats = {"json"};
-
 // The name outputs are derived from: the input's file name without its extension.
 std::string stem_of(const std::string& input) {
     std::string name = input;
@@ -51,15 +49,30 @@ std::string stem_of(const std::string& input) {
     return stem.empty() ? "stream" : stem;
 }
 
-std::vector<std::string> split_formats(const std::string& text) {
-    std::vector<std::string> out;
-    for (auto f : split(text, ',')) {
-        if (f.empty()) continue;
-        if (!result_formats.count(std::string(f)))
-            throw usage_error(fmt::format("--results: unknown format '{}'; valid formats: json", f));
-        out.emplace_back(f);
+// HDF5 names a group by result id, and result ids start with the analyzer's id: two analyzers
+// with one id (say `level level:x`) cannot share a file. Said before the run, not after it.
+void check_hdf5_ids(const std::vector<std::shared_ptr<processor>>& chain) {
+    std::set<std::string> ids;
+    for (const auto& p : chain)
+        if (p->kind() == processor_kind::analyzer && !ids.insert(p->id()).second)
+            throw usage_error(fmt::format("--results hdf5: {} is asked for twice; HDF5 groups are named by result "
+                                          "id, so run it once per file or choose another format",
+                                          p->id()));
+}
+
+// The HDF5 file receives every framewise row as it is computed. Rows stay in memory only when
+// another requested format reads them, or when the analyzer is a parent another one reads.
+void attach_hdf5(const pipe& p, const std::vector<std::shared_ptr<processor>>& chain,
+                 const std::shared_ptr<hdf5_writer>& writer, bool others_need_rows) {
+    for (const auto& proc : chain) {
+        auto a = std::dynamic_pointer_cast<analyzer>(proc);
+        if (!a) continue;
+        bool is_parent = false;
+        for (const auto& q : p.processors())
+            if (auto c = std::dynamic_pointer_cast<consumer>(q))
+                for (const auto& parent : c->parents()) is_parent = is_parent || parent == a;
+        a->set_row_sink(writer, others_need_rows || is_parent);
     }
-    return out;
 }
 
 // Refuses two outputs with one name, and an output that would replace the input.
@@ -75,7 +88,7 @@ void claim(std::map<fs::path, std::string>& taken, const fs::path& path, const s
 }
 
 int execute(const run_args& a) {
-    const auto formats = split_formats(a.results);
+    const auto formats = parse_result_formats(a.results);
     auto source = get_processor("file_decoder", {{"uri", a.input},
                                                  {"start", a.start},
                                                  {"duration", a.duration},
@@ -106,7 +119,7 @@ int execute(const run_args& a) {
             e->write_to(out);
             written.push_back(out);
         } else if (auto g = std::dynamic_pointer_cast<grapher>(p)) {
-            fs::path out = dir / fmt::format("{}.{}.png", stem, g->id());
+            fs::path out = dir / fmt::format("{}.{}.{}", stem, g->id(), g->extension());
             claim(taken, out, spec.text, a.input);
             renders.emplace_back(g, out);
         } else if (p->kind() == processor_kind::analyzer) {
@@ -114,12 +127,20 @@ int execute(const run_args& a) {
         }
         chain.push_back(std::move(p));
     }
-    std::vector<fs::path> result_files;
+    std::vector<std::pair<const result_format*, fs::path>> result_files;
+    fs::path hdf5_path;
+    bool others_need_rows = false;
     if (has_analyzer)
-        for (const auto& f : formats) {
-            fs::path out = dir / fmt::format("{}.results.{}", stem, f);
-            claim(taken, out, "--results " + f, a.input);
-            result_files.push_back(out);
+        for (const auto* f : formats) {
+            fs::path out = dir / fmt::format("{}.results.{}", stem, f->extension);
+            claim(taken, out, "--results " + std::string(f->name), a.input);
+            if (f->name == "hdf5") {
+                check_hdf5_ids(chain);
+                hdf5_path = out;
+            } else {
+                result_files.emplace_back(f, out);
+                others_need_rows = others_need_rows || f->needs_rows;
+            }
         }
 
     std::error_code ec;
@@ -128,6 +149,12 @@ int execute(const run_args& a) {
 
     pipe p(std::dynamic_pointer_cast<decoder>(source));
     for (auto& proc : chain) p.add(proc);
+    // Created before the run so framewise rows stream into it; removed unless committed.
+    std::shared_ptr<hdf5_writer> hdf5;
+    if (!hdf5_path.empty()) {
+        hdf5 = std::make_shared<hdf5_writer>(hdf5_path);
+        attach_hdf5(p, chain, hdf5, others_need_rows);
+    }
     run_options opts;
     opts.cancel = &interrupt_flag();
     std::unique_ptr<progress_bar> bar;
@@ -139,10 +166,14 @@ int execute(const run_args& a) {
         p.run(opts);
     } catch (const cancelled_error&) {
         bar.reset();
+        if (hdf5) hdf5->abort();  // the analyzers still hold it: remove its file now
         if (int sig = interrupt_signal()) {
             fmt::print(stderr, "timeside: {}: interrupted by signal {}; no output written\n", a.input, sig);
             return 128 + sig;
         }
+        throw;
+    } catch (...) {
+        if (hdf5) hdf5->abort();
         throw;
     }
     bar.reset();
@@ -151,10 +182,15 @@ int execute(const run_args& a) {
         g->render(out);
         written.push_back(out);
     }
-    auto results = p.results();
-    for (const auto& out : result_files) {
-        write_file_atomically(out, results_to_json(results, 2) + "\n");
+    const auto results = p.results();
+    for (const auto& [f, out] : result_files) {
+        write_results_file(*f, out, results);
         written.push_back(out);
+    }
+    if (hdf5) {
+        hdf5->write(results);
+        hdf5->commit();
+        written.push_back(hdf5_path);
     }
     for (const auto& w : written) fmt::print("{}\n", w.string());
     return 0;
@@ -170,7 +206,9 @@ void add_run(CLI::App& app, int& exit_code) {
                     "processor id or preset, with optional parameters (vorbis_encoder:quality=0.6, opus-64k)")
         ->required();
     cmd->add_option("-o,--output", a->output_dir, "output directory (created if missing)");
-    cmd->add_option("--results", a->results, "result formats, comma-separated: json");
+    cmd->add_option("--results", a->results,
+                    "result formats, comma-separated: " + result_format_names() +
+                        " (DIR/<stem>.results.<ext>: json, csv, jams, vtt, audacity.txt, h5)");
     cmd->add_option("--start", a->start, "segment start, seconds");
     cmd->add_option("--duration", a->duration, "segment duration, seconds");
     cmd->add_option("--samplerate", a->samplerate, "resample to this rate");

@@ -6,7 +6,7 @@
 namespace timeside {
 
 void grapher::render(const std::filesystem::path& output) const {
-    write_file_atomically(output, render_png());
+    write_file_atomically(output, render_bytes());
 }
 
 }  // namespace timeside

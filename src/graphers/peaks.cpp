@@ -54,7 +54,23 @@ void scan(const float* s, int64_t n, int channels, float& lo_out, float& hi_out)
     hi_out = hi[0];
 }
 
-void scan_frames(const float* s, int64_t n, int channels, float& lo, float& hi) {
+// Min and max of one channel of interleaved frames (split_channels); NaN skipped as above.
+void scan_channel(const float* s, int64_t n, int stride, float& lo_out, float& hi_out) {
+    float lo = inf, hi = -inf;
+    for (int64_t i = 0; i < n; ++i) {
+        const float v = s[i * stride];
+        lo = v < lo ? v : lo;
+        hi = v > hi ? v : hi;
+    }
+    lo_out = lo;
+    hi_out = hi;
+}
+
+void scan_frames(const float* s, int64_t n, int channels, int channel, float& lo, float& hi) {
+    if (channel >= 0) {
+        scan_channel(s + channel, n, channels, lo, hi);
+        return;
+    }
     switch (channels) {
         case 1:
             scan<1>(s, n, 1, lo, hi);
@@ -93,8 +109,9 @@ int64_t peaks::column_end(int64_t column) const {
     return (column + 1) * q + ((column + 1) * r) / width_;
 }
 
-void peaks::add(std::span<const float> interleaved, int channels) {
+void peaks::add(std::span<const float> interleaved, int channels, int channel) {
     if (channels < 1) throw std::invalid_argument("peaks: a frame needs at least one channel");
+    if (channel >= channels) throw std::invalid_argument("peaks: no such channel");
     const float* s = interleaved.data();
     int64_t left = static_cast<int64_t>(interleaved.size()) / channels;
     while (left > 0) {
@@ -116,7 +133,7 @@ void peaks::add(std::span<const float> interleaved, int channels) {
             n = std::min(left, span_ - fill_);
         }
         float lo, hi;
-        scan_frames(s, n, channels, lo, hi);
+        scan_frames(s, n, channels, channel, lo, hi);
         put(lo, hi, n);
         s += n * channels;
         left -= n;

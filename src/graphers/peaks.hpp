@@ -22,8 +22,9 @@ public:
     // Interleaved frames of `channels` channels; each frame counts as the mean of its channels
     // (as BBC audiowaveform mixes down). NaN frames are skipped so they cannot poison a column;
     // values are not clipped here (renderers clip, data writers may want the truth). No
-    // allocation.
-    void add(std::span<const float> interleaved, int channels);
+    // allocation. `channel` >= 0 takes that channel alone instead of the mixdown (one peaks per
+    // channel when channels are drawn or written apart).
+    void add(std::span<const float> interleaved, int channels, int channel = -1);
 
     // The stream is over. Only matters when it ended before its announced length: fit() then
     // stretches the columns it reached instead of leaving the rest of the width blank.

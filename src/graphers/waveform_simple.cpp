@@ -52,7 +52,7 @@ peaks waveform_simple::snapshot() const {
     return peaks_;
 }
 
-std::vector<unsigned char> waveform_simple::render_png() const {
+std::vector<unsigned char> waveform_simple::render_bytes() const {
     std::vector<float> mins(static_cast<size_t>(width_)), maxs(static_cast<size_t>(width_));
     {
         std::lock_guard lock(mutex_);

@@ -21,7 +21,7 @@ public:
     void process(const block_ptr& b) override;
     void finish() override;
     // Safe at any time, also while blocks arrive on the lane's thread: it draws what it has.
-    std::vector<unsigned char> render_png() const override;
+    std::vector<unsigned char> render_bytes() const override;
 
     // A copy of the accumulator, consistent even while blocks arrive.
     peaks snapshot() const;
@@ -29,7 +29,7 @@ public:
 private:
     const int width_, height_;
     const rgb background_, foreground_;
-    mutable std::mutex mutex_;  // render_png may run on another thread than process
+    mutable std::mutex mutex_;  // render_bytes may run on another thread than process
     peaks peaks_;
 };
 

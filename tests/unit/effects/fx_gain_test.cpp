@@ -35,7 +35,7 @@ TEST_CASE("fx_gain changes the level of what follows it, not of what comes befor
 TEST_CASE("fx_gain scales every sample and keeps format and position", "[effects]") {
     auto fx = get_processor_as<fx_gain>("fx_gain", {{"gain", std::string("3")}});
     auto in = block::make({8000, 2}, 1234, {0.1f, -0.2f, 0.3f, 1.0f});
-    CHECK(fx->setup(stream_info{{8000, 2}, 100, 2}).format == audio_format{8000, 2});
+    CHECK(fx->setup(stream_info{{8000, 2}, 100, 2, 0, false, {}}).format == audio_format{8000, 2});
     auto out = fx->transform(in);
     CHECK(out->position() == 1234);
     CHECK(out->format() == in->format());

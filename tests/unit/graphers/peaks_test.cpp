@@ -225,3 +225,30 @@ TEST_CASE("peaks skips NaN frames and reads all zeros with no data", "[graphers]
     CHECK(lo == std::vector<float>(5, 0.0f));
     CHECK(hi == std::vector<float>(5, 0.0f));
 }
+
+TEST_CASE("one channel of interleaved frames is accumulated alone when asked", "[graphers][peaks]") {
+    const int channels = 3;
+    const int64_t frames = 10007;
+    const auto s = noise(frames, channels, 11);
+    for (int c = 0; c < channels; ++c) {
+        peaks p(64, frames);
+        // in uneven blocks, so a column spans two of them
+        for (int64_t at = 0; at < frames; at += 997) {
+            const int64_t n = std::min<int64_t>(997, frames - at);
+            p.add({s.data() + at * channels, static_cast<size_t>(n * channels)}, channels, c);
+        }
+        REQUIRE(p.size() == 64);
+        for (int x = 0; x < 64; ++x) {
+            const int64_t begin = x * frames / 64, end = (x + 1) * frames / 64;
+            float lo = 1, hi = -1;
+            for (int64_t i = begin; i < end; ++i) {
+                const float v = s[static_cast<size_t>(i * channels + c)];
+                lo = std::min(lo, v), hi = std::max(hi, v);
+            }
+            CHECK(p.mins()[static_cast<size_t>(x)] == lo);
+            CHECK(p.maxs()[static_cast<size_t>(x)] == hi);
+        }
+    }
+    peaks p(4, 4);
+    CHECK_THROWS_AS(p.add(s, channels, 3), std::invalid_argument);
+}

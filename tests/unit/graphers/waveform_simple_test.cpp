@@ -52,7 +52,7 @@ std::vector<unsigned char> render(std::vector<float> samples, int channels, cons
     timeside::pipe p(d);
     p.add(g);
     p.run();
-    return g->render_png();
+    return g->render_bytes();
 }
 
 // The rows a column draws on: the first and last whose pixel is not the background; -1 if none.
@@ -80,7 +80,7 @@ TEST_CASE("waveform_simple is registered under TimeSide's id with its parameters
     CHECK(p->info().version == "1.0");
     auto g = std::dynamic_pointer_cast<grapher>(p);
     REQUIRE(g);
-    auto img = decode_png(g->render_png());
+    auto img = decode_png(g->render_bytes());
     CHECK(cairo_image_surface_get_width(img.get()) == 300);
     CHECK(cairo_image_surface_get_height(img.get()) == 50);
 }
@@ -169,7 +169,7 @@ TEST_CASE("waveform_simple mixes channels down before drawing", "[graphers]") {
 
 TEST_CASE("waveform_simple without data renders the centre line and never fails", "[graphers]") {
     auto fresh = make_grapher(parse_kv_list("width=64,height=32"));
-    auto before = decode_png(fresh->render_png());  // no setup, no blocks
+    auto before = decode_png(fresh->render_bytes());  // no setup, no blocks
     auto empty = decode_png(render({}, 1, parse_kv_list("width=64,height=32")));
     for (auto* img : {before.get(), empty.get()}) {
         for (int x = 0; x < 64; ++x) {
@@ -198,5 +198,5 @@ TEST_CASE("waveform_simple writes its PNG to a file", "[graphers]") {
     test::temp_dir dir;
     auto g = make_grapher(parse_kv_list("width=32,height=16"));
     g->render(dir / "x.waveform_simple.png");
-    CHECK(std::filesystem::file_size(dir / "x.waveform_simple.png") == g->render_png().size());
+    CHECK(std::filesystem::file_size(dir / "x.waveform_simple.png") == g->render_bytes().size());
 }
