@@ -1,10 +1,12 @@
 // The graphers this build offers.
 #include "core/registry.hpp"
+#include "graphers/waveform_data.hpp"
 #include "graphers/waveform_simple.hpp"
 
 namespace timeside {
 
 void register_graphers(registry& r) {
+    r.add<waveform_data>();
     r.add<waveform_simple>();
 }
 
