@@ -121,6 +121,22 @@ def main():
                                          ["aubioonset", "-i", ten], ["aubiotrack", "-i", ten], ["aubiopitch", "-i", ten]])},
          0.5, "tools_in_sequence")
 
+    # Issue 5: a waveform and a log spectrogram at 1024x256 in one pass against ffmpeg's
+    # showwavespic and showspectrumpic run one after another; peak memory at most a quarter.
+    case("renders_waveform_spectrogram",
+         [ts, "run", ten, "waveform_simple:width=1024,height=256", "spectrogram_log:width=1024,height=256", "-o", out],
+         {"ffmpeg_pics": sequence([["ffmpeg", "-v", "error", "-y", "-i", ten, "-filter_complex", "showwavespic=s=1024x256",
+                                    "-frames:v", "1", os.path.join(out, "ffmpeg_waves.png")],
+                                   ["ffmpeg", "-v", "error", "-y", "-i", ten, "-lavfi", "showspectrumpic=s=1024x256",
+                                    os.path.join(out, "ffmpeg_spectrum.png")]])},
+         0.5, "ffmpeg_pics")
+    if report and report[-1]["case"] == "renders_waveform_spectrogram":
+        rss = report[-1]["peak_rss_mib"]
+        rss_ratio = rss["ours"] / rss["ffmpeg_pics"]
+        report[-1].update({"rss_ratio": rss_ratio, "rss_target": 0.25, "rss_ok": rss_ratio <= 0.25})
+        print(f"renders_waveform_spectrogram memory: ours {rss['ours']:.1f} MiB; ffmpeg_pics {rss['ffmpeg_pics']:.1f} MiB; "
+              f"ratio {rss_ratio:.2f} (target <= 0.25) {'OK' if rss_ratio <= 0.25 else 'MISSED'}", flush=True)
+
     if not args.only or args.only == "memory_60min":
         hour = generate("sixty_minutes.wav", 3600)
         t, peak = timed([ts, "run", hour, "level", "waveform_simple", "-o", out])
