@@ -2,12 +2,12 @@
 // prints its refusals and hands back NULL), and the filter on aubio's repeated warnings.
 #include "analyzers/aubio_common.hpp"
 
+#include <fmt/format.h>
+
 #include <cstdio>
 #include <mutex>
 #include <set>
 #include <string>
-
-#include <fmt/format.h>
 
 #include "core/errors.hpp"
 
@@ -42,9 +42,10 @@ void check_hop(std::string_view owner, const parameter_set& p, const std::string
                const std::string& buffer_name) {
     const int64_t hop = p.integer(hop_name), buffer = p.integer(buffer_name);
     if (hop > buffer)
-        throw usage_error(fmt::format("{}: invalid value {}={}: expected an integer from 1 to {} ({} = {}; "
-                                      "aubio's hop cannot exceed its buffer)",
-                                      owner, hop_name, hop, buffer, buffer_name, buffer));
+        throw usage_error(
+            fmt::format("{}: invalid value {}={}: expected an integer from 1 to {} ({} = {}; "
+                        "aubio's hop cannot exceed its buffer)",
+                        owner, hop_name, hop, buffer, buffer_name, buffer));
 }
 
 }  // namespace timeside::aubio

@@ -33,12 +33,16 @@ constexpr int slaney_min_samplerate = 13709;
 
 // aubio can answer NaN or Inf on degenerate spectra (log of 0, 0/0); results carry 0 instead
 // (numpy's nan_to_num, which TimeSide applies to MFCCs).
-inline double finite(double v) { return std::isfinite(v) ? v : 0.0; }
+inline double finite(double v) {
+    return std::isfinite(v) ? v : 0.0;
+}
 
 // Mono hops of `hop` frames, copied into an fvec aubio reads; the last one zero-padded.
 class hop_feed {
 public:
-    hop_feed(int channels, int hop) : adapter_(channels, hop, hop, true), in_(make<fvec_ptr>(new_fvec(hop), "a buffer")) {}
+    hop_feed(int channels, int hop)
+        : adapter_(channels, hop, hop, true),
+          in_(make<fvec_ptr>([&] { return new_fvec(hop); }, "a buffer")) {}
 
     // fn(const fvec_t& hop, int64_t first_frame) for every complete hop in b.
     template <class Fn>

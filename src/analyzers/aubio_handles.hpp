@@ -2,20 +2,26 @@
 // rebuilt at setup, or thrown out of its constructor, leaks nothing. Used by the aubio_* analyzers.
 #pragma once
 
-#include <memory>
-#include <string>
-
 #include <aubio/aubio.h>
 
+#include <memory>
+#include <mutex>
+#include <string>
+
 #include "core/errors.hpp"
+#include "core/fftw_planner.hpp"
 
 namespace timeside::aubio {
 
+// aubio plans and destroys FFTW plans in its new_* and del_* (pvoc, pitch, onset, tempo, mfcc,
+// specdesc): both run under the process's FFTW planner lock, so they never race our own plans.
 template <auto Delete>
 struct deleter {
     template <class T>
     void operator()(T* p) const {
-        if (p) Delete(p);
+        if (!p) return;
+        std::lock_guard lock(fftw_planner_mutex());
+        Delete(p);
     }
 };
 
@@ -30,10 +36,16 @@ using mfcc_ptr = std::unique_ptr<aubio_mfcc_t, deleter<del_aubio_mfcc>>;
 using filterbank_ptr = std::unique_ptr<aubio_filterbank_t, deleter<del_aubio_filterbank>>;
 using specdesc_ptr = std::unique_ptr<aubio_specdesc_t, deleter<del_aubio_specdesc>>;
 
-// aubio answers NULL (after printing its own message) when it refuses a configuration; the
-// analyzers validate their parameters first, so a NULL here means something we did not foresee.
-template <class Ptr>
-Ptr make(typename Ptr::pointer p, const std::string& what) {
+// `create` is the new_* call, made under the FFTW planner lock. aubio answers NULL (after
+// printing its own message) when it refuses a configuration; the analyzers validate their
+// parameters first, so a NULL here means something we did not foresee.
+template <class Ptr, class Create>
+Ptr make(Create&& create, const std::string& what) {
+    typename Ptr::pointer p;
+    {
+        std::lock_guard lock(fftw_planner_mutex());
+        p = create();
+    }
     if (!p) throw processing_error("aubio could not create " + what);
     return Ptr(p);
 }

@@ -2,9 +2,9 @@
 // filter counts, and rates too low for Slaney's bands, get mel bands from 0 Hz to Nyquist.
 #include "analyzers/aubio_melenergy.hpp"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "core/errors.hpp"
 
@@ -36,17 +36,19 @@ aubio_melenergy::aubio_melenergy(parameter_set params)
 void aubio_melenergy::on_setup(const stream_info& in) {
     const auto buf = static_cast<uint_t>(buffer_size_);
     const auto sr = static_cast<smpl_t>(in.format.samplerate);
-    pvoc_ = aubio::make<aubio::pvoc_ptr>(new_aubio_pvoc(buf, static_cast<uint_t>(hop_size_)), "a phase vocoder");
-    bank_ = aubio::make<aubio::filterbank_ptr>(new_aubio_filterbank(static_cast<uint_t>(n_filters_), buf),
-                                               "a filterbank");
+    pvoc_ = aubio::make<aubio::pvoc_ptr>([&] { return new_aubio_pvoc(buf, static_cast<uint_t>(hop_size_)); },
+                                         "a phase vocoder");
+    bank_ = aubio::make<aubio::filterbank_ptr>(
+        [&] { return new_aubio_filterbank(static_cast<uint_t>(n_filters_), buf); }, "a filterbank");
     const bool slaney = n_filters_ == 40 && in.format.samplerate >= aubio::slaney_min_samplerate;
     const uint_t status = slaney ? aubio_filterbank_set_mel_coeffs_slaney(bank_.get(), sr)
-                                           : aubio_filterbank_set_mel_coeffs(bank_.get(), sr, 0, sr / 2);
+                                 : aubio_filterbank_set_mel_coeffs(bank_.get(), sr, 0, sr / 2);
     if (status != 0)  // AUBIO_OK is private to aubio
-        throw usage_error(fmt::format("{}: aubio cannot build {} mel bands at {} Hz with buffer_size={}", id(),
-                                      n_filters_, in.format.samplerate, buffer_size_));
-    spectrum_ = aubio::make<aubio::cvec_ptr>(new_cvec(buf), "a spectrum");
-    energies_ = aubio::make<aubio::fvec_ptr>(new_fvec(static_cast<uint_t>(n_filters_)), "a buffer");
+        throw usage_error(fmt::format("{}: aubio cannot build {} mel bands at {} Hz with buffer_size={}",
+                                      id(), n_filters_, in.format.samplerate, buffer_size_));
+    spectrum_ = aubio::make<aubio::cvec_ptr>([&] { return new_cvec(buf); }, "a spectrum");
+    energies_ =
+        aubio::make<aubio::fvec_ptr>([&] { return new_fvec(static_cast<uint_t>(n_filters_)); }, "a buffer");
     row_.assign(static_cast<size_t>(n_filters_), 0.0);
     feed_.emplace(in.format.channels, hop_size_);
 
@@ -58,7 +60,8 @@ void aubio_melenergy::on_setup(const stream_info& in) {
         const auto bin = std::max_element(band, band + coeffs->length) - band;
         peaks.push_back(static_cast<double>(bin) * sr / buffer_size_);
     }
-    result_ = &new_framewise_result("", "", static_cast<size_t>(n_filters_), buffer_size_, hop_size_, std::move(peaks));
+    result_ = &new_framewise_result("", "", static_cast<size_t>(n_filters_), buffer_size_, hop_size_,
+                                    std::move(peaks));
 }
 
 void aubio_melenergy::on_hop(const fvec_t& hop) {

@@ -34,25 +34,30 @@ aubio_mfcc::aubio_mfcc(parameter_set params)
     aubio::check_hop(id(), parameters(), "hop_size", "buffer_size");
     // aubio copies n_coeffs values out of an n_filters-long DCT: more would read past its end.
     if (n_coeffs_ > n_filters_)
-        throw usage_error(fmt::format("{}: invalid value n_coeffs={}: expected an integer from 1 to {} (n_filters = {})",
-                                      id(), n_coeffs_, n_filters_, n_filters_));
+        throw usage_error(
+            fmt::format("{}: invalid value n_coeffs={}: expected an integer from 1 to {} (n_filters = {})",
+                        id(), n_coeffs_, n_filters_, n_filters_));
 }
 
 void aubio_mfcc::on_setup(const stream_info& in) {
     const auto buf = static_cast<uint_t>(buffer_size_);
-    pvoc_ = aubio::make<aubio::pvoc_ptr>(new_aubio_pvoc(buf, static_cast<uint_t>(hop_size_)), "a phase vocoder");
-    mfcc_ = aubio::make<aubio::mfcc_ptr>(new_aubio_mfcc(buf, static_cast<uint_t>(n_filters_),
-                                                        static_cast<uint_t>(n_coeffs_),
-                                                        static_cast<uint_t>(in.format.samplerate)),
-                                         fmt::format("an MFCC of {} filters at {} Hz", n_filters_, in.format.samplerate));
+    pvoc_ = aubio::make<aubio::pvoc_ptr>([&] { return new_aubio_pvoc(buf, static_cast<uint_t>(hop_size_)); },
+                                         "a phase vocoder");
+    mfcc_ = aubio::make<aubio::mfcc_ptr>(
+        [&] {
+            return new_aubio_mfcc(buf, static_cast<uint_t>(n_filters_), static_cast<uint_t>(n_coeffs_),
+                                  static_cast<uint_t>(in.format.samplerate));
+        },
+        fmt::format("an MFCC of {} filters at {} Hz", n_filters_, in.format.samplerate));
     if (n_filters_ == 40 && in.format.samplerate < aubio::slaney_min_samplerate) {
         const auto nyquist = static_cast<smpl_t>(in.format.samplerate) / 2;
         if (aubio_mfcc_set_mel_coeffs(mfcc_.get(), 0, nyquist) != 0)
             throw usage_error(fmt::format("{}: aubio cannot build {} mel bands at {} Hz", id(), n_filters_,
                                           in.format.samplerate));
     }
-    spectrum_ = aubio::make<aubio::cvec_ptr>(new_cvec(buf), "a spectrum");
-    coeffs_ = aubio::make<aubio::fvec_ptr>(new_fvec(static_cast<uint_t>(n_coeffs_)), "a buffer");
+    spectrum_ = aubio::make<aubio::cvec_ptr>([&] { return new_cvec(buf); }, "a spectrum");
+    coeffs_ =
+        aubio::make<aubio::fvec_ptr>([&] { return new_fvec(static_cast<uint_t>(n_coeffs_)); }, "a buffer");
     row_.assign(static_cast<size_t>(n_coeffs_), 0.0);
     feed_.emplace(in.format.channels, hop_size_);
     result_ = &new_framewise_result("", "", static_cast<size_t>(n_coeffs_), buffer_size_, hop_size_);

@@ -38,18 +38,22 @@ aubio_pitch::aubio_pitch(parameter_set params)
 void aubio_pitch::on_setup(const stream_info& in) {
     const auto& method = parameters().string("method");
     pitch_ = aubio::make<aubio::pitch_ptr>(
-        new_aubio_pitch(method.c_str(), static_cast<uint_t>(buffer_size_), static_cast<uint_t>(hop_size_),
-                        static_cast<uint_t>(in.format.samplerate)),
-        fmt::format("a '{}' pitch detector ({} / {} at {} Hz)", method, buffer_size_, hop_size_, in.format.samplerate));
+        [&] {
+            return new_aubio_pitch(method.c_str(), static_cast<uint_t>(buffer_size_),
+                                   static_cast<uint_t>(hop_size_), static_cast<uint_t>(in.format.samplerate));
+        },
+        fmt::format("a '{}' pitch detector ({} / {} at {} Hz)", method, buffer_size_, hop_size_,
+                    in.format.samplerate));
     aubio_pitch_set_unit(pitch_.get(), "Hz");
     if (double tol = parameters().number("tolerance"); tol > 0)
         aubio_pitch_set_tolerance(pitch_.get(), static_cast<smpl_t>(tol));
     aubio_pitch_set_silence(pitch_.get(), static_cast<smpl_t>(parameters().number("silence")));
-    out_ = aubio::make<aubio::fvec_ptr>(new_fvec(1), "a buffer");
+    out_ = aubio::make<aubio::fvec_ptr>([&] { return new_fvec(1); }, "a buffer");
     feed_.emplace(in.format.channels, hop_size_);
 
     pitch_result_ = &new_framewise_result("pitch", "pitch", 0, buffer_size_, hop_size_);
-    confidence_result_ = &new_framewise_result("pitch_confidence", "pitch confidence", 0, buffer_size_, hop_size_);
+    confidence_result_ =
+        &new_framewise_result("pitch_confidence", "pitch confidence", 0, buffer_size_, hop_size_);
     confidence_result_->id.unit.clear();
 }
 

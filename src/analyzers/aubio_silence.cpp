@@ -15,7 +15,8 @@ const processor_info& aubio_silence::describe() {
         "Silent and non-silent segments (aubio's silence detection)",
         "",
         processor_kind::analyzer,
-        {integer_param("buffer_size", "Frames judged together (the time resolution)", 1024, 16, 65536, "frames"),
+        {integer_param("buffer_size", "Frames judged together (the time resolution)", 1024, 16, 65536,
+                       "frames"),
          number_param("threshold", "Blocks quieter than this are silent", -70.0, -200.0, 0.0, "dB")}};
     return info;
 }

@@ -2,10 +2,10 @@
 // FFT bins, spread in bins squared (multiply by samplerate / buffer_size for Hz).
 #include "analyzers/aubio_specdesc.hpp"
 
-#include <algorithm>
-
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+
+#include <algorithm>
 
 #include "core/errors.hpp"
 
@@ -13,9 +13,9 @@ namespace timeside {
 
 namespace {
 // TimeSide's list, "default" (aubio's name for hfc) included so its result ids exist here too.
-const std::vector<std::string> timeside_methods{"default", "energy",   "hfc",   "complex",  "phase",   "specdiff",
-                                                "kl",      "mkl",      "specflux", "centroid", "slope", "rolloff",
-                                                "spread",  "skewness", "kurtosis", "decrease"};
+const std::vector<std::string> timeside_methods{
+    "default",  "energy",   "hfc",   "complex", "phase",  "specdiff", "kl",       "mkl",
+    "specflux", "centroid", "slope", "rolloff", "spread", "skewness", "kurtosis", "decrease"};
 
 std::string unit_of(const std::string& method) {
     if (method == "centroid" || method == "rolloff") return "bin";
@@ -43,10 +43,11 @@ const processor_info& aubio_specdesc::describe() {
         processor_kind::analyzer,
         {aubio::buffer_size_param("buffer_size", "FFT window", 1024),
          aubio::hop_size_param("hop_size", "Frames between two rows (at most buffer_size)", 256),
-         string_param("methods",
-                      fmt::format("Descriptors to compute, separated by ';' or '+'; 'all' stands for {}; also: wphase",
-                                  fmt::join(timeside_methods, ", ")),
-                      "all")}};
+         string_param(
+             "methods",
+             fmt::format("Descriptors to compute, separated by ';' or '+'; 'all' stands for {}; also: wphase",
+                         fmt::join(timeside_methods, ", ")),
+             "all")}};
     return info;
 }
 
@@ -69,9 +70,10 @@ aubio_specdesc::aubio_specdesc(parameter_set params)
         }
         const auto& known = known_methods();
         if (std::find(known.begin(), known.end(), item) == known.end())
-            throw usage_error(fmt::format("{}: invalid value methods={}: unknown method '{}'; expected 'all' or "
-                                          "methods among: {}",
-                                          id(), text, item, fmt::join(known, ", ")));
+            throw usage_error(
+                fmt::format("{}: invalid value methods={}: unknown method '{}'; expected 'all' or "
+                            "methods among: {}",
+                            id(), text, item, fmt::join(known, ", ")));
         if (std::find(methods_.begin(), methods_.end(), item) == methods_.end()) methods_.push_back(item);
         item.clear();
     };
@@ -87,13 +89,14 @@ aubio_specdesc::aubio_specdesc(parameter_set params)
 
 void aubio_specdesc::on_setup(const stream_info& in) {
     const auto buf = static_cast<uint_t>(buffer_size_);
-    pvoc_ = aubio::make<aubio::pvoc_ptr>(new_aubio_pvoc(buf, static_cast<uint_t>(hop_size_)), "a phase vocoder");
-    spectrum_ = aubio::make<aubio::cvec_ptr>(new_cvec(buf), "a spectrum");
-    value_ = aubio::make<aubio::fvec_ptr>(new_fvec(1), "a buffer");
+    pvoc_ = aubio::make<aubio::pvoc_ptr>([&] { return new_aubio_pvoc(buf, static_cast<uint_t>(hop_size_)); },
+                                         "a phase vocoder");
+    spectrum_ = aubio::make<aubio::cvec_ptr>([&] { return new_cvec(buf); }, "a spectrum");
+    value_ = aubio::make<aubio::fvec_ptr>([&] { return new_fvec(1); }, "a buffer");
     descriptors_.clear();
     for (const auto& m : methods_) {
         descriptor d;
-        d.desc = aubio::make<aubio::specdesc_ptr>(new_aubio_specdesc(m.c_str(), buf),
+        d.desc = aubio::make<aubio::specdesc_ptr>([&] { return new_aubio_specdesc(m.c_str(), buf); },
                                                   fmt::format("the '{}' spectral descriptor", m));
         d.result = &new_framewise_result(m, m, 0, buffer_size_, hop_size_);
         d.result->id.unit = unit_of(m);

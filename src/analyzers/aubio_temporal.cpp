@@ -4,15 +4,16 @@
 // one global value (TimeSide gave 60 / interval per beat, as segments).
 #include "analyzers/aubio_temporal.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
-
-#include <fmt/format.h>
 
 namespace timeside {
 
 namespace {
-const std::vector<std::string> onset_methods{"hfc", "energy", "complex", "phase", "specdiff", "kl", "mkl", "specflux"};
+const std::vector<std::string> onset_methods{"hfc",      "energy", "complex", "phase",
+                                             "specdiff", "kl",     "mkl",     "specflux"};
 
 // The global tempo from the beat times. Beats fall on the hop grid and the tracker catches up with
 // the odd longer interval, so the median of 60 / interval (what `aubio tempo` prints) reads 121.6
@@ -50,7 +51,8 @@ double tempo_of(const std::vector<double>& beats) {
 // aubio counts frames in 32 bits, which wrap after 27 hours at 44.1 kHz (a live mount runs longer):
 // the event lies within a few hops of the hop just fed, whose 64-bit first frame we know.
 int64_t unwrap(uint_t aubio_frame, int64_t hop_first) {
-    return hop_first + static_cast<int32_t>(static_cast<uint32_t>(aubio_frame) - static_cast<uint32_t>(hop_first));
+    return hop_first +
+           static_cast<int32_t>(static_cast<uint32_t>(aubio_frame) - static_cast<uint32_t>(hop_first));
 }
 }  // namespace
 
@@ -71,7 +73,8 @@ const processor_info& aubio_temporal::describe() {
                       0.0, 0.0, 10.0),
          number_param("onset_silence", "Onsets quieter than this are dropped", -70.0, -200.0, 0.0, "dB"),
          number_param("onset_minioi", "Minimum interval between two onsets", 0.05, 0.0, 10.0, "s"),
-         choice_param("tempo_method", "Onset detection function of the beat tracker", "specflux", onset_methods),
+         choice_param("tempo_method", "Onset detection function of the beat tracker", "specflux",
+                      onset_methods),
          aubio::buffer_size_param("tempo_buffer_size", "Beat tracker analysis window", 1024),
          aubio::hop_size_param("tempo_hop_size", "Beat tracker hop (at most tempo_buffer_size)", 512),
          number_param("tempo_threshold", "Beat tracker peak-picking threshold", 0.3, 0.0, 10.0),
@@ -95,20 +98,23 @@ void aubio_temporal::on_setup(const stream_info& in) {
     const auto tempo_hop = static_cast<uint_t>(p.integer("tempo_hop_size"));
 
     const auto& om = p.string("onset_method");
-    onset_ = aubio::make<aubio::onset_ptr>(new_aubio_onset(om.c_str(), onset_buf, onset_hop, sr),
-                                           fmt::format("a '{}' onset detector", om));
-    if (double t = p.number("onset_threshold"); t > 0) aubio_onset_set_threshold(onset_.get(), static_cast<smpl_t>(t));
+    onset_ =
+        aubio::make<aubio::onset_ptr>([&] { return new_aubio_onset(om.c_str(), onset_buf, onset_hop, sr); },
+                                      fmt::format("a '{}' onset detector", om));
+    if (double t = p.number("onset_threshold"); t > 0)
+        aubio_onset_set_threshold(onset_.get(), static_cast<smpl_t>(t));
     aubio_onset_set_silence(onset_.get(), static_cast<smpl_t>(p.number("onset_silence")));
     aubio_onset_set_minioi_s(onset_.get(), static_cast<smpl_t>(p.number("onset_minioi")));
 
     const auto& tm = p.string("tempo_method");
-    tempo_ = aubio::make<aubio::tempo_ptr>(new_aubio_tempo(tm.c_str(), tempo_buf, tempo_hop, sr),
-                                           fmt::format("a '{}' beat tracker", tm));
+    tempo_ =
+        aubio::make<aubio::tempo_ptr>([&] { return new_aubio_tempo(tm.c_str(), tempo_buf, tempo_hop, sr); },
+                                      fmt::format("a '{}' beat tracker", tm));
     aubio_tempo_set_threshold(tempo_.get(), static_cast<smpl_t>(p.number("tempo_threshold")));
     aubio_tempo_set_silence(tempo_.get(), static_cast<smpl_t>(p.number("tempo_silence")));
 
-    onset_out_ = aubio::make<aubio::fvec_ptr>(new_fvec(1), "a buffer");
-    tempo_out_ = aubio::make<aubio::fvec_ptr>(new_fvec(2), "a buffer");
+    onset_out_ = aubio::make<aubio::fvec_ptr>([&] { return new_fvec(1); }, "a buffer");
+    tempo_out_ = aubio::make<aubio::fvec_ptr>([&] { return new_fvec(2); }, "a buffer");
     onset_feed_.emplace(in.format.channels, static_cast<int>(onset_hop));
     tempo_feed_.emplace(in.format.channels, static_cast<int>(tempo_hop));
     last_onset_.reset();

@@ -13,11 +13,6 @@
 
 namespace timeside {
 
-std::mutex& fftw_planner_mutex() {
-    static std::mutex m;
-    return m;
-}
-
 fftw_r2c::fftw_r2c(int size) : size_(size) {
     in_.reset(fftwf_alloc_real(static_cast<size_t>(size)));
     out_.reset(fftwf_alloc_complex(static_cast<size_t>(size / 2 + 1)));

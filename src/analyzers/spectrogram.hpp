@@ -13,13 +13,10 @@
 #include <fftw3.h>
 
 #include "core/analyzer.hpp"
+#include "core/fftw_planner.hpp"
 #include "core/frame_adapter.hpp"
 
 namespace timeside {
-
-// FFTW's planner is not thread-safe: every plan creation and destruction in the process, ours or
-// a library's (aubio plans through fftw3f too), must hold this one mutex.
-std::mutex& fftw_planner_mutex();
 
 // A real-to-complex transform of a fixed size: aligned buffers and a plan made once, executed
 // for every frame without allocating.
