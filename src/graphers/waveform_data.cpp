@@ -20,6 +20,52 @@ constexpr int64_t int32_max = std::numeric_limits<int32_t>::max();
 constexpr int sample_max = std::numeric_limits<int16_t>::max();
 constexpr int sample_min = std::numeric_limits<int16_t>::min();
 
+#ifdef __FAST_MATH__
+#error "waveform_data rounds with IEEE arithmetic that -ffast-math would fold away"
+#endif
+
+// waveform_data::to_int16, inlined and branch-free so the per-sample loops vectorize. Adding and
+// taking away 1.5 * 2^23 leaves the nearest integer, ties to even (the default rounding mode), as
+// lrintf does, without a call into libm for every sample.
+inline int quantize(float x) {
+    float s = x * 32768.0f;  // exact: a power of two
+    s = s == s ? s : 0.0f;   // NaN reads as silence
+    s = s < -32768.0f ? -32768.0f : s;
+    s = s > 32767.0f ? 32767.0f : s;
+    constexpr float round_magic = 12582912.0f;
+    return static_cast<int>((s + round_magic) - round_magic);
+}
+
+// Min/max over n frames of the mono mixdown: audiowaveform's sum of the channels' 16-bit values
+// divided by their count, truncating toward zero. C is the channel count when known at compile
+// time (1 and 2, the cases that matter for speed), 0 for any other.
+template <int C>
+void scan_mixdown(const float* s, int64_t n, int channels, int& lo, int& hi) {
+    const int ch = C > 0 ? C : channels;
+    int l = lo, h = hi;
+    for (int64_t i = 0; i < n; ++i) {
+        int sum = 0;
+        for (int c = 0; c < ch; ++c) sum += quantize(s[i * ch + c]);
+        const int v = sum / ch;
+        l = std::min(l, v);
+        h = std::max(h, v);
+    }
+    lo = l;
+    hi = h;
+}
+
+// Min/max of one channel of interleaved frames.
+void scan_channel(const float* s, int64_t n, int stride, int& lo, int& hi) {
+    int l = lo, h = hi;
+    for (int64_t i = 0; i < n; ++i) {
+        const int v = quantize(s[i * stride]);
+        l = std::min(l, v);
+        h = std::max(h, v);
+    }
+    lo = l;
+    hi = h;
+}
+
 const parameter_spec& spec_of(const std::string& name) {
     for (const auto& s : waveform_data::describe().parameters)
         if (s.name == name) return s;
@@ -74,10 +120,7 @@ waveform_data::waveform_data(parameter_set params)
 }
 
 int waveform_data::to_int16(float x) {
-    const float s = x * 32768.0f;  // exact: a power of two
-    if (!(s >= static_cast<float>(sample_min))) return std::isnan(s) ? 0 : sample_min;
-    if (s >= static_cast<float>(sample_max)) return sample_max;
-    return static_cast<int>(std::lrintf(s));
+    return quantize(x);
 }
 
 void waveform_data::setup(const stream_info& in) {
@@ -126,33 +169,20 @@ void waveform_data::process(const block_ptr& b) {
     if (to > from) add(b->samples().data() + (from - pos) * in_channels_, to - from);
 }
 
-// audiowaveform's loop, in runs that stay inside one pixel: the mono sample is the sum of the
-// channels' 16-bit values divided by their count, truncating toward zero.
+// audiowaveform's loop, in runs that stay inside one pixel.
 void waveform_data::add(const float* s, int64_t n) {
     const int ch = in_channels_;
     while (n > 0) {
         const int64_t run = std::min<int64_t>(n, spp_ - count_);
         if (out_channels_ == 1) {
-            int lo = min_[0], hi = max_[0];
-            for (int64_t i = 0; i < run; ++i, s += ch) {
-                int sum = 0;
-                for (int c = 0; c < ch; ++c) sum += to_int16(s[c]);
-                const int v = sum / ch;
-                lo = std::min(lo, v);
-                hi = std::max(hi, v);
-            }
-            min_[0] = lo;
-            max_[0] = hi;
+            if (ch == 1) scan_mixdown<1>(s, run, ch, min_[0], max_[0]);
+            else if (ch == 2) scan_mixdown<2>(s, run, ch, min_[0], max_[0]);
+            else scan_mixdown<0>(s, run, ch, min_[0], max_[0]);
         } else {
-            for (int64_t i = 0; i < run; ++i, s += ch) {
-                for (int c = 0; c < ch; ++c) {
-                    const int v = to_int16(s[c]);
-                    auto k = static_cast<size_t>(c);
-                    min_[k] = std::min(min_[k], v);
-                    max_[k] = std::max(max_[k], v);
-                }
-            }
+            for (size_t c = 0; c < static_cast<size_t>(ch); ++c)
+                scan_channel(s + c, run, ch, min_[c], max_[c]);
         }
+        s += run * ch;
         count_ += run;
         n -= run;
         if (count_ == spp_) close_pixel();

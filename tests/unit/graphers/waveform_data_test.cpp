@@ -3,6 +3,7 @@
 // PCM that was fed in (mixdown = the channels' sum divided by their count, truncated).
 #include "graphers/waveform_data.hpp"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <limits>
@@ -317,4 +318,32 @@ TEST_CASE("waveform_data's pixels are final as soon as they are complete", "[gra
     auto done = parse_dat(g->render_bytes());
     CHECK(done.length == 4);
     CHECK(done.values == expected_points(pcm, 1, 300, false, 16));
+}
+
+TEST_CASE("waveform_data takes float samples to 16 bits as lrintf and FFmpeg do", "[graphers][waveform_data]") {
+    // The reference: libm's lrintf of x * 32768 (nearest, ties to even), clipped to 16 bits; every
+    // half step from beyond -full scale to beyond +full scale, so each tie is met.
+    auto reference = [](float x) {
+        return static_cast<int>(std::clamp(std::lrintf(x * 32768.0f), -32768L, 32767L));
+    };
+    int mismatches = 0;
+    for (int k = -2 * 40000; k <= 2 * 40000; ++k) {
+        const float x = static_cast<float>(k) / 65536.0f;
+        if (waveform_data::to_int16(x) != reference(x)) ++mismatches;
+    }
+    uint32_t state = 7;
+    for (int i = 0; i < 100000; ++i) {
+        state = state * 1664525u + 1013904223u;
+        const float x = (static_cast<float>(state >> 8) / 16777216.0f - 0.5f) * 2.2f;
+        if (waveform_data::to_int16(x) != reference(x)) ++mismatches;
+    }
+    CHECK(mismatches == 0);
+    CHECK(waveform_data::to_int16(1.5f / 32768) == 2);
+    CHECK(waveform_data::to_int16(2.5f / 32768) == 2);
+    CHECK(waveform_data::to_int16(-0.5f / 32768) == 0);
+    CHECK(waveform_data::to_int16(1.0f) == 32767);
+    CHECK(waveform_data::to_int16(-1.0f) == -32768);
+    CHECK(waveform_data::to_int16(std::numeric_limits<float>::infinity()) == 32767);
+    CHECK(waveform_data::to_int16(-std::numeric_limits<float>::infinity()) == -32768);
+    CHECK(waveform_data::to_int16(std::numeric_limits<float>::quiet_NaN()) == 0);
 }
