@@ -42,7 +42,8 @@ void centroid_columns::reset(int samplerate, int64_t total_frames) {
     if (window_.empty()) {
         window_.resize(window_size);
         for (int i = 0; i < window_size; ++i)
-            window_[static_cast<size_t>(i)] = static_cast<float>(0.5 - 0.5 * std::cos(2 * M_PI * i / window_size));
+            window_[static_cast<size_t>(i)] =
+                static_cast<float>(0.5 - 0.5 * std::cos(2 * M_PI * i / window_size));
     }
     if (!fft_) fft_ = std::make_unique<fftw_r2c>(window_size);
 }
@@ -152,7 +153,8 @@ void centroid_columns::merge_pairs() {
     for (int64_t i = 0; i < half; ++i) {
         auto& a = columns_[static_cast<size_t>(2 * i)];
         const auto& b = columns_[static_cast<size_t>(2 * i + 1)];
-        columns_[static_cast<size_t>(i)] = {a.magnitude + b.magnitude, a.weighted + b.weighted, a.frames + b.frames};
+        columns_[static_cast<size_t>(i)] = {a.magnitude + b.magnitude, a.weighted + b.weighted,
+                                            a.frames + b.frames};
     }
     col_ = half;
     if (width_ % 2 != 0) {
@@ -187,9 +189,11 @@ std::vector<double> centroid_columns::fit_hz(int out_width) const {
     // the last one's at the end.
     std::vector<column> cols(columns_.begin(), columns_.begin() + n);
     for (int64_t x = n - 1; x-- > 0;)
-        if (cols[static_cast<size_t>(x)].frames == 0) cols[static_cast<size_t>(x)] = cols[static_cast<size_t>(x + 1)];
+        if (cols[static_cast<size_t>(x)].frames == 0)
+            cols[static_cast<size_t>(x)] = cols[static_cast<size_t>(x + 1)];
     for (int64_t x = 1; x < n; ++x)
-        if (cols[static_cast<size_t>(x)].frames == 0) cols[static_cast<size_t>(x)] = cols[static_cast<size_t>(x - 1)];
+        if (cols[static_cast<size_t>(x)].frames == 0)
+            cols[static_cast<size_t>(x)] = cols[static_cast<size_t>(x - 1)];
     const auto m = static_cast<int64_t>(out.size());
     for (int64_t x = 0; x < m; ++x) {
         const int64_t a = x * n / m, b = std::max(a + 1, (x + 1) * n / m);

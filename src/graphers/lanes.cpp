@@ -39,7 +39,8 @@ void lane_peaks::finish() {
 }
 
 lane_peaks::columns lane_peaks::fit(int i, int width) const {
-    columns out{std::vector<float>(static_cast<size_t>(width)), std::vector<float>(static_cast<size_t>(width))};
+    columns out{std::vector<float>(static_cast<size_t>(width)),
+                std::vector<float>(static_cast<size_t>(width))};
     lane(i).fit(out.mins, out.maxs);
     return out;
 }

@@ -14,7 +14,8 @@ const processor_info& waveform_centroid::describe() {
         "waveform_centroid",
         "Waveform spectral",
         "1.0",
-        "Min/max peaks per pixel column, coloured by the spectral centroid (log scale, 200 Hz to Nyquist) (PNG)",
+        "Min/max peaks per pixel column, coloured by the spectral centroid (log scale, 200 Hz to Nyquist) "
+        "(PNG)",
         "",
         processor_kind::grapher,
         {width_param(), height_param(), color_param("bg_color", "background colour", "#000000"),

@@ -47,7 +47,8 @@ std::vector<double> contour_shape(std::span<const float> mins, std::span<const f
     const size_t n = std::min(mins.size(), maxs.size());
     std::vector<double> env(n);
     for (size_t x = 0; x < n; ++x) {
-        const double a = std::max(std::fabs(static_cast<double>(mins[x])), std::fabs(static_cast<double>(maxs[x])));
+        const double a =
+            std::max(std::fabs(static_cast<double>(mins[x])), std::fabs(static_cast<double>(maxs[x])));
         env[x] = std::isfinite(a) ? std::min(a, 1.0) : 0.0;
     }
     auto c = smooth(env);

@@ -3,9 +3,12 @@
 // never holds back the lane's thread for longer than the copy.
 #include "graphers/waveform_family.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 
+#include "core/errors.hpp"
 #include "graphers/png_surface.hpp"
 
 namespace timeside {
@@ -32,8 +35,13 @@ waveform_grapher::waveform_grapher(const processor_info& info, parameter_set par
       lanes_(width_, parameters().boolean("split_channels")) {}
 
 void waveform_grapher::setup(const stream_info& in) {
+    const int channels = std::max(1, in.format.channels);
+    if (lanes_.split() && channels > height_)
+        throw usage_error(
+            fmt::format("{}: split_channels draws {} lanes: height must be at least {} (it is {})", id(),
+                        channels, channels, height_));
     std::lock_guard lock(mutex_);
-    lanes_.reset(std::max(1, in.format.channels), in.total_frames);
+    lanes_.reset(channels, in.total_frames);
     on_setup(in);
 }
 
@@ -69,7 +77,7 @@ std::vector<unsigned char> waveform_grapher::render_bytes() const {
     const int n = static_cast<int>(views.size());
     for (int i = 0; i < n; ++i) {
         const lane_rect r = lane_of(i, n, height_);
-        if (r.height < 1) continue;  // more channels than rows
+        if (r.height < 1) continue;  // more channels than rows (refused at setup)
         cairo_save(cr.get());
         cairo_rectangle(cr.get(), 0, r.top, width_, r.height);
         cairo_clip(cr.get());

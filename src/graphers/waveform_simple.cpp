@@ -6,16 +6,15 @@
 namespace timeside {
 
 const processor_info& waveform_simple::describe() {
-    static const processor_info info{"waveform_simple",
-                                     "Waveform simple",
-                                     "1.0",
-                                     "Min/max peaks of the mono mixdown, one per pixel column (PNG)",
-                                     "",
-                                     processor_kind::grapher,
-                                     {width_param(), height_param(),
-                                      color_param("bg_color", "background colour", "#ffffff"),
-                                      color_param("color", "colour of the peaks", "#000000"),
-                                      split_channels_param()}};
+    static const processor_info info{
+        "waveform_simple",
+        "Waveform simple",
+        "1.0",
+        "Min/max peaks of the mono mixdown (or one lane per channel), one per pixel column (PNG)",
+        "",
+        processor_kind::grapher,
+        {width_param(), height_param(), color_param("bg_color", "background colour", "#ffffff"),
+         color_param("color", "colour of the peaks", "#000000"), split_channels_param()}};
     return info;
 }
 

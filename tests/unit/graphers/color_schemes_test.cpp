@@ -50,7 +50,8 @@ TEST_CASE("palette_at indexes int(v * 255) and clamps out of range or NaN", "[gr
 
 TEST_CASE("an unknown color_scheme is a usage error listing the schemes", "[graphers][waveforms]") {
     const auto& specs = waveform_centroid::describe().parameters;
-    CHECK_THROWS_AS(validate_parameters("waveform_centroid", specs, {{"color_scheme", "viridis"}}), usage_error);
+    CHECK_THROWS_AS(validate_parameters("waveform_centroid", specs, {{"color_scheme", "viridis"}}),
+                    usage_error);
     CHECK_THROWS_WITH(validate_parameters("waveform_centroid", specs, {{"color_scheme", "viridis"}}),
                       Catch::Contains("color_scheme") && Catch::Contains("default, iso, purple, awdio"));
 }

@@ -39,8 +39,10 @@ std::vector<double> direct_centroids(const std::vector<float>& s, int width, int
     const auto total = static_cast<int64_t>(s.size());
     std::vector<int64_t> starts;
     for (int64_t start = 0; start + window <= total; start += hop) starts.push_back(start);
-    if (starts.empty()) starts.push_back(0);
-    else if (starts.back() + window < total) starts.push_back(total - window);
+    if (starts.empty())
+        starts.push_back(0);
+    else if (starts.back() + window < total)
+        starts.push_back(total - window);
     std::vector<double> cosine(window), sine(window), hann(window);
     for (int i = 0; i < window; ++i) {
         cosine[i] = std::cos(2 * M_PI * i / window);
@@ -96,7 +98,8 @@ int palette_index(const palette& p, uint32_t rgb) {
 
 }  // namespace
 
-TEST_CASE("waveform_centroid's column centroids equal a direct DFT of the same frames", "[graphers][waveforms]") {
+TEST_CASE("waveform_centroid's column centroids equal a direct DFT of the same frames",
+          "[graphers][waveforms]") {
     const int width = 32;
     const int64_t frames = rate / 2;
     const auto s = chirp(300, 9000, frames);
@@ -127,7 +130,8 @@ TEST_CASE("waveform_centroid's column centroids equal a direct DFT of the same f
     }
 }
 
-TEST_CASE("waveform_centroid reads a sine's centroid at its frequency, in both length modes", "[graphers][waveforms]") {
+TEST_CASE("waveform_centroid reads a sine's centroid at its frequency, in both length modes",
+          "[graphers][waveforms]") {
     for (double f : {300.0, 1000.0, 5000.0, 12000.0}) {
         for (bool known : {true, false}) {
             INFO(f << " Hz, length " << (known ? "known" : "unknown"));
@@ -182,7 +186,8 @@ TEST_CASE("waveform_centroid of an unknown length fills the width, low columns l
     for (int x : {0, 50, 99}) CHECK(img.column_extent(x, 0xff000000u).rows() > 20);
 }
 
-TEST_CASE("centroid_columns falls back to merging when a stream is longer than announced", "[graphers][waveforms]") {
+TEST_CASE("centroid_columns falls back to merging when a stream is longer than announced",
+          "[graphers][waveforms]") {
     for (int64_t announced : {0, 50, 5000}) {
         INFO("announced " << announced);
         centroid_columns c(64);
@@ -196,7 +201,8 @@ TEST_CASE("centroid_columns falls back to merging when a stream is longer than a
     }
 }
 
-TEST_CASE("waveform_centroid on silence has no centroid and draws the centre line, NaN-free", "[graphers][waveforms]") {
+TEST_CASE("waveform_centroid on silence has no centroid and draws the centre line, NaN-free",
+          "[graphers][waveforms]") {
     for (bool known : {true, false}) {
         auto g = test::run_grapher<waveform_centroid>("waveform_centroid", "width=40,height=20",
                                                       std::vector<float>(30000, 0.0f), 1, known);

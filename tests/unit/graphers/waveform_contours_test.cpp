@@ -77,10 +77,10 @@ TEST_CASE("contours use TimeSide's four scales and greys", "[graphers][waveforms
     CHECK(contour_scale(2) == Approx(0.5594).margin(1e-4));
     CHECK(contour_scale(3) == Approx(0.2573).margin(1e-4));
     // 255 - int(255 * (1 - i/8)) + offset: 160 192 224 255 on black, 60 92 124 156 on white.
-    CHECK(std::vector<int>{contour_grey(0, 160), contour_grey(1, 160), contour_grey(2, 160), contour_grey(3, 160)} ==
-          std::vector<int>{160, 192, 224, 255});
-    CHECK(std::vector<int>{contour_grey(0, 60), contour_grey(1, 60), contour_grey(2, 60), contour_grey(3, 60)} ==
-          std::vector<int>{60, 92, 124, 156});
+    CHECK(std::vector<int>{contour_grey(0, 160), contour_grey(1, 160), contour_grey(2, 160),
+                           contour_grey(3, 160)} == std::vector<int>{160, 192, 224, 255});
+    CHECK(std::vector<int>{contour_grey(0, 60), contour_grey(1, 60), contour_grey(2, 60),
+                           contour_grey(3, 60)} == std::vector<int>{60, 92, 124, 156});
 }
 
 TEST_CASE("waveform_contour_black and _white draw the envelope's contours on their background",
@@ -132,8 +132,8 @@ TEST_CASE("waveform_contour_black and _white draw the envelope's contours on the
 
 TEST_CASE("waveform_contour on silence is the centre line, NaN-free", "[graphers][waveforms]") {
     for (bool known : {true, false}) {
-        auto g = test::run_grapher("waveform_contour_white", "width=64,height=32", std::vector<float>(20000, 0.0f), 1,
-                                   known);
+        auto g = test::run_grapher("waveform_contour_white", "width=64,height=32",
+                                   std::vector<float>(20000, 0.0f), 1, known);
         image img(g->render_bytes());
         for (int x = 0; x < 64; ++x) {
             auto e = img.column_extent(x, 0xffffffffu);

@@ -55,7 +55,8 @@ TEST_CASE("every waveform render has TimeSide's default size and the size asked"
         CHECK(defaults.height() == 256);
         CHECK(g->extension() == "png");
         CHECK(g->media_type() == "image/png");
-        auto small = test::run_grapher(m.id, "width=333,height=77", test::sine(440, rate, rate / 4, 1, 0.5), 1);
+        auto small =
+            test::run_grapher(m.id, "width=333,height=77", test::sine(440, rate, rate / 4, 1, 0.5), 1);
         image sized(small->render_bytes());
         CHECK(sized.width() == 333);
         CHECK(sized.height() == 77);
@@ -80,7 +81,8 @@ TEST_CASE("every waveform render refuses bad sizes and flags, naming the paramet
     }
 }
 
-TEST_CASE("every waveform render of a half-scale sine is neither blank nor saturated", "[graphers][waveforms]") {
+TEST_CASE("every waveform render of a half-scale sine is neither blank nor saturated",
+          "[graphers][waveforms]") {
     for (const auto& m : family) {
         INFO(m.id);
         auto g = test::run_grapher(m.id, "width=200,height=100", test::sine(300, rate, rate, 2, 0.5), 2);
@@ -91,13 +93,15 @@ TEST_CASE("every waveform render of a half-scale sine is neither blank nor satur
     }
 }
 
-TEST_CASE("split_channels draws a loud left channel in the top lane and a silent right one as its centre line",
-          "[graphers][waveforms]") {
+TEST_CASE(
+    "split_channels draws a loud left channel in the top lane and a silent right one as its centre line",
+    "[graphers][waveforms]") {
     auto s = test::sine(1000, rate, rate, 2, 0.8);
     for (size_t i = 1; i < s.size(); i += 2) s[i] = 0.0f;
     for (const auto& m : family) {
         INFO(m.id);
-        auto split = test::run_grapher<waveform_grapher>(m.id, "width=120,height=100,split_channels=true", s, 2);
+        auto split =
+            test::run_grapher<waveform_grapher>(m.id, "width=120,height=100,split_channels=true", s, 2);
         CHECK(split->lanes() == 2);
         image img(split->render_bytes());
         for (int x = 5; x < 115; ++x) {
@@ -120,10 +124,27 @@ TEST_CASE("split_channels draws a loud left channel in the top lane and a silent
     }
 }
 
+TEST_CASE("split_channels with fewer rows than channels is a usage error naming height",
+          "[graphers][waveforms]") {
+    for (const auto& m : family) {
+        INFO(m.id);
+        auto g = std::dynamic_pointer_cast<consumer>(
+            get_processor(m.id, parse_kv_list("height=2,split_channels=true")));
+        stream_info three;
+        three.format = {rate, 3};
+        CHECK_THROWS_AS(g->setup(three), usage_error);
+        CHECK_THROWS_WITH(g->setup(three), Catch::Contains("height must be at least 3"));
+        stream_info two;
+        two.format = {rate, 2};
+        CHECK_NOTHROW(g->setup(two));
+    }
+}
+
 TEST_CASE("every waveform render of an unknown length still fills the width", "[graphers][waveforms]") {
     for (const auto& m : family) {
         INFO(m.id);
-        auto g = test::run_grapher(m.id, "width=256,height=64", test::sine(1000, rate, 37035, 1, 0.9), 1, false);
+        auto g =
+            test::run_grapher(m.id, "width=256,height=64", test::sine(1000, rate, 37035, 1, 0.9), 1, false);
         image img(g->render_bytes());
         for (int x : {0, 64, 128, 200, 255}) {
             INFO("column " << x);
@@ -137,7 +158,8 @@ TEST_CASE("every waveform render of silence or no data is its background and a c
     for (const auto& m : family) {
         INFO(m.id);
         auto silent = test::run_grapher(m.id, "width=50,height=20", std::vector<float>(10000, 0.0f), 1);
-        auto fresh = std::dynamic_pointer_cast<grapher>(get_processor(m.id, parse_kv_list("width=50,height=20")));
+        auto fresh =
+            std::dynamic_pointer_cast<grapher>(get_processor(m.id, parse_kv_list("width=50,height=20")));
         for (const auto& png : {silent->render_bytes(), fresh->render_bytes()}) {
             image img(png);
             for (int x = 0; x < 50; ++x) {

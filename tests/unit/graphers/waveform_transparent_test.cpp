@@ -65,8 +65,10 @@ TEST_CASE("waveform_transparent draws in the colour asked", "[graphers][waveform
     CHECK(img.alpha(32, 0) == 0);
 }
 
-TEST_CASE("waveform_transparent inverted paints everything but the peaks (TimeSide's mask)", "[graphers][waveforms]") {
-    auto g = test::run_grapher("waveform_transparent", "width=200,height=100,inverted=true", loud_then_silent(), 1);
+TEST_CASE("waveform_transparent inverted paints everything but the peaks (TimeSide's mask)",
+          "[graphers][waveforms]") {
+    auto g = test::run_grapher("waveform_transparent", "width=200,height=100,inverted=true",
+                               loud_then_silent(), 1);
     image img(g->render_bytes());
     for (int x = 2; x < 98; ++x) {
         INFO("loud column " << x);
@@ -83,7 +85,8 @@ TEST_CASE("waveform_transparent inverted paints everything but the peaks (TimeSi
     }
 }
 
-TEST_CASE("waveform_transparent without data is transparent but for the centre line", "[graphers][waveforms]") {
+TEST_CASE("waveform_transparent without data is transparent but for the centre line",
+          "[graphers][waveforms]") {
     auto g = get_processor("waveform_transparent", parse_kv_list("width=30,height=10"));
     image img(std::dynamic_pointer_cast<grapher>(g)->render_bytes());
     CHECK(img.fraction_of(0x00000000u) == Approx(0.9));
