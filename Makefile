@@ -1,6 +1,6 @@
 # The front door. `make demo` and `make test` work on a fresh Debian 12 machine: they install what
 # is missing (apt-get, non-interactive), configure, build, and run.
-.PHONY: all deps build build-asan samples demo test bench clean
+.PHONY: web-deps all deps build build-asan samples demo test bench clean
 
 # Build and run dependencies, then what the tests use as independent references and real
 # recordings (ffmpeg, sox, gst-discoverer; alsa-utils' and sound-theme-freedesktop's sounds).
@@ -30,6 +30,16 @@ deps:
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
+# The JavaScript readers the tests load our outputs with (waveform-data.js), from the npm registry
+# at the versions package-lock.json pins. Node.js and npm from Debian when the machine has none.
+WEB_TESTS := tests/web
+web-deps:
+	@command -v npm >/dev/null 2>&1 || { echo "Installing: nodejs npm"; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm; }
+	@[ $(WEB_TESTS)/node_modules/.package-lock.json -nt $(WEB_TESTS)/package-lock.json ] || \
+		(cd $(WEB_TESTS) && npm ci --no-audit --no-fund --loglevel=error)
+
 $(BUILD)/build.ninja:
 	meson setup $(BUILD) --buildtype=release
 
@@ -50,7 +60,7 @@ demo: samples
 	mkdir -p out
 	cd out && ../$(BUILD)/docs/examples/dive_in ../samples/sweep.wav
 
-test: build build-asan samples
+test: build build-asan samples web-deps
 	/usr/bin/python3 tests/run_tests.py --build $(BUILD) --asan-build $(ASAN_BUILD)
 
 bench: build samples
