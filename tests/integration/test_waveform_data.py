@@ -69,8 +69,9 @@ def waveform_data_js():
         r = subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=WEB, capture_output=True, text=True,
                            timeout=300)
         if r.returncode != 0:
+            lines = [l for l in r.stderr.splitlines() if l.strip() and "complete log" not in l] or ["no message"]
             return None, ("waveform-data.js could not be installed from the npm registry (npm ci in tests/web "
-                          "failed: %s)" % (r.stderr.strip().splitlines() or ["no message"])[-1])
+                          "failed: %s)" % " / ".join(lines[:2]))
     return CHECK_SCRIPT, None
 
 
