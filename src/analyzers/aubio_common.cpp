@@ -26,7 +26,7 @@ parameter_spec hop_size_param(std::string name, std::string description, int64_t
 void quiet_repeated_warnings() {
     static std::once_flag once;
     std::call_once(once, [] {
-        aubio_log_set_level_function(
+        aubio::lib().aubio_log_set_level_function(
             AUBIO_LOG_WRN,
             [](sint_t, const char_t* message, void*) {
                 static std::mutex m;

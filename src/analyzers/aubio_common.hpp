@@ -42,7 +42,7 @@ class hop_feed {
 public:
     hop_feed(int channels, int hop)
         : adapter_(channels, hop, hop, true),
-          in_(make<fvec_ptr>([&] { return new_fvec(hop); }, "a buffer")) {}
+          in_(make<fvec_ptr>([&] { return aubio::lib().new_fvec(hop); }, "a buffer")) {}
 
     // fn(const fvec_t& hop, int64_t first_frame) for every complete hop in b.
     template <class Fn>

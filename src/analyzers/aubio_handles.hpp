@@ -8,6 +8,7 @@
 #include <mutex>
 #include <string>
 
+#include "analyzers/aubio_library.hpp"
 #include "core/errors.hpp"
 #include "core/fftw_planner.hpp"
 
@@ -21,20 +22,20 @@ struct deleter {
     void operator()(T* p) const {
         if (!p) return;
         std::lock_guard lock(fftw_planner_mutex());
-        Delete(p);
+        (lib().*Delete)(p);
     }
 };
 
-using fvec_ptr = std::unique_ptr<fvec_t, deleter<del_fvec>>;
-using cvec_ptr = std::unique_ptr<cvec_t, deleter<del_cvec>>;
-using fmat_ptr = std::unique_ptr<fmat_t, deleter<del_fmat>>;
-using pvoc_ptr = std::unique_ptr<aubio_pvoc_t, deleter<del_aubio_pvoc>>;
-using pitch_ptr = std::unique_ptr<aubio_pitch_t, deleter<del_aubio_pitch>>;
-using onset_ptr = std::unique_ptr<aubio_onset_t, deleter<del_aubio_onset>>;
-using tempo_ptr = std::unique_ptr<aubio_tempo_t, deleter<del_aubio_tempo>>;
-using mfcc_ptr = std::unique_ptr<aubio_mfcc_t, deleter<del_aubio_mfcc>>;
-using filterbank_ptr = std::unique_ptr<aubio_filterbank_t, deleter<del_aubio_filterbank>>;
-using specdesc_ptr = std::unique_ptr<aubio_specdesc_t, deleter<del_aubio_specdesc>>;
+using fvec_ptr = std::unique_ptr<fvec_t, deleter<&library::del_fvec>>;
+using cvec_ptr = std::unique_ptr<cvec_t, deleter<&library::del_cvec>>;
+using fmat_ptr = std::unique_ptr<fmat_t, deleter<&library::del_fmat>>;
+using pvoc_ptr = std::unique_ptr<aubio_pvoc_t, deleter<&library::del_aubio_pvoc>>;
+using pitch_ptr = std::unique_ptr<aubio_pitch_t, deleter<&library::del_aubio_pitch>>;
+using onset_ptr = std::unique_ptr<aubio_onset_t, deleter<&library::del_aubio_onset>>;
+using tempo_ptr = std::unique_ptr<aubio_tempo_t, deleter<&library::del_aubio_tempo>>;
+using mfcc_ptr = std::unique_ptr<aubio_mfcc_t, deleter<&library::del_aubio_mfcc>>;
+using filterbank_ptr = std::unique_ptr<aubio_filterbank_t, deleter<&library::del_aubio_filterbank>>;
+using specdesc_ptr = std::unique_ptr<aubio_specdesc_t, deleter<&library::del_aubio_specdesc>>;
 
 // `create` is the new_* call, made under the FFTW planner lock. aubio answers NULL (after
 // printing its own message) when it refuses a configuration; the analyzers validate their

@@ -36,25 +36,26 @@ aubio_melenergy::aubio_melenergy(parameter_set params)
 void aubio_melenergy::on_setup(const stream_info& in) {
     const auto buf = static_cast<uint_t>(buffer_size_);
     const auto sr = static_cast<smpl_t>(in.format.samplerate);
-    pvoc_ = aubio::make<aubio::pvoc_ptr>([&] { return new_aubio_pvoc(buf, static_cast<uint_t>(hop_size_)); },
-                                         "a phase vocoder");
+    pvoc_ = aubio::make<aubio::pvoc_ptr>(
+        [&] { return aubio::lib().new_aubio_pvoc(buf, static_cast<uint_t>(hop_size_)); }, "a phase vocoder");
     bank_ = aubio::make<aubio::filterbank_ptr>(
-        [&] { return new_aubio_filterbank(static_cast<uint_t>(n_filters_), buf); }, "a filterbank");
+        [&] { return aubio::lib().new_aubio_filterbank(static_cast<uint_t>(n_filters_), buf); },
+        "a filterbank");
     const bool slaney = n_filters_ == 40 && in.format.samplerate >= aubio::slaney_min_samplerate;
-    const uint_t status = slaney ? aubio_filterbank_set_mel_coeffs_slaney(bank_.get(), sr)
-                                 : aubio_filterbank_set_mel_coeffs(bank_.get(), sr, 0, sr / 2);
+    const uint_t status = slaney ? aubio::lib().aubio_filterbank_set_mel_coeffs_slaney(bank_.get(), sr)
+                                 : aubio::lib().aubio_filterbank_set_mel_coeffs(bank_.get(), sr, 0, sr / 2);
     if (status != 0)  // AUBIO_OK is private to aubio
         throw usage_error(fmt::format("{}: aubio cannot build {} mel bands at {} Hz with buffer_size={}",
                                       id(), n_filters_, in.format.samplerate, buffer_size_));
-    spectrum_ = aubio::make<aubio::cvec_ptr>([&] { return new_cvec(buf); }, "a spectrum");
-    energies_ =
-        aubio::make<aubio::fvec_ptr>([&] { return new_fvec(static_cast<uint_t>(n_filters_)); }, "a buffer");
+    spectrum_ = aubio::make<aubio::cvec_ptr>([&] { return aubio::lib().new_cvec(buf); }, "a spectrum");
+    energies_ = aubio::make<aubio::fvec_ptr>(
+        [&] { return aubio::lib().new_fvec(static_cast<uint_t>(n_filters_)); }, "a buffer");
     row_.assign(static_cast<size_t>(n_filters_), 0.0);
     feed_.emplace(in.format.channels, hop_size_);
 
     // Each band's peak bin, in Hz: what a display labels the row's columns with.
     std::vector<double> peaks;
-    const fmat_t* coeffs = aubio_filterbank_get_coeffs(bank_.get());
+    const fmat_t* coeffs = aubio::lib().aubio_filterbank_get_coeffs(bank_.get());
     for (uint_t f = 0; f < coeffs->height; ++f) {
         const smpl_t* band = coeffs->data[f];
         const auto bin = std::max_element(band, band + coeffs->length) - band;
@@ -65,8 +66,8 @@ void aubio_melenergy::on_setup(const stream_info& in) {
 }
 
 void aubio_melenergy::on_hop(const fvec_t& hop) {
-    aubio_pvoc_do(pvoc_.get(), &hop, spectrum_.get());
-    aubio_filterbank_do(bank_.get(), spectrum_.get(), energies_.get());
+    aubio::lib().aubio_pvoc_do(pvoc_.get(), &hop, spectrum_.get());
+    aubio::lib().aubio_filterbank_do(bank_.get(), spectrum_.get(), energies_.get());
     for (size_t i = 0; i < row_.size(); ++i) row_[i] = aubio::finite(energies_->data[i]);
     append_row(*result_, row_);
 }

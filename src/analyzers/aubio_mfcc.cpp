@@ -41,31 +41,32 @@ aubio_mfcc::aubio_mfcc(parameter_set params)
 
 void aubio_mfcc::on_setup(const stream_info& in) {
     const auto buf = static_cast<uint_t>(buffer_size_);
-    pvoc_ = aubio::make<aubio::pvoc_ptr>([&] { return new_aubio_pvoc(buf, static_cast<uint_t>(hop_size_)); },
-                                         "a phase vocoder");
+    pvoc_ = aubio::make<aubio::pvoc_ptr>(
+        [&] { return aubio::lib().new_aubio_pvoc(buf, static_cast<uint_t>(hop_size_)); }, "a phase vocoder");
     mfcc_ = aubio::make<aubio::mfcc_ptr>(
         [&] {
-            return new_aubio_mfcc(buf, static_cast<uint_t>(n_filters_), static_cast<uint_t>(n_coeffs_),
-                                  static_cast<uint_t>(in.format.samplerate));
+            return aubio::lib().new_aubio_mfcc(buf, static_cast<uint_t>(n_filters_),
+                                               static_cast<uint_t>(n_coeffs_),
+                                               static_cast<uint_t>(in.format.samplerate));
         },
         fmt::format("an MFCC of {} filters at {} Hz", n_filters_, in.format.samplerate));
     if (n_filters_ == 40 && in.format.samplerate < aubio::slaney_min_samplerate) {
         const auto nyquist = static_cast<smpl_t>(in.format.samplerate) / 2;
-        if (aubio_mfcc_set_mel_coeffs(mfcc_.get(), 0, nyquist) != 0)
+        if (aubio::lib().aubio_mfcc_set_mel_coeffs(mfcc_.get(), 0, nyquist) != 0)
             throw usage_error(fmt::format("{}: aubio cannot build {} mel bands at {} Hz", id(), n_filters_,
                                           in.format.samplerate));
     }
-    spectrum_ = aubio::make<aubio::cvec_ptr>([&] { return new_cvec(buf); }, "a spectrum");
-    coeffs_ =
-        aubio::make<aubio::fvec_ptr>([&] { return new_fvec(static_cast<uint_t>(n_coeffs_)); }, "a buffer");
+    spectrum_ = aubio::make<aubio::cvec_ptr>([&] { return aubio::lib().new_cvec(buf); }, "a spectrum");
+    coeffs_ = aubio::make<aubio::fvec_ptr>(
+        [&] { return aubio::lib().new_fvec(static_cast<uint_t>(n_coeffs_)); }, "a buffer");
     row_.assign(static_cast<size_t>(n_coeffs_), 0.0);
     feed_.emplace(in.format.channels, hop_size_);
     result_ = &new_framewise_result("", "", static_cast<size_t>(n_coeffs_), buffer_size_, hop_size_);
 }
 
 void aubio_mfcc::on_hop(const fvec_t& hop) {
-    aubio_pvoc_do(pvoc_.get(), &hop, spectrum_.get());
-    aubio_mfcc_do(mfcc_.get(), spectrum_.get(), coeffs_.get());
+    aubio::lib().aubio_pvoc_do(pvoc_.get(), &hop, spectrum_.get());
+    aubio::lib().aubio_mfcc_do(mfcc_.get(), spectrum_.get(), coeffs_.get());
     for (size_t i = 0; i < row_.size(); ++i) row_[i] = aubio::finite(coeffs_->data[i]);
     append_row(*result_, row_);
 }

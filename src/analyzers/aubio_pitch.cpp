@@ -39,16 +39,17 @@ void aubio_pitch::on_setup(const stream_info& in) {
     const auto& method = parameters().string("method");
     pitch_ = aubio::make<aubio::pitch_ptr>(
         [&] {
-            return new_aubio_pitch(method.c_str(), static_cast<uint_t>(buffer_size_),
-                                   static_cast<uint_t>(hop_size_), static_cast<uint_t>(in.format.samplerate));
+            return aubio::lib().new_aubio_pitch(method.c_str(), static_cast<uint_t>(buffer_size_),
+                                                static_cast<uint_t>(hop_size_),
+                                                static_cast<uint_t>(in.format.samplerate));
         },
         fmt::format("a '{}' pitch detector ({} / {} at {} Hz)", method, buffer_size_, hop_size_,
                     in.format.samplerate));
-    aubio_pitch_set_unit(pitch_.get(), "Hz");
+    aubio::lib().aubio_pitch_set_unit(pitch_.get(), "Hz");
     if (double tol = parameters().number("tolerance"); tol > 0)
-        aubio_pitch_set_tolerance(pitch_.get(), static_cast<smpl_t>(tol));
-    aubio_pitch_set_silence(pitch_.get(), static_cast<smpl_t>(parameters().number("silence")));
-    out_ = aubio::make<aubio::fvec_ptr>([&] { return new_fvec(1); }, "a buffer");
+        aubio::lib().aubio_pitch_set_tolerance(pitch_.get(), static_cast<smpl_t>(tol));
+    aubio::lib().aubio_pitch_set_silence(pitch_.get(), static_cast<smpl_t>(parameters().number("silence")));
+    out_ = aubio::make<aubio::fvec_ptr>([&] { return aubio::lib().new_fvec(1); }, "a buffer");
     feed_.emplace(in.format.channels, hop_size_);
 
     pitch_result_ = &new_framewise_result("pitch", "pitch", 0, buffer_size_, hop_size_);
@@ -58,9 +59,9 @@ void aubio_pitch::on_setup(const stream_info& in) {
 }
 
 void aubio_pitch::on_hop(const fvec_t& hop) {
-    aubio_pitch_do(pitch_.get(), &hop, out_.get());
+    aubio::lib().aubio_pitch_do(pitch_.get(), &hop, out_.get());
     const double f0[] = {aubio::finite(out_->data[0])};
-    const double confidence[] = {aubio::finite(aubio_pitch_get_confidence(pitch_.get()))};
+    const double confidence[] = {aubio::finite(aubio::lib().aubio_pitch_get_confidence(pitch_.get()))};
     append_row(*pitch_result_, f0);
     append_row(*confidence_result_, confidence);
 }

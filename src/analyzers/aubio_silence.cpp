@@ -48,7 +48,8 @@ void aubio_silence::close_segment(int64_t end) {
 }
 
 void aubio_silence::on_block(const fvec_t& hop, int64_t first) {
-    const int label = aubio_silence_detection(&hop, threshold_) == 1 ? silence_label : sound_label;
+    const int label =
+        aubio::lib().aubio_silence_detection(&hop, threshold_) == 1 ? silence_label : sound_label;
     if (label == current_label_) return;
     close_segment(first);
     current_label_ = label;

@@ -89,15 +89,16 @@ aubio_specdesc::aubio_specdesc(parameter_set params)
 
 void aubio_specdesc::on_setup(const stream_info& in) {
     const auto buf = static_cast<uint_t>(buffer_size_);
-    pvoc_ = aubio::make<aubio::pvoc_ptr>([&] { return new_aubio_pvoc(buf, static_cast<uint_t>(hop_size_)); },
-                                         "a phase vocoder");
-    spectrum_ = aubio::make<aubio::cvec_ptr>([&] { return new_cvec(buf); }, "a spectrum");
-    value_ = aubio::make<aubio::fvec_ptr>([&] { return new_fvec(1); }, "a buffer");
+    pvoc_ = aubio::make<aubio::pvoc_ptr>(
+        [&] { return aubio::lib().new_aubio_pvoc(buf, static_cast<uint_t>(hop_size_)); }, "a phase vocoder");
+    spectrum_ = aubio::make<aubio::cvec_ptr>([&] { return aubio::lib().new_cvec(buf); }, "a spectrum");
+    value_ = aubio::make<aubio::fvec_ptr>([&] { return aubio::lib().new_fvec(1); }, "a buffer");
     descriptors_.clear();
     for (const auto& m : methods_) {
         descriptor d;
-        d.desc = aubio::make<aubio::specdesc_ptr>([&] { return new_aubio_specdesc(m.c_str(), buf); },
-                                                  fmt::format("the '{}' spectral descriptor", m));
+        d.desc =
+            aubio::make<aubio::specdesc_ptr>([&] { return aubio::lib().new_aubio_specdesc(m.c_str(), buf); },
+                                             fmt::format("the '{}' spectral descriptor", m));
         d.result = &new_framewise_result(m, m, 0, buffer_size_, hop_size_);
         d.result->id.unit = unit_of(m);
         descriptors_.push_back(std::move(d));
@@ -106,9 +107,9 @@ void aubio_specdesc::on_setup(const stream_info& in) {
 }
 
 void aubio_specdesc::on_hop(const fvec_t& hop) {
-    aubio_pvoc_do(pvoc_.get(), &hop, spectrum_.get());
+    aubio::lib().aubio_pvoc_do(pvoc_.get(), &hop, spectrum_.get());
     for (auto& d : descriptors_) {
-        aubio_specdesc_do(d.desc.get(), spectrum_.get(), value_.get());
+        aubio::lib().aubio_specdesc_do(d.desc.get(), spectrum_.get(), value_.get());
         const double v[] = {aubio::finite(value_->data[0])};
         append_row(*d.result, v);
     }

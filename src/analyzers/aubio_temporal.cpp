@@ -98,23 +98,23 @@ void aubio_temporal::on_setup(const stream_info& in) {
     const auto tempo_hop = static_cast<uint_t>(p.integer("tempo_hop_size"));
 
     const auto& om = p.string("onset_method");
-    onset_ =
-        aubio::make<aubio::onset_ptr>([&] { return new_aubio_onset(om.c_str(), onset_buf, onset_hop, sr); },
-                                      fmt::format("a '{}' onset detector", om));
+    onset_ = aubio::make<aubio::onset_ptr>(
+        [&] { return aubio::lib().new_aubio_onset(om.c_str(), onset_buf, onset_hop, sr); },
+        fmt::format("a '{}' onset detector", om));
     if (double t = p.number("onset_threshold"); t > 0)
-        aubio_onset_set_threshold(onset_.get(), static_cast<smpl_t>(t));
-    aubio_onset_set_silence(onset_.get(), static_cast<smpl_t>(p.number("onset_silence")));
-    aubio_onset_set_minioi_s(onset_.get(), static_cast<smpl_t>(p.number("onset_minioi")));
+        aubio::lib().aubio_onset_set_threshold(onset_.get(), static_cast<smpl_t>(t));
+    aubio::lib().aubio_onset_set_silence(onset_.get(), static_cast<smpl_t>(p.number("onset_silence")));
+    aubio::lib().aubio_onset_set_minioi_s(onset_.get(), static_cast<smpl_t>(p.number("onset_minioi")));
 
     const auto& tm = p.string("tempo_method");
-    tempo_ =
-        aubio::make<aubio::tempo_ptr>([&] { return new_aubio_tempo(tm.c_str(), tempo_buf, tempo_hop, sr); },
-                                      fmt::format("a '{}' beat tracker", tm));
-    aubio_tempo_set_threshold(tempo_.get(), static_cast<smpl_t>(p.number("tempo_threshold")));
-    aubio_tempo_set_silence(tempo_.get(), static_cast<smpl_t>(p.number("tempo_silence")));
+    tempo_ = aubio::make<aubio::tempo_ptr>(
+        [&] { return aubio::lib().new_aubio_tempo(tm.c_str(), tempo_buf, tempo_hop, sr); },
+        fmt::format("a '{}' beat tracker", tm));
+    aubio::lib().aubio_tempo_set_threshold(tempo_.get(), static_cast<smpl_t>(p.number("tempo_threshold")));
+    aubio::lib().aubio_tempo_set_silence(tempo_.get(), static_cast<smpl_t>(p.number("tempo_silence")));
 
-    onset_out_ = aubio::make<aubio::fvec_ptr>([&] { return new_fvec(1); }, "a buffer");
-    tempo_out_ = aubio::make<aubio::fvec_ptr>([&] { return new_fvec(2); }, "a buffer");
+    onset_out_ = aubio::make<aubio::fvec_ptr>([&] { return aubio::lib().new_fvec(1); }, "a buffer");
+    tempo_out_ = aubio::make<aubio::fvec_ptr>([&] { return aubio::lib().new_fvec(2); }, "a buffer");
     onset_feed_.emplace(in.format.channels, static_cast<int>(onset_hop));
     tempo_feed_.emplace(in.format.channels, static_cast<int>(tempo_hop));
     last_onset_.reset();
@@ -144,9 +144,9 @@ void aubio_temporal::add_onset_rate(int64_t from, int64_t frames) {
 }
 
 void aubio_temporal::on_onset_hop(const fvec_t& hop, int64_t first) {
-    aubio_onset_do(onset_.get(), &hop, onset_out_.get());
+    aubio::lib().aubio_onset_do(onset_.get(), &hop, onset_out_.get());
     if (onset_out_->data[0] == 0) return;
-    const int64_t frame = unwrap(aubio_onset_get_last(onset_.get()), first);
+    const int64_t frame = unwrap(aubio::lib().aubio_onset_get_last(onset_.get()), first);
     onsets_->data.time.push_back(static_cast<double>(frame) / samplerate_);
     onsets_->data.label.push_back(1);
     if (emitting()) emit({onsets_->id.id, frame, samplerate_, 0, {}, 1});
@@ -159,11 +159,11 @@ void aubio_temporal::on_onset_hop(const fvec_t& hop, int64_t first) {
 }
 
 void aubio_temporal::on_tempo_hop(const fvec_t& hop, int64_t first) {
-    aubio_tempo_do(tempo_.get(), &hop, tempo_out_.get());
+    aubio::lib().aubio_tempo_do(tempo_.get(), &hop, tempo_out_.get());
     if (tempo_out_->data[0] == 0) return;
-    const int64_t frame = unwrap(aubio_tempo_get_last(tempo_.get()), first);
+    const int64_t frame = unwrap(aubio::lib().aubio_tempo_get_last(tempo_.get()), first);
     const double time = static_cast<double>(frame) / samplerate_;
-    const double confidence = aubio::finite(aubio_tempo_get_confidence(tempo_.get()));
+    const double confidence = aubio::finite(aubio::lib().aubio_tempo_get_confidence(tempo_.get()));
     beats_->data.time.push_back(time);
     beats_->data.label.push_back(1);
     beat_confidence_->data.time.push_back(time);
@@ -172,7 +172,12 @@ void aubio_temporal::on_tempo_hop(const fvec_t& hop, int64_t first) {
         emit({beats_->id.id, frame, samplerate_, 0, {}, 1});
         emit({beat_confidence_->id.id, frame, samplerate_, 0, {confidence}, {}});
         // The tracker's current estimate, for live displays; the final value is the median.
-        emit({bpm_->id.id, frame, samplerate_, 0, {aubio::finite(aubio_tempo_get_bpm(tempo_.get()))}, {}});
+        emit({bpm_->id.id,
+              frame,
+              samplerate_,
+              0,
+              {aubio::finite(aubio::lib().aubio_tempo_get_bpm(tempo_.get()))},
+              {}});
     }
 }
 

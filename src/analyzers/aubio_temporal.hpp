@@ -33,8 +33,8 @@ private:
     std::optional<aubio::hop_feed> onset_feed_, tempo_feed_;
     std::optional<int64_t> last_onset_;
     int64_t last_period_ = 0;
-    analyzer_result *onsets_ = nullptr, *onset_rate_ = nullptr, *beats_ = nullptr, *beat_confidence_ = nullptr,
-                    *bpm_ = nullptr;
+    analyzer_result *onsets_ = nullptr, *onset_rate_ = nullptr, *beats_ = nullptr,
+                    *beat_confidence_ = nullptr, *bpm_ = nullptr;
 };
 
 }  // namespace timeside

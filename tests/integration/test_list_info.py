@@ -2,9 +2,10 @@
 ffprobe / sha1 computed independently."""
 import json
 import re
+import subprocess
 import unittest
 
-from support import SAMPLE_FILES, ffprobe, run, sample, sha1_of
+from support import SAMPLE_FILES, TIMESIDE, TempDir, ffprobe, run, sample, sha1_of
 
 
 class ListTest(unittest.TestCase):
@@ -37,6 +38,19 @@ class ListTest(unittest.TestCase):
         quality = {p["name"]: p for p in procs["vorbis_encoder"]["parameters"]}["quality"]
         self.assertEqual(quality["default"], 0.5)
         self.assertEqual(procs["vorbis_encoder"]["kind"], "encoder")
+
+
+class StartupTest(unittest.TestCase):
+    def test_the_binary_does_not_load_aubios_codec_libraries(self):
+        # libaubio is opened only when an aubio analyzer runs: linked, it pulls in libavcodec and
+        # ~150 libraries, ~50 ms and ~20 MiB at every start (src/analyzers/aubio_library.hpp).
+        out = subprocess.run(["ldd", TIMESIDE], capture_output=True, text=True, check=True).stdout
+        for lib in ("libaubio", "libavcodec", "libx265"):
+            self.assertNotIn(lib, out)
+        # ... and the aubio analyzers still run, through the library opened at run time.
+        with TempDir() as out_dir:
+            r = run("run", sample("C4_scale.wav"), "aubio_pitch", "-o", out_dir)
+            self.assertEqual(r.returncode, 0, r.stderr)
 
 
 class InfoTest(unittest.TestCase):
