@@ -9,7 +9,7 @@ DEBIAN_PACKAGES := meson ninja-build pkg-config g++ python3 \
 	gstreamer1.0-plugins-good gstreamer1.0-tools gstreamer1.0-plugins-base-apps \
 	libogg-dev libvorbis-dev libopusenc-dev libflac-dev libmp3lame-dev libcairo2-dev libssl-dev \
 	libebur128-dev libaubio-dev libfftw3-dev libhdf5-dev \
-	nlohmann-json3-dev libtomlplusplus-dev libcli11-dev libfmt-dev catch2 \
+	nlohmann-json3-dev libtomlplusplus-dev libcli11-dev libfmt-dev catch2 libboost-dev \
 	ffmpeg sox aubio-tools hdf5-tools \
 	alsa-utils sound-theme-freedesktop
 
