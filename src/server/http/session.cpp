@@ -46,7 +46,10 @@ void session::start() {
 void session::drain() {
     asio::post(stream_.get_executor(), [self = shared_from_this()] {
         self->draining_ = true;
-        if (!self->writing_) self->do_close();  // nothing in flight: waiting for (or reading) a request
+        if (self->writing_ || self->closed_) return;  // on_write closes after the response
+        // Waiting for or reading a request: no answer to protect, so no lingering close.
+        self->closed_ = true;
+        self->stream_.close();
     });
 }
 
