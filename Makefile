@@ -1,6 +1,6 @@
 # The front door. `make demo` and `make test` work on a fresh Debian 12 machine: they install what
 # is missing (apt-get, non-interactive), configure, build, and run.
-.PHONY: all deps build build-asan samples demo test bench clean
+.PHONY: all deps build build-asan samples demo serve test bench clean
 
 # Build and run dependencies, then what the tests use as independent references and real
 # recordings (ffmpeg, sox, gst-discoverer; alsa-utils' and sound-theme-freedesktop's sounds).
@@ -49,6 +49,10 @@ samples: build
 demo: samples
 	mkdir -p out
 	cd out && ../$(BUILD)/docs/examples/dive_in ../samples/sweep.wav
+
+# The server on http://127.0.0.1:8000/, serving samples/ and presets/ (docs/server.md).
+serve: samples
+	$(TIMESIDE) serve
 
 test: build build-asan samples
 	/usr/bin/python3 tests/run_tests.py --build $(BUILD) --asan-build $(ASAN_BUILD)

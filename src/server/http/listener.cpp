@@ -17,7 +17,7 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
 listener::listener(asio::io_context& ioc, const listen_address& address, session_context& context)
-    : ioc_(ioc), acceptor_(asio::make_strand(ioc)), context_(context) {
+    : ioc_(ioc), acceptor_(asio::make_strand(ioc)), backoff_(acceptor_.get_executor()), context_(context) {
     auto fail = [&](const std::string& cause) {
         return processing_error(fmt::format("listen {}: {}", address.to_string(), cause));
     };
@@ -38,6 +38,7 @@ void listener::stop() {
     asio::post(acceptor_.get_executor(), [self = shared_from_this()] {
         boost::system::error_code ec;
         self->acceptor_.close(ec);
+        self->backoff_.cancel();
     });
 }
 
@@ -48,11 +49,15 @@ void listener::do_accept() {
 void listener::on_accept(boost::system::error_code ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
     if (ec) {
-        // EMFILE and the like: say so and keep accepting; the connection cap should prevent it.
+        // EMFILE and the like: say so, pause and accept again (the connection cap should prevent it).
         log(log_level::error, "accept", {{"error", ec.message()}});
-    } else {
-        std::make_shared<session>(std::move(socket), context_)->start();
+        backoff_.expires_after(std::chrono::milliseconds(100));
+        backoff_.async_wait([self = shared_from_this()](boost::system::error_code e) {
+            if (!e && self->acceptor_.is_open()) self->do_accept();
+        });
+        return;
     }
+    std::make_shared<session>(std::move(socket), context_)->start();
     do_accept();
 }
 

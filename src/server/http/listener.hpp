@@ -6,6 +6,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "server/http/session.hpp"
 
@@ -26,6 +27,7 @@ private:
 
     boost::asio::io_context& ioc_;
     boost::asio::ip::tcp::acceptor acceptor_;
+    boost::asio::steady_timer backoff_;  // after an accept error (EMFILE...): pause, do not spin
     session_context& context_;
 };
 
