@@ -40,6 +40,8 @@ void add_api_routes(http::router& routes, const api_state& state) {
         return http::json_reply(status::ok, nlohmann::json{{"version", TIMESIDE_VERSION},
                                                            {"uptime", uptime},
                                                            {"connections", state.connections.count()},
+                                                           {"transcodes", {{"active", state.transcoder.active()},
+                                                                           {"max", state.transcoder.max_jobs()}}},
                                                            {"library", {{"items", snap->items.size()},
                                                                         {"scanned", snap->scanned},
                                                                         {"generation", snap->generation},

@@ -8,12 +8,14 @@
 #include "server/http/connections.hpp"
 #include "server/http/router.hpp"
 #include "server/media/library.hpp"
+#include "server/media/transcoder.hpp"
 
 namespace timeside::server {
 
 struct api_state {
     const media::library& library;
     const http::connection_registry& connections;
+    const media::transcoder& transcoder;
     std::string processors_json;  // serialized once: the registry does not change while serving
     std::string presets_json;
     std::chrono::steady_clock::time_point started;

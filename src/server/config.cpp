@@ -117,6 +117,12 @@ std::map<std::string, key_handler> media_keys(const std::filesystem::path& base)
         {"presets", [base](const toml::node& n, server_config& c, const std::string& w) {
              c.presets_dir = folder(string_of(n, w), base);
          }},
+        {"max_transcodes", [](const toml::node& n, server_config& c, const std::string& w) {
+             c.max_transcodes = static_cast<unsigned>(integer_in(n, w, 1, 4096));
+         }},
+        {"stream_buffer", [](const toml::node& n, server_config& c, const std::string& w) {
+             c.stream_buffer = static_cast<size_t>(integer_in(n, w, 4096, 64 * 1024 * 1024));
+         }},
     };
 }
 

@@ -38,6 +38,8 @@ struct server_config {
     std::vector<std::filesystem::path> media_folders{"samples"};
     std::chrono::milliseconds rescan_interval{5000};
     std::filesystem::path presets_dir;    // empty: core's default_presets_dir()
+    unsigned max_transcodes = 64;         // concurrent /media encodes; beyond: 429
+    size_t stream_buffer = 256 * 1024;    // bytes an encode may run ahead of its client
 
     std::filesystem::path source;         // the file read, empty for the defaults
 };

@@ -12,6 +12,7 @@
 #include "server/api_routes.hpp"
 #include "server/http/listener.hpp"
 #include "server/log.hpp"
+#include "server/media_routes.hpp"
 
 namespace timeside::server {
 
@@ -25,17 +26,23 @@ server::server(server_config config)
     : config_(std::move(config)),
       presets_(preset_library::load(default_presets_dir(config_.presets_dir.string()))),
       library_(config_.media_folders, config_.rescan_interval),
+      transcoder_(config_.max_transcodes, config_.stream_buffer),
       control_(asio::make_strand(ioc_)),
       signals_(control_, SIGINT, SIGTERM),
       drain_timer_(control_) {
-    api_ = std::make_unique<api_state>(api_state{library_, connections_, processors_json().dump(2),
+    api_ = std::make_unique<api_state>(api_state{library_, connections_, transcoder_, processors_json().dump(2),
                                                  presets_json(presets_).dump(2), std::chrono::steady_clock::now()});
     add_api_routes(router_, *api_);
+    media_ = std::make_unique<media_state>(media_state{library_, presets_, transcoder_});
+    add_media_routes(router_, *media_);
     session_context_ = std::make_unique<http::session_context>(http::session_context{config_, router_, connections_});
     listener_ = std::make_shared<http::listener>(ioc_, config_.listen, *session_context_);
 }
 
-server::~server() { library_.stop(); }
+server::~server() {
+    transcoder_.stop_all();
+    library_.stop();
+}
 
 uint16_t server::port() const { return listener_->local_endpoint().port(); }
 
@@ -57,6 +64,7 @@ int server::run() {
     for (unsigned i = 1; i < threads; ++i) pool.emplace_back([this] { ioc_.run(); });
     ioc_.run();
     for (auto& t : pool) t.join();
+    transcoder_.stop_all();
     library_.stop();
     log(log_level::info, "stopped", {{"forced", forced_ ? "true" : "false"}});
     return 0;

@@ -17,6 +17,7 @@
 #include "server/http/connections.hpp"
 #include "server/http/router.hpp"
 #include "server/media/library.hpp"
+#include "server/media/transcoder.hpp"
 
 namespace timeside::server {
 
@@ -25,6 +26,7 @@ class listener;
 struct session_context;
 }
 struct api_state;
+struct media_state;
 
 class server {
 public:
@@ -48,8 +50,10 @@ private:
     preset_library presets_;
     media::library library_;
     http::connection_registry connections_;
+    media::transcoder transcoder_;
     http::router router_;
     std::unique_ptr<api_state> api_;
+    std::unique_ptr<media_state> media_;
     std::unique_ptr<http::session_context> session_context_;
 
     boost::asio::io_context ioc_;

@@ -149,7 +149,7 @@ void router::add(std::vector<verb> methods, std::string_view pattern, handler h)
     routes_.push_back({std::move(methods), route_pattern(pattern), std::move(h)});
 }
 
-response router::dispatch(const request& req) const {
+reply router::dispatch(const request& req) const {
     const std::string_view target(req.target().data(), req.target().size());
     const size_t q = target.find('?');
     decoded_path decoded = decode_path(target.substr(0, q));
@@ -158,6 +158,13 @@ response router::dispatch(const request& req) const {
     for (const auto& r : routes_) {
         auto params = r.pattern.match(decoded.path);
         if (!params) continue;
+        if (req.method() == verb::options) {
+            response res{status::no_content, 11};
+            res.set(bhttp::field::access_control_allow_methods, "GET, HEAD, OPTIONS");
+            res.set(bhttp::field::access_control_allow_headers, "Range, If-None-Match, If-Range, Content-Type");
+            res.set(bhttp::field::access_control_max_age, "86400");
+            return res;
+        }
         if (!allows(r.methods, req.method())) {
             allowed.insert(allowed.end(), r.methods.begin(), r.methods.end());
             continue;

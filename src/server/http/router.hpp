@@ -32,7 +32,7 @@ struct request_context {
     raw_parameters query_params() const { return parse_query(query); }
 };
 
-using handler = std::function<response(const request_context&)>;
+using handler = std::function<reply(const request_context&)>;
 
 // A decoded path, or the reason it is refused (400).
 struct decoded_path {
@@ -66,8 +66,9 @@ class router {
 public:
     // GET routes answer HEAD too (the session sends the headers only).
     void add(std::vector<verb> methods, std::string_view pattern, handler h);
-    // Never throws: every failure becomes a JSON error response.
-    response dispatch(const request& req) const;
+    // Never throws: every failure becomes a JSON error response. OPTIONS on a known path is
+    // answered here (CORS preflight: 204 with the methods and headers browsers may use).
+    reply dispatch(const request& req) const;
 
 private:
     struct route {

@@ -33,6 +33,7 @@ session::session(asio::ip::tcp::socket socket, session_context& context)
 }
 
 session::~session() {
+    if (body_) body_->cancel();  // the client is gone: its encode stops
     if (registration_) context_.connections.remove(registration_);
 }
 
@@ -56,6 +57,7 @@ void session::drain() {
 void session::close() {
     asio::post(stream_.get_executor(), [self = shared_from_this()] {
         self->closed_ = true;
+        self->release_stream(true);
         self->stream_.close();
     });
 }
@@ -92,6 +94,7 @@ void session::do_read_request() {
 void session::on_read(beast::error_code ec, size_t) {
     if (ec) return on_read_error(ec);
     started_ = std::chrono::steady_clock::now();
+    first_byte_ms_ = -1;
     ++requests_;
     const request& req = parser_->get();
     method_ = std::string(req.method_string());
@@ -116,6 +119,7 @@ void session::on_read_error(beast::error_code ec) {
         return;
     }
     started_ = std::chrono::steady_clock::now();
+    first_byte_ms_ = -1;
     method_ = "-";
     target_ = "-";
     draining_ = true;  // the stream is out of step: answer, then close
@@ -130,15 +134,23 @@ void session::on_read_error(beast::error_code ec) {
     do_close();  // a network error: nobody to answer
 }
 
-void session::do_respond(response res) {
+void session::do_respond(reply r) {
+    response& res = r.res;
     res.set(bhttp::field::server, "TimeSide/" TIMESIDE_VERSION);
+    // Everything here is public, read-only data: any page may fetch it (the dashboard, peaks.js).
+    res.set(bhttp::field::access_control_allow_origin, "*");
+    res.set(bhttp::field::access_control_expose_headers, "Content-Length, Content-Range, Accept-Ranges, ETag");
     const bool keep = parser_ && parser_->is_done() && parser_->get().keep_alive() && !draining_ &&
                       !context_.connections.draining();
     res.keep_alive(keep);
+    const bool head = parser_ && parser_->is_done() && parser_->get().method() == bhttp::verb::head;
     res_ = std::move(res);
+    if (r.stream) {
+        if (!head) return do_stream(std::move(r.stream));
+        r.stream->cancel();
+    }
     head_res_.reset();
-    if (parser_ && parser_->is_done() && parser_->get().method() == bhttp::verb::head)
-        head_res_.emplace(res_.base());  // the same headers, Content-Length included, no body
+    if (head) head_res_.emplace(res_.base());  // the same headers, Content-Length included, no body
     do_write();
 }
 
@@ -192,6 +204,7 @@ void session::log_request(size_t bytes, const char* outcome) const {
                       {"bytes", std::to_string(bytes)},
                       {"ms", fmt::format("{:.3f}", ms)},
                       {"peer", peer_}};
+    if (first_byte_ms_ >= 0) fields.emplace_back("first_byte_ms", fmt::format("{:.3f}", first_byte_ms_));
     if (outcome) fields.emplace_back("outcome", outcome);
     log(outcome ? log_level::warn : log_level::info, "request", fields);
 }

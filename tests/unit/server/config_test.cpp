@@ -38,6 +38,8 @@ TEST_CASE("an empty config gives the documented defaults", "[server][config]") {
     CHECK(c.media_folders == std::vector<std::filesystem::path>{"samples"});
     CHECK(c.rescan_interval == 5s);
     CHECK(c.presets_dir.empty());
+    CHECK(c.max_transcodes == 64);
+    CHECK(c.stream_buffer == 262144);
 }
 
 TEST_CASE("every key is read, relative folders taken from the config's directory", "[server][config]") {
@@ -58,6 +60,8 @@ access_log = false
 folders = ["music", "/srv/audio"]
 rescan_interval = 0.25
 presets = "my-presets"
+max_transcodes = 2
+stream_buffer = 65536
 )",
                                          "test.toml", "/etc/timeside");
     CHECK(c.listen.host == "::1");
@@ -75,6 +79,8 @@ presets = "my-presets"
     CHECK(c.media_folders == std::vector<std::filesystem::path>{"/etc/timeside/music", "/srv/audio"});
     CHECK(c.rescan_interval == 250ms);
     CHECK(c.presets_dir == "/etc/timeside/my-presets");
+    CHECK(c.max_transcodes == 2);
+    CHECK(c.stream_buffer == 65536);
 }
 
 TEST_CASE("unknown keys and tables are refused with the valid ones", "[server][config]") {

@@ -95,11 +95,11 @@ TEST_CASE("dispatch answers with the first matching route and its decoded parame
         seen_query = ctx.query;
         return json_reply(status::ok, std::string("{}"));
     });
-    auto res = r.dispatch(make_request(verb::get, "/api/items/albums/caf%C3%A9%20x?a=1&b=%23"));
+    auto res = r.dispatch(make_request(verb::get, "/api/items/albums/caf%C3%A9%20x?a=1&b=%23")).res;
     CHECK(res.result() == status::ok);
     CHECK(seen_id == "albums/caf\xC3\xA9 x");
     CHECK(seen_query == "a=1&b=%23");
-    CHECK(r.dispatch(make_request(verb::head, "/api/items")).result() == status::ok);
+    CHECK(r.dispatch(make_request(verb::head, "/api/items")).res.result() == status::ok);
     CHECK(res[bhttp::field::content_type] == "application/json");
 }
 
@@ -107,19 +107,29 @@ TEST_CASE("unknown paths, wrong methods and bad paths are JSON errors", "[server
     router r;
     r.add({verb::get}, "/api/items", [](const request_context&) { return json_reply(status::ok, std::string("[]")); });
 
-    auto missing = r.dispatch(make_request(verb::get, "/nothing/here"));
+    auto missing = r.dispatch(make_request(verb::get, "/nothing/here")).res;
     CHECK(missing.result() == status::not_found);
     CHECK(body_of(missing)["status"] == 404);
     CHECK(body_of(missing)["error"].get<std::string>().find("/nothing/here") != std::string::npos);
 
-    auto wrong = r.dispatch(make_request(verb::post, "/api/items"));
+    auto wrong = r.dispatch(make_request(verb::post, "/api/items")).res;
     CHECK(wrong.result() == status::method_not_allowed);
     CHECK(wrong[bhttp::field::allow] == "GET, HEAD");
     CHECK(body_of(wrong)["status"] == 405);
 
-    auto traversal = r.dispatch(make_request(verb::get, "/api/items/..%2f..%2fetc%2fpasswd"));
+    auto traversal = r.dispatch(make_request(verb::get, "/api/items/..%2f..%2fetc%2fpasswd")).res;
     CHECK(traversal.result() == status::bad_request);
     CHECK(body_of(traversal)["status"] == 400);
+}
+
+TEST_CASE("OPTIONS on a known path is a CORS preflight answer", "[server][router]") {
+    router r;
+    r.add({verb::get}, "/media/{id+}.{ext}", [](const request_context&) { return json_reply(status::ok, std::string("{}")); });
+    auto pre = r.dispatch(make_request(verb::options, "/media/sweep.ogg")).res;
+    CHECK(pre.result() == status::no_content);
+    CHECK(pre[bhttp::field::access_control_allow_methods] == "GET, HEAD, OPTIONS");
+    CHECK(std::string(pre[bhttp::field::access_control_allow_headers]).find("Range") != std::string::npos);
+    CHECK(r.dispatch(make_request(verb::options, "/nothing")).res.result() == status::not_found);
 }
 
 TEST_CASE("handler exceptions become JSON errors with the right status", "[server][router]") {
@@ -133,16 +143,16 @@ TEST_CASE("handler exceptions become JSON errors with the right status", "[serve
     });
     r.add({verb::get}, "/broken", [](const request_context&) -> response { throw std::runtime_error("disk on fire"); });
 
-    auto usage = r.dispatch(make_request(verb::get, "/usage?width=0"));
+    auto usage = r.dispatch(make_request(verb::get, "/usage?width=0")).res;
     CHECK(usage.result() == status::bad_request);
     CHECK(body_of(usage)["error"] == "width: expected an integer from 1 to 65536, got 0");
-    auto bad_query = r.dispatch(make_request(verb::get, "/usage?a=%zz"));
+    auto bad_query = r.dispatch(make_request(verb::get, "/usage?a=%zz")).res;
     CHECK(bad_query.result() == status::bad_request);
     CHECK(body_of(bad_query)["error"].get<std::string>().find("percent-encoding") != std::string::npos);
-    auto gone = r.dispatch(make_request(verb::get, "/gone/x"));
+    auto gone = r.dispatch(make_request(verb::get, "/gone/x")).res;
     CHECK(gone.result() == status::not_found);
     CHECK(body_of(gone)["error"] == "no item 'x'");
-    auto broken = r.dispatch(make_request(verb::get, "/broken"));
+    auto broken = r.dispatch(make_request(verb::get, "/broken")).res;
     CHECK(broken.result() == status::internal_server_error);
     CHECK(body_of(broken)["status"] == 500);
 }
