@@ -83,6 +83,12 @@ class ServerCoreTest(unittest.TestCase):
         doc = self.assert_json_error(status, headers, body, 431)
         self.assertIn("8192", doc["error"])
 
+    def test_oversize_body_gets_413_before_it_is_sent(self):
+        raw = self.server.raw(b"POST /api/items HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n\r\n")
+        status, headers, body = parse_response(raw)
+        doc = self.assert_json_error(status, headers, body, 413)
+        self.assertIn("1048576", doc["error"])
+
     def test_malformed_request_gets_400(self):
         status, headers, body = parse_response(self.server.raw(b"GET /api/items HTTP/1.1\r\nBad Header\r\n\r\n"))
         self.assert_json_error(status, headers, body, 400)
