@@ -189,9 +189,11 @@ server_config parse_config(std::string_view toml_text, const std::string& where,
 
 server_config load_config(const std::filesystem::path& file) {
     std::error_code ec;
-    if (!std::filesystem::is_regular_file(file, ec))
-        throw usage_error(fmt::format("--config {}: no such file", file.string()));
+    if (!std::filesystem::exists(file, ec)) throw usage_error(fmt::format("--config {}: no such file", file.string()));
+    if (std::filesystem::is_directory(file, ec))
+        throw usage_error(fmt::format("--config {}: is a directory, not a TOML file", file.string()));
     std::ifstream in(file);
+    if (!in) throw usage_error(fmt::format("--config {}: cannot be read", file.string()));
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     server_config c = parse_config(text, file.string(), file.parent_path());
     c.source = file;
