@@ -126,6 +126,17 @@ class MediaTest(unittest.TestCase):
         self.assertGreater(int(size), 10000)
         self.assertLess(float(ttfb), 0.5)
 
+    def test_http_1_0_clients_get_the_body_up_to_the_close(self):
+        raw = self.server.raw(b"GET /media/C4_scale.wav HTTP/1.0\r\n\r\n", read_timeout=30)
+        status, headers, body = parse_response(raw)
+        self.assertEqual(status, 200)
+        self.assertNotIn("transfer-encoding", headers)
+        self.assertEqual(headers["connection"], "close")
+        path = os.path.join(self.root, "http10.wav")
+        with open(path, "wb") as f:
+            f.write(body)
+        self.assertEqual(pcm16(path), pcm16(sample("C4_scale.wav")))
+
     def test_a_segment_is_cut_to_the_frame(self):
         _, path = self.fetch("/media/sweep.wav?start=2&duration=1.5", "segment.wav")
         whole = pcm16(sample("sweep.wav"))

@@ -79,6 +79,7 @@ private:
     uint64_t stream_bytes_ = 0;
     double first_byte_ms_ = -1;
     bool head_sent_ = false;
+    bool raw_body_ = false;  // an HTTP/1.0 client: no chunks, the connection's end ends the body
     bool chunk_in_flight_ = false;
     std::string peer_;
     std::string method_, target_;

@@ -24,7 +24,10 @@ void session::do_stream(std::shared_ptr<body_stream> body) {
     head_sent_ = false;
     stream_bytes_ = 0;
     stream_head_ = bhttp::response<bhttp::empty_body>(res_.base());
-    stream_head_.chunked(true);
+    // HTTP/1.0 has no chunked encoding: the body runs to the end of the connection instead.
+    raw_body_ = parser_->get().version() < 11;
+    if (raw_body_) stream_head_.keep_alive(false);
+    else stream_head_.chunked(true);
     // The notification holds the session: while it waits for bytes no I/O of ours is pending,
     // and nothing else would keep it alive. release_stream() breaks the cycle.
     auto self = shared_from_this();
@@ -76,8 +79,9 @@ void session::on_stream_head(beast::error_code ec, size_t bytes) {
 void session::do_write_chunk() {
     chunk_in_flight_ = true;
     stream_.expires_after(context_.config.write_timeout);
-    asio::async_write(stream_, bhttp::make_chunk(asio::buffer(chunk_)),
-                      beast::bind_front_handler(&session::on_stream_chunk, shared_from_this()));
+    auto done = beast::bind_front_handler(&session::on_stream_chunk, shared_from_this());
+    if (raw_body_) asio::async_write(stream_, asio::buffer(chunk_), std::move(done));
+    else asio::async_write(stream_, bhttp::make_chunk(asio::buffer(chunk_)), std::move(done));
 }
 
 void session::on_stream_chunk(beast::error_code ec, size_t bytes) {
@@ -91,6 +95,7 @@ void session::on_stream_chunk(beast::error_code ec, size_t bytes) {
 }
 
 void session::do_write_last_chunk() {
+    if (raw_body_) return on_stream_done({}, 0);  // the close that follows ends the body
     chunk_in_flight_ = true;
     stream_.expires_after(context_.config.write_timeout);
     asio::async_write(stream_, bhttp::make_chunk_last(),
