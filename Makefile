@@ -1,6 +1,6 @@
 # The front door. `make demo` and `make test` work on a fresh Debian 12 machine: they install what
 # is missing (apt-get, non-interactive), configure, build, and run.
-.PHONY: web-deps all deps build build-asan samples demo test bench clean
+.PHONY: web-deps all deps build build-asan samples demo serve test bench clean
 
 # Build and run dependencies, then what the tests use as independent references and real
 # recordings (ffmpeg, sox, gst-discoverer; alsa-utils' and sound-theme-freedesktop's sounds).
@@ -9,7 +9,7 @@ DEBIAN_PACKAGES := meson ninja-build pkg-config g++ python3 \
 	gstreamer1.0-plugins-good gstreamer1.0-tools gstreamer1.0-plugins-base-apps \
 	libogg-dev libvorbis-dev libopusenc-dev libflac-dev libmp3lame-dev libcairo2-dev libssl-dev \
 	libebur128-dev libaubio-dev libfftw3-dev libhdf5-dev \
-	nlohmann-json3-dev libtomlplusplus-dev libcli11-dev libfmt-dev catch2 \
+	nlohmann-json3-dev libtomlplusplus-dev libcli11-dev libfmt-dev catch2 libboost-dev \
 	ffmpeg sox aubio-tools hdf5-tools \
 	alsa-utils sound-theme-freedesktop
 
@@ -59,6 +59,10 @@ samples: build
 demo: samples
 	mkdir -p out
 	cd out && ../$(BUILD)/docs/examples/dive_in ../samples/sweep.wav
+
+# The server on http://127.0.0.1:8000/, serving samples/ and presets/ (docs/server.md).
+serve: samples
+	$(TIMESIDE) serve
 
 test: build build-asan samples web-deps
 	/usr/bin/python3 tests/run_tests.py --build $(BUILD) --asan-build $(ASAN_BUILD)

@@ -10,5 +10,6 @@ void add_list(CLI::App& app, int& exit_code);
 void add_info(CLI::App& app, int& exit_code);
 void add_samples(CLI::App& app, int& exit_code);
 void add_run(CLI::App& app, int& exit_code);
+void add_serve(CLI::App& app, int& exit_code);
 
 }  // namespace timeside::cli

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
+#include "core/catalog_json.hpp"
 #include "core/presets.hpp"
 #include "core/registry.hpp"
 
@@ -28,24 +29,7 @@ void add_list(CLI::App& app, int& exit_code) {
                            fmt::join(kv, ","));
             }
         } else {
-            nlohmann::json out = nlohmann::json::array();
-            for (const auto* info : default_registry().list()) {
-                nlohmann::json params = nlohmann::json::array();
-                for (const auto& p : info->parameters) params.push_back(p.schema());
-                out.push_back({{"id", info->id},
-                               {"name", info->name},
-                               {"version", info->version},
-                               {"kind", to_string(info->kind)},
-                               {"description", info->description},
-                               {"unit", info->unit},
-                               {"parameters", params}});
-            }
-            for (const auto& [name, p] : presets.all()) {
-                nlohmann::json params = nlohmann::json::object();
-                for (const auto& [k, v] : p.parameters) std::visit([&](const auto& x) { params[k] = x; }, v);
-                out.push_back({{"id", name}, {"kind", "preset"}, {"description", p.description},
-                               {"processor", p.processor}, {"parameters", params}});
-            }
+            const nlohmann::json out = catalog_json(presets);
             fmt::print("{}\n", out.dump(2));
         }
         exit_code = 0;

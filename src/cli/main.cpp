@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
     timeside::cli::add_info(app, exit_code);
     timeside::cli::add_samples(app, exit_code);
     timeside::cli::add_run(app, exit_code);
+    timeside::cli::add_serve(app, exit_code);
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {

@@ -1,0 +1,54 @@
+// The server's configuration: every key of the TOML file (`timeside serve --config FILE`), with
+// the defaults that apply when the file or the key is absent. docs/server.md documents each key;
+// load_config() refuses unknown keys, wrong types and out-of-range values as usage errors.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace timeside::server {
+
+struct listen_address {
+    std::string host = "127.0.0.1";
+    uint16_t port = 8000;
+    std::string to_string() const;  // "127.0.0.1:8000", "[::1]:8000"
+};
+
+// "HOST:PORT", "[IPv6]:PORT" or ":PORT" (the default host); `what` names the key or option in
+// the usage_error a malformed value raises.
+listen_address parse_listen(const std::string& text, const std::string& what);
+
+struct server_config {
+    // [server]
+    listen_address listen;
+    unsigned threads = 0;                 // 0: one per core
+    unsigned max_connections = 1024;      // beyond: 503 and close
+    size_t header_limit = 8 * 1024;       // bytes of request line + headers; beyond: 431
+    size_t body_limit = 1024 * 1024;      // bytes of request body; beyond: 413
+    std::chrono::milliseconds read_timeout{10000};   // a whole request must arrive within it
+    std::chrono::milliseconds idle_timeout{30000};   // keep-alive wait for the next request
+    std::chrono::milliseconds write_timeout{30000};  // each response write
+    std::chrono::milliseconds drain_timeout{4000};   // SIGTERM: in-flight responses get this long
+    bool access_log = true;
+
+    // [media]
+    std::vector<std::filesystem::path> media_folders{"samples"};
+    std::chrono::milliseconds rescan_interval{5000};
+    std::filesystem::path presets_dir;    // empty: core's default_presets_dir()
+    unsigned max_transcodes = 64;         // concurrent /media encodes; beyond: 429
+    size_t stream_buffer = 256 * 1024;    // bytes an encode may run ahead of its client
+
+    std::filesystem::path source;         // the file read, empty for the defaults
+};
+
+// Reads `file` over the defaults; relative folders in the file are taken relative to the file's
+// own directory. Throws usage_error "FILE: key 'server.x': expected ..., got ...".
+server_config load_config(const std::filesystem::path& file);
+// The same, from TOML text (the unit tests; `where` stands for the file name in messages).
+server_config parse_config(std::string_view toml_text, const std::string& where,
+                           const std::filesystem::path& base_dir = {});
+
+}  // namespace timeside::server

@@ -1,0 +1,212 @@
+// The request loop of one connection. Deadlines: the first request must arrive whole within the
+// read timeout; between requests the idle timeout waits for a first byte, then the read timeout
+// covers the rest; each response write has the write timeout. A request the parser refuses gets
+// its error (400, 413, 431) and the connection closes after a short lingering read, so that the
+// client sees the answer instead of a reset.
+#include "server/http/session.hpp"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <fmt/format.h>
+
+#include "server/log.hpp"
+
+namespace timeside::server::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+
+namespace {
+constexpr auto linger_time = std::chrono::milliseconds(500);
+}
+
+session::session(asio::ip::tcp::socket socket, session_context& context)
+    : stream_(std::move(socket)), context_(context) {
+    beast::error_code ec;
+    auto ep = stream_.socket().remote_endpoint(ec);
+    peer_ = ec ? "-" : fmt::format("{}:{}", ep.address().to_string(), ep.port());
+}
+
+session::~session() {
+    if (body_) body_->cancel();  // the client is gone: its encode stops
+    if (registration_) context_.connections.remove(registration_);
+}
+
+void session::start() {
+    size_t open = 0;
+    registration_ = context_.connections.add(weak_from_this(), open);
+    over_capacity_ = open > context_.config.max_connections;
+    asio::dispatch(stream_.get_executor(), beast::bind_front_handler(&session::do_read, shared_from_this()));
+}
+
+void session::drain() {
+    asio::post(stream_.get_executor(), [self = shared_from_this()] {
+        self->draining_ = true;
+        if (self->writing_ || self->closed_) return;  // on_write closes after the response
+        // Waiting for or reading a request: no answer to protect, so no lingering close.
+        self->closed_ = true;
+        self->stream_.close();
+    });
+}
+
+void session::close() {
+    asio::post(stream_.get_executor(), [self = shared_from_this()] {
+        self->closed_ = true;
+        self->release_stream(true);
+        self->stream_.close();
+    });
+}
+
+void session::do_read() {
+    if (draining_ || closed_ || context_.connections.draining()) return do_close();
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(context_.config.header_limit));
+    parser_->body_limit(context_.config.body_limit);
+    if (requests_ > 0 && buffer_.size() == 0) {
+        // Keep-alive: wait for the next request's first byte under the idle timeout.
+        stream_.expires_after(context_.config.idle_timeout);
+        stream_.async_read_some(buffer_.prepare(1024),
+                                beast::bind_front_handler(&session::on_first_bytes, shared_from_this()));
+        return;
+    }
+    do_read_request();
+}
+
+void session::on_first_bytes(beast::error_code ec, size_t bytes) {
+    if (ec) {
+        if (ec == beast::error::timeout) return do_close();  // an idle keep-alive connection: normal
+        return on_read_error(ec);
+    }
+    buffer_.commit(bytes);
+    do_read_request();
+}
+
+void session::do_read_request() {
+    stream_.expires_after(context_.config.read_timeout);
+    bhttp::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&session::on_read, shared_from_this()));
+}
+
+void session::on_read(beast::error_code ec, size_t) {
+    if (ec) return on_read_error(ec);
+    started_ = std::chrono::steady_clock::now();
+    first_byte_ms_ = -1;
+    ++requests_;
+    const request& req = parser_->get();
+    method_ = std::string(req.method_string());
+    target_ = std::string(req.target());
+    if (over_capacity_) {
+        draining_ = true;
+        auto res = error_reply(status::service_unavailable,
+                               fmt::format("too many connections (max_connections = {})", context_.config.max_connections));
+        res.set(bhttp::field::retry_after, "1");
+        return do_respond(std::move(res));
+    }
+    do_respond(context_.routes.dispatch(req));
+}
+
+void session::on_read_error(beast::error_code ec) {
+    if (ec == bhttp::error::end_of_stream || ec == asio::error::operation_aborted || closed_) return do_close();
+    if (ec == beast::error::timeout) {
+        // The socket is already closed: a slow or silent client (slowloris) is simply dropped.
+        closed_ = true;
+        log(log_level::warn, "timeout",
+            {{"peer", peer_}, {"phase", parser_ && parser_->got_some() ? "request" : "waiting"}, {"requests", std::to_string(requests_)}});
+        return;
+    }
+    started_ = std::chrono::steady_clock::now();
+    first_byte_ms_ = -1;
+    method_ = "-";
+    target_ = "-";
+    draining_ = true;  // the stream is out of step: answer, then close
+    if (ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow)
+        return do_respond(error_reply(status::request_header_fields_too_large,
+                                      fmt::format("request headers exceed {} bytes (header_limit)", context_.config.header_limit)));
+    if (ec == bhttp::error::body_limit)
+        return do_respond(error_reply(status::payload_too_large,
+                                      fmt::format("request body exceeds {} bytes (body_limit)", context_.config.body_limit)));
+    if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category())
+        return do_respond(error_reply(status::bad_request, fmt::format("malformed request: {}", ec.message())));
+    do_close();  // a network error: nobody to answer
+}
+
+void session::do_respond(reply r) {
+    response& res = r.res;
+    res.set(bhttp::field::server, "TimeSide/" TIMESIDE_VERSION);
+    // Everything here is public, read-only data: any page may fetch it (the dashboard, peaks.js).
+    res.set(bhttp::field::access_control_allow_origin, "*");
+    res.set(bhttp::field::access_control_expose_headers, "Content-Length, Content-Range, Accept-Ranges, ETag");
+    const bool keep = parser_ && parser_->is_done() && parser_->get().keep_alive() && !draining_ &&
+                      !context_.connections.draining();
+    res.keep_alive(keep);
+    const bool head = parser_ && parser_->is_done() && parser_->get().method() == bhttp::verb::head;
+    res_ = std::move(res);
+    if (r.stream) {
+        if (!head) return do_stream(std::move(r.stream));
+        r.stream->cancel();
+    }
+    head_res_.reset();
+    if (head) head_res_.emplace(res_.base());  // the same headers, Content-Length included, no body
+    do_write();
+}
+
+void session::do_write() {
+    writing_ = true;
+    stream_.expires_after(context_.config.write_timeout);
+    auto done = beast::bind_front_handler(&session::on_write, shared_from_this());
+    if (head_res_) bhttp::async_write(stream_, *head_res_, std::move(done));
+    else bhttp::async_write(stream_, res_, std::move(done));
+}
+
+void session::on_write(beast::error_code ec, size_t bytes) {
+    writing_ = false;
+    log_request(bytes, ec ? (ec == beast::error::timeout ? "write_timeout" : "write_error") : nullptr);
+    if (ec) {
+        closed_ = true;
+        return stream_.close();
+    }
+    if (!res_.keep_alive() || draining_) return do_close();
+    do_read();
+}
+
+void session::do_close() {
+    if (closed_) return;
+    closed_ = true;
+    beast::error_code ec;
+    stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+    if (ec) return stream_.close();
+    // Lingering close: read and discard what the client still sends until it closes or the
+    // linger time passes, so unread request bytes do not turn our last answer into a reset.
+    stream_.expires_after(linger_time);
+    do_linger();
+}
+
+void session::do_linger() {
+    buffer_.clear();
+    stream_.async_read_some(buffer_.prepare(4096), beast::bind_front_handler(&session::on_linger, shared_from_this()));
+}
+
+void session::on_linger(beast::error_code ec, size_t) {
+    if (ec) return stream_.close();
+    do_linger();
+}
+
+void session::log_request(size_t bytes, const char* outcome) const {
+    if (!context_.config.access_log) return;
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started_).count();
+    log_fields fields{{"method", method_},
+                      {"target", target_},
+                      {"status", std::to_string(res_.result_int())},
+                      {"bytes", std::to_string(bytes)},
+                      {"ms", fmt::format("{:.3f}", ms)},
+                      {"peer", peer_}};
+    if (first_byte_ms_ >= 0) fields.emplace_back("first_byte_ms", fmt::format("{:.3f}", first_byte_ms_));
+    if (outcome) fields.emplace_back("outcome", outcome);
+    log(outcome ? log_level::warn : log_level::info, "request", fields);
+}
+
+}  // namespace timeside::server::http

@@ -1,0 +1,95 @@
+// One HTTP/1.1 connection: reads requests with Beast's parser under header and body limits and a
+// deadline per request (a slowloris client is cut off), answers through the router, keeps the
+// connection alive between requests up to the idle timeout, and logs one line per request.
+// Streamed answers (a body_stream) go out chunked, one socket write in flight at a time, which is
+// the backpressure the producer feels (session_stream.cpp). Everything runs on the strand.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/serializer.hpp>
+
+#include "server/config.hpp"
+#include "server/http/connections.hpp"
+#include "server/http/router.hpp"
+
+namespace timeside::server::http {
+
+// What every session shares; owned by the server, outlives the sessions.
+struct session_context {
+    const server_config& config;
+    const router& routes;
+    connection_registry& connections;
+};
+
+class session : public connection, public std::enable_shared_from_this<session> {
+public:
+    session(boost::asio::ip::tcp::socket socket, session_context& context);
+    ~session() override;
+
+    void start();
+    void drain() override;
+    void close() override;
+
+private:
+    void do_read();
+    void on_first_bytes(boost::beast::error_code ec, size_t bytes);
+    void do_read_request();
+    void on_read(boost::beast::error_code ec, size_t bytes);
+    void on_read_error(boost::beast::error_code ec);
+    void do_respond(reply r);
+    void do_write();
+    void on_write(boost::beast::error_code ec, size_t bytes);
+    void do_close();
+    void do_linger();
+    void on_linger(boost::beast::error_code ec, size_t bytes);
+    void log_request(size_t bytes, const char* outcome = nullptr) const;
+
+    // session_stream.cpp
+    void do_stream(std::shared_ptr<body_stream> body);
+    void on_stream_event();
+    void do_write_stream_head();
+    void on_stream_head(boost::beast::error_code ec, size_t bytes);
+    void do_write_chunk();
+    void on_stream_chunk(boost::beast::error_code ec, size_t bytes);
+    void do_write_last_chunk();
+    void on_stream_done(boost::beast::error_code ec, size_t bytes);
+    void on_stream_failed(boost::beast::error_code ec, const char* outcome);
+    void release_stream(bool cancel);
+
+    boost::beast::tcp_stream stream_;
+    session_context& context_;
+    boost::beast::flat_buffer buffer_;
+    std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+    response res_;
+    std::optional<bhttp::response<bhttp::empty_body>> head_res_;  // HEAD: the headers of res_ only
+    // A streamed answer: its head (chunked), the serializer writing it, the bytes being written.
+    std::shared_ptr<body_stream> body_;
+    bhttp::response<bhttp::empty_body> stream_head_;
+    std::optional<bhttp::response_serializer<bhttp::empty_body>> head_serializer_;
+    std::vector<unsigned char> chunk_;
+    uint64_t stream_bytes_ = 0;
+    double first_byte_ms_ = -1;
+    bool head_sent_ = false;
+    bool raw_body_ = false;  // an HTTP/1.0 client: no chunks, the connection's end ends the body
+    bool chunk_in_flight_ = false;
+    std::string peer_;
+    std::string method_, target_;
+    std::chrono::steady_clock::time_point started_;
+    uint64_t registration_ = 0;
+    unsigned requests_ = 0;
+    bool over_capacity_ = false;
+    bool draining_ = false;  // finish what is in flight, then close
+    bool writing_ = false;
+    bool closed_ = false;
+};
+
+}  // namespace timeside::server::http

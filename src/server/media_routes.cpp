@@ -1,0 +1,114 @@
+// The request is checked in full on the network thread (item, format, preset, segment, encoder
+// parameters: 404 or 400 naming what is wrong); only then does an encode start, on its own thread.
+#include "server/media_routes.hpp"
+
+#include <charconv>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "core/errors.hpp"
+
+namespace timeside::server {
+
+using http::status;
+
+namespace {
+
+const std::map<std::string, std::string>& formats() {
+    static const std::map<std::string, std::string> f{{"flac", "flac_encoder"}, {"mp3", "mp3_encoder"},
+                                                      {"ogg", "vorbis_encoder"}, {"opus", "opus_encoder"},
+                                                      {"wav", "wav_encoder"}};
+    return f;
+}
+
+double seconds(const param_value& v, const char* name, double max) {
+    double s = -1;
+    if (const auto* text = std::get_if<std::string>(&v)) {
+        auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), s);
+        if (ec != std::errc{} || end != text->data() + text->size()) s = -1;
+    }
+    if (!(s >= 0 && s < max))
+        throw usage_error(fmt::format("{}: expected a number of seconds from 0 to {} (excluded), got '{}'", name, max,
+                                      std::get_if<std::string>(&v) ? std::get<std::string>(v) : "?"));
+    return s;
+}
+
+media::transcode_request parse_request(const http::request_context& ctx, const media::media_item& item,
+                                       const std::string& encoder, const preset_library& presets) {
+    media::transcode_request r;
+    r.file = item.path;
+    r.label = item.id + "." + ctx.param("ext");
+    r.sha1 = item.sha1;
+    r.encoder = encoder;
+    raw_parameters own;
+    const double length = item.duration > 0 ? item.duration : 1e9;
+    for (auto& [name, value] : ctx.query_params()) {
+        if (name == "preset") {
+            const std::string& id = std::get<std::string>(value);
+            const preset* p = presets.find(id);
+            std::vector<std::string> fitting;
+            for (const auto& [n, q] : presets.all())
+                if (q.processor == encoder) fitting.push_back(n);
+            const std::string valid = fitting.empty() ? "none" : fmt::format("{}", fmt::join(fitting, ", "));
+            if (!p) throw usage_error(fmt::format("preset: no preset '{}'; presets for .{}: {}", id, ctx.param("ext"), valid));
+            if (p->processor != encoder)
+                throw usage_error(fmt::format("preset: '{}' is a {} preset, not for .{}; presets for .{}: {}", id,
+                                              p->processor, ctx.param("ext"), ctx.param("ext"), valid));
+            r.parameters.insert(r.parameters.begin(), p->parameters.begin(), p->parameters.end());
+        } else if (name == "start") {
+            r.start = seconds(value, "start", length);
+        } else if (name == "duration") {
+            r.duration = seconds(value, "duration", 1e9);
+        } else {
+            own.emplace_back(name, value);
+        }
+    }
+    // The query's own parameters come after the preset's and win.
+    r.parameters.insert(r.parameters.end(), own.begin(), own.end());
+    return r;
+}
+
+}  // namespace
+
+std::string encoder_for(const std::string& ext) {
+    auto it = formats().find(ext);
+    return it == formats().end() ? std::string() : it->second;
+}
+
+void add_media_routes(http::router& routes, media_state& state) {
+    using http::verb;
+    routes.add({verb::get}, "/media/{id+}.{ext}", [&state](const http::request_context& ctx) -> http::reply {
+        auto snap = state.library.snapshot();
+        const media::media_item* item = snap->find(ctx.param("id"));
+        if (!item) throw http::http_error(status::not_found, fmt::format("no item '{}' in the media library", ctx.param("id")));
+        const std::string encoder = encoder_for(ctx.param("ext"));
+        if (encoder.empty())
+            throw http::http_error(status::not_found, fmt::format("no format '.{}'; formats: flac, mp3, ogg, opus, wav",
+                                                                  ctx.param("ext")));
+        // The file must still be what the scan accepted (not swapped for a symlink out since).
+        std::error_code ec;
+        if (std::filesystem::canonical(item->path, ec) != item->path || ec)
+            throw http::http_error(status::not_found, fmt::format("item '{}' is gone", item->id));
+        const auto request = parse_request(ctx, *item, encoder, state.presets);
+
+        http::response head{status::ok, 11};
+        head.set(http::bhttp::field::cache_control, "no-cache");
+        if (ctx.req.method() == verb::head) {
+            head.set(http::bhttp::field::content_type, media::transcoder::mime_for(request));
+            return head;
+        }
+        auto started = state.transcoder.start(request);
+        if (!started.stream) {
+            auto busy = http::error_reply(status::too_many_requests,
+                                          fmt::format("too many transcodes running (max_transcodes = {})",
+                                                      state.transcoder.max_jobs()));
+            busy.set(http::bhttp::field::retry_after, "1");
+            return busy;
+        }
+        head.set(http::bhttp::field::content_type, started.mime);
+        return http::reply(std::move(head), std::move(started.stream));
+    });
+}
+
+}  // namespace timeside::server

@@ -1,0 +1,115 @@
+// Start-up order: presets, routes, the bound socket (so a bad config or a busy port fails before
+// anything runs), then the library's first scan in the background and the network threads.
+#include "server/server.hpp"
+
+#include <csignal>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "core/catalog_json.hpp"
+#include "server/api_routes.hpp"
+#include "server/http/listener.hpp"
+#include "server/log.hpp"
+#include "server/media_routes.hpp"
+
+namespace timeside::server {
+
+namespace asio = boost::asio;
+
+namespace {
+constexpr auto drain_poll = std::chrono::milliseconds(20);
+}
+
+server::server(server_config config)
+    : config_(std::move(config)),
+      presets_(preset_library::load(default_presets_dir(config_.presets_dir.string()))),
+      library_(config_.media_folders, config_.rescan_interval),
+      transcoder_(config_.max_transcodes, config_.stream_buffer),
+      control_(asio::make_strand(ioc_)),
+      signals_(control_, SIGINT, SIGTERM),
+      drain_timer_(control_) {
+    api_ = std::make_unique<api_state>(api_state{library_, connections_, transcoder_, processors_json().dump(2),
+                                                 presets_json(presets_).dump(2), std::chrono::steady_clock::now()});
+    add_api_routes(router_, *api_);
+    media_ = std::make_unique<media_state>(media_state{library_, presets_, transcoder_});
+    add_media_routes(router_, *media_);
+    session_context_ = std::make_unique<http::session_context>(http::session_context{config_, router_, connections_});
+    listener_ = std::make_shared<http::listener>(ioc_, config_.listen, *session_context_);
+}
+
+server::~server() {
+    transcoder_.stop_all();
+    library_.stop();
+}
+
+uint16_t server::port() const { return listener_->local_endpoint().port(); }
+
+int server::run() {
+    std::signal(SIGPIPE, SIG_IGN);  // a client gone mid-write is an error code, not a signal
+    library_.start();
+    listener_->start();
+    signals_.async_wait([this](const boost::system::error_code& ec, int sig) { on_signal(ec, sig); });
+    const unsigned threads = config_.threads ? config_.threads : std::max(1u, std::thread::hardware_concurrency());
+    std::vector<std::string> folders;
+    for (const auto& f : config_.media_folders) folders.push_back(f.string());
+    const auto ep = listener_->local_endpoint();
+    log(log_level::info, "listening",
+        {{"url", fmt::format("http://{}/", listen_address{ep.address().to_string(), ep.port()}.to_string())},
+         {"threads", std::to_string(threads)},
+         {"media", fmt::format("{}", fmt::join(folders, ","))},
+         {"config", config_.source.empty() ? std::string("defaults") : config_.source.string()}});
+    std::vector<std::thread> pool;
+    for (unsigned i = 1; i < threads; ++i) pool.emplace_back([this] { ioc_.run(); });
+    ioc_.run();
+    for (auto& t : pool) t.join();
+    transcoder_.stop_all();
+    library_.stop();
+    log(log_level::info, "stopped", {{"forced", forced_ ? "true" : "false"}});
+    return 0;
+}
+
+void server::on_signal(const boost::system::error_code& ec, int signal) {
+    if (ec) return;
+    if (draining_) {
+        // A second signal: no more waiting.
+        forced_ = true;
+        log(log_level::warn, "signal", {{"signal", std::to_string(signal)}, {"action", "close"}});
+        connections_.close_all();
+        return finish();
+    }
+    draining_ = true;
+    log(log_level::info, "signal", {{"signal", std::to_string(signal)}, {"action", "drain"},
+                                    {"connections", std::to_string(connections_.count())}});
+    listener_->stop();
+    connections_.drain_all();
+    drain_deadline_ = std::chrono::steady_clock::now() + config_.drain_timeout;
+    signals_.async_wait([this](const boost::system::error_code& e, int sig) { on_signal(e, sig); });
+    on_drain_tick();
+}
+
+void server::on_drain_tick() {
+    if (connections_.count() == 0) return finish();
+    if (std::chrono::steady_clock::now() >= drain_deadline_ && !forced_) {
+        forced_ = true;
+        log(log_level::warn, "drain_timeout", {{"closing", std::to_string(connections_.count())}});
+        connections_.close_all();
+        drain_deadline_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
+    } else if (forced_ && std::chrono::steady_clock::now() >= drain_deadline_) {
+        return finish();  // sessions that would not close: stop the loop, their destructors follow
+    }
+    drain_timer_.expires_after(drain_poll);
+    drain_timer_.async_wait([this](const boost::system::error_code& e) {
+        if (!e) on_drain_tick();
+    });
+}
+
+void server::finish() {
+    boost::system::error_code ec;
+    signals_.cancel(ec);
+    drain_timer_.cancel();
+    ioc_.stop();
+}
+
+}  // namespace timeside::server

@@ -1,0 +1,69 @@
+// `timeside serve`: one io_context run by N threads, the listener, the router with the API
+// routes, the media library's scanning thread, and a signal_set that turns SIGINT/SIGTERM into a
+// graceful drain (stop accepting, let responses in flight finish, close the rest after
+// drain_timeout). A second signal closes everything at once.
+#pragma once
+
+#include <chrono>
+#include <memory>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+
+#include "core/presets.hpp"
+#include "server/config.hpp"
+#include "server/http/connections.hpp"
+#include "server/http/router.hpp"
+#include "server/media/library.hpp"
+#include "server/media/transcoder.hpp"
+
+namespace timeside::server {
+
+namespace http {
+class listener;
+struct session_context;
+}
+struct api_state;
+struct media_state;
+
+class server {
+public:
+    // Loads the presets and binds the listening socket: a bad preset is a usage_error, an
+    // address in use a processing_error, both before anything is served.
+    explicit server(server_config config);
+    ~server();
+
+    // Serves until a signal has drained the server; returns the exit status (0).
+    int run();
+    uint16_t port() const;  // the bound port (useful with port 0)
+
+private:
+    void on_signal(const boost::system::error_code& ec, int signal);
+    void on_drain_tick();
+    void finish();
+
+    // Declared before ioc_: the handlers the io_context still holds when it is destroyed keep
+    // sessions alive, and those reach the registry, the router and the config on destruction.
+    server_config config_;
+    preset_library presets_;
+    media::library library_;
+    http::connection_registry connections_;
+    media::transcoder transcoder_;
+    http::router router_;
+    std::unique_ptr<api_state> api_;
+    std::unique_ptr<media_state> media_;
+    std::unique_ptr<http::session_context> session_context_;
+
+    boost::asio::io_context ioc_;
+    boost::asio::strand<boost::asio::io_context::executor_type> control_;  // signals and the drain
+    boost::asio::signal_set signals_;
+    boost::asio::steady_timer drain_timer_;
+    std::shared_ptr<http::listener> listener_;
+    std::chrono::steady_clock::time_point drain_deadline_;
+    bool draining_ = false;
+    bool forced_ = false;
+};
+
+}  // namespace timeside::server

@@ -1,0 +1,144 @@
+"""Running `timeside serve` for the server tests: the real binary on a free loopback port, its log
+captured to a file, requests through http.client (or raw sockets), and a stop by SIGTERM that must
+end with exit status 0 within 5 s."""
+import http.client
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+from support import ROOT, SAMPLES, TIMESIDE, free_port
+
+PRESETS = os.path.join(ROOT, "presets")
+
+
+class Server:
+    def __init__(self, media=(SAMPLES,), config=None, extra=()):
+        self.port = free_port()
+        self.log_file = tempfile.NamedTemporaryFile(prefix="timeside-serve-", suffix=".log", delete=False)
+        args = [TIMESIDE, "serve", "--listen", f"127.0.0.1:{self.port}", "--presets", PRESETS]
+        for m in media:
+            args += ["--media", m]
+        if config:
+            self.config_file = tempfile.NamedTemporaryFile("w", prefix="timeside-", suffix=".toml", delete=False)
+            self.config_file.write(config)
+            self.config_file.close()
+            args += ["--config", self.config_file.name]
+        self.proc = subprocess.Popen([*args, *extra], stdout=subprocess.DEVNULL, stderr=self.log_file)
+        self.log_file.close()  # the server has its own descriptor
+        self.wait_for_log(r"\blistening url=")
+
+    def log(self):
+        with open(self.log_file.name, encoding="utf-8", errors="replace") as f:
+            return f.read()
+
+    def wait_for_log(self, pattern, timeout=10):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if re.search(pattern, self.log()):
+                return
+            if self.proc.poll() is not None:
+                raise AssertionError(f"timeside serve exited {self.proc.returncode}:\n{self.log()}")
+            time.sleep(0.02)
+        raise AssertionError(f"no log line matching {pattern!r} within {timeout} s:\n{self.log()}")
+
+    def wait_scanned(self, timeout=20):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            status, _, body = self.get("/api/status")
+            if status == 200 and body["library"]["scanned"]:
+                return body
+            time.sleep(0.05)
+        raise AssertionError("the library's first scan did not finish")
+
+    def connection(self, timeout=10):
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+
+    def request(self, method, path, headers=None):
+        """(status, headers as a dict with lower-case names, raw body) on a fresh connection."""
+        conn = self.connection()
+        try:
+            conn.request(method, path, headers=headers or {})
+            res = conn.getresponse()
+            return res.status, {k.lower(): v for k, v in res.getheaders()}, res.read()
+        finally:
+            conn.close()
+
+    def get(self, path, headers=None):
+        """(status, headers, body parsed as JSON)."""
+        status, hdrs, body = self.request("GET", path, headers)
+        return status, hdrs, json.loads(body)
+
+    def raw(self, data, read_timeout=5):
+        """Sends bytes on a raw socket; returns everything the server answers until it closes."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=read_timeout) as s:
+            s.sendall(data)
+            return read_all(s)
+
+    def stop(self, test=None, within=5.0):
+        """SIGTERM; the server must exit 0 within `within` seconds. Returns the time it took. The log
+        stays readable until cleanup()."""
+        if self.proc.poll() is not None:
+            raise AssertionError(f"timeside serve had already exited {self.proc.returncode}:\n{self.log()}")
+        started = time.monotonic()
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            code = self.proc.wait(timeout=within)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise AssertionError(f"timeside serve did not exit within {within} s of SIGTERM:\n{self.log()}")
+        if code != 0:
+            raise AssertionError(f"timeside serve exited {code} after SIGTERM:\n{self.log()}")
+        return time.monotonic() - started
+
+    def stop_and_cleanup(self):
+        try:
+            return self.stop()
+        finally:
+            self.cleanup()
+
+    def cleanup(self):
+        """Kills the server if it still runs; removes the log and config files."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        for f in (self.log_file.name, getattr(getattr(self, "config_file", None), "name", None)):
+            if f and os.path.exists(f):
+                os.unlink(f)
+
+
+def read_all(sock):
+    chunks = []
+    while True:
+        try:
+            data = sock.recv(65536)
+        except ConnectionResetError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    return b"".join(chunks)
+
+
+def parse_response(raw):
+    """(status, headers dict lower-case, body bytes) of the first response in `raw`."""
+    head, _, body = raw.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    headers = {}
+    for line in lines[1:]:
+        k, _, v = line.partition(":")
+        headers[k.strip().lower()] = v.strip()
+    if "content-length" in headers:
+        body = body[:int(headers["content-length"])]
+    return status, headers, body
+
+
+def run_serve(*args, timeout=10):
+    """Runs `timeside serve ARGS` expecting it to fail at start; returns the CompletedProcess."""
+    return subprocess.run([TIMESIDE, "serve", *args], capture_output=True, text=True, timeout=timeout)

@@ -1,0 +1,122 @@
+// The server's TOML config: defaults when a key is absent, every key read, and each mistake a
+// usage error naming the file, the key and what was expected.
+#include <catch2/catch.hpp>
+
+#include "core/errors.hpp"
+#include "server/config.hpp"
+
+using namespace timeside;
+using namespace timeside::server;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string error_of(const std::string& text) {
+    try {
+        parse_config(text, "test.toml");
+    } catch (const usage_error& e) {
+        return e.what();
+    }
+    return "no error";
+}
+
+}  // namespace
+
+TEST_CASE("an empty config gives the documented defaults", "[server][config]") {
+    const server_config c = parse_config("", "test.toml");
+    CHECK(c.listen.host == "127.0.0.1");
+    CHECK(c.listen.port == 8000);
+    CHECK(c.threads == 0);
+    CHECK(c.max_connections == 1024);
+    CHECK(c.header_limit == 8192);
+    CHECK(c.body_limit == 1048576);
+    CHECK(c.read_timeout == 10s);
+    CHECK(c.idle_timeout == 30s);
+    CHECK(c.write_timeout == 30s);
+    CHECK(c.drain_timeout == 4s);
+    CHECK(c.access_log);
+    CHECK(c.media_folders == std::vector<std::filesystem::path>{"samples"});
+    CHECK(c.rescan_interval == 5s);
+    CHECK(c.presets_dir.empty());
+    CHECK(c.max_transcodes == 64);
+    CHECK(c.stream_buffer == 262144);
+}
+
+TEST_CASE("every key is read, relative folders taken from the config's directory", "[server][config]") {
+    const server_config c = parse_config(R"(
+[server]
+listen = "[::1]:8123"
+threads = 3
+max_connections = 10
+header_limit = 4096
+body_limit = 0
+read_timeout = 2.5
+idle_timeout = 7
+write_timeout = 1
+drain_timeout = 0.5
+access_log = false
+
+[media]
+folders = ["music", "/srv/audio"]
+rescan_interval = 0.25
+presets = "my-presets"
+max_transcodes = 2
+stream_buffer = 65536
+)",
+                                         "test.toml", "/etc/timeside");
+    CHECK(c.listen.host == "::1");
+    CHECK(c.listen.port == 8123);
+    CHECK(c.listen.to_string() == "[::1]:8123");
+    CHECK(c.threads == 3);
+    CHECK(c.max_connections == 10);
+    CHECK(c.header_limit == 4096);
+    CHECK(c.body_limit == 0);
+    CHECK(c.read_timeout == 2500ms);
+    CHECK(c.idle_timeout == 7s);
+    CHECK(c.write_timeout == 1s);
+    CHECK(c.drain_timeout == 500ms);
+    CHECK_FALSE(c.access_log);
+    CHECK(c.media_folders == std::vector<std::filesystem::path>{"/etc/timeside/music", "/srv/audio"});
+    CHECK(c.rescan_interval == 250ms);
+    CHECK(c.presets_dir == "/etc/timeside/my-presets");
+    CHECK(c.max_transcodes == 2);
+    CHECK(c.stream_buffer == 65536);
+}
+
+TEST_CASE("unknown keys and tables are refused with the valid ones", "[server][config]") {
+    CHECK(error_of("[server]\nlisten_port = 80\n") ==
+          "test.toml: unknown key 'server.listen_port'; [server] takes: access_log, body_limit, drain_timeout, "
+          "header_limit, idle_timeout, listen, max_connections, read_timeout, threads, write_timeout");
+    CHECK(error_of("[serve]\nlisten = \":80\"\n") ==
+          "test.toml: unknown table 'serve'; the config has [server] and [media]");
+    CHECK(error_of("listen = \":80\"\n") == "test.toml: unknown table 'listen'; the config has [server] and [media]");
+    CHECK(error_of("server = 3\n") == "test.toml: 'server' must be a table ([server])");
+}
+
+TEST_CASE("wrong types and out-of-range values name the key and the range", "[server][config]") {
+    CHECK(error_of("[server]\nthreads = \"four\"\n") ==
+          "test.toml: key 'server.threads': expected an integer from 0 to 256, got a string");
+    CHECK(error_of("[server]\nmax_connections = 0\n") ==
+          "test.toml: key 'server.max_connections': expected an integer from 1 to 1000000, got 0");
+    CHECK(error_of("[server]\nread_timeout = 0\n") ==
+          "test.toml: key 'server.read_timeout': expected a number of seconds from 0.1 to 3600, got 0");
+    CHECK(error_of("[server]\naccess_log = 1\n") == "test.toml: key 'server.access_log': expected a boolean, got an integer");
+    CHECK(error_of("[media]\nfolders = \"samples\"\n") ==
+          "test.toml: key 'media.folders': expected an array of folder paths, got a string");
+    CHECK(error_of("[media]\nfolders = [\"a\", 3]\n") == "test.toml: key 'media.folders'[1]: expected a string, got an integer");
+    CHECK(error_of("[server]\nlisten = \"localhost\"\n").starts_with("test.toml: key 'server.listen': expected HOST:PORT"));
+}
+
+TEST_CASE("TOML syntax errors give the line", "[server][config]") {
+    CHECK(error_of("[server]\nthreads = = 3\n").starts_with("test.toml:2: "));
+}
+
+TEST_CASE("listen addresses: host and port, IPv6 in brackets, the default host", "[server][config]") {
+    CHECK(parse_listen("0.0.0.0:80", "--listen").to_string() == "0.0.0.0:80");
+    CHECK(parse_listen(":9000", "--listen").to_string() == "127.0.0.1:9000");
+    CHECK(parse_listen("[::]:0", "--listen").to_string() == "[::]:0");
+    for (const char* bad : {"8000", "host:", "host:65536", "host:-1", "host:80x", "::1:8000", ""}) {
+        INFO(bad);
+        CHECK_THROWS_WITH(parse_listen(bad, "--listen"), Catch::StartsWith("--listen: expected HOST:PORT"));
+    }
+}

@@ -1,0 +1,158 @@
+// The router: patterns with {name} and {name+} parameters, path decoding and the refusals that
+// keep lookups inside the media folders, and the JSON errors (404, 405, 400) clients receive.
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include "core/errors.hpp"
+#include "server/http/router.hpp"
+
+using namespace timeside::server::http;
+
+namespace {
+
+request make_request(verb method, const std::string& target) {
+    request req{method, target, 11};
+    return req;
+}
+
+nlohmann::json body_of(const response& res) { return nlohmann::json::parse(res.body()); }
+
+}  // namespace
+
+TEST_CASE("a greedy parameter takes every segment, slashes included", "[server][router]") {
+    route_pattern items("/api/items/{id+}");
+    auto m = items.match("/api/items/albums/x/track01");
+    REQUIRE(m);
+    CHECK(m->at("id") == "albums/x/track01");
+    CHECK(items.match("/api/items/sweep")->at("id") == "sweep");
+    CHECK_FALSE(items.match("/api/items"));
+    CHECK_FALSE(items.match("/api/items/"));  // an empty id
+    CHECK_FALSE(items.match("/api/itemsx/sweep"));
+}
+
+TEST_CASE("a parameter before a literal ends at the literal's last occurrence", "[server][router]") {
+    route_pattern media("/media/{id+}.{ext}");
+    auto m = media.match("/media/albums/x.y/track.01.ogg");
+    REQUIRE(m);
+    CHECK(m->at("id") == "albums/x.y/track.01");
+    CHECK(m->at("ext") == "ogg");
+    CHECK_FALSE(media.match("/media/noext"));
+    CHECK_FALSE(media.match("/media/.ogg"));  // an empty id
+    CHECK_FALSE(media.match("/media/x."));    // an empty extension
+}
+
+TEST_CASE("literal segments after a greedy parameter are matched from the end", "[server][router]") {
+    route_pattern graphs("/api/items/{id+}/graphs/{grapher}.png");
+    auto m = graphs.match("/api/items/a/b/graphs/waveform_simple.png");
+    REQUIRE(m);
+    CHECK(m->at("id") == "a/b");
+    CHECK(m->at("grapher") == "waveform_simple");
+    CHECK_FALSE(graphs.match("/api/items/a/graphs/x.jpg"));
+    CHECK_FALSE(graphs.match("/api/items/graphs/x.png"));  // no id
+    route_pattern items("/api/items/{id+}");
+    // The generic route also matches: the router tries routes in the order they were added.
+    CHECK(items.match("/api/items/a/b/graphs/waveform_simple.png")->at("id") == "a/b/graphs/waveform_simple.png");
+}
+
+TEST_CASE("a plain parameter stays within one segment", "[server][router]") {
+    route_pattern one("/api/things/{name}");
+    CHECK(one.match("/api/things/x")->at("name") == "x");
+    CHECK_FALSE(one.match("/api/things/x/y"));
+    route_pattern root("/");
+    CHECK(root.match("/"));
+    CHECK_FALSE(root.match("/x"));
+}
+
+TEST_CASE("malformed patterns are programming errors", "[server][router]") {
+    CHECK_THROWS_AS(route_pattern("api"), std::invalid_argument);
+    CHECK_THROWS_AS(route_pattern("/{a+}/{b+}"), std::invalid_argument);
+    CHECK_THROWS_AS(route_pattern("/{a}{b}"), std::invalid_argument);
+    CHECK_THROWS_AS(route_pattern("/{a"), std::invalid_argument);
+}
+
+TEST_CASE("paths are percent-decoded; traversal and encoded separators are refused", "[server][router]") {
+    CHECK(decode_path("/media/a%20b.ogg").path == "/media/a b.ogg");
+    CHECK(decode_path("/media/caf%C3%A9").path == "/media/caf\xC3\xA9");
+    CHECK(decode_path("/media/a%20b.ogg").error.empty());
+    for (const char* bad : {"/api/items/..%2f..%2fetc%2fpasswd", "/api/items/..%2F..%2Fetc%2Fpasswd",
+                            "/media/../../x.ogg", "/media/%2e%2e/%2E%2E/x.ogg", "/media/./x.ogg",
+                            "/media/a%5cb", "/media/a\\b", "/media/a%00.ogg", "/media/a%zz", "/media/a%2",
+                            "media/x.ogg", ""}) {
+        INFO(bad);
+        CHECK_FALSE(decode_path(bad).error.empty());
+    }
+    // Dots inside a name are not traversal.
+    CHECK(decode_path("/media/..x/y...ogg").error.empty());
+}
+
+TEST_CASE("dispatch answers with the first matching route and its decoded parameters", "[server][router]") {
+    router r;
+    std::string seen_id, seen_query;
+    r.add({verb::get}, "/api/items", [](const request_context&) { return json_reply(status::ok, std::string("[]")); });
+    r.add({verb::get}, "/api/items/{id+}", [&](const request_context& ctx) {
+        seen_id = ctx.param("id");
+        seen_query = ctx.query;
+        return json_reply(status::ok, std::string("{}"));
+    });
+    auto res = r.dispatch(make_request(verb::get, "/api/items/albums/caf%C3%A9%20x?a=1&b=%23")).res;
+    CHECK(res.result() == status::ok);
+    CHECK(seen_id == "albums/caf\xC3\xA9 x");
+    CHECK(seen_query == "a=1&b=%23");
+    CHECK(r.dispatch(make_request(verb::head, "/api/items")).res.result() == status::ok);
+    CHECK(res[bhttp::field::content_type] == "application/json");
+}
+
+TEST_CASE("unknown paths, wrong methods and bad paths are JSON errors", "[server][router]") {
+    router r;
+    r.add({verb::get}, "/api/items", [](const request_context&) { return json_reply(status::ok, std::string("[]")); });
+
+    auto missing = r.dispatch(make_request(verb::get, "/nothing/here")).res;
+    CHECK(missing.result() == status::not_found);
+    CHECK(body_of(missing)["status"] == 404);
+    CHECK(body_of(missing)["error"].get<std::string>().find("/nothing/here") != std::string::npos);
+
+    auto wrong = r.dispatch(make_request(verb::post, "/api/items")).res;
+    CHECK(wrong.result() == status::method_not_allowed);
+    CHECK(wrong[bhttp::field::allow] == "GET, HEAD");
+    CHECK(body_of(wrong)["status"] == 405);
+
+    auto traversal = r.dispatch(make_request(verb::get, "/api/items/..%2f..%2fetc%2fpasswd")).res;
+    CHECK(traversal.result() == status::bad_request);
+    CHECK(body_of(traversal)["status"] == 400);
+}
+
+TEST_CASE("OPTIONS on a known path is a CORS preflight answer", "[server][router]") {
+    router r;
+    r.add({verb::get}, "/media/{id+}.{ext}", [](const request_context&) { return json_reply(status::ok, std::string("{}")); });
+    auto pre = r.dispatch(make_request(verb::options, "/media/sweep.ogg")).res;
+    CHECK(pre.result() == status::no_content);
+    CHECK(pre[bhttp::field::access_control_allow_methods] == "GET, HEAD, OPTIONS");
+    CHECK(std::string(pre[bhttp::field::access_control_allow_headers]).find("Range") != std::string::npos);
+    CHECK(r.dispatch(make_request(verb::options, "/nothing")).res.result() == status::not_found);
+}
+
+TEST_CASE("handler exceptions become JSON errors with the right status", "[server][router]") {
+    router r;
+    r.add({verb::get}, "/usage", [](const request_context& ctx) -> response {
+        ctx.query_params();  // a malformed query throws usage_error
+        throw timeside::usage_error("width: expected an integer from 1 to 65536, got 0");
+    });
+    r.add({verb::get}, "/gone/{id}", [](const request_context& ctx) -> response {
+        throw http_error(status::not_found, "no item '" + ctx.param("id") + "'");
+    });
+    r.add({verb::get}, "/broken", [](const request_context&) -> response { throw std::runtime_error("disk on fire"); });
+
+    auto usage = r.dispatch(make_request(verb::get, "/usage?width=0")).res;
+    CHECK(usage.result() == status::bad_request);
+    CHECK(body_of(usage)["error"] == "width: expected an integer from 1 to 65536, got 0");
+    auto bad_query = r.dispatch(make_request(verb::get, "/usage?a=%zz")).res;
+    CHECK(bad_query.result() == status::bad_request);
+    CHECK(body_of(bad_query)["error"].get<std::string>().find("percent-encoding") != std::string::npos);
+    auto gone = r.dispatch(make_request(verb::get, "/gone/x")).res;
+    CHECK(gone.result() == status::not_found);
+    CHECK(body_of(gone)["error"] == "no item 'x'");
+    auto broken = r.dispatch(make_request(verb::get, "/broken")).res;
+    CHECK(broken.result() == status::internal_server_error);
+    CHECK(body_of(broken)["status"] == 500);
+}
