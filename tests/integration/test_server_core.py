@@ -142,7 +142,8 @@ class ServerCoreTest(unittest.TestCase):
             self.assertIs(conn.sock, sock, "http.client had to reconnect")
         finally:
             conn.close()
-        # The server saw both on the same peer port.
+        # The server saw both on the same peer port (each line is written once its answer is sent).
+        self.server.wait_for_log(rf"target=/api/items/sweep-flac status=200 .* peer=127\.0\.0\.1:{local_port}\b")
         log = self.server.log()
         peers = re.findall(rf"target=/api/items/(sweep|sweep-flac) status=200 .* peer=127\.0\.0\.1:{local_port}\b", log)
         self.assertEqual(peers, ["sweep", "sweep-flac"])
