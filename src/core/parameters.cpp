@@ -151,13 +151,13 @@ nlohmann::json parameter_spec::schema() const {
 }
 
 parameter_spec boolean_param(std::string name, std::string description, bool def) {
-    return {std::move(name), std::move(description), param_type::boolean, def, {}, {}, {}, {}};
+    return {std::move(name), std::move(description), param_type::boolean, def, {}, {}, {}, {}, {}};
 }
 
 parameter_spec integer_param(std::string name, std::string description, int64_t def, int64_t min,
                              int64_t max, std::string unit) {
     return {std::move(name), std::move(description), param_type::integer, def,
-            static_cast<double>(min), static_cast<double>(max), {}, std::move(unit)};
+            static_cast<double>(min), static_cast<double>(max), {}, std::move(unit), {}};
 }
 
 parameter_spec integer_choice_param(std::string name, std::string description, int64_t def,
@@ -171,23 +171,23 @@ parameter_spec integer_choice_param(std::string name, std::string description, i
 parameter_spec number_param(std::string name, std::string description, double def, double min,
                             double max, std::string unit) {
     return {std::move(name), std::move(description), param_type::number, def, min, max, {},
-            std::move(unit)};
+            std::move(unit), {}};
 }
 
 parameter_spec string_param(std::string name, std::string description, std::string def) {
     return {std::move(name), std::move(description), param_type::string, std::move(def),
-            {}, {}, {}, {}};
+            {}, {}, {}, {}, {}};
 }
 
 parameter_spec choice_param(std::string name, std::string description, std::string def,
                             std::vector<std::string> choices) {
     return {std::move(name), std::move(description), param_type::choice, std::move(def),
-            {}, {}, std::move(choices), {}};
+            {}, {}, std::move(choices), {}, {}};
 }
 
 parameter_spec color_param(std::string name, std::string description, std::string def) {
     return {std::move(name), std::move(description), param_type::color, std::move(def),
-            {}, {}, {}, {}};
+            {}, {}, {}, {}, {}};
 }
 
 raw_parameters parse_kv_list(std::string_view text) {
