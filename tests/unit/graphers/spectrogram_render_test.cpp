@@ -2,6 +2,7 @@
 // turned back into its level through the colormap (magma: 256 distinct colours). Where a tone
 // or a sweep must be is computed here from the axis' definition (log: 100 Hz to Nyquist, linear:
 // 0 to Nyquist, bottom to top) and from the signal's own formula, not from the grapher's code.
+#include "../array_source.hpp"
 #include "graphers/spectrogram_render.hpp"
 
 #include <catch2/catch.hpp>
@@ -26,16 +27,6 @@ namespace {
 constexpr int rate = 44100;
 constexpr double nyquist = rate / 2.0;
 
-class unknown_length_decoder : public array_decoder {
-public:
-    using array_decoder::array_decoder;
-    stream_info open() override {
-        auto s = array_decoder::open();
-        s.total_frames = -1;
-        return s;
-    }
-};
-
 std::shared_ptr<spectrogram_render> make(const std::string& id, const std::string& params) {
     return get_processor_as<spectrogram_render>(id, parse_kv_list(params));
 }
@@ -43,16 +34,7 @@ std::shared_ptr<spectrogram_render> make(const std::string& id, const std::strin
 cairo_surface_ptr render(const std::string& id, std::vector<float> samples, int channels, const std::string& params,
                          bool known_length = true) {
     auto g = make(id, params);
-    std::shared_ptr<decoder> d;
-    if (known_length) {
-        d = array_decoder::from_samples(std::move(samples), rate, channels, 4096);
-    } else {
-        auto u = std::make_shared<unknown_length_decoder>(validate_parameters(
-            "array_decoder", array_decoder::describe().parameters,
-            {{"samplerate", int64_t{rate}}, {"channels", int64_t{channels}}, {"blocksize", int64_t{1000}}}));
-        u->set_samples(std::move(samples));
-        d = u;
-    }
+    auto d = test::make_source(std::move(samples), channels, known_length, rate, known_length ? 4096 : 1000);
     timeside::pipe p(d);
     p.add(g);
     p.run();

@@ -1,6 +1,7 @@
 // waveform_data through a real pipe: the .dat is parsed byte by byte here, against audiowaveform's
 // published layout, and its points are compared with min/max computed in the test from the 16-bit
 // PCM that was fed in (mixdown = the channels' sum divided by their count, truncated).
+#include "../array_source.hpp"
 #include "graphers/waveform_data.hpp"
 
 #include <algorithm>
@@ -26,16 +27,6 @@ std::shared_ptr<waveform_data> make_grapher(const raw_parameters& params = {}) {
     return get_processor_as<waveform_data>("waveform_data", params);
 }
 
-class unknown_length_decoder : public array_decoder {
-public:
-    using array_decoder::array_decoder;
-    stream_info open() override {
-        auto s = array_decoder::open();
-        s.total_frames = -1;
-        return s;
-    }
-};
-
 std::vector<float> to_float(const std::vector<int16_t>& pcm) {
     std::vector<float> out(pcm.size());
     for (size_t i = 0; i < pcm.size(); ++i) out[i] = static_cast<float>(pcm[i]) / 32768.0f;
@@ -45,16 +36,7 @@ std::vector<float> to_float(const std::vector<int16_t>& pcm) {
 std::vector<unsigned char> render(std::vector<float> samples, int channels, const raw_parameters& params,
                                   bool known_length = true, int samplerate = rate, int blocksize = 4096) {
     auto g = make_grapher(params);
-    std::shared_ptr<decoder> d;
-    if (known_length) {
-        d = array_decoder::from_samples(std::move(samples), samplerate, channels, blocksize);
-    } else {
-        auto u = std::make_shared<unknown_length_decoder>(validate_parameters(
-            "array_decoder", array_decoder::describe().parameters,
-            {{"samplerate", int64_t{samplerate}}, {"channels", int64_t{channels}}, {"blocksize", int64_t{blocksize}}}));
-        u->set_samples(std::move(samples));
-        d = u;
-    }
+    auto d = test::make_source(std::move(samples), channels, known_length, samplerate, blocksize);
     timeside::pipe p(d);
     p.add(g);
     p.run();

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "../array_source.hpp"
 #include "core/grapher.hpp"
 #include "core/pipe.hpp"
 #include "core/registry.hpp"
@@ -21,33 +22,12 @@ namespace timeside::test {
 
 constexpr int render_rate = 44100;
 
-// A decoder that does not know its length, as a live stream or an http source without duration.
-class unknown_length_decoder : public array_decoder {
-public:
-    using array_decoder::array_decoder;
-    stream_info open() override {
-        auto s = array_decoder::open();
-        s.total_frames = -1;
-        return s;
-    }
-};
-
-inline std::shared_ptr<decoder> make_source(std::vector<float> samples, int channels, bool known_length,
-                                            int rate = render_rate, int blocksize = 1000) {
-    if (known_length) return array_decoder::from_samples(std::move(samples), rate, channels, blocksize);
-    auto u = std::make_shared<unknown_length_decoder>(validate_parameters(
-        "array_decoder", array_decoder::describe().parameters,
-        {{"samplerate", int64_t{rate}}, {"channels", int64_t{channels}}, {"blocksize", int64_t{blocksize}}}));
-    u->set_samples(std::move(samples));
-    return u;
-}
-
 // The grapher `id` with `params` ("width=64,height=32"), after a run over the samples.
 template <class T = grapher>
 std::shared_ptr<T> run_grapher(const std::string& id, const std::string& params, std::vector<float> samples,
                                int channels, bool known_length = true, int rate = render_rate) {
     auto g = std::dynamic_pointer_cast<T>(get_processor(id, parse_kv_list(params)));
-    timeside::pipe p(make_source(std::move(samples), channels, known_length, rate));
+    timeside::pipe p(make_source(std::move(samples), channels, known_length, rate, 1000));
     p.add(g);
     p.run();
     return g;

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <vector>
 
+#include "../array_source.hpp"
 #include "../test_support.hpp"
 #include "core/errors.hpp"
 #include "core/pipe.hpp"
@@ -25,30 +26,10 @@ std::shared_ptr<waveform_simple> make_grapher(const raw_parameters& params = {})
         validate_parameters("waveform_simple", waveform_simple::describe().parameters, params));
 }
 
-// A decoder that does not know its length, as a live stream or an http source without duration.
-class unknown_length_decoder : public array_decoder {
-public:
-    using array_decoder::array_decoder;
-    stream_info open() override {
-        auto s = array_decoder::open();
-        s.total_frames = -1;
-        return s;
-    }
-};
-
 std::vector<unsigned char> render(std::vector<float> samples, int channels, const raw_parameters& params = {},
                                   bool known_length = true) {
     auto g = make_grapher(params);
-    std::shared_ptr<decoder> d;
-    if (known_length) {
-        d = array_decoder::from_samples(std::move(samples), rate, channels);
-    } else {
-        auto u = std::make_shared<unknown_length_decoder>(validate_parameters(
-            "array_decoder", array_decoder::describe().parameters,
-            {{"samplerate", int64_t{rate}}, {"channels", int64_t{channels}}, {"blocksize", int64_t{1000}}}));
-        u->set_samples(std::move(samples));
-        d = u;
-    }
+    auto d = test::make_source(std::move(samples), channels, known_length, rate, known_length ? 8192 : 1000);
     timeside::pipe p(d);
     p.add(g);
     p.run();
