@@ -30,10 +30,23 @@ deps:
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
+# Installs those of the Debian packages $(1) that are missing; a machine that has them never touches apt.
+install_missing = missing=$$(for p in $(1); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "Installing:" $$missing; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
 # The JavaScript readers the tests load our outputs with (waveform-data.js), from the npm registry
 # at the versions package-lock.json pins. Node.js and npm from Debian when the machine has none.
+# The browser that plays our media (tests/integration/test_browser.py: Chromium driven over the
+# DevTools protocol with python3-websockets), from Debian.
 WEB_TESTS := tests/web
+BROWSER_PACKAGES := chromium python3-websockets
 web-deps:
+	@$(call install_missing,$(BROWSER_PACKAGES))
 	@command -v npm >/dev/null 2>&1 || { echo "Installing: nodejs npm"; \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm; }
@@ -67,7 +80,10 @@ serve: samples
 test: build build-asan samples web-deps
 	/usr/bin/python3 tests/run_tests.py --build $(BUILD) --asan-build $(ASAN_BUILD)
 
+# wrk loads the server in bench/server.py; Debian's, installed when missing.
+BENCH_PACKAGES := wrk
 bench: build samples
+	@$(call install_missing,$(BENCH_PACKAGES))
 	/usr/bin/python3 bench/run.py --build $(BUILD)
 
 clean:

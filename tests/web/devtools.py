@@ -1,0 +1,138 @@
+"""A headless Chromium (Debian's /usr/bin/chromium) driven through the DevTools protocol over its
+WebSocket with Debian's python3-websockets: start it, open a page, evaluate JavaScript (awaiting
+promises), collect events. Used by tests/integration/test_browser.py; nothing here downloads."""
+import asyncio
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+import urllib.request
+
+import websockets
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+
+
+class Chromium:
+    """One headless browser with a profile of its own, on a DevTools port it picks itself."""
+
+    def __init__(self, extra_flags=()):
+        self.profile = tempfile.mkdtemp(prefix="timeside-chromium-")
+        flags = ["--headless", "--remote-debugging-port=0", f"--user-data-dir={self.profile}",
+                 "--no-first-run", "--no-default-browser-check", "--disable-gpu", "--mute-audio",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-breakpad",
+                 "--autoplay-policy=no-user-gesture-required", *extra_flags]
+        # Chromium's sandbox refuses to start as root; only then is it turned off.
+        if os.geteuid() == 0:
+            flags.append("--no-sandbox")
+        self.proc = subprocess.Popen([CHROMIUM, *flags, "about:blank"], stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+        self.port = self._read_port()
+
+    def _read_port(self, timeout=20):
+        # Chromium writes its port to DevToolsActivePort in the profile once it listens.
+        path = os.path.join(self.profile, "DevToolsActivePort")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"chromium exited {self.proc.returncode}: {self.proc.stderr.read().decode()[-2000:]}")
+            try:
+                with open(path) as f:
+                    first = f.readline().strip()
+                if re.fullmatch(r"\d+", first):
+                    return int(first)
+            except FileNotFoundError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError("chromium did not open its DevTools port")
+
+    def page_url(self):
+        """The WebSocket URL of the first page target (the about:blank the browser opened)."""
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/json/list", timeout=10) as r:
+            targets = json.load(r)
+        return next(t["webSocketDebuggerUrl"] for t in targets if t["type"] == "page")
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.kill()  # the whole session: renderer, GPU and utility processes too
+            try:
+                os.killpg(self.proc.pid, 9)
+            except ProcessLookupError:
+                pass
+            self.proc.wait()
+        self.proc.stderr.close()
+        shutil.rmtree(self.profile, ignore_errors=True)
+
+
+class Page:
+    """A DevTools session on one page: call(method, params) and the events received so far."""
+
+    def __init__(self, ws):
+        self.ws = ws
+        self.next_id = 0
+        self.events = []
+
+    async def call(self, method, params=None, timeout=30):
+        self.next_id += 1
+        my_id = self.next_id
+        await self.ws.send(json.dumps({"id": my_id, "method": method, "params": params or {}}))
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"{method}: no answer within {timeout} s")
+            msg = json.loads(await asyncio.wait_for(self.ws.recv(), left))
+            if msg.get("id") == my_id:
+                if "error" in msg:
+                    raise RuntimeError(f"{method}: {msg['error']}")
+                return msg["result"]
+            if "method" in msg:
+                self.events.append(msg)
+
+    async def wait_event(self, method, timeout=30):
+        """The first event `method` received so far or within `timeout` s; it is taken off the list."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for i, event in enumerate(self.events):
+                if event["method"] == method:
+                    return self.events.pop(i)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"no {method} within {timeout} s")
+            msg = json.loads(await asyncio.wait_for(self.ws.recv(), left))
+            if "method" in msg:
+                self.events.append(msg)
+
+    async def navigate(self, url, timeout=30):
+        """Loads url and waits for its load event (Page.enable must have been called)."""
+        self.events = [e for e in self.events if e["method"] != "Page.loadEventFired"]
+        result = await self.call("Page.navigate", {"url": url}, timeout)
+        if result.get("errorText"):
+            raise RuntimeError(f"{url}: {result['errorText']}")
+        await self.wait_event("Page.loadEventFired", timeout)
+
+    async def evaluate(self, expression, timeout=30):
+        """The value of a JavaScript expression (a promise is awaited), returned by value."""
+        result = await self.call("Runtime.evaluate", {"expression": expression, "awaitPromise": True,
+                                                      "returnByValue": True}, timeout)
+        if "exceptionDetails" in result:
+            details = result["exceptionDetails"]
+            raise RuntimeError(details.get("exception", {}).get("description") or details.get("text"))
+        return result["result"].get("value")
+
+
+def connect(browser):
+    """`async with connect(browser) as page:` a Page on the browser's first tab."""
+
+    class _Session:
+        async def __aenter__(self):
+            self.ws = await websockets.connect(browser.page_url(), max_size=None)
+            return Page(self.ws)
+
+        async def __aexit__(self, *exc):
+            await self.ws.close()
+
+    return _Session()
