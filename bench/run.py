@@ -14,6 +14,8 @@ import subprocess
 import sys
 import time
 
+import server  # bench/server.py: the server's cases
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "bench", "out")
 
@@ -151,6 +153,9 @@ def main():
         print(f"memory_60min_analysis: five analyzers + spectrogram to HDF5 on 60 min: peak RSS {peak:.1f} MiB "
               f"in {t:.1f} s (target < 128 MiB) {'OK' if ok else 'MISSED'}", flush=True)
         report.append({"case": "memory_60min_analysis", "peak_rss_mib": peak, "seconds": t, "target_mib": 128, "ok": ok})
+
+    # Issue 6: the server on loopback (cases named server_*; `--only server` runs them alone).
+    server.run_cases(ts, ten, OUT, args.repeat, args.only, report)
 
     with open(os.path.join(OUT, "results.json"), "w") as f:
         json.dump(report, f, indent=2)
