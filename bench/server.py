@@ -91,6 +91,20 @@ def curl_speed(url):
     return int(size) / float(seconds), int(size), head.lower()
 
 
+def wait_cached(server, path, timeout=10):
+    """Until HEAD answers with a Content-Length (the encoding is in the cache); at once without a cache."""
+    deadline = time.monotonic() + timeout
+    while server.has_cache and time.monotonic() < deadline:
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        try:
+            conn.request("HEAD", path)
+            if conn.getresponse().getheader("Content-Length"):
+                return
+        finally:
+            conn.close()
+        time.sleep(0.1)
+
+
 def timed_cat(path):
     started = time.monotonic()
     subprocess.run(["cat", path], stdout=subprocess.DEVNULL, check=True)
@@ -102,7 +116,9 @@ def run_cases(ts, ten_minutes, out, repeat, only, report):
         return not only or name.startswith(only)
 
     def emit(entry, line):
-        print(line, flush=True)
+        # The 1-minute load average as the case ends: on a shared machine, what the figure ran beside.
+        entry["load_1min"] = os.getloadavg()[0]
+        print(f"{line} (load {entry['load_1min']:.2f})", flush=True)
         report.append(entry)
 
     root = os.path.join(out, "server")
@@ -138,7 +154,7 @@ def run_cases(ts, ten_minutes, out, repeat, only, report):
                 shutil.copy(ten_minutes, item)
         with Server(ts, long_dir) as server:
             _, first_bytes, _ = get_all(server.port, "/media/ten_minutes.wav")  # the encode, to completion
-            time.sleep(0.5)  # the finished encoding reaches the cache
+            wait_cached(server, "/media/ten_minutes.wav")
             cached = server.cached_files()
             peer_file = cached[0] if cached else item
             ours, peer, size, head = [], [], 0, ""

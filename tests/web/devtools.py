@@ -6,6 +6,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -23,13 +24,16 @@ class Chromium:
         self.profile = tempfile.mkdtemp(prefix="timeside-chromium-")
         flags = ["--headless", "--remote-debugging-port=0", f"--user-data-dir={self.profile}",
                  "--no-first-run", "--no-default-browser-check", "--disable-gpu", "--mute-audio",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-breakpad",
-                 "--autoplay-policy=no-user-gesture-required", *extra_flags]
-        # Chromium's sandbox refuses to start as root; only then is it turned off.
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-breakpad", "--autoplay-policy=no-user-gesture-required", *extra_flags]
+        # Chromium will not run as root with its sandbox on: only as root (CI, containers) is it off.
         if os.geteuid() == 0:
             flags.append("--no-sandbox")
+        # Its log goes to a file (a pipe nobody reads could fill and stall it); its own session, so
+        # that close() ends the renderer, GPU and utility processes with it.
+        self.log = open(os.path.join(self.profile, "chromium.log"), "w+b")
         self.proc = subprocess.Popen([CHROMIUM, *flags, "about:blank"], stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+                                     stdout=subprocess.DEVNULL, stderr=self.log, start_new_session=True)
         self.port = self._read_port()
 
     def _read_port(self, timeout=20):
@@ -38,7 +42,10 @@ class Chromium:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"chromium exited {self.proc.returncode}: {self.proc.stderr.read().decode()[-2000:]}")
+                self.log.seek(0)
+                log = self.log.read().decode(errors="replace")[-2000:]
+                self.close()
+                raise RuntimeError(f"chromium exited {self.proc.returncode}: {log}")
             try:
                 with open(path) as f:
                     first = f.readline().strip()
@@ -47,6 +54,7 @@ class Chromium:
             except FileNotFoundError:
                 pass
             time.sleep(0.05)
+        self.close()
         raise RuntimeError("chromium did not open its DevTools port")
 
     def page_url(self):
@@ -56,14 +64,12 @@ class Chromium:
         return next(t["webSocketDebuggerUrl"] for t in targets if t["type"] == "page")
 
     def close(self):
-        if self.proc.poll() is None:
-            self.proc.kill()  # the whole session: renderer, GPU and utility processes too
-            try:
-                os.killpg(self.proc.pid, 9)
-            except ProcessLookupError:
-                pass
-            self.proc.wait()
-        self.proc.stderr.close()
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.proc.wait()
+        self.log.close()
         shutil.rmtree(self.profile, ignore_errors=True)
 
 
