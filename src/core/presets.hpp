@@ -38,8 +38,10 @@ private:
     std::map<std::string, preset> presets_;
 };
 
-// Where presets are looked for: `explicit_dir` if given, else $TIMESIDE_PRESETS, else the source
-// tree's presets/ (a build run in place), else the installed data directory.
+// Where presets are looked for: `explicit_dir` if given, else $TIMESIDE_PRESETS, else the data
+// directory of the installation the running binary belongs to (bin/../share/timeside/presets,
+// so a package staged with DESTDIR or moved elsewhere finds its own), else the source tree's
+// presets/ (a build run in place), else the configured install path.
 std::filesystem::path default_presets_dir(const std::string& explicit_dir = {});
 
 }  // namespace timeside

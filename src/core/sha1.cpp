@@ -12,6 +12,27 @@
 
 namespace timeside {
 
+namespace {
+
+std::string hex_of(const unsigned char* digest, unsigned len) {
+    static const char hex[] = "0123456789abcdef";
+    std::string out;
+    for (unsigned i = 0; i < len; ++i) {
+        out += hex[digest[i] >> 4];
+        out += hex[digest[i] & 15];
+    }
+    return out;
+}
+
+}  // namespace
+
+std::string sha1_text(std::string_view bytes) {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    if (EVP_Digest(bytes.data(), bytes.size(), digest, &len, EVP_sha1(), nullptr) != 1) return {};
+    return hex_of(digest, len);
+}
+
 std::string sha1_file(const std::filesystem::path& path, const std::atomic<bool>* stop) {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return {};
@@ -29,13 +50,7 @@ std::string sha1_file(const std::filesystem::path& path, const std::atomic<bool>
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
     if (!ok || EVP_DigestFinal_ex(ctx.get(), digest, &len) != 1) return {};
-    static const char hex[] = "0123456789abcdef";
-    std::string out;
-    for (unsigned i = 0; i < len; ++i) {
-        out += hex[digest[i] >> 4];
-        out += hex[digest[i] & 15];
-    }
-    return out;
+    return hex_of(digest, len);
 }
 
 }  // namespace timeside

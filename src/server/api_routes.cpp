@@ -33,20 +33,6 @@ void add_api_routes(http::router& routes, const api_state& state) {
     routes.add({verb::get}, "/api/presets", [&state](const http::request_context&) {
         return http::json_reply(status::ok, state.presets_json);
     });
-    routes.add({verb::get}, "/api/status", [&state](const http::request_context&) {
-        auto snap = state.library.snapshot();
-        const double uptime =
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - state.started).count();
-        return http::json_reply(status::ok, nlohmann::json{{"version", TIMESIDE_VERSION},
-                                                           {"uptime", uptime},
-                                                           {"connections", state.connections.count()},
-                                                           {"transcodes", {{"active", state.transcoder.active()},
-                                                                           {"max", state.transcoder.max_jobs()}}},
-                                                           {"library", {{"items", snap->items.size()},
-                                                                        {"scanned", snap->scanned},
-                                                                        {"generation", snap->generation},
-                                                                        {"folders", state.library.folders().size()}}}});
-    });
 }
 
 }  // namespace timeside::server

@@ -1,5 +1,5 @@
 // The JSON API of the library and the catalog: /api/items, /api/items/{id}, /api/processors,
-// /api/presets, /api/status. Handlers run on the network threads and only read snapshots.
+// /api/presets (/api/status is in status_routes). Handlers run on the network threads and only read snapshots.
 #pragma once
 
 #include <chrono>

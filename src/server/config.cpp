@@ -3,6 +3,7 @@
 #include "server/config.hpp"
 
 #include <charconv>
+#include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -120,8 +121,25 @@ std::map<std::string, key_handler> media_keys(const std::filesystem::path& base)
         {"max_transcodes", [](const toml::node& n, server_config& c, const std::string& w) {
              c.max_transcodes = static_cast<unsigned>(integer_in(n, w, 1, 4096));
          }},
-        {"stream_buffer", [](const toml::node& n, server_config& c, const std::string& w) {
-             c.stream_buffer = static_cast<size_t>(integer_in(n, w, 4096, 64 * 1024 * 1024));
+    };
+}
+
+std::map<std::string, key_handler> cache_keys(const std::filesystem::path& base) {
+    return {
+        {"dir", [base](const toml::node& n, server_config& c, const std::string& w) {
+             c.cache_dir = folder(string_of(n, w), base);
+         }},
+        {"max_size", [](const toml::node& n, server_config& c, const std::string& w) {
+             c.cache_max_bytes = static_cast<uint64_t>(integer_in(n, w, 0, int64_t(1) << 50));
+         }},
+    };
+}
+
+std::map<std::string, key_handler> live_keys(const std::filesystem::path& base) {
+    return {
+        {"streams", [base](const toml::node& n, server_config& c, const std::string& w) {
+             c.streams_dir = folder(string_of(n, w), base);
+             c.streams_given = true;
          }},
     };
 }
@@ -177,14 +195,29 @@ server_config parse_config(std::string_view toml_text, const std::string& where,
     server_config config;
     const auto server = server_keys();
     const auto media = media_keys(base_dir);
+    const auto cache = cache_keys(base_dir);
+    const auto live = live_keys(base_dir);
     for (const auto& [key, node] : doc) {
         const std::string k(key.str());
-        const auto* keys = k == "server" ? &server : k == "media" ? &media : nullptr;
-        if (!keys) throw usage_error(fmt::format("{}: unknown table '{}'; the config has [server] and [media]", where, k));
+        const auto* keys = k == "server" ? &server : k == "media" ? &media : k == "cache" ? &cache : k == "live" ? &live : nullptr;
+        if (!keys)
+            throw usage_error(fmt::format("{}: unknown table '{}'; the config has [server], [media], [cache] and [live]", where, k));
         if (!node.is_table()) throw usage_error(fmt::format("{}: '{}' must be a table ([{}])", where, k, k));
         apply_table(*node.as_table(), k, *keys, config, where);
     }
     return config;
+}
+
+std::filesystem::path default_cache_dir() {
+    auto env = [](const char* name) {
+        const char* v = std::getenv(name);
+        return v && *v ? std::string(v) : std::string();
+    };
+    // systemd may list several directories, separated by colons: the first is ours.
+    if (auto d = env("CACHE_DIRECTORY"); !d.empty()) return d.substr(0, d.find(':'));
+    if (auto d = env("XDG_CACHE_HOME"); !d.empty()) return std::filesystem::path(d) / "timeside";
+    if (auto d = env("HOME"); !d.empty()) return std::filesystem::path(d) / ".cache" / "timeside";
+    return "/var/cache/timeside";
 }
 
 server_config load_config(const std::filesystem::path& file) {

@@ -39,7 +39,14 @@ struct server_config {
     std::chrono::milliseconds rescan_interval{5000};
     std::filesystem::path presets_dir;    // empty: core's default_presets_dir()
     unsigned max_transcodes = 64;         // concurrent /media encodes; beyond: 429
-    size_t stream_buffer = 256 * 1024;    // bytes an encode may run ahead of its client
+
+    // [cache]
+    std::filesystem::path cache_dir;      // empty: default_cache_dir()
+    uint64_t cache_max_bytes = uint64_t(2) << 30;  // LRU eviction beyond; 0: no cache
+
+    // [live]
+    std::filesystem::path streams_dir{"streams"};  // one TOML file per live stream
+    bool streams_given = false;  // set by the file or --streams: then the folder must exist
 
     std::filesystem::path source;         // the file read, empty for the defaults
 };
@@ -47,6 +54,9 @@ struct server_config {
 // Reads `file` over the defaults; relative folders in the file are taken relative to the file's
 // own directory. Throws usage_error "FILE: key 'server.x': expected ..., got ...".
 server_config load_config(const std::filesystem::path& file);
+// $CACHE_DIRECTORY (systemd's CacheDirectory=), else $XDG_CACHE_HOME/timeside, else
+// ~/.cache/timeside, else /var/cache/timeside.
+std::filesystem::path default_cache_dir();
 // The same, from TOML text (the unit tests; `where` stands for the file name in messages).
 server_config parse_config(std::string_view toml_text, const std::string& where,
                            const std::filesystem::path& base_dir = {});

@@ -8,6 +8,8 @@
 #include <fmt/format.h>
 
 #include "core/errors.hpp"
+#include "server/http/file_reply.hpp"
+#include "server/metrics.hpp"
 
 namespace timeside::server {
 
@@ -38,7 +40,8 @@ media::transcode_request parse_request(const http::request_context& ctx, const m
                                        const std::string& encoder, const preset_library& presets) {
     media::transcode_request r;
     r.file = item.path;
-    r.label = item.id + "." + ctx.param("ext");
+    r.ext = ctx.param("ext");
+    r.label = item.id + "." + r.ext;
     r.sha1 = item.sha1;
     r.encoder = encoder;
     raw_parameters own;
@@ -66,6 +69,8 @@ media::transcode_request parse_request(const http::request_context& ctx, const m
     }
     // The query's own parameters come after the preset's and win.
     r.parameters.insert(r.parameters.end(), own.begin(), own.end());
+    const double rest = item.duration > 0 ? item.duration - r.start : 0;
+    r.audio_seconds = r.duration > 0 && (rest <= 0 || r.duration < rest) ? r.duration : rest;
     return r;
 }
 
@@ -90,15 +95,23 @@ void add_media_routes(http::router& routes, media_state& state) {
         std::error_code ec;
         if (std::filesystem::canonical(item->path, ec) != item->path || ec)
             throw http::http_error(status::not_found, fmt::format("item '{}' is gone", item->id));
-        const auto request = parse_request(ctx, *item, encoder, state.presets);
+        auto plan = media::transcoder::plan(parse_request(ctx, *item, encoder, state.presets));
 
-        http::response head{status::ok, 11};
-        head.set(http::bhttp::field::cache_control, "no-cache");
-        if (ctx.req.method() == verb::head) {
-            head.set(http::bhttp::field::content_type, media::transcoder::mime_for(request));
-            return head;
+        if (auto cached = state.cache.find(plan.key, plan.request.ext)) {
+            if (state.counters) state.counters->on_cache_lookup("media", true);
+            const int fd = cached->fd();
+            const uint64_t size = cached->size();
+            const std::string etag = cached->etag();
+            return http::file_reply(ctx.req, std::move(cached), fd, size, etag, plan.mime);
         }
-        auto started = state.transcoder.start(request);
+        http::response head{status::ok, 11};
+        head.set(http::bhttp::field::content_type, plan.mime);
+        // Not cached yet: sent as it is produced, so no length, no ranges (a Range is ignored and
+        // the whole encoding sent, RFC 9110 14.2); the cached copy will have both.
+        head.set(http::bhttp::field::cache_control, "no-cache");
+        if (ctx.req.method() == verb::head) return head;
+        if (state.counters) state.counters->on_cache_lookup("media", false);
+        auto started = state.transcoder.start(std::move(plan));
         if (!started.stream) {
             auto busy = http::error_reply(status::too_many_requests,
                                           fmt::format("too many transcodes running (max_transcodes = {})",
@@ -106,7 +119,6 @@ void add_media_routes(http::router& routes, media_state& state) {
             busy.set(http::bhttp::field::retry_after, "1");
             return busy;
         }
-        head.set(http::bhttp::field::content_type, started.mime);
         return http::reply(std::move(head), std::move(started.stream));
     });
 }

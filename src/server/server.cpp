@@ -9,10 +9,12 @@
 #include <fmt/format.h>
 
 #include "core/catalog_json.hpp"
+#include "core/errors.hpp"
 #include "server/api_routes.hpp"
 #include "server/http/listener.hpp"
 #include "server/log.hpp"
 #include "server/media_routes.hpp"
+#include "server/status_routes.hpp"
 
 namespace timeside::server {
 
@@ -20,27 +22,42 @@ namespace asio = boost::asio;
 
 namespace {
 constexpr auto drain_poll = std::chrono::milliseconds(20);
+
+// The default streams/ may be absent (nothing is live); a folder asked for must be there.
+std::filesystem::path checked_streams_dir(const server_config& c) {
+    std::error_code ec;
+    if (c.streams_given && !std::filesystem::is_directory(c.streams_dir, ec))
+        throw usage_error(fmt::format("streams folder {}: no such directory", c.streams_dir.string()));
+    return c.streams_dir;
 }
+}  // namespace
 
 server::server(server_config config)
     : config_(std::move(config)),
+      streams_(checked_streams_dir(config_)),
       presets_(preset_library::load(default_presets_dir(config_.presets_dir.string()))),
       library_(config_.media_folders, config_.rescan_interval),
-      transcoder_(config_.max_transcodes, config_.stream_buffer),
+      cache_(config_.cache_dir.empty() ? default_cache_dir() : config_.cache_dir, config_.cache_max_bytes),
+      jobs_(cache_, config_.max_transcodes),
+      transcoder_(jobs_, &metrics_),
       control_(asio::make_strand(ioc_)),
       signals_(control_, SIGINT, SIGTERM),
       drain_timer_(control_) {
     api_ = std::make_unique<api_state>(api_state{library_, connections_, transcoder_, processors_json().dump(2),
                                                  presets_json(presets_).dump(2), std::chrono::steady_clock::now()});
     add_api_routes(router_, *api_);
-    media_ = std::make_unique<media_state>(media_state{library_, presets_, transcoder_});
+    media_ = std::make_unique<media_state>(media_state{library_, presets_, transcoder_, cache_});
     add_media_routes(router_, *media_);
-    session_context_ = std::make_unique<http::session_context>(http::session_context{config_, router_, connections_});
+    status_ = std::make_unique<status_state>(
+        status_state{library_, connections_, transcoder_, metrics_, streams_, std::chrono::steady_clock::now()});
+    add_status_routes(router_, *status_);
+    metrics_.set_cache_limit(config_.cache_max_bytes);
+    session_context_ = std::make_unique<http::session_context>(http::session_context{config_, router_, connections_, metrics_});
     listener_ = std::make_shared<http::listener>(ioc_, config_.listen, *session_context_);
 }
 
 server::~server() {
-    transcoder_.stop_all();
+    jobs_.stop_all();
     library_.stop();
 }
 
@@ -64,7 +81,7 @@ int server::run() {
     for (unsigned i = 1; i < threads; ++i) pool.emplace_back([this] { ioc_.run(); });
     ioc_.run();
     for (auto& t : pool) t.join();
-    transcoder_.stop_all();
+    jobs_.stop_all();
     library_.stop();
     log(log_level::info, "stopped", {{"forced", forced_ ? "true" : "false"}});
     return 0;

@@ -16,8 +16,12 @@
 #include "server/config.hpp"
 #include "server/http/connections.hpp"
 #include "server/http/router.hpp"
+#include "server/media/disk_cache.hpp"
+#include "server/media/job_runner.hpp"
 #include "server/media/library.hpp"
 #include "server/media/transcoder.hpp"
+#include "server/metrics.hpp"
+#include "server/streams.hpp"
 
 namespace timeside::server {
 
@@ -27,6 +31,7 @@ struct session_context;
 }
 struct api_state;
 struct media_state;
+struct status_state;
 
 class server {
 public:
@@ -47,13 +52,18 @@ private:
     // Declared before ioc_: the handlers the io_context still holds when it is destroyed keep
     // sessions alive, and those reach the registry, the router and the config on destruction.
     server_config config_;
+    metrics metrics_;
+    stream_catalog streams_;
     preset_library presets_;
     media::library library_;
     http::connection_registry connections_;
+    media::disk_cache cache_;
+    media::job_runner jobs_;
     media::transcoder transcoder_;
     http::router router_;
     std::unique_ptr<api_state> api_;
     std::unique_ptr<media_state> media_;
+    std::unique_ptr<status_state> status_;
     std::unique_ptr<http::session_context> session_context_;
 
     boost::asio::io_context ioc_;

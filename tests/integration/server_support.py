@@ -5,6 +5,7 @@ import http.client
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -28,7 +29,12 @@ class Server:
             self.config_file.write(config)
             self.config_file.close()
             args += ["--config", self.config_file.name]
-        self.proc = subprocess.Popen([*args, *extra], stdout=subprocess.DEVNULL, stderr=self.log_file)
+        # Each server its own disk cache (the default one, under XDG_CACHE_HOME), removed at cleanup.
+        self.cache_home = tempfile.mkdtemp(prefix="timeside-cache-")
+        self.cache_dir = os.path.join(self.cache_home, "timeside")
+        env = dict(os.environ, XDG_CACHE_HOME=self.cache_home)
+        env.pop("CACHE_DIRECTORY", None)
+        self.proc = subprocess.Popen([*args, *extra], stdout=subprocess.DEVNULL, stderr=self.log_file, env=env)
         self.log_file.close()  # the server has its own descriptor
         self.wait_for_log(r"\blistening url=")
 
@@ -110,6 +116,7 @@ class Server:
         for f in (self.log_file.name, getattr(getattr(self, "config_file", None), "name", None)):
             if f and os.path.exists(f):
                 os.unlink(f)
+        shutil.rmtree(self.cache_home, ignore_errors=True)
 
 
 def read_all(sock):

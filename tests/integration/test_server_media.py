@@ -1,7 +1,8 @@
 """On-demand transcodes, /media/{id}.{ext}: what curl, ffmpeg and GStreamer's souphttpsrc receive
 decodes to the source (bit-exact for WAV and FLAC, the same level for the lossy codecs), with the
 codec's Content-Type, chunked; segments, presets and encoder parameters; bad requests as JSON;
-backpressure, a client that leaves, the transcode cap, CORS, and SIGTERM during transcodes."""
+a client that leaves, two clients sharing one encode, the transcode cap, CORS, and SIGTERM during
+transcodes. Without the disk cache (test_server_cache.py tests it)."""
 import array
 import http.client
 import json
@@ -48,7 +49,8 @@ class MediaTest(unittest.TestCase):
         cls.media = os.path.join(cls.root, "media")
         os.makedirs(cls.media)
         make_media(cls.media)
-        cls.server = Server(media=(cls.media,), config="[media]\nmax_transcodes = 4\n")
+        # No disk cache here: every request is a fresh encode, streamed (test_server_cache.py has it).
+        cls.server = Server(media=(cls.media,), config="[media]\nmax_transcodes = 4\n[cache]\nmax_size = 0\n")
         cls.server.wait_scanned()
 
     @classmethod
@@ -222,26 +224,54 @@ class MediaTest(unittest.TestCase):
                 self.assertAlmostEqual(len(pcm) / ch / 44100, 9.4, delta=0.06)
         self.assertEqual(len(results), 4)
 
-    def test_backpressure_then_a_client_that_leaves_stops_its_encode(self):
-        # WAV out of a 10-minute source: 26 MB, far more than the socket buffers hold.
+    def test_a_client_that_leaves_stops_its_encode(self):
+        # Opus out of a 10-minute source takes seconds; nobody else wants it (no cache).
         with socket.create_connection(("127.0.0.1", self.server.port), timeout=10) as s:
-            s.sendall(b"GET /media/long.wav HTTP/1.1\r\nHost: x\r\n\r\n")
+            s.sendall(b"GET /media/long.opus?bitrate=48 HTTP/1.1\r\nHost: x\r\n\r\n")
             got = s.recv(65536)
             self.assertIn(b"200 OK", got)
-            time.sleep(1.5)  # we stop reading: the encode must wait for us, not run to the end
             self.wait_active(1)
-            status = self.server.get("/api/status")[2]
-            self.assertEqual(status["transcodes"]["active"], 1)
         # Closed: the encode stops long before its natural end.
         self.wait_active(0, timeout=2.0)
-        self.server.wait_for_log(r"target=/media/long\.wav status=200 .* outcome=client_gone")
+        self.server.wait_for_log(r'target="/media/long\.opus\?bitrate=48" status=200 .* outcome=client_gone')
+        self.server.wait_for_log(r"transcode output=long\.opus outcome=cancelled")
+
+    def test_two_clients_of_one_uncached_encoding_share_one_encode(self):
+        bodies = []
+        before = self.server.log().count("transcode output=medium.opus ")
+
+        def get():
+            conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=60)
+            conn.request("GET", "/media/medium.opus?bitrate=40")
+            res = conn.getresponse()
+            bodies.append((res.status, res.getheader("Transfer-Encoding"), res.read()))
+            conn.close()
+
+        first = threading.Thread(target=get)
+        first.start()
+        self.wait_active(1)
+        second = threading.Thread(target=get)  # joins while the first is being encoded
+        second.start()
+        first.join(60)
+        second.join(60)
+        self.assertEqual(len(bodies), 2)
+        self.assertEqual([b[:2] for b in bodies], [(200, "chunked")] * 2)
+        self.assertEqual(bodies[0][2], bodies[1][2])  # the same bytes: one encode (a second would differ in serial)
+        self.server.wait_for_log(r"transcode output=medium\.opus outcome=done")
+        self.assertEqual(self.server.log().count("transcode output=medium.opus ") - before, 1)
+        path = os.path.join(self.root, "shared.opus")
+        with open(path, "wb") as f:
+            f.write(bodies[0][2])
+        pcm, ch = ffmpeg_pcm(path, ["-ar", str(RATE)])
+        self.assertAlmostEqual(len(pcm) / ch / RATE, MEDIUM_SECONDS, delta=0.05)
 
     def test_transcodes_beyond_the_cap_get_429(self):
         held = []
         try:
-            for _ in range(4):
+            # Four different encodings (four bitrates): four jobs, the cap.
+            for rate in (32, 40, 48, 56):
                 s = socket.create_connection(("127.0.0.1", self.server.port), timeout=10)
-                s.sendall(b"GET /media/long.wav HTTP/1.1\r\nHost: x\r\n\r\n")
+                s.sendall(f"GET /media/long.opus?bitrate={rate} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
                 self.assertIn(b"200 OK", s.recv(4096))
                 held.append(s)
             status, headers, body = self.server.request("GET", "/media/sweep.ogg")
@@ -265,7 +295,7 @@ class MediaDrainTest(unittest.TestCase):
         self.tmp.__exit__(None, None, None)
 
     def test_sigterm_lets_a_transcode_finish_and_cuts_one_that_cannot(self):
-        server = Server(media=(self.media,), config="[server]\ndrain_timeout = 3\n")
+        server = Server(media=(self.media,), config="[server]\ndrain_timeout = 3\n[cache]\nmax_size = 0\n")
         try:
             server.wait_scanned()
             # A client that will read everything once SIGTERM has been sent, and one that never reads.

@@ -146,10 +146,11 @@ std::optional<std::map<std::string, std::string>> route_pattern::match(std::stri
 }
 
 void router::add(std::vector<verb> methods, std::string_view pattern, handler h) {
-    routes_.push_back({std::move(methods), route_pattern(pattern), std::move(h)});
+    routes_.push_back({std::move(methods), route_pattern(pattern), std::move(h), std::string(pattern)});
 }
 
-reply router::dispatch(const request& req) const {
+reply router::dispatch(const request& req, std::string_view* route) const {
+    if (route) *route = "unmatched";
     const std::string_view target(req.target().data(), req.target().size());
     const size_t q = target.find('?');
     decoded_path decoded = decode_path(target.substr(0, q));
@@ -158,6 +159,7 @@ reply router::dispatch(const request& req) const {
     for (const auto& r : routes_) {
         auto params = r.pattern.match(decoded.path);
         if (!params) continue;
+        if (route) *route = r.text;
         if (req.method() == verb::options) {
             response res{status::no_content, 11};
             res.set(bhttp::field::access_control_allow_methods, "GET, HEAD, OPTIONS");

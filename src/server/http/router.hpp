@@ -68,13 +68,16 @@ public:
     void add(std::vector<verb> methods, std::string_view pattern, handler h);
     // Never throws: every failure becomes a JSON error response. OPTIONS on a known path is
     // answered here (CORS preflight: 204 with the methods and headers browsers may use).
-    reply dispatch(const request& req) const;
+    // `route`, when given, receives the matched pattern ("unmatched" when none did): the metrics
+    // label by pattern, so that their cardinality stays bounded whatever paths clients send.
+    reply dispatch(const request& req, std::string_view* route = nullptr) const;
 
 private:
     struct route {
         std::vector<verb> methods;
         route_pattern pattern;
         handler h;
+        std::string text;  // the pattern as written
     };
     std::vector<route> routes_;
 };

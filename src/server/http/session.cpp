@@ -99,6 +99,7 @@ void session::on_read(beast::error_code ec, size_t) {
     const request& req = parser_->get();
     method_ = std::string(req.method_string());
     target_ = std::string(req.target());
+    route_ = "unmatched";
     if (over_capacity_) {
         draining_ = true;
         auto res = error_reply(status::service_unavailable,
@@ -106,7 +107,7 @@ void session::on_read(beast::error_code ec, size_t) {
         res.set(bhttp::field::retry_after, "1");
         return do_respond(std::move(res));
     }
-    do_respond(context_.routes.dispatch(req));
+    do_respond(context_.routes.dispatch(req, &route_));
 }
 
 void session::on_read_error(beast::error_code ec) {
@@ -122,6 +123,7 @@ void session::on_read_error(beast::error_code ec) {
     first_byte_ms_ = -1;
     method_ = "-";
     target_ = "-";
+    route_ = "unmatched";
     draining_ = true;  // the stream is out of step: answer, then close
     if (ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow)
         return do_respond(error_reply(status::request_header_fields_too_large,
@@ -156,6 +158,9 @@ void session::do_respond(reply r) {
 
 void session::do_write() {
     writing_ = true;
+    // The body goes out with the head in this write (streams time their first chunk instead).
+    if (!head_res_ && !res_.body().empty())
+        first_byte_ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started_).count();
     stream_.expires_after(context_.config.write_timeout);
     auto done = beast::bind_front_handler(&session::on_write, shared_from_this());
     if (head_res_) bhttp::async_write(stream_, *head_res_, std::move(done));
@@ -196,6 +201,7 @@ void session::on_linger(beast::error_code ec, size_t) {
 }
 
 void session::log_request(size_t bytes, const char* outcome) const {
+    context_.stats.on_request(route_, method_, res_.result_int(), bytes, first_byte_ms_ < 0 ? -1 : first_byte_ms_ / 1000);
     if (!context_.config.access_log) return;
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started_).count();
     log_fields fields{{"method", method_},

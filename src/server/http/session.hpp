@@ -20,6 +20,7 @@
 #include "server/config.hpp"
 #include "server/http/connections.hpp"
 #include "server/http/router.hpp"
+#include "server/metrics.hpp"
 
 namespace timeside::server::http {
 
@@ -28,6 +29,7 @@ struct session_context {
     const server_config& config;
     const router& routes;
     connection_registry& connections;
+    timeside::server::metrics& stats;  // every answered request is counted by its route pattern
 };
 
 class session : public connection, public std::enable_shared_from_this<session> {
@@ -83,6 +85,7 @@ private:
     bool chunk_in_flight_ = false;
     std::string peer_;
     std::string method_, target_;
+    std::string_view route_ = "unmatched";  // the router's pattern, alive as long as the router
     std::chrono::steady_clock::time_point started_;
     uint64_t registration_ = 0;
     unsigned requests_ = 0;

@@ -1,5 +1,5 @@
 // The streamed half of a session: a response whose body a producer (an encode) writes while we
-// send it, chunked. The head waits for the producer's first bytes, so a source that fails to
+// send it, chunked (or as it is, when the head gives its Content-Length: a cached file). The head waits for the producer's first bytes, so a source that fails to
 // open still gets a proper JSON error; after the head, a failure can only cut the transfer short
 // (no last chunk, the client sees an incomplete body). One write in flight at a time: while it
 // lasts the producer's buffer fills and its writes block.
@@ -24,10 +24,14 @@ void session::do_stream(std::shared_ptr<body_stream> body) {
     head_sent_ = false;
     stream_bytes_ = 0;
     stream_head_ = bhttp::response<bhttp::empty_body>(res_.base());
-    // HTTP/1.0 has no chunked encoding: the body runs to the end of the connection instead.
-    raw_body_ = parser_->get().version() < 11;
-    if (raw_body_) stream_head_.keep_alive(false);
-    else stream_head_.chunked(true);
+    if (stream_head_.has_content_length()) {
+        raw_body_ = true;  // a complete file: its length is known, the bytes go out as they are
+    } else {
+        // HTTP/1.0 has no chunked encoding: the body runs to the end of the connection instead.
+        raw_body_ = parser_->get().version() < 11;
+        if (raw_body_) stream_head_.keep_alive(false);
+        else stream_head_.chunked(true);
+    }
     // The notification holds the session: while it waits for bytes no I/O of ours is pending,
     // and nothing else would keep it alive. release_stream() breaks the cycle.
     auto self = shared_from_this();

@@ -1,21 +1,21 @@
-// On-demand transcodes: each one a pipe (file_decoder | encoder) run on a thread of its own,
-// writing to a stream_sink that an HTTP session drains. A cap on concurrent transcodes; stop_all()
-// cancels and joins every one (the server calls it when it stops).
+// On-demand transcodes: a request checked and turned into a cache key and an encoder on the
+// network thread (bad parameters are a 400 before anything runs), then run as a shared job
+// (file_decoder | encoder) whose output goes to every client asking for it and into the cache.
 #pragma once
 
-#include <atomic>
 #include <filesystem>
-#include <list>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
 
 #include "core/parameters.hpp"
-#include "server/media/stream_sink.hpp"
+#include "server/media/job_runner.hpp"
 
 namespace timeside {
-class pipe;
+class encoder;
+}
+
+namespace timeside::server {
+class metrics;
 }
 
 namespace timeside::server::media {
@@ -23,46 +23,44 @@ namespace timeside::server::media {
 struct transcode_request {
     std::filesystem::path file;
     std::string label;  // how logs and errors name it: "sweep.ogg"
+    std::string ext;    // the URL's extension: the cached file's too
     std::string sha1;   // known from the library: the decoder does not hash again
     double start = 0;
-    double duration = 0;  // 0: to the end
-    std::string encoder;  // a processor id: vorbis_encoder...
+    double duration = 0;       // 0: to the end
+    double audio_seconds = 0;  // how much audio the output holds (for the realtime factor)
+    std::string encoder;       // a processor id: vorbis_encoder...
     raw_parameters parameters;
 };
 
-struct transcode_start {
-    std::shared_ptr<stream_sink> stream;  // null when max_jobs transcodes are running
+// A request once checked: its encoder (parameters validated), MIME type and content key.
+struct transcode_plan {
+    transcode_request request;
+    std::shared_ptr<timeside::encoder> enc;
     std::string mime;
+    std::string key;
+};
+
+struct transcode_start {
+    std::shared_ptr<http::body_stream> stream;  // null when every job slot is taken
+    bool joined = false;                        // shared an encode already running
 };
 
 class transcoder {
 public:
-    transcoder(unsigned max_jobs, size_t buffer_bytes);
-    ~transcoder();
-    transcoder(const transcoder&) = delete;
-    transcoder& operator=(const transcoder&) = delete;
+    // `stats`, when given, counts each encode's end (format, outcome, realtime factor).
+    explicit transcoder(job_runner& runner, metrics* stats = nullptr) : runner_(runner), stats_(stats) {}
 
-    // Validates the parameters (usage_error naming the parameter), then starts the encode.
-    transcode_start start(const transcode_request& request);
-    // Builds the encoder only, to validate the parameters and learn its MIME type (HEAD).
-    static std::string mime_for(const transcode_request& request);
-    size_t active() const;
-    unsigned max_jobs() const { return max_jobs_; }
-    void stop_all();
+    // Builds the encoder (usage_error naming a bad parameter) and the key: the source's sha1,
+    // the encoder's id and version, every parameter's effective value, the segment.
+    static transcode_plan plan(transcode_request request);
+    // Joins the encode of the same key or starts one.
+    transcode_start start(transcode_plan plan);
+    size_t active() const { return runner_.active(); }
+    unsigned max_jobs() const { return runner_.max_jobs(); }
 
 private:
-    struct job {
-        std::shared_ptr<stream_sink> sink;
-        std::thread thread;
-        std::atomic<bool> done{false};
-    };
-    void reap_locked();  // joins finished jobs
-
-    const unsigned max_jobs_;
-    const size_t buffer_bytes_;
-    mutable std::mutex mutex_;
-    std::list<job> jobs_;
-    bool stopped_ = false;
+    job_runner& runner_;
+    metrics* stats_;
 };
 
 }  // namespace timeside::server::media

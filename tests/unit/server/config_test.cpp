@@ -39,7 +39,8 @@ TEST_CASE("an empty config gives the documented defaults", "[server][config]") {
     CHECK(c.rescan_interval == 5s);
     CHECK(c.presets_dir.empty());
     CHECK(c.max_transcodes == 64);
-    CHECK(c.stream_buffer == 262144);
+    CHECK(c.cache_max_bytes == (uint64_t(2) << 30));
+    CHECK(c.cache_dir.empty());
 }
 
 TEST_CASE("every key is read, relative folders taken from the config's directory", "[server][config]") {
@@ -61,7 +62,6 @@ folders = ["music", "/srv/audio"]
 rescan_interval = 0.25
 presets = "my-presets"
 max_transcodes = 2
-stream_buffer = 65536
 )",
                                          "test.toml", "/etc/timeside");
     CHECK(c.listen.host == "::1");
@@ -80,7 +80,6 @@ stream_buffer = 65536
     CHECK(c.rescan_interval == 250ms);
     CHECK(c.presets_dir == "/etc/timeside/my-presets");
     CHECK(c.max_transcodes == 2);
-    CHECK(c.stream_buffer == 65536);
 }
 
 TEST_CASE("unknown keys and tables are refused with the valid ones", "[server][config]") {
@@ -88,9 +87,21 @@ TEST_CASE("unknown keys and tables are refused with the valid ones", "[server][c
           "test.toml: unknown key 'server.listen_port'; [server] takes: access_log, body_limit, drain_timeout, "
           "header_limit, idle_timeout, listen, max_connections, read_timeout, threads, write_timeout");
     CHECK(error_of("[serve]\nlisten = \":80\"\n") ==
-          "test.toml: unknown table 'serve'; the config has [server] and [media]");
-    CHECK(error_of("listen = \":80\"\n") == "test.toml: unknown table 'listen'; the config has [server] and [media]");
+          "test.toml: unknown table 'serve'; the config has [server], [media], [cache] and [live]");
+    CHECK(error_of("listen = \":80\"\n") ==
+          "test.toml: unknown table 'listen'; the config has [server], [media], [cache] and [live]");
     CHECK(error_of("server = 3\n") == "test.toml: 'server' must be a table ([server])");
+}
+
+TEST_CASE("[live] streams names the stream definitions folder, relative to the config", "[server][config]") {
+    const auto defaults = timeside::server::parse_config("", "test.toml", "/etc/timeside");
+    CHECK(defaults.streams_dir == "streams");
+    CHECK_FALSE(defaults.streams_given);  // a missing default folder is no error
+    const auto c = timeside::server::parse_config("[live]\nstreams = \"live\"\n", "test.toml", "/etc/timeside");
+    CHECK(c.streams_dir == "/etc/timeside/live");
+    CHECK(c.streams_given);
+    CHECK(error_of("[live]\nstreams = 3\n") == "test.toml: key 'live.streams': expected a string, got an integer");
+    CHECK(error_of("[live]\nmounts = \"x\"\n") == "test.toml: unknown key 'live.mounts'; [live] takes: streams");
 }
 
 TEST_CASE("wrong types and out-of-range values name the key and the range", "[server][config]") {
@@ -119,4 +130,14 @@ TEST_CASE("listen addresses: host and port, IPv6 in brackets, the default host",
         INFO(bad);
         CHECK_THROWS_WITH(parse_listen(bad, "--listen"), Catch::StartsWith("--listen: expected HOST:PORT"));
     }
+}
+
+TEST_CASE("the cache section sets the folder (relative to the file) and the size cap", "[server][config]") {
+    auto c = parse_config("[cache]\ndir = \"cache\"\nmax_size = 1048576\n", "test.toml", "/etc/timeside");
+    CHECK(c.cache_dir == "/etc/timeside/cache");
+    CHECK(c.cache_max_bytes == 1048576);
+    CHECK(parse_config("[cache]\nmax_size = 0\n", "test.toml").cache_max_bytes == 0);
+    CHECK(error_of("[cache]\nmax_size = -1\n") ==
+          "test.toml: key 'cache.max_size': expected an integer from 0 to 1125899906842624, got -1");
+    CHECK(error_of("[cache]\nsize = 1\n") == "test.toml: unknown key 'cache.size'; [cache] takes: dir, max_size");
 }

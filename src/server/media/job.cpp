@@ -1,0 +1,175 @@
+// The producer appends with pwrite at the end it knows and patches headers with pwrite at their
+// offset; readers pread what the size says is there. Notifications run outside the lock: they
+// only post to a session's strand.
+#include "server/media/job.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "core/errors.hpp"
+
+namespace timeside::server::media {
+
+namespace {
+
+constexpr uint64_t max_take = 1 << 20;  // bytes per chunk sent to a client
+
+void write_all(int fd, const unsigned char* data, size_t size, uint64_t offset, const std::string& label) {
+    while (size > 0) {
+        const ssize_t n = ::pwrite(fd, data, size, static_cast<off_t>(offset));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) throw processing_error(fmt::format("{}: cannot write the output: {}", label, std::strerror(errno)));
+        data += n;
+        size -= static_cast<size_t>(n);
+        offset += static_cast<uint64_t>(n);
+    }
+}
+
+}  // namespace
+
+// A client's view of a job: its own offset in the file.
+class job_reader : public http::body_stream {
+public:
+    explicit job_reader(std::shared_ptr<job> j) : job_(std::move(j)) {}
+    ~job_reader() override { leave(); }
+
+    void set_notify(std::function<void()> notify) override {
+        leave();
+        if (notify) id_ = job_->subscribe(std::move(notify));
+    }
+
+    state take(std::vector<unsigned char>& out, std::string& error) override {
+        const auto v = job_->state();
+        if (offset_ < v.size) {
+            const size_t n = static_cast<size_t>(std::min(v.size - offset_, max_take));
+            const size_t had = out.size();
+            out.resize(had + n);
+            const ssize_t got = ::pread(job_->fd(), out.data() + had, n, static_cast<off_t>(offset_));
+            if (got <= 0) {
+                out.resize(had);
+                error = fmt::format("{}: cannot read the output back: {}", job_->label(), std::strerror(errno));
+                return state::error;
+            }
+            out.resize(had + static_cast<size_t>(got));
+            offset_ += static_cast<uint64_t>(got);
+            return state::data;
+        }
+        if (!v.done) return state::pending;
+        if (v.error.empty()) return state::end;
+        error = v.error;
+        return state::error;
+    }
+
+    void cancel() noexcept override { leave(); }
+
+private:
+    void leave() noexcept {
+        if (id_) job_->leave(std::exchange(id_, 0));
+    }
+
+    std::shared_ptr<job> job_;
+    uint64_t offset_ = 0;
+    uint64_t id_ = 0;
+};
+
+job::job(std::string label, std::filesystem::path temp, bool keep_without_readers)
+    : label_(std::move(label)), temp_(std::move(temp)), keep_(keep_without_readers) {
+    if (temp_.empty()) {
+        // An unnamed file: nothing to clean up whatever happens to the process.
+        fd_ = ::open(std::filesystem::temp_directory_path().c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    } else {
+        fd_ = ::open(temp_.c_str(), O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0644);
+    }
+    if (fd_ < 0)
+        throw processing_error(fmt::format("{}: cannot create the output file {}: {}", label_,
+                                           temp_.empty() ? std::string("(temporary)") : temp_.string(),
+                                           std::strerror(errno)));
+}
+
+job::~job() {
+    if (fd_ >= 0) ::close(fd_);
+    if (!temp_.empty()) ::unlink(temp_.c_str());
+}
+
+void job::write(std::span<const unsigned char> chunk, bool) {
+    if (chunk.empty()) return;
+    uint64_t at;
+    {
+        std::lock_guard lock(mutex_);
+        at = size_;
+    }
+    write_all(fd_, chunk.data(), chunk.size(), at, label_);
+    {
+        std::lock_guard lock(mutex_);
+        size_ = at + chunk.size();
+    }
+    notify_all();
+}
+
+bool job::rewrite(uint64_t offset, std::span<const unsigned char> bytes) {
+    std::lock_guard lock(mutex_);
+    if (offset > size_ || bytes.size() > size_ - offset) return false;
+    write_all(fd_, bytes.data(), bytes.size(), offset, label_);
+    return true;
+}
+
+void job::finish(const std::string& error) {
+    {
+        std::lock_guard lock(mutex_);
+        done_ = true;
+        error_ = error;
+    }
+    notify_all();
+}
+
+std::shared_ptr<http::body_stream> job::add_reader() { return std::make_shared<job_reader>(shared_from_this()); }
+
+void job::cancel() noexcept { cancelled_ = true; }
+
+uint64_t job::size() const {
+    std::lock_guard lock(mutex_);
+    return size_;
+}
+
+job::view job::state() const {
+    std::lock_guard lock(mutex_);
+    return {size_, done_, error_};
+}
+
+uint64_t job::subscribe(std::function<void()> notify) {
+    uint64_t id;
+    bool ready;
+    {
+        std::lock_guard lock(mutex_);
+        id = next_reader_++;
+        readers_.emplace(id, notify);
+        ready = size_ > 0 || done_;
+    }
+    if (ready) notify();
+    return id;
+}
+
+void job::leave(uint64_t reader) noexcept {
+    std::lock_guard lock(mutex_);
+    readers_.erase(reader);
+    // The last client gone: stop, unless the output is wanted anyway (the cache keeps it).
+    if (readers_.empty() && !done_ && !keep_) cancelled_ = true;
+}
+
+void job::notify_all() {
+    std::vector<std::function<void()>> calls;
+    {
+        std::lock_guard lock(mutex_);
+        calls.reserve(readers_.size());
+        for (const auto& [id, fn] : readers_) calls.push_back(fn);
+    }
+    for (auto& fn : calls) fn();
+}
+
+}  // namespace timeside::server::media

@@ -1,0 +1,90 @@
+// A job leaves by_key_ only after its output is in the cache, so a request never finds neither
+// the job nor the cache entry for an output that was just produced. Threads are joined by the
+// next start (reap) or by stop_all().
+#include "server/media/job_runner.hpp"
+
+#include <chrono>
+
+#include "core/errors.hpp"
+#include "server/log.hpp"
+#include "server/media/job.hpp"
+
+namespace timeside::server::media {
+
+job_runner::job_runner(disk_cache& cache, unsigned max_jobs) : cache_(cache), max_jobs_(max_jobs) {}
+
+job_runner::~job_runner() { stop_all(); }
+
+job_attach job_runner::start_or_join(job_spec spec) {
+    std::lock_guard lock(mutex_);
+    reap_locked();
+    if (auto it = by_key_.find(spec.key); it != by_key_.end()) {
+        ++joined_;
+        return {it->second->add_reader(), true};
+    }
+    if (stopped_ || by_key_.size() >= max_jobs_) return {};
+    auto out = std::make_shared<job>(spec.label, cache_.enabled() ? cache_.temp_path() : std::filesystem::path(),
+                                     cache_.enabled());
+    auto reader = out->add_reader();
+    running& r = jobs_.emplace_back();
+    r.out = out;
+    by_key_.emplace(spec.key, out);
+    r.thread = std::thread([this, out, spec = std::move(spec), done = &r.done] {
+        const auto started = std::chrono::steady_clock::now();
+        std::string error, outcome = "done";
+        try {
+            spec.produce(*out, out->cancelled());
+        } catch (const cancelled_error&) {
+            error = "cancelled";
+            outcome = "cancelled";
+        } catch (const std::exception& e) {
+            error = e.what();
+            outcome = "failed";
+            log(log_level::error, "job", {{"output", spec.label}, {"error", error}});
+        }
+        if (error.empty() && cache_.enabled()) {
+            const auto temp = out->temp_path();
+            out->release_temp();
+            cache_.commit(temp, spec.key, spec.ext);
+        }
+        {
+            std::lock_guard l(mutex_);
+            by_key_.erase(spec.key);
+        }
+        out->finish(error);
+        if (spec.on_end)
+            spec.on_end(outcome, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+        *done = true;
+    });
+    return {reader, false};
+}
+
+void job_runner::reap_locked() {
+    for (auto it = jobs_.begin(); it != jobs_.end();) {
+        if (it->done) {
+            it->thread.join();
+            it = jobs_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+}
+
+size_t job_runner::active() const {
+    std::lock_guard lock(mutex_);
+    return by_key_.size();
+}
+
+void job_runner::stop_all() {
+    std::list<running> all;
+    {
+        std::lock_guard lock(mutex_);
+        stopped_ = true;
+        all.swap(jobs_);
+    }
+    for (auto& r : all) r.out->cancel();
+    for (auto& r : all)
+        if (r.thread.joinable()) r.thread.join();
+}
+
+}  // namespace timeside::server::media

@@ -1,0 +1,73 @@
+// Runs jobs (outputs produced on demand) one thread each, at most `max_jobs` at a time, and
+// shares them: a request for an output that is being produced joins that job instead of
+// starting another. A job that succeeds goes into the disk cache under its key; later requests
+// find it there (the caller looks in the cache first).
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+
+#include "core/byte_sink.hpp"
+#include "server/http/reply.hpp"
+#include "server/media/disk_cache.hpp"
+
+namespace timeside::server::media {
+
+class job;
+
+struct job_spec {
+    std::string key;    // cache_key() of the output
+    std::string ext;    // the cached file's extension
+    std::string label;  // how logs name it: "sweep.ogg"
+    // Runs on the job's thread: writes the whole output to `out`, polls `cancel` (a run that
+    // stops for it throws cancelled_error); any other exception fails the job with its message.
+    std::function<void(byte_sink& out, const std::atomic<bool>& cancel)> produce;
+    // Called on the job's thread when it ends: "done", "cancelled" or "failed", and its wall time.
+    std::function<void(const std::string& outcome, double wall_seconds)> on_end;
+};
+
+struct job_attach {
+    std::shared_ptr<http::body_stream> stream;  // null: max_jobs are running, come back later
+    bool joined = false;                        // true: shared a job already running
+};
+
+class job_runner {
+public:
+    job_runner(disk_cache& cache, unsigned max_jobs);
+    ~job_runner();
+    job_runner(const job_runner&) = delete;
+    job_runner& operator=(const job_runner&) = delete;
+
+    // Joins the running job with spec.key, or starts one. Throws processing_error when the
+    // output file cannot be created.
+    job_attach start_or_join(job_spec spec);
+    size_t active() const;
+    unsigned max_jobs() const { return max_jobs_; }
+    uint64_t joined_total() const { return joined_; }
+    // Cancels and joins every job (the server is stopping); later starts are refused.
+    void stop_all();
+
+private:
+    struct running {
+        std::shared_ptr<job> out;
+        std::thread thread;
+        std::atomic<bool> done{false};
+    };
+    void reap_locked();
+
+    disk_cache& cache_;
+    const unsigned max_jobs_;
+    mutable std::mutex mutex_;
+    std::list<running> jobs_;
+    std::unordered_map<std::string, std::shared_ptr<job>> by_key_;  // jobs still producing
+    std::atomic<uint64_t> joined_{0};
+    bool stopped_ = false;
+};
+
+}  // namespace timeside::server::media
