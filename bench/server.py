@@ -134,6 +134,7 @@ def run_cases(ts, ten_minutes, out, repeat, only, report):
         with Server(ts, items_dir) as server:
             for i in range(runs):
                 ours.append(first_byte_ours(server, f"/media/item00.ogg?start={0.01 * (i + 1):.2f}"))
+                server.wait_idle()
                 peer.append(first_byte_ffmpeg(source))
         o, p = statistics.median(ours), statistics.median(peer)
         ok = o / p <= 0.5

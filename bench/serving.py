@@ -82,6 +82,13 @@ class Server:
             time.sleep(0.1)
         raise RuntimeError("the library's first scan did not finish")
 
+    def wait_idle(self, timeout=60):
+        """Until no transcode runs: with a cache, an encode whose client left goes on to fill it, and
+        would otherwise take the CPU from the next measurement (ours or the peer's)."""
+        deadline = time.monotonic() + timeout
+        while self.get_json("/api/status")["transcodes"]["active"] and time.monotonic() < deadline:
+            time.sleep(0.02)
+
     def get_json(self, path):
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
         try:
