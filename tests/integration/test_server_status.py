@@ -104,6 +104,8 @@ class ServerStatusTest(unittest.TestCase):
         requests = [("GET", "/api/items")] * 3 + [("GET", "/api/items/sweep")] * 2 + [
             ("GET", "/api/items/nope"), ("GET", "/no/such/thing"), ("GET", "/media/x/../../etc"),
             ("HEAD", "/api/items"), ("DELETE", "/api/items")]
+        # Requests of earlier tests are counted just after their answers went out: let them land.
+        time.sleep(0.2)
         # One keep-alive connection: each response is counted before the next request is read.
         with socket.create_connection(("127.0.0.1", self.server.port), timeout=10) as s:
             before = self.scrape(s)
@@ -144,17 +146,27 @@ class ServerStatusTest(unittest.TestCase):
 
     def test_open_connections_gauge_follows_held_connections(self):
         gauge = key("timeside_http_open_connections")
-        idle = self.scrape()[gauge]  # the scraping connection included
+        # Connections of earlier tests close a moment after their clients leave: only the
+        # scraping connection must remain.
+        self.wait_metric(gauge, 1)
         held = [socket.create_connection(("127.0.0.1", self.server.port), timeout=10) for _ in range(3)]
         try:
             for s in held:
                 self.assertEqual(exchange(s, "GET", "/api/status")[0], 200)  # accepted and registered
-            self.assertEqual(self.scrape()[gauge], idle + 3)
-            self.assertEqual(self.server.get("/api/status")[2]["connections"], idle + 3)
+            # Asked on the held connections themselves, so no other connection is open: exactly 3
+            # (once the wait_metric scrapes' connections have closed).
+            deadline = time.monotonic() + 3
+            while True:
+                gauge_now = parse_metrics(exchange(held[0], "GET", "/metrics")[1].split(b"\r\n\r\n", 1)[1].decode())[gauge]
+                status = json.loads(exchange(held[1], "GET", "/api/status")[1].split(b"\r\n\r\n", 1)[1])
+                if (gauge_now, status["connections"]) == (3, 3) or time.monotonic() > deadline:
+                    break
+                time.sleep(0.05)
+            self.assertEqual((gauge_now, status["connections"]), (3, 3))
         finally:
             for s in held:
                 s.close()
-        self.wait_metric(gauge, idle)
+        self.wait_metric(gauge, 1)
 
     def test_transcode_outcomes_done_and_cancelled(self):
         before = self.scrape()
