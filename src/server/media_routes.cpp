@@ -8,8 +8,7 @@
 #include <fmt/format.h>
 
 #include "core/errors.hpp"
-#include "server/http/file_reply.hpp"
-#include "server/metrics.hpp"
+#include "server/output_reply.hpp"
 
 namespace timeside::server {
 
@@ -76,6 +75,16 @@ media::transcode_request parse_request(const http::request_context& ctx, const m
 
 }  // namespace
 
+const media::media_item& servable_item(const media::library_snapshot& snap, const std::string& id) {
+    const media::media_item* item = snap.find(id);
+    if (!item) throw http::http_error(status::not_found, fmt::format("no item '{}' in the media library", id));
+    // The file must still be what the scan accepted (not swapped for a symlink out since).
+    std::error_code ec;
+    if (std::filesystem::canonical(item->path, ec) != item->path || ec)
+        throw http::http_error(status::not_found, fmt::format("item '{}' is gone", item->id));
+    return *item;
+}
+
 std::string encoder_for(const std::string& ext) {
     auto it = formats().find(ext);
     return it == formats().end() ? std::string() : it->second;
@@ -85,41 +94,16 @@ void add_media_routes(http::router& routes, media_state& state) {
     using http::verb;
     routes.add({verb::get}, "/media/{id+}.{ext}", [&state](const http::request_context& ctx) -> http::reply {
         auto snap = state.library.snapshot();
-        const media::media_item* item = snap->find(ctx.param("id"));
-        if (!item) throw http::http_error(status::not_found, fmt::format("no item '{}' in the media library", ctx.param("id")));
+        const media::media_item* item = &servable_item(*snap, ctx.param("id"));
         const std::string encoder = encoder_for(ctx.param("ext"));
         if (encoder.empty())
             throw http::http_error(status::not_found, fmt::format("no format '.{}'; formats: flac, mp3, ogg, opus, wav",
                                                                   ctx.param("ext")));
-        // The file must still be what the scan accepted (not swapped for a symlink out since).
-        std::error_code ec;
-        if (std::filesystem::canonical(item->path, ec) != item->path || ec)
-            throw http::http_error(status::not_found, fmt::format("item '{}' is gone", item->id));
         auto plan = media::transcoder::plan(parse_request(ctx, *item, encoder, state.presets));
-
-        if (auto cached = state.cache.find(plan.key, plan.request.ext)) {
-            if (state.counters) state.counters->on_cache_lookup("media", true);
-            const int fd = cached->fd();
-            const uint64_t size = cached->size();
-            const std::string etag = cached->etag();
-            return http::file_reply(ctx.req, std::move(cached), fd, size, etag, plan.mime);
-        }
-        http::response head{status::ok, 11};
-        head.set(http::bhttp::field::content_type, plan.mime);
-        // Not cached yet: sent as it is produced, so no length, no ranges (a Range is ignored and
-        // the whole encoding sent, RFC 9110 14.2); the cached copy will have both.
-        head.set(http::bhttp::field::cache_control, "no-cache");
-        if (ctx.req.method() == verb::head) return head;
-        if (state.counters) state.counters->on_cache_lookup("media", false);
-        auto started = state.transcoder.start(std::move(plan));
-        if (!started.stream) {
-            auto busy = http::error_reply(status::too_many_requests,
-                                          fmt::format("too many transcodes running (max_transcodes = {})",
-                                                      state.transcoder.max_jobs()));
-            busy.set(http::bhttp::field::retry_after, "1");
-            return busy;
-        }
-        return http::reply(std::move(head), std::move(started.stream));
+        const output_target target{"media", plan.key, plan.request.ext, plan.mime};
+        return cached_or_produced(
+            ctx, state.cache, state.counters, target,
+            [&] { return state.transcoder.start(std::move(plan)).stream; }, state.transcoder.max_jobs());
     });
 }
 

@@ -27,6 +27,9 @@ struct media_state {
 
 void add_media_routes(http::router& routes, media_state& state);
 
+// The item with that id, its file still the one the scan accepted; else a 404 naming it.
+const media::media_item& servable_item(const media::library_snapshot& snap, const std::string& id);
+
 // The encoder that writes an extension ("ogg" -> "vorbis_encoder"); empty if none.
 std::string encoder_for(const std::string& ext);
 

@@ -10,6 +10,7 @@
 
 #include "core/catalog_json.hpp"
 #include "core/errors.hpp"
+#include "server/analysis_routes.hpp"
 #include "server/api_routes.hpp"
 #include "server/http/listener.hpp"
 #include "server/log.hpp"
@@ -45,13 +46,17 @@ server::server(server_config config)
       drain_timer_(control_) {
     api_ = std::make_unique<api_state>(api_state{library_, connections_, transcoder_, processors_json().dump(2),
                                                  presets_json(presets_).dump(2), std::chrono::steady_clock::now()});
+    // Before the API routes: /api/items/{id+} would take /api/items/x/results for an item "x/results".
+    analysis_ = std::make_unique<analysis_state>(analysis_state{library_, presets_, jobs_, cache_, &metrics_});
+    add_analysis_routes(router_, *analysis_);
     add_api_routes(router_, *api_);
-    media_ = std::make_unique<media_state>(media_state{library_, presets_, transcoder_, cache_});
+    media_ = std::make_unique<media_state>(media_state{library_, presets_, transcoder_, cache_, &metrics_});
     add_media_routes(router_, *media_);
     status_ = std::make_unique<status_state>(
         status_state{library_, connections_, transcoder_, metrics_, streams_, std::chrono::steady_clock::now()});
     add_status_routes(router_, *status_);
     metrics_.set_cache_limit(config_.cache_max_bytes);
+    cache_.set_observer([this](const media::cache_usage& u) { metrics_.set_cache_usage(u.bytes, u.entries); });
     session_context_ = std::make_unique<http::session_context>(http::session_context{config_, router_, connections_, metrics_});
     listener_ = std::make_shared<http::listener>(ioc_, config_.listen, *session_context_);
 }

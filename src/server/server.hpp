@@ -29,6 +29,7 @@ namespace http {
 class listener;
 struct session_context;
 }
+struct analysis_state;
 struct api_state;
 struct media_state;
 struct status_state;
@@ -61,6 +62,7 @@ private:
     media::job_runner jobs_;
     media::transcoder transcoder_;
     http::router router_;
+    std::unique_ptr<analysis_state> analysis_;
     std::unique_ptr<api_state> api_;
     std::unique_ptr<media_state> media_;
     std::unique_ptr<status_state> status_;

@@ -107,12 +107,15 @@ std::shared_ptr<open_file> disk_cache::find(const std::string& key, const std::s
     if (fd < 0 || ::fstat(fd, &st) != 0) {
         if (fd >= 0) ::close(fd);
         // Removed behind our back (an operator cleaning the cache): forget it.
-        std::lock_guard lock(mutex_);
-        if (auto it = entries_.find(name); it != entries_.end()) {
-            bytes_ -= it->second.size;
-            lru_.erase(it->second.lru);
-            entries_.erase(it);
+        {
+            std::lock_guard lock(mutex_);
+            if (auto it = entries_.find(name); it != entries_.end()) {
+                bytes_ -= it->second.size;
+                lru_.erase(it->second.lru);
+                entries_.erase(it);
+            }
         }
+        changed();
         return nullptr;
     }
     // The last use survives a restart in the file's access time (set explicitly: relatime and
@@ -149,7 +152,7 @@ bool disk_cache::commit(const fs::path& temp, const std::string& key, const std:
         fs::remove(temp, ec);
         return false;
     }
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
     if (auto it = entries_.find(name); it != entries_.end()) {
         bytes_ -= it->second.size;
         lru_.erase(it->second.lru);
@@ -159,6 +162,8 @@ bool disk_cache::commit(const fs::path& temp, const std::string& key, const std:
     entries_.emplace(name, entry{name, size, lru_.begin()});
     bytes_ += size;
     evict_locked(max_bytes_, name);
+    lock.unlock();
+    changed();
     return true;
 }
 
@@ -174,6 +179,15 @@ void disk_cache::evict_locked(uint64_t max_bytes, const std::string& keep) {
         entries_.erase(it);
         ++evictions_;
     }
+}
+
+void disk_cache::set_observer(std::function<void(const cache_usage&)> observer) {
+    observer_ = std::move(observer);
+    changed();
+}
+
+void disk_cache::changed() {
+    if (observer_) observer_(usage());
 }
 
 cache_usage disk_cache::usage() const {

@@ -7,10 +7,14 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <initializer_list>
+#include <memory>
 #include <list>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 namespace timeside::server::media {
@@ -64,8 +68,12 @@ public:
     bool commit(const std::filesystem::path& temp, const std::string& key, const std::string& ext);
 
     cache_usage usage() const;
+    // Told the usage after every change (an entry added, evicted or found missing); set it once,
+    // before serving.
+    void set_observer(std::function<void(const cache_usage&)> observer);
 
 private:
+    void changed();
     struct entry {
         std::string name;  // "<key>.<ext>"
         uint64_t size;
@@ -82,6 +90,7 @@ private:
     std::list<std::string> lru_;
     uint64_t bytes_ = 0;
     uint64_t evictions_ = 0;
+    std::function<void(const cache_usage&)> observer_;
 };
 
 // The content key of an output: hex sha1 of its parts joined (source sha1, processor ids and

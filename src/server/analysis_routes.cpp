@@ -1,0 +1,235 @@
+// Every processor is built (its parameters validated: 400 naming the bad one) on the network
+// thread; the decode, the run and the serialization happen in a job. Results name the item by
+// its path under its media folder, never by the server's absolute path.
+#include "server/analysis_routes.hpp"
+
+#include <unistd.h>
+
+#include <charconv>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "core/analyzer.hpp"
+#include "core/errors.hpp"
+#include "core/grapher.hpp"
+#include "core/pipe.hpp"
+#include "core/registry.hpp"
+#include "core/spec.hpp"
+#include "results/formats.hpp"
+#include "server/log.hpp"
+#include "server/media_routes.hpp"
+#include "server/output_reply.hpp"
+
+namespace timeside::server {
+
+using http::status;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr size_t max_processors = 16;
+
+// The source of a job: the item decoded once, with its known sha1 (no second hash).
+struct source_ref {
+    fs::path file;
+    std::string sha1;
+    std::string relative;
+    double start = 0;
+    double duration = 0;
+};
+
+using build_chain = std::vector<std::shared_ptr<processor>>;
+
+std::unique_ptr<pipe> make_pipe(const source_ref& src, const build_chain& chain) {
+    auto source = get_processor("file_decoder", {{"uri", src.file.string()},
+                                                 {"start", src.start},
+                                                 {"duration", src.duration},
+                                                 {"sha1", src.sha1}});
+    auto p = std::make_unique<pipe>(std::dynamic_pointer_cast<decoder>(source));
+    for (const auto& proc : chain) p->add(proc);
+    return p;
+}
+
+void run_pipe(pipe& p, const std::atomic<bool>& cancel) {
+    run_options opts;
+    opts.cancel = &cancel;
+    p.run(opts);
+}
+
+void write_text(byte_sink& out, const std::string& text) {
+    out.write(std::span<const unsigned char>(reinterpret_cast<const unsigned char*>(text.data()), text.size()), false);
+}
+
+double seconds_of(const param_value& v, const char* name) {
+    double s = -1;
+    const auto* text = std::get_if<std::string>(&v);
+    if (text) {
+        auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), s);
+        if (ec != std::errc{} || end != text->data() + text->size()) s = -1;
+    }
+    if (!(s >= 0 && s < 1e9))
+        throw usage_error(fmt::format("{}: expected a number of seconds, got '{}'", name, text ? *text : "?"));
+    return s;
+}
+
+std::string text_of(const param_value& v) {
+    if (const auto* s = std::get_if<std::string>(&v)) return *s;
+    return {};
+}
+
+// A processor spec's key part: id, version and every parameter's effective value.
+std::string key_part(const processor& p) { return fmt::format("{}@{}:{}", p.id(), p.info().version, p.parameters().to_kv()); }
+
+std::string analyzer_ids() {
+    std::vector<std::string> ids;
+    for (const auto& info : default_registry().list())
+        if (info->kind == processor_kind::analyzer) ids.push_back(info->id);
+    return fmt::format("{}", fmt::join(ids, ", "));
+}
+
+std::string png_grapher_ids() {
+    std::vector<std::string> ids;
+    for (const auto& info : default_registry().list())
+        if (info->kind == processor_kind::grapher && info->id != "waveform_data") ids.push_back(info->id);
+    return fmt::format("{}", fmt::join(ids, ", "));
+}
+
+media::job_spec job(const std::string& key, const std::string& ext, const std::string& label,
+                    std::function<void(byte_sink&, const std::atomic<bool>&)> produce) {
+    media::job_spec spec;
+    spec.key = key;
+    spec.ext = ext;
+    spec.label = label;
+    spec.produce = std::move(produce);
+    spec.on_end = [label](const std::string& outcome, double wall) {
+        log(outcome == "failed" ? log_level::warn : log_level::info, "analysis",
+            {{"output", label}, {"outcome", outcome}, {"seconds", fmt::format("{:.3f}", wall)}});
+    };
+    return spec;
+}
+
+http::reply serve(const http::request_context& ctx, analysis_state& state, std::string_view kind, std::string key,
+                  std::string ext, std::string mime, media::job_spec spec) {
+    const output_target target{kind, std::move(key), std::move(ext), std::move(mime)};
+    return cached_or_produced(
+        ctx, state.cache, state.counters, target, [&] { return state.jobs.start_or_join(std::move(spec)).stream; },
+        state.jobs.max_jobs());
+}
+
+http::reply results(const http::request_context& ctx, analysis_state& state) {
+    auto snap = state.library.snapshot();
+    const auto& item = servable_item(*snap, ctx.param("id"));
+    source_ref src{item.path, item.sha1, item.relative};
+    std::string list, format_name = "json";
+    for (const auto& [name, value] : ctx.query_params()) {
+        if (name == "processors") list = text_of(value);
+        else if (name == "format") format_name = text_of(value);
+        else if (name == "start") src.start = seconds_of(value, "start");
+        else if (name == "duration") src.duration = seconds_of(value, "duration");
+        else throw usage_error(fmt::format("{}: unknown parameter; /results takes processors, format, start, duration", name));
+    }
+    if (list.empty())
+        throw usage_error(fmt::format("processors: required, a comma-separated list of analyzers "
+                                      "(processors=level,aubio_pitch:blocksize=2048); analyzers: {}", analyzer_ids()));
+    if (item.duration > 0 && src.start >= item.duration)
+        throw usage_error(fmt::format("start: {} s is past the item's end ({} s)", src.start, item.duration));
+    const result_format* format = find_result_format(format_name);
+    if (!format) throw usage_error(fmt::format("format: no format '{}'; formats: {}", format_name, result_format_names()));
+    const auto specs = parse_spec_list(list);
+    if (specs.size() > max_processors)
+        throw usage_error(fmt::format("processors: at most {} per request, got {}", max_processors, specs.size()));
+
+    build_chain chain;
+    std::set<std::string> ids;
+    std::string parts;
+    for (auto spec : specs) {
+        if (!default_registry().find(spec.id)) spec = state.presets.resolve(spec);
+        auto p = get_processor(spec.id, spec.parameters);
+        if (p->kind() != processor_kind::analyzer)
+            throw usage_error(fmt::format("processors: '{}' is {} {}, not an analyzer; analyzers: {}", spec.text,
+                                          p->kind() == processor_kind::encoder ? "an" : "a", to_string(p->kind()),
+                                          analyzer_ids()));
+        if (format->name == "hdf5" && !ids.insert(p->id()).second)
+            throw usage_error(fmt::format("processors: {} is asked for twice; HDF5 groups are named by result id", p->id()));
+        parts += key_part(*p) + ";";
+        chain.push_back(std::move(p));
+    }
+    const std::string key = media::cache_key({"results", src.sha1, format->name, fmt::format("{}", src.start),
+                                              fmt::format("{}", src.duration), parts});
+    const std::string label = fmt::format("{}.results.{}", item.id, format->extension);
+    auto produce = [src, chain, format, label](byte_sink& out, const std::atomic<bool>& cancel) {
+        auto p = make_pipe(src, chain);
+        run_pipe(*p, cancel);
+        auto all = p->results();
+        for (auto& r : all) r.audio.uri = src.relative;
+        if (format->name != "hdf5") {
+            std::ostringstream text;
+            write_results(*format, text, all);
+            return write_text(out, text.str());
+        }
+        // HDF5 is written through its library to a file: made in the temporary folder, copied out.
+        static std::atomic<uint64_t> counter{0};
+        const fs::path temp = fs::temp_directory_path() / fmt::format("timeside-{}-{}.h5", ::getpid(), counter++);
+        write_results_file(*format, temp, all);
+        std::ifstream in(temp, std::ios::binary);
+        std::vector<unsigned char> buf(1 << 16);
+        while (in.read(reinterpret_cast<char*>(buf.data()), static_cast<std::streamsize>(buf.size())) || in.gcount() > 0)
+            out.write(std::span<const unsigned char>(buf.data(), static_cast<size_t>(in.gcount())), false);
+        std::error_code ec;
+        fs::remove(temp, ec);
+    };
+    return serve(ctx, state, "results", key, std::string(format->extension), std::string(format->mime),
+                 job(key, std::string(format->extension), label, std::move(produce)));
+}
+
+// A render or waveform data: one grapher over the whole item.
+http::reply render(const http::request_context& ctx, analysis_state& state, std::string_view kind,
+                   const std::string& grapher_id, raw_parameters params, const std::string& label_suffix) {
+    auto snap = state.library.snapshot();
+    const auto& item = servable_item(*snap, ctx.param("id"));
+    auto g = get_processor_as<grapher>(grapher_id, params);
+    const std::string key = media::cache_key({kind, item.sha1, key_part(*g)});
+    source_ref src{item.path, item.sha1, item.relative};
+    const std::string label = fmt::format("{}.{}", item.id, label_suffix);
+    auto produce = [src, g](byte_sink& out, const std::atomic<bool>& cancel) {
+        auto p = make_pipe(src, {g});
+        run_pipe(*p, cancel);
+        const auto bytes = g->render_bytes();
+        out.write(bytes, false);
+    };
+    return serve(ctx, state, kind, key, g->extension(), g->media_type(), job(key, g->extension(), label, std::move(produce)));
+}
+
+}  // namespace
+
+void add_analysis_routes(http::router& routes, analysis_state& state) {
+    using http::verb;
+    routes.add({verb::get}, "/api/items/{id+}/results",
+               [&state](const http::request_context& ctx) { return results(ctx, state); });
+    routes.add({verb::get}, "/api/items/{id+}/graphs/{grapher}.png", [&state](const http::request_context& ctx) {
+        const std::string& id = ctx.param("grapher");
+        const auto* info = default_registry().find(id);
+        if (!info || info->kind != processor_kind::grapher || id == "waveform_data")
+            throw http::http_error(status::not_found,
+                                   fmt::format("no grapher '{}' drawing a PNG; graphers: {} (waveform data: "
+                                               "/api/items/{{id}}/waveform.dat or .json)",
+                                               id, png_grapher_ids()));
+        return render(ctx, state, "graph", id, ctx.query_params(), id + ".png");
+    });
+    routes.add({verb::get}, "/api/items/{id+}/waveform.{ext}", [&state](const http::request_context& ctx) {
+        const std::string& ext = ctx.param("ext");
+        if (ext != "dat" && ext != "json")
+            throw http::http_error(status::not_found, fmt::format("no waveform format '.{}'; formats: dat, json", ext));
+        raw_parameters params = ctx.query_params();
+        for (const auto& [name, value] : params)
+            if (name == "format")
+                throw usage_error("format: given by the extension (waveform.dat or waveform.json), not the query");
+        params.emplace_back("format", ext);
+        return render(ctx, state, "waveform", "waveform_data", std::move(params), "waveform." + ext);
+    });
+}
+
+}  // namespace timeside::server
