@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include "core/data_dirs.hpp"
 #include "core/errors.hpp"
 #include "core/parameters_toml.hpp"
 #include "core/registry.hpp"
@@ -100,16 +101,7 @@ processor_spec preset_library::resolve(const processor_spec& spec) const {
 }
 
 std::filesystem::path default_presets_dir(const std::string& explicit_dir) {
-    if (!explicit_dir.empty()) return explicit_dir;
-    if (const char* env = std::getenv("TIMESIDE_PRESETS"); env && *env) return env;
-    std::error_code ec;
-    const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-    if (!ec) {
-        const auto installed = (exe.parent_path() / TIMESIDE_RELATIVE_PRESETS).lexically_normal();
-        if (std::filesystem::is_directory(installed, ec)) return installed;
-    }
-    if (std::filesystem::is_directory(TIMESIDE_SOURCE_PRESETS, ec)) return TIMESIDE_SOURCE_PRESETS;
-    return TIMESIDE_INSTALLED_PRESETS;
+    return default_data_dir("presets", "TIMESIDE_PRESETS", explicit_dir);
 }
 
 }  // namespace timeside

@@ -66,7 +66,7 @@ std::filesystem::path folder(const std::string& text, const std::filesystem::pat
 }
 
 // The handlers of one table; `base` is the config file's directory.
-std::map<std::string, key_handler> server_keys() {
+std::map<std::string, key_handler> server_keys(const std::filesystem::path& base) {
     return {
         {"listen", [](const toml::node& n, server_config& c, const std::string& w) {
              c.listen = parse_listen(string_of(n, w), w);
@@ -94,6 +94,9 @@ std::map<std::string, key_handler> server_keys() {
          }},
         {"drain_timeout", [](const toml::node& n, server_config& c, const std::string& w) {
              c.drain_timeout = seconds_in(n, w, 0, 60);
+         }},
+        {"web", [base](const toml::node& n, server_config& c, const std::string& w) {
+             c.web_dir = folder(string_of(n, w), base);
          }},
         {"access_log", [](const toml::node& n, server_config& c, const std::string& w) {
              auto b = n.as_boolean();
@@ -193,7 +196,7 @@ server_config parse_config(std::string_view toml_text, const std::string& where,
         throw usage_error(fmt::format("{}:{}: {}", where, e.source().begin.line, e.description()));
     }
     server_config config;
-    const auto server = server_keys();
+    const auto server = server_keys(base_dir);
     const auto media = media_keys(base_dir);
     const auto cache = cache_keys(base_dir);
     const auto live = live_keys(base_dir);

@@ -33,6 +33,7 @@ struct server_config {
     std::chrono::milliseconds write_timeout{30000};  // each response write
     std::chrono::milliseconds drain_timeout{4000};   // SIGTERM: in-flight responses get this long
     bool access_log = true;
+    std::filesystem::path web_dir;        // the page served at /; empty: core's default_data_dir("web")
 
     // [media]
     std::vector<std::filesystem::path> media_folders{"samples"};

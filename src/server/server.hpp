@@ -33,6 +33,7 @@ struct analysis_state;
 struct api_state;
 struct media_state;
 struct status_state;
+struct web_state;
 
 class server {
 public:
@@ -66,6 +67,7 @@ private:
     std::unique_ptr<api_state> api_;
     std::unique_ptr<media_state> media_;
     std::unique_ptr<status_state> status_;
+    std::unique_ptr<web_state> web_;
     std::unique_ptr<http::session_context> session_context_;
 
     boost::asio::io_context ioc_;

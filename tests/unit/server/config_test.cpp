@@ -85,7 +85,7 @@ max_transcodes = 2
 TEST_CASE("unknown keys and tables are refused with the valid ones", "[server][config]") {
     CHECK(error_of("[server]\nlisten_port = 80\n") ==
           "test.toml: unknown key 'server.listen_port'; [server] takes: access_log, body_limit, drain_timeout, "
-          "header_limit, idle_timeout, listen, max_connections, read_timeout, threads, write_timeout");
+          "header_limit, idle_timeout, listen, max_connections, read_timeout, threads, web, write_timeout");
     CHECK(error_of("[serve]\nlisten = \":80\"\n") ==
           "test.toml: unknown table 'serve'; the config has [server], [media], [cache] and [live]");
     CHECK(error_of("listen = \":80\"\n") ==

@@ -1,0 +1,71 @@
+"""The web pages: GET / is the web folder's index.html, other files of that folder by name with
+their type, Content-Length, ETag and 304; hidden files, unknown types, files missing and symlinks
+out of the folder are 404 naming the page; `[server] web` picks another folder."""
+import os
+import subprocess
+import unittest
+
+from server_support import Server
+from support import ROOT, TempDir
+
+
+def curl(url, *args):
+    r = subprocess.run(["curl", "-s", "--path-as-is", "-D", "-", *args, url], capture_output=True, timeout=30)
+    head, _, body = r.stdout.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = {k.strip().lower(): v.strip() for k, v in (l.split(":", 1) for l in lines[1:] if ":" in l)}
+    return int(lines[0].split()[1]), headers, body
+
+
+class WebTest(unittest.TestCase):
+    def test_the_default_page_is_the_source_trees_index(self):
+        server = Server()
+        try:
+            base = f"http://127.0.0.1:{server.port}"
+            with open(os.path.join(ROOT, "web", "index.html"), "rb") as f:
+                page = f.read()
+            status, headers, body = curl(base + "/")
+            self.assertEqual((status, body), (200, page))
+            self.assertEqual(headers["content-type"], "text/html; charset=utf-8")
+            self.assertEqual(int(headers["content-length"]), len(page))
+            self.assertEqual(curl(base + "/index.html")[2], page)
+            self.assertEqual(curl(base + "/", "-H", f"If-None-Match: {headers['etag']}")[0], 304)
+            # The API keeps its paths: one-segment pages never shadow them.
+            self.assertTrue(curl(base + "/metrics")[1]["content-type"].startswith("text/plain; version=0.0.4"))
+        finally:
+            server.stop_and_cleanup()
+
+    def test_a_configured_folder_and_what_it_refuses(self):
+        with TempDir() as d:
+            web = os.path.join(d, "web")
+            os.makedirs(web)
+            with open(os.path.join(web, "index.html"), "w") as f:
+                f.write("<p>mine</p>")
+            with open(os.path.join(web, "app.js"), "w") as f:
+                f.write("console.log(1);")
+            with open(os.path.join(web, ".secret.html"), "w") as f:
+                f.write("no")
+            with open(os.path.join(web, "tool.sh"), "w") as f:
+                f.write("no")
+            with open(os.path.join(d, "outside.html"), "w") as f:
+                f.write("no")
+            os.symlink(os.path.join(d, "outside.html"), os.path.join(web, "link.html"))
+            server = Server(config=f'[server]\nweb = "{web}"\n')
+            try:
+                base = f"http://127.0.0.1:{server.port}"
+                self.assertEqual(curl(base + "/")[2], b"<p>mine</p>")
+                status, headers, body = curl(base + "/app.js")
+                self.assertEqual((status, headers["content-type"], body),
+                                 (200, "text/javascript; charset=utf-8", b"console.log(1);"))
+                for page in (".secret.html", "tool.sh", "link.html", "missing.html"):
+                    with self.subTest(page):
+                        status, _, body = curl(f"{base}/{page}")
+                        self.assertEqual(status, 404)
+                        self.assertIn(page.encode(), body)
+                self.assertEqual(curl(base + "/../outside.html")[0], 400)
+            finally:
+                server.stop_and_cleanup()
+
+
+if __name__ == "__main__":
+    unittest.main()
