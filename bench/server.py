@@ -112,13 +112,19 @@ def timed_cat(path):
 
 
 def run_cases(ts, ten_minutes, out, repeat, only, report):
+    load_before = [0.0]
+
     def selected(name):
-        return not only or name.startswith(only)
+        # The 1-minute load average as a case starts: on a shared machine, what it ran beside (read
+        # before, since the case's own processes raise it).
+        if not only or name.startswith(only):
+            load_before[0] = os.getloadavg()[0]
+            return True
+        return False
 
     def emit(entry, line):
-        # The 1-minute load average as the case ends: on a shared machine, what the figure ran beside.
-        entry["load_1min"] = os.getloadavg()[0]
-        print(f"{line} (load {entry['load_1min']:.2f})", flush=True)
+        entry["load_before"] = load_before[0]
+        print(f"{line} (load before {load_before[0]:.2f})", flush=True)
         report.append(entry)
 
     root = os.path.join(out, "server")
@@ -175,11 +181,12 @@ def run_cases(ts, ten_minutes, out, repeat, only, report):
              f"({'cache file' if cached else 'source WAV'}); ratio {o / p:.2f} of cat; "
              f"{size / 1e6:.0f} MB by curl, median of {repeat} (target >= 1 GB/s) {'OK' if ok else 'MISSED'} [{note}]")
 
-    if selected("server_parallel_opus"):
-        run_parallel(ts, items_dir, items, out, emit)
-
     if selected("server_wrk_items"):
         run_wrk(ts, emit)
+
+    # Last: its 64 encodes and 64 ffmpeg processes would raise the load the others start with.
+    if selected("server_parallel_opus"):
+        run_parallel(ts, items_dir, items, out, emit)
 
 
 def run_parallel(ts, items_dir, items, out, emit):
