@@ -11,8 +11,9 @@ import socket
 import subprocess
 import tempfile
 import time
+import unittest
 
-from support import ROOT, SAMPLES, TIMESIDE, free_port
+from support import ROOT, SAMPLES, TIMESIDE, TempDir, free_port
 
 PRESETS = os.path.join(ROOT, "presets")
 
@@ -149,3 +150,40 @@ def parse_response(raw):
 def run_serve(*args, timeout=10):
     """Runs `timeside serve ARGS` expecting it to fail at start; returns the CompletedProcess."""
     return subprocess.run([TIMESIDE, "serve", *args], capture_output=True, text=True, timeout=timeout)
+
+
+class ServedMedia(unittest.TestCase):
+    """Test classes sharing one server: over a media folder that make_media(folder) fills, with
+    CONFIG as its config file; url(path) for its address."""
+    CONFIG = None
+
+    @staticmethod
+    def make_media(folder):
+        raise NotImplementedError
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = TempDir()
+        cls.root = cls.tmp.__enter__()
+        cls.media = os.path.join(cls.root, "media")
+        os.makedirs(cls.media)
+        cls.make_media(cls.media)
+        cls.server = Server(media=(cls.media,), config=cls.CONFIG)
+        cls.server.wait_scanned()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop_and_cleanup()
+        cls.tmp.__exit__(None, None, None)
+
+    def url(self, path):
+        return f"http://127.0.0.1:{self.server.port}{path}"
+
+
+def curl(url, *args):
+    """One request by curl: (status, headers by lower-case name, body)."""
+    r = subprocess.run(["curl", "-s", "-D", "-", *args, url], capture_output=True, timeout=60)
+    head, _, body = r.stdout.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = {k.strip().lower(): v.strip() for k, v in (l.split(":", 1) for l in lines[1:] if ":" in l)}
+    return int(lines[0].split()[1]), headers, body

@@ -12,16 +12,8 @@ import shutil
 import subprocess
 import unittest
 
-from server_support import Server
-from support import TempDir, png_size, run, sample, sox_stats
-
-
-def curl(url, *args):
-    r = subprocess.run(["curl", "-s", "-D", "-", *args, url], capture_output=True, timeout=60)
-    head, _, body = r.stdout.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    headers = {k.strip().lower(): v.strip() for k, v in (l.split(":", 1) for l in lines[1:] if ":" in l)}
-    return int(lines[0].split()[1]), headers, body
+from server_support import ServedMedia, curl
+from support import png_size, run, sample, sox_stats
 
 
 def values(results):
@@ -29,26 +21,13 @@ def values(results):
     return {r["id_metadata"]["id"]: r["data_object"]["value"]["numpyArray"] for r in results}
 
 
-class AnalysisRoutesTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.tmp = TempDir()
-        cls.root = cls.tmp.__enter__()
-        cls.media = os.path.join(cls.root, "media")
-        os.makedirs(os.path.join(cls.media, "sub"))
+class AnalysisRoutesTest(ServedMedia):
+    @staticmethod
+    def make_media(folder):
+        os.makedirs(os.path.join(folder, "sub"))
         for name in ("sweep.wav", "C4_scale.wav"):
-            shutil.copy(sample(name), os.path.join(cls.media, name))
-        shutil.copy(sample("C4_scale.wav"), os.path.join(cls.media, "sub", "scale.wav"))
-        cls.server = Server(media=(cls.media,))
-        cls.server.wait_scanned()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.stop_and_cleanup()
-        cls.tmp.__exit__(None, None, None)
-
-    def url(self, path):
-        return f"http://127.0.0.1:{self.server.port}{path}"
+            shutil.copy(sample(name), os.path.join(folder, name))
+        shutil.copy(sample("C4_scale.wav"), os.path.join(folder, "sub", "scale.wav"))
 
     def run_cli(self, *specs, results="json"):
         out = os.path.join(self.root, "cli")

@@ -4,12 +4,9 @@ with ffmpeg seeking into the URL; the cached file is the finished one (FLAC's MD
 Xing/LAME frame patched in, checked against the decoded PCM); a client that leaves does not stop
 an encode the cache wants; entries survive a restart, half-written files never appear under a
 final name (a killed server leaves none), and the size cap evicts the least recently used."""
-import array
 import hashlib
-import http.client
 import json
 import os
-import re
 import shutil
 import signal
 import socket
@@ -17,8 +14,9 @@ import subprocess
 import time
 import unittest
 
-from server_support import Server
-from support import TempDir, ffmpeg_pcm, ffprobe, sample
+from server_support import Server, ServedMedia
+from server_support import curl as curl_url
+from support import TempDir, ffmpeg_pcm, sample
 
 LONG_SECONDS, RATE = 300, 22050
 
@@ -31,13 +29,8 @@ def make_media(root):
 
 
 def curl(*args):
-    """curl's headers (lower-cased names) and body for one request."""
-    r = subprocess.run(["curl", "-s", "-D", "-", *args], capture_output=True, timeout=60)
-    head, _, body = r.stdout.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    status = int(lines[0].split()[1])
-    headers = {k.strip().lower(): v.strip() for k, v in (l.split(":", 1) for l in lines[1:] if ":" in l)}
-    return status, headers, body
+    """curl with the URL last, as on the command line."""
+    return curl_url(args[-1], *args[:-1])
 
 
 def entries(cache_dir):
@@ -55,24 +48,8 @@ def entries(cache_dir):
     return final, temp
 
 
-class CacheTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.tmp = TempDir()
-        cls.root = cls.tmp.__enter__()
-        cls.media = os.path.join(cls.root, "media")
-        os.makedirs(cls.media)
-        make_media(cls.media)
-        cls.server = Server(media=(cls.media,))
-        cls.server.wait_scanned()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.stop_and_cleanup()
-        cls.tmp.__exit__(None, None, None)
-
-    def url(self, path):
-        return f"http://127.0.0.1:{self.server.port}{path}"
+class CacheTest(ServedMedia):
+    make_media = staticmethod(make_media)
 
     def cached(self, path, timeout=30):
         """Requests `path` until the answer comes from the cache (a Content-Length); returns it."""

@@ -7,7 +7,6 @@ import array
 import http.client
 import json
 import os
-import re
 import shutil
 import socket
 import subprocess
@@ -15,7 +14,7 @@ import threading
 import time
 import unittest
 
-from server_support import Server, parse_response
+from server_support import ServedMedia, Server, parse_response
 from support import TempDir, ffmpeg_pcm, ffprobe, levels_of, run, sample
 
 CONTENT_TYPES = {"wav": "audio/wav", "flac": "audio/flac", "ogg": "audio/ogg", "opus": "audio/ogg", "mp3": "audio/mpeg"}
@@ -41,25 +40,10 @@ def pcm16(path):
     return a
 
 
-class MediaTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.tmp = TempDir()
-        cls.root = cls.tmp.__enter__()
-        cls.media = os.path.join(cls.root, "media")
-        os.makedirs(cls.media)
-        make_media(cls.media)
-        # No disk cache here: every request is a fresh encode, streamed (test_server_cache.py has it).
-        cls.server = Server(media=(cls.media,), config="[media]\nmax_transcodes = 4\n[cache]\nmax_size = 0\n")
-        cls.server.wait_scanned()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.stop_and_cleanup()
-        cls.tmp.__exit__(None, None, None)
-
-    def url(self, path):
-        return f"http://127.0.0.1:{self.server.port}{path}"
+class MediaTest(ServedMedia):
+    # No disk cache here: every request is a fresh encode, streamed (test_server_cache.py has it).
+    CONFIG = "[media]\nmax_transcodes = 4\n[cache]\nmax_size = 0\n"
+    make_media = staticmethod(make_media)
 
     def fetch(self, path, name):
         """GET through http.client (which undoes the chunking) into a file; returns (response, path)."""

@@ -2,19 +2,15 @@
 their type, Content-Length, ETag and 304; hidden files, unknown types, files missing and symlinks
 out of the folder are 404 naming the page; `[server] web` picks another folder."""
 import os
-import subprocess
 import unittest
 
 from server_support import Server
+from server_support import curl as curl_url
 from support import ROOT, TempDir
 
 
 def curl(url, *args):
-    r = subprocess.run(["curl", "-s", "--path-as-is", "-D", "-", *args, url], capture_output=True, timeout=30)
-    head, _, body = r.stdout.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    headers = {k.strip().lower(): v.strip() for k, v in (l.split(":", 1) for l in lines[1:] if ":" in l)}
-    return int(lines[0].split()[1]), headers, body
+    return curl_url(url, "--path-as-is", *args)
 
 
 class WebTest(unittest.TestCase):
