@@ -97,13 +97,15 @@ std::string png_grapher_ids() {
     return fmt::format("{}", fmt::join(ids, ", "));
 }
 
-media::job_spec job(const std::string& key, const std::string& ext, const std::string& label,
+media::job_spec job(const source_ref& src, const std::string& key, const std::string& ext, const std::string& label,
                     std::function<void(byte_sink&, const std::atomic<bool>&)> produce) {
     media::job_spec spec;
     spec.key = key;
     spec.ext = ext;
     spec.label = label;
     spec.produce = std::move(produce);
+    spec.source_path = src.file.string();
+    spec.source_name = src.relative;
     spec.on_end = [label](const std::string& outcome, double wall) {
         log(outcome == "failed" ? log_level::warn : log_level::info, "analysis",
             {{"output", label}, {"outcome", outcome}, {"seconds", fmt::format("{:.3f}", wall)}});
@@ -182,7 +184,7 @@ http::reply results(const http::request_context& ctx, analysis_state& state) {
         fs::remove(temp, ec);
     };
     return serve(ctx, state, "results", key, std::string(format->extension), std::string(format->mime),
-                 job(key, std::string(format->extension), label, std::move(produce)));
+                 job(src, key, std::string(format->extension), label, std::move(produce)));
 }
 
 // A render or waveform data: one grapher over the whole item.
@@ -200,7 +202,7 @@ http::reply render(const http::request_context& ctx, analysis_state& state, std:
         const auto bytes = g->render_bytes();
         out.write(bytes, false);
     };
-    return serve(ctx, state, kind, key, g->extension(), g->media_type(), job(key, g->extension(), label, std::move(produce)));
+    return serve(ctx, state, kind, key, g->extension(), g->media_type(), job(src, key, g->extension(), label, std::move(produce)));
 }
 
 }  // namespace

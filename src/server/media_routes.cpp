@@ -39,6 +39,7 @@ media::transcode_request parse_request(const http::request_context& ctx, const m
                                        const std::string& encoder, const preset_library& presets) {
     media::transcode_request r;
     r.file = item.path;
+    r.relative = item.relative;
     r.ext = ctx.param("ext");
     r.label = item.id + "." + r.ext;
     r.sha1 = item.sha1;

@@ -269,6 +269,29 @@ class MediaTest(ServedMedia):
         self.assertEqual(self.server.request("GET", "/media/sweep.ogg")[0], 200)
 
 
+class BrokenSourceTest(unittest.TestCase):
+    def test_a_source_broken_since_the_scan_is_a_500_naming_it_without_the_servers_path(self):
+        with TempDir() as media:
+            path = os.path.join(media, "x.wav")
+            shutil.copy(sample("sweep.wav"), path)
+            server = Server(media=(media,), config="[media]\nrescan_interval = 3600\n")
+            try:
+                server.wait_scanned()
+                with open(path, "wb") as f:
+                    f.write(os.urandom(100))
+                for target in ("/media/x.ogg", "/api/items/x/results?processors=level",
+                               "/api/items/x/graphs/waveform_simple.png"):
+                    with self.subTest(target):
+                        status, _, body = server.request("GET", target)
+                        self.assertEqual(status, 500)
+                        error = json.loads(body)["error"]
+                        self.assertIn("x.wav", error)
+                        self.assertNotIn(media, error)
+                self.assertEqual(server.get("/api/status")[2]["transcodes"]["active"], 0)
+            finally:
+                server.stop_and_cleanup()
+
+
 class MediaDrainTest(unittest.TestCase):
     def setUp(self):
         self.tmp = TempDir()

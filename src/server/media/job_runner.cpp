@@ -41,6 +41,9 @@ job_attach job_runner::start_or_join(job_spec spec) {
             error = e.what();
             outcome = "failed";
             log(log_level::error, "job", {{"output", spec.label}, {"error", error}});
+            if (!spec.source_path.empty())
+                for (size_t at; (at = error.find(spec.source_path)) != std::string::npos;)
+                    error.replace(at, spec.source_path.size(), spec.source_name);
         }
         if (error.empty() && cache_.enabled()) {
             const auto temp = out->temp_path();

@@ -28,6 +28,10 @@ struct job_spec {
     // Runs on the job's thread: writes the whole output to `out`, polls `cancel` (a run that
     // stops for it throws cancelled_error); any other exception fails the job with its message.
     std::function<void(byte_sink& out, const std::atomic<bool>& cancel)> produce;
+    // The source's absolute path and the name clients know it by (its path under its media
+    // folder): an error message sent to a client says the latter.
+    std::string source_path;
+    std::string source_name;
     // Called on the job's thread when it ends: "done", "cancelled" or "failed", and its wall time.
     std::function<void(const std::string& outcome, double wall_seconds)> on_end;
 };

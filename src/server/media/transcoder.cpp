@@ -30,6 +30,8 @@ transcode_start transcoder::start(transcode_plan plan) {
     spec.key = plan.key;
     spec.ext = r.ext;
     spec.label = r.label;
+    spec.source_path = r.file.string();
+    spec.source_name = r.relative;
     spec.produce = [r, enc = plan.enc](byte_sink& out, const std::atomic<bool>& cancel) {
         auto source = get_processor("file_decoder",
                                     {{"uri", r.file.string()}, {"start", r.start}, {"duration", r.duration}, {"sha1", r.sha1}});

@@ -22,6 +22,7 @@ namespace timeside::server::media {
 
 struct transcode_request {
     std::filesystem::path file;
+    std::string relative;  // the file under its media folder: what clients may be told
     std::string label;  // how logs and errors name it: "sweep.ogg"
     std::string ext;    // the URL's extension: the cached file's too
     std::string sha1;   // known from the library: the decoder does not hash again
