@@ -81,8 +81,15 @@ private:
 job::job(std::string label, std::filesystem::path temp, bool keep_without_readers)
     : label_(std::move(label)), temp_(std::move(temp)), keep_(keep_without_readers) {
     if (temp_.empty()) {
-        // An unnamed file: nothing to clean up whatever happens to the process.
-        fd_ = ::open(std::filesystem::temp_directory_path().c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+        // An unnamed file: nothing to clean up whatever happens to the process. Where the file
+        // system has no O_TMPFILE, a named one unlinked at once.
+        const auto dir = std::filesystem::temp_directory_path();
+        fd_ = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+        if (fd_ < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+            std::string name = (dir / "timeside-job-XXXXXX").string();
+            fd_ = ::mkostemp(name.data(), O_CLOEXEC);
+            if (fd_ >= 0) ::unlink(name.c_str());
+        }
     } else {
         fd_ = ::open(temp_.c_str(), O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0644);
     }
