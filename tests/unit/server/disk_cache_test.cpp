@@ -7,21 +7,13 @@
 #include <fstream>
 #include <string>
 
+#include "../test_support.hpp"
 #include "server/media/disk_cache.hpp"
 
 using namespace timeside::server::media;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct temp_dir {
-    fs::path path;
-    temp_dir() {
-        char t[] = "/tmp/timeside-cache-test-XXXXXX";
-        path = ::mkdtemp(t);
-    }
-    ~temp_dir() { fs::remove_all(path); }
-};
 
 fs::path produce(disk_cache& cache, size_t bytes, char fill) {
     const fs::path temp = cache.temp_path();
@@ -46,14 +38,14 @@ TEST_CASE("cache keys are sha1 of the parts, and moving a separator changes the 
 }
 
 TEST_CASE("a committed entry is found with its bytes, size and a strong etag", "[server][cache]") {
-    temp_dir d;
-    disk_cache cache(d.path, 1000);
+    timeside::test::temp_dir d;
+    disk_cache cache(d.path(), 1000);
     CHECK(cache.find(key_a, "ogg") == nullptr);
     const fs::path temp = produce(cache, 100, 'x');
-    CHECK(fs::path(temp).parent_path() == d.path);
+    CHECK(fs::path(temp).parent_path() == d.path());
     REQUIRE(cache.commit(temp, key_a, "ogg"));
     CHECK_FALSE(fs::exists(temp));
-    CHECK(fs::exists(d.path / key_a.substr(0, 2) / (key_a + ".ogg")));
+    CHECK(fs::exists(d.path() / key_a.substr(0, 2) / (key_a + ".ogg")));
     auto f = cache.find(key_a, "ogg");
     REQUIRE(f);
     CHECK(f->size() == 100);
@@ -66,8 +58,8 @@ TEST_CASE("a committed entry is found with its bytes, size and a strong etag", "
 }
 
 TEST_CASE("the least recently used entries go first when the cap is passed", "[server][cache]") {
-    temp_dir d;
-    disk_cache cache(d.path, 250);
+    timeside::test::temp_dir d;
+    disk_cache cache(d.path(), 250);
     REQUIRE(cache.commit(produce(cache, 100, 'a'), key_a, "wav"));
     REQUIRE(cache.commit(produce(cache, 100, 'b'), key_b, "wav"));
     REQUIRE(cache.find(key_a, "wav"));  // a is now more recent than b
@@ -77,12 +69,12 @@ TEST_CASE("the least recently used entries go first when the cap is passed", "[s
     CHECK(cache.find(key_c, "wav") != nullptr);
     CHECK(cache.usage().bytes == 200);
     CHECK(cache.usage().evictions == 1);
-    CHECK_FALSE(fs::exists(d.path / key_b.substr(0, 2) / (key_b + ".wav")));
+    CHECK_FALSE(fs::exists(d.path() / key_b.substr(0, 2) / (key_b + ".wav")));
 }
 
 TEST_CASE("an entry larger than the whole cap is not kept", "[server][cache]") {
-    temp_dir d;
-    disk_cache cache(d.path, 50);
+    timeside::test::temp_dir d;
+    disk_cache cache(d.path(), 50);
     const auto temp = produce(cache, 51, 'z');
     CHECK_FALSE(cache.commit(temp, key_a, "flac"));
     CHECK_FALSE(fs::exists(temp));
@@ -90,8 +82,8 @@ TEST_CASE("an entry larger than the whole cap is not kept", "[server][cache]") {
 }
 
 TEST_CASE("an evicted entry stays readable by whoever opened it", "[server][cache]") {
-    temp_dir d;
-    disk_cache cache(d.path, 150);
+    timeside::test::temp_dir d;
+    disk_cache cache(d.path(), 150);
     REQUIRE(cache.commit(produce(cache, 100, 'a'), key_a, "mp3"));
     auto held = cache.find(key_a, "mp3");
     REQUIRE(cache.commit(produce(cache, 100, 'b'), key_b, "mp3"));
@@ -100,48 +92,48 @@ TEST_CASE("an evicted entry stays readable by whoever opened it", "[server][cach
 }
 
 TEST_CASE("a restart finds the entries, in their order of use, and removes half-written files", "[server][cache]") {
-    temp_dir d;
+    timeside::test::temp_dir d;
     {
-        disk_cache cache(d.path, 1000);
+        disk_cache cache(d.path(), 1000);
         REQUIRE(cache.commit(produce(cache, 100, 'a'), key_a, "ogg"));
         REQUIRE(cache.commit(produce(cache, 100, 'b'), key_b, "ogg"));
         ::usleep(20000);
         REQUIRE(cache.find(key_a, "ogg"));  // a used last
         produce(cache, 10, 'p');              // a crash mid-encode leaves this
     }
-    disk_cache again(d.path, 150);  // a smaller cap: the least recently used (b) goes
+    disk_cache again(d.path(), 150);  // a smaller cap: the least recently used (b) goes
     CHECK(again.usage().entries == 1);
     CHECK(again.find(key_a, "ogg") != nullptr);
     CHECK(again.find(key_b, "ogg") == nullptr);
     size_t temps = 0;
-    for (const auto& e : fs::directory_iterator(d.path)) temps += e.path().filename().string().starts_with(".tmp-");
+    for (const auto& e : fs::directory_iterator(d.path())) temps += e.path().filename().string().starts_with(".tmp-");
     CHECK(temps == 0);
 }
 
 TEST_CASE("an entry deleted behind the cache's back is a miss, and forgotten", "[server][cache]") {
-    temp_dir d;
-    disk_cache cache(d.path, 1000);
+    timeside::test::temp_dir d;
+    disk_cache cache(d.path(), 1000);
     REQUIRE(cache.commit(produce(cache, 100, 'a'), key_a, "ogg"));
-    fs::remove(d.path / key_a.substr(0, 2) / (key_a + ".ogg"));
+    fs::remove(d.path() / key_a.substr(0, 2) / (key_a + ".ogg"));
     CHECK(cache.find(key_a, "ogg") == nullptr);
     CHECK(cache.usage().bytes == 0);
 }
 
 TEST_CASE("a cache of size 0 keeps nothing and creates no folder", "[server][cache]") {
-    temp_dir d;
-    disk_cache cache(d.path / "never", 0);
+    timeside::test::temp_dir d;
+    disk_cache cache(d.path() / "never", 0);
     CHECK_FALSE(cache.enabled());
-    CHECK_FALSE(fs::exists(d.path / "never"));
+    CHECK_FALSE(fs::exists(d.path() / "never"));
     CHECK(cache.find(key_a, "ogg") == nullptr);
 }
 
 TEST_CASE("a cache folder that cannot be created is a usage error naming it", "[server][cache]") {
-    temp_dir d;
-    std::ofstream(d.path / "file") << "x";
+    timeside::test::temp_dir d;
+    std::ofstream(d.path() / "file") << "x";
     try {
-        disk_cache cache(d.path / "file" / "sub", 100);
+        disk_cache cache(d.path() / "file" / "sub", 100);
         FAIL("no error");
     } catch (const std::exception& e) {
-        CHECK(std::string(e.what()).find((d.path / "file" / "sub").string()) != std::string::npos);
+        CHECK(std::string(e.what()).find((d.path() / "file" / "sub").string()) != std::string::npos);
     }
 }

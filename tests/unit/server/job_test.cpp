@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "core/errors.hpp"
+#include "../test_support.hpp"
 #include "server/media/job.hpp"
 #include "server/media/job_runner.hpp"
 
@@ -38,15 +39,6 @@ std::string drain(http::body_stream& r, state* last = nullptr) {
         out.append(chunk.begin(), chunk.end());
     }
 }
-
-struct temp_dir {
-    std::filesystem::path path;
-    temp_dir() {
-        char t[] = "/tmp/timeside-job-test-XXXXXX";
-        path = ::mkdtemp(t);
-    }
-    ~temp_dir() { std::filesystem::remove_all(path); }
-};
 
 }  // namespace
 
@@ -106,8 +98,8 @@ TEST_CASE("the last reader leaving cancels a job nobody else wants", "[server][j
 }
 
 TEST_CASE("the runner shares a job by key, caches its output and caps the jobs", "[server][job]") {
-    temp_dir d;
-    media::disk_cache cache(d.path, 1 << 20);
+    test::temp_dir d;
+    media::disk_cache cache(d.path(), 1 << 20);
     media::job_runner runner(cache, 1);
     std::mutex m;
     std::condition_variable cv;
@@ -165,8 +157,8 @@ TEST_CASE("the runner shares a job by key, caches its output and caps the jobs",
 }
 
 TEST_CASE("a job cancelled by its last client leaves nothing in the cache", "[server][job]") {
-    temp_dir d;
-    media::disk_cache cache(d.path, 0);  // no cache: nobody else wants the output
+    test::temp_dir d;
+    media::disk_cache cache(d.path(), 0);  // no cache: nobody else wants the output
     media::job_runner runner(cache, 4);
     std::string outcome;
     media::job_spec spec;
@@ -189,5 +181,5 @@ TEST_CASE("a job cancelled by its last client leaves nothing in the cache", "[se
     CHECK(runner.active() == 0);
     runner.stop_all();
     CHECK(outcome == "cancelled");
-    CHECK(std::filesystem::is_empty(d.path));
+    CHECK(std::filesystem::is_empty(d.path()));
 }
