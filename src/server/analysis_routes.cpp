@@ -16,6 +16,7 @@
 #include "core/errors.hpp"
 #include "core/grapher.hpp"
 #include "core/pipe.hpp"
+#include "core/row_sink.hpp"
 #include "core/registry.hpp"
 #include "core/spec.hpp"
 #include "results/formats.hpp"
@@ -42,6 +43,27 @@ struct source_ref {
 };
 
 using build_chain = std::vector<std::shared_ptr<processor>>;
+
+// Counts the framewise values every analyzer of a results job keeps (they are all in memory
+// until the results are written): past the limit the run stops with a request_error, before a
+// long spectrogram asked for as JSON takes the server's memory.
+class value_budget : public row_sink {
+public:
+    explicit value_budget(uint64_t max) : max_(max) {}
+    void begin(const analyzer_result&) override {}
+    void append(const std::string& result_id, std::span<const double> row) override {
+        if (used_.fetch_add(row.size()) + row.size() > max_)
+            throw media::request_error(fmt::format(
+                "processors: the results would hold more than {} values (max_result_values; {} was "
+                "computing when it passed): ask for a segment (start=, duration=), fewer or coarser "
+                "analyzers, or a render (/graphs/spectrogram_log.png) instead",
+                max_, result_id));
+    }
+
+private:
+    const uint64_t max_;
+    std::atomic<uint64_t> used_{0};
+};
 
 std::unique_ptr<pipe> make_pipe(const source_ref& src, const build_chain& chain) {
     auto source = get_processor("file_decoder", {{"uri", src.file.string()},
@@ -162,8 +184,13 @@ http::reply results(const http::request_context& ctx, analysis_state& state) {
     const std::string key = media::cache_key({"results", src.sha1, format->name, fmt::format("{}", src.start),
                                               fmt::format("{}", src.duration), parts});
     const std::string label = fmt::format("{}.results.{}", item.id, format->extension);
-    auto produce = [src, chain, format, label](byte_sink& out, const std::atomic<bool>& cancel) {
+    auto produce = [src, chain, format, label, max = state.max_result_values](byte_sink& out,
+                                                                              const std::atomic<bool>& cancel) {
         auto p = make_pipe(src, chain);
+        // Parents the pipe added (a spectrogram under onset_detection_function) count as well.
+        auto budget = std::make_shared<value_budget>(max);
+        for (const auto& proc : p->processors())
+            if (auto a = std::dynamic_pointer_cast<analyzer>(proc)) a->set_row_sink(budget, true);
         run_pipe(*p, cancel);
         auto all = p->results();
         for (auto& r : all) r.audio.uri = src.relative;

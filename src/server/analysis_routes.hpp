@@ -20,6 +20,7 @@ struct analysis_state {
     media::job_runner& jobs;
     media::disk_cache& cache;
     metrics* counters = nullptr;
+    uint64_t max_result_values = 4 << 20;  // framewise values a results request may keep
 };
 
 // Registered before the /api/items/{id} route, which would otherwise take these paths.

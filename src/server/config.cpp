@@ -124,6 +124,9 @@ std::map<std::string, key_handler> media_keys(const std::filesystem::path& base)
         {"max_transcodes", [](const toml::node& n, server_config& c, const std::string& w) {
              c.max_transcodes = static_cast<unsigned>(integer_in(n, w, 1, 4096));
          }},
+        {"max_result_values", [](const toml::node& n, server_config& c, const std::string& w) {
+             c.max_result_values = static_cast<uint64_t>(integer_in(n, w, 1000, int64_t(1) << 34));
+         }},
     };
 }
 

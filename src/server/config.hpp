@@ -39,7 +39,8 @@ struct server_config {
     std::vector<std::filesystem::path> media_folders{"samples"};
     std::chrono::milliseconds rescan_interval{5000};
     std::filesystem::path presets_dir;    // empty: core's default_presets_dir()
-    unsigned max_transcodes = 64;         // concurrent /media encodes; beyond: 429
+    unsigned max_transcodes = 64;         // concurrent jobs (encodes, results, renders); beyond: 429
+    uint64_t max_result_values = 4 << 20;  // framewise values one /results request may hold; beyond: 400
 
     // [cache]
     std::filesystem::path cache_dir;      // empty: default_cache_dir()

@@ -49,7 +49,7 @@ server::server(server_config config)
     api_ = std::make_unique<api_state>(api_state{library_, connections_, transcoder_, processors_json().dump(2),
                                                  presets_json(presets_).dump(2), std::chrono::steady_clock::now()});
     // Before the API routes: /api/items/{id+} would take /api/items/x/results for an item "x/results".
-    analysis_ = std::make_unique<analysis_state>(analysis_state{library_, presets_, jobs_, cache_, &metrics_});
+    analysis_ = std::make_unique<analysis_state>(analysis_state{library_, presets_, jobs_, cache_, &metrics_, config_.max_result_values});
     add_analysis_routes(router_, *analysis_);
     add_api_routes(router_, *api_);
     media_ = std::make_unique<media_state>(media_state{library_, presets_, transcoder_, cache_, &metrics_});

@@ -86,7 +86,7 @@ class AnalysisRoutesTest(ServedMedia):
         meta = doc[0]["audio_metadata"]
         self.assertEqual((meta["start"], meta["duration"], meta["is_segment"]), (2.0, 1.5, True))
         cut = os.path.join(self.root, "cut.wav")
-        subprocess.run(["sox", sample("sweep.wav"), cut, "trim", "2", "1.5"], check=True)
+        subprocess.run(["sox", "-D", sample("sweep.wav"), cut, "trim", "2", "1.5"], check=True)
         self.assertAlmostEqual(values(doc)["level.rms"][0], sox_stats(cut)["RMS lev dB"], delta=0.01)
 
     def test_a_render_is_the_png_timeside_run_draws(self):
@@ -144,6 +144,32 @@ class AnalysisRoutesTest(ServedMedia):
                 self.assertEqual(doc["status"], code)
                 self.assertIn(word, doc["error"])
         self.assertEqual(self.server.get("/api/status")[2]["transcodes"]["active"], 0)
+
+
+class ResultLimitTest(ServedMedia):
+    CONFIG = "[media]\nmax_result_values = 100000\n"
+
+    @staticmethod
+    def make_media(folder):
+        shutil.copy(sample("sweep.wav"), os.path.join(folder, "sweep.wav"))
+
+    def test_results_beyond_max_result_values_are_a_400_and_a_segment_fits(self):
+        # 8 s of spectrogram at 1025 bins a frame: more than 100,000 values.
+        status, _, body = curl(self.url("/api/items/sweep/results?processors=spectrogram_analyzer"))
+        self.assertEqual(status, 400)
+        doc = json.loads(body)
+        self.assertEqual(doc["status"], 400)
+        self.assertIn("max_result_values", doc["error"])
+        self.assertIn("processors", doc["error"])
+        self.server.wait_for_log(r"analysis output=sweep\.results\.json outcome=refused")
+        # A second of it fits, and its rows are the spectrogram's: frames x bins within the limit.
+        status, _, body = curl(self.url("/api/items/sweep/results?processors=spectrogram_analyzer&duration=1"))
+        self.assertEqual(status, 200)
+        doc = json.loads(body)
+        rows = doc[0]["data_object"]["value"]["numpyArray"]
+        self.assertGreater(len(rows), 10)
+        self.assertLessEqual(sum(len(r) if isinstance(r, list) else 1 for r in rows), 100000)
+        self.assertEqual(curl(self.url("/api/items/sweep/results?processors=level"))[0], 200)
 
 
 if __name__ == "__main__":

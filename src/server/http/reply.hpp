@@ -46,6 +46,9 @@ public:
     virtual state take(std::vector<unsigned char>& out, std::string& error) = 0;
     // The client went away: the producer stops at its next write.
     virtual void cancel() noexcept = 0;
+    // The status of an error take() reported, when the head is not sent yet: 500 unless the
+    // producer refused the request itself (400: it asked for more than the server allows).
+    virtual status error_status() const { return status::internal_server_error; }
 };
 
 // A handler's answer: `res` alone, or `res`'s head followed by `stream` sent chunked (for GET;

@@ -54,12 +54,15 @@ void session::on_stream_event() {
         case body_stream::state::data: return head_sent_ ? do_write_chunk() : do_write_stream_head();
         case body_stream::state::end: return head_sent_ ? do_write_last_chunk() : do_write_stream_head();
         case body_stream::state::error:
+        {
+            const status code = body_->error_status();
             release_stream(false);
-            if (!head_sent_) return do_respond(error_reply(status::internal_server_error, error));
+            if (!head_sent_) return do_respond(error_reply(code, error));
             log(log_level::error, "stream", {{"target", target_}, {"error", error}, {"peer", peer_}});
             log_request(stream_bytes_, "producer_failed");
             closed_ = true;
             return stream_.close();
+        }
     }
 }
 

@@ -67,6 +67,7 @@ public:
     }
 
     void cancel() noexcept override { leave(); }
+    http::status error_status() const override { return job_->state().code; }
 
 private:
     void leave() noexcept {
@@ -126,11 +127,12 @@ bool job::rewrite(uint64_t offset, std::span<const unsigned char> bytes) {
     return true;
 }
 
-void job::finish(const std::string& error) {
+void job::finish(const std::string& error, http::status code) {
     {
         std::lock_guard lock(mutex_);
         done_ = true;
         error_ = error;
+        code_ = code;
     }
     notify_all();
 }
@@ -146,7 +148,7 @@ uint64_t job::size() const {
 
 job::view job::state() const {
     std::lock_guard lock(mutex_);
-    return {size_, done_, error_};
+    return {size_, done_, error_, code_};
 }
 
 uint64_t job::subscribe(std::function<void()> notify) {

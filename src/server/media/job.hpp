@@ -32,8 +32,9 @@ public:
     bool rewrite(uint64_t offset, std::span<const unsigned char> bytes) override;
     bool can_rewrite() const override { return true; }
 
-    // The run is over: readers get what is left, then the end (or `error`).
-    void finish(const std::string& error);
+    // The run is over: readers get what is left, then the end (or `error`, answered with
+    // `code` to a client that has no head yet).
+    void finish(const std::string& error, http::status code = http::status::internal_server_error);
     // The temporary file now lives elsewhere (renamed into the cache): the destructor leaves it.
     void release_temp() { temp_.clear(); }
     const std::filesystem::path& temp_path() const { return temp_; }
@@ -52,6 +53,7 @@ private:
         uint64_t size;
         bool done;
         std::string error;
+        http::status code;
     };
     view state() const;
     uint64_t subscribe(std::function<void()> notify);
@@ -67,6 +69,7 @@ private:
     uint64_t size_ = 0;
     bool done_ = false;
     std::string error_;
+    http::status code_ = http::status::internal_server_error;
     uint64_t next_reader_ = 1;
     std::map<uint64_t, std::function<void()>> readers_;
     std::atomic<bool> cancelled_{false};

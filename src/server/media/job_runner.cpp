@@ -32,11 +32,16 @@ job_attach job_runner::start_or_join(job_spec spec) {
     r.thread = std::thread([this, out, spec = std::move(spec), done = &r.done] {
         const auto started = std::chrono::steady_clock::now();
         std::string error, outcome = "done";
+        auto code = http::status::internal_server_error;
         try {
             spec.produce(*out, out->cancelled());
         } catch (const cancelled_error&) {
             error = "cancelled";
             outcome = "cancelled";
+        } catch (const request_error& e) {
+            error = e.what();
+            outcome = "refused";
+            code = http::status::bad_request;
         } catch (const std::exception& e) {
             error = e.what();
             outcome = "failed";
@@ -54,7 +59,7 @@ job_attach job_runner::start_or_join(job_spec spec) {
             std::lock_guard l(mutex_);
             by_key_.erase(spec.key);
         }
-        out->finish(error);
+        out->finish(error, code);
         if (spec.on_end)
             spec.on_end(outcome, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
         *done = true;

@@ -9,6 +9,7 @@
 #include <list>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -21,6 +22,13 @@ namespace timeside::server::media {
 
 class job;
 
+// Thrown by a job's producer when the request asked for more than the server allows (results
+// beyond max_result_values): the client gets a 400 with the message, not a 500.
+class request_error : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
 struct job_spec {
     std::string key;    // cache_key() of the output
     std::string ext;    // the cached file's extension
@@ -32,7 +40,8 @@ struct job_spec {
     // folder): an error message sent to a client says the latter.
     std::string source_path;
     std::string source_name;
-    // Called on the job's thread when it ends: "done", "cancelled" or "failed", and its wall time.
+    // Called on the job's thread when it ends: "done", "cancelled", "refused" (request_error) or
+    // "failed", and its wall time.
     std::function<void(const std::string& outcome, double wall_seconds)> on_end;
 };
 
