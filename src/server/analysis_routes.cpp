@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <charconv>
+#include <cmath>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -214,12 +215,32 @@ http::reply results(const http::request_context& ctx, analysis_state& state) {
                  job(src, key, std::string(format->extension), label, std::move(produce)));
 }
 
+// Waveform data is held whole until written: its points are counted before anything runs, from
+// the item's length and the scale asked for (pixels_per_second=44100 over an hour is 160 M points).
+void check_waveform_size(const processor& g, const media::media_item& item, uint64_t max_values) {
+    if (item.duration <= 0 || item.samplerate <= 0) return;  // unknown length: the grapher's own limits
+    const auto& p = g.parameters();
+    const double per_pixel = p.given("pixels_per_second")
+                                 ? std::floor(double(item.samplerate) / double(p.integer("pixels_per_second")))
+                                 : double(p.integer("zoom"));
+    const double start = p.number("start");
+    const double end = p.given("end") ? std::min(p.number("end"), item.duration) : item.duration;
+    const double lanes = p.boolean("split_channels") ? item.channels : 1;
+    const double values = std::ceil(std::max(0.0, end - start) * item.samplerate / std::max(1.0, per_pixel)) * 2 * lanes;
+    if (values > double(max_values))
+        throw usage_error(fmt::format("{}: {:.0f} min/max values over {:.1f} s would exceed max_result_values ({}); "
+                                      "ask for fewer pixels per second, a larger zoom, or start/end",
+                                      p.given("pixels_per_second") ? "pixels_per_second" : "zoom", values,
+                                      end - start, max_values));
+}
+
 // A render or waveform data: one grapher over the whole item.
 http::reply render(const http::request_context& ctx, analysis_state& state, std::string_view kind,
                    const std::string& grapher_id, raw_parameters params, const std::string& label_suffix) {
     auto snap = state.library.snapshot();
     const auto& item = servable_item(*snap, ctx.param("id"));
     auto g = get_processor_as<grapher>(grapher_id, params);
+    if (grapher_id == "waveform_data") check_waveform_size(*g, item, state.max_result_values);
     const std::string key = media::cache_key({kind, item.sha1, key_part(*g)});
     source_ref src{item.path, item.sha1, item.relative};
     const std::string label = fmt::format("{}.{}", item.id, label_suffix);

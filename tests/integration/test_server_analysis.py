@@ -7,6 +7,7 @@ the parameter."""
 import csv
 import io
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -170,6 +171,19 @@ class ResultLimitTest(ServedMedia):
         self.assertGreater(len(rows), 10)
         self.assertLessEqual(sum(len(r) if isinstance(r, list) else 1 for r in rows), 100000)
         self.assertEqual(curl(self.url("/api/items/sweep/results?processors=level"))[0], 200)
+
+    def test_waveform_data_beyond_max_result_values_is_refused_before_it_runs(self):
+        # 8 s at 44100 px/s would be 705,600 min/max values; at 1000 px/s 16,000.
+        status, _, body = curl(self.url("/api/items/sweep/waveform.dat?pixels_per_second=44100"))
+        self.assertEqual(status, 400)
+        self.assertIn("pixels_per_second", json.loads(body)["error"])
+        self.assertIn("max_result_values", json.loads(body)["error"])
+        status, _, body = curl(self.url("/api/items/sweep/waveform.dat?zoom=2&start=7.5"))  # 22,050 values: fits
+        self.assertEqual(status, 200)
+        self.assertEqual(curl(self.url("/api/items/sweep/waveform.dat?zoom=2"))[0], 400)
+        status, _, body = curl(self.url("/api/items/sweep/waveform.json?pixels_per_second=1000"))
+        # samples per pixel = 44100 // 1000 = 44 (audiowaveform rounds down): ceil(352800 / 44) points
+        self.assertEqual((status, json.loads(body)["length"]), (200, math.ceil(8 * 44100 / 44)))
 
 
 if __name__ == "__main__":
