@@ -5,7 +5,6 @@
 
 #include <unistd.h>
 
-#include <charconv>
 #include <cmath>
 #include <fstream>
 #include <set>
@@ -22,6 +21,7 @@
 #include "core/spec.hpp"
 #include "results/formats.hpp"
 #include "server/log.hpp"
+#include "server/media/source_pass.hpp"
 #include "server/media_routes.hpp"
 #include "server/output_reply.hpp"
 
@@ -33,15 +33,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr size_t max_processors = 16;
-
-// The source of a job: the item decoded once, with its known sha1 (no second hash).
-struct source_ref {
-    fs::path file;
-    std::string sha1;
-    std::string relative;
-    double start = 0;
-    double duration = 0;
-};
 
 using build_chain = std::vector<std::shared_ptr<processor>>;
 
@@ -66,45 +57,14 @@ private:
     std::atomic<uint64_t> used_{0};
 };
 
-std::unique_ptr<pipe> make_pipe(const source_ref& src, const build_chain& chain) {
-    auto source = get_processor("file_decoder", {{"uri", src.file.string()},
-                                                 {"start", src.start},
-                                                 {"duration", src.duration},
-                                                 {"sha1", src.sha1}});
-    auto p = std::make_unique<pipe>(std::dynamic_pointer_cast<decoder>(source));
-    for (const auto& proc : chain) p->add(proc);
-    return p;
-}
-
-void run_pipe(pipe& p, const std::atomic<bool>& cancel) {
-    run_options opts;
-    opts.cancel = &cancel;
-    p.run(opts);
-}
-
 void write_text(byte_sink& out, const std::string& text) {
     out.write(std::span<const unsigned char>(reinterpret_cast<const unsigned char*>(text.data()), text.size()), false);
-}
-
-double seconds_of(const param_value& v, const char* name) {
-    double s = -1;
-    const auto* text = std::get_if<std::string>(&v);
-    if (text) {
-        auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), s);
-        if (ec != std::errc{} || end != text->data() + text->size()) s = -1;
-    }
-    if (!(s >= 0 && s < 1e9))
-        throw usage_error(fmt::format("{}: expected a number of seconds, got '{}'", name, text ? *text : "?"));
-    return s;
 }
 
 std::string text_of(const param_value& v) {
     if (const auto* s = std::get_if<std::string>(&v)) return *s;
     return {};
 }
-
-// A processor spec's key part: id, version and every parameter's effective value.
-std::string key_part(const processor& p) { return fmt::format("{}@{}:{}", p.id(), p.info().version, p.parameters().to_kv()); }
 
 std::string analyzer_ids() {
     std::vector<std::string> ids;
@@ -120,7 +80,7 @@ std::string png_grapher_ids() {
     return fmt::format("{}", fmt::join(ids, ", "));
 }
 
-media::job_spec job(const source_ref& src, const std::string& key, const std::string& ext, const std::string& label,
+media::job_spec job(const media::item_source& src, const std::string& key, const std::string& ext, const std::string& label,
                     std::function<void(byte_sink&, const std::atomic<bool>&)> produce) {
     media::job_spec spec;
     spec.key = key;
@@ -147,13 +107,13 @@ http::reply serve(const http::request_context& ctx, analysis_state& state, std::
 http::reply results(const http::request_context& ctx, analysis_state& state) {
     auto snap = state.library.snapshot();
     const auto& item = servable_item(*snap, ctx.param("id"));
-    source_ref src{item.path, item.sha1, item.relative};
+    media::item_source src{item.path, item.relative, item.sha1};
     std::string list, format_name = "json";
     for (const auto& [name, value] : ctx.query_params()) {
         if (name == "processors") list = text_of(value);
         else if (name == "format") format_name = text_of(value);
-        else if (name == "start") src.start = seconds_of(value, "start");
-        else if (name == "duration") src.duration = seconds_of(value, "duration");
+        else if (name == "start") src.start = http::query_seconds(value, "start");
+        else if (name == "duration") src.duration = http::query_seconds(value, "duration");
         else throw usage_error(fmt::format("{}: unknown parameter; /results takes processors, format, start, duration", name));
     }
     if (list.empty())
@@ -179,7 +139,7 @@ http::reply results(const http::request_context& ctx, analysis_state& state) {
                                           analyzer_ids()));
         if (format->name == "hdf5" && !ids.insert(p->id()).second)
             throw usage_error(fmt::format("processors: {} is asked for twice; HDF5 groups are named by result id", p->id()));
-        parts += key_part(*p) + ";";
+        parts += media::key_part(*p) + ";";
         chain.push_back(std::move(p));
     }
     const std::string key = media::cache_key({"results", src.sha1, format->name, fmt::format("{}", src.start),
@@ -187,12 +147,12 @@ http::reply results(const http::request_context& ctx, analysis_state& state) {
     const std::string label = fmt::format("{}.results.{}", item.id, format->extension);
     auto produce = [src, chain, format, label, max = state.max_result_values](byte_sink& out,
                                                                               const std::atomic<bool>& cancel) {
-        auto p = make_pipe(src, chain);
+        auto p = media::source_pipe(src, chain);
         // Parents the pipe added (a spectrogram under onset_detection_function) count as well.
         auto budget = std::make_shared<value_budget>(max);
         for (const auto& proc : p->processors())
             if (auto a = std::dynamic_pointer_cast<analyzer>(proc)) a->set_row_sink(budget, true);
-        run_pipe(*p, cancel);
+        media::run_cancellable(*p, cancel);
         auto all = p->results();
         for (auto& r : all) r.audio.uri = src.relative;
         if (format->name != "hdf5") {
@@ -241,12 +201,12 @@ http::reply render(const http::request_context& ctx, analysis_state& state, std:
     const auto& item = servable_item(*snap, ctx.param("id"));
     auto g = get_processor_as<grapher>(grapher_id, params);
     if (grapher_id == "waveform_data") check_waveform_size(*g, item, state.max_result_values);
-    const std::string key = media::cache_key({kind, item.sha1, key_part(*g)});
-    source_ref src{item.path, item.sha1, item.relative};
+    const std::string key = media::cache_key({kind, item.sha1, media::key_part(*g)});
+    media::item_source src{item.path, item.relative, item.sha1};
     const std::string label = fmt::format("{}.{}", item.id, label_suffix);
     auto produce = [src, g](byte_sink& out, const std::atomic<bool>& cancel) {
-        auto p = make_pipe(src, {g});
-        run_pipe(*p, cancel);
+        auto p = media::source_pipe(src, {g});
+        media::run_cancellable(*p, cancel);
         const auto bytes = g->render_bytes();
         out.write(bytes, false);
     };

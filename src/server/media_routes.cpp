@@ -2,7 +2,6 @@
 // parameters: 404 or 400 naming what is wrong); only then does an encode start, on its own thread.
 #include "server/media_routes.hpp"
 
-#include <charconv>
 #include <map>
 
 #include <fmt/format.h>
@@ -23,26 +22,12 @@ const std::map<std::string, std::string>& formats() {
     return f;
 }
 
-double seconds(const param_value& v, const char* name, double max) {
-    double s = -1;
-    if (const auto* text = std::get_if<std::string>(&v)) {
-        auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), s);
-        if (ec != std::errc{} || end != text->data() + text->size()) s = -1;
-    }
-    if (!(s >= 0 && s < max))
-        throw usage_error(fmt::format("{}: expected a number of seconds from 0 to {} (excluded), got '{}'", name, max,
-                                      std::get_if<std::string>(&v) ? std::get<std::string>(v) : "?"));
-    return s;
-}
-
 media::transcode_request parse_request(const http::request_context& ctx, const media::media_item& item,
                                        const std::string& encoder, const preset_library& presets) {
     media::transcode_request r;
-    r.file = item.path;
-    r.relative = item.relative;
+    r.source = {item.path, item.relative, item.sha1};
     r.ext = ctx.param("ext");
     r.label = item.id + "." + r.ext;
-    r.sha1 = item.sha1;
     r.encoder = encoder;
     raw_parameters own;
     const double length = item.duration > 0 ? item.duration : 1e9;
@@ -60,17 +45,18 @@ media::transcode_request parse_request(const http::request_context& ctx, const m
                                               p->processor, ctx.param("ext"), ctx.param("ext"), valid));
             r.parameters.insert(r.parameters.begin(), p->parameters.begin(), p->parameters.end());
         } else if (name == "start") {
-            r.start = seconds(value, "start", length);
+            r.source.start = http::query_seconds(value, "start", length);
         } else if (name == "duration") {
-            r.duration = seconds(value, "duration", 1e9);
+            r.source.duration = http::query_seconds(value, "duration");
         } else {
             own.emplace_back(name, value);
         }
     }
     // The query's own parameters come after the preset's and win.
     r.parameters.insert(r.parameters.end(), own.begin(), own.end());
-    const double rest = item.duration > 0 ? item.duration - r.start : 0;
-    r.audio_seconds = r.duration > 0 && (rest <= 0 || r.duration < rest) ? r.duration : rest;
+    const double rest = item.duration > 0 ? item.duration - r.source.start : 0;
+    const double asked = r.source.duration;
+    r.audio_seconds = asked > 0 && (rest <= 0 || asked < rest) ? asked : rest;
     return r;
 }
 
@@ -104,7 +90,7 @@ void add_media_routes(http::router& routes, media_state& state) {
         const output_target target{"media", plan.key, plan.request.ext, plan.mime};
         return cached_or_produced(
             ctx, state.cache, state.counters, target,
-            [&] { return state.transcoder.start(std::move(plan)).stream; }, state.transcoder.max_jobs());
+            [&] { return state.transcoder.start(std::move(plan)); }, state.transcoder.max_jobs());
     });
 }
 

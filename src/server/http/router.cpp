@@ -3,6 +3,7 @@
 #include "server/http/router.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <stdexcept>
 
 #include <boost/beast/http/field.hpp>
@@ -147,6 +148,19 @@ std::optional<std::map<std::string, std::string>> route_pattern::match(std::stri
 
 void router::add(std::vector<verb> methods, std::string_view pattern, handler h) {
     routes_.push_back({std::move(methods), route_pattern(pattern), std::move(h), std::string(pattern)});
+}
+
+double query_seconds(const param_value& value, const char* name, double max) {
+    double s = -1;
+    const auto* text = std::get_if<std::string>(&value);
+    if (text) {
+        auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), s);
+        if (ec != std::errc{} || end != text->data() + text->size()) s = -1;
+    }
+    if (!(s >= 0 && s < max))
+        throw usage_error(fmt::format("{}: expected a number of seconds from 0 to {} (excluded), got '{}'", name, max,
+                                      text ? *text : "?"));
+    return s;
 }
 
 reply router::dispatch(const request& req, std::string_view* route) const {

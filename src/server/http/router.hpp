@@ -32,6 +32,9 @@ struct request_context {
     raw_parameters query_params() const { return parse_query(query); }
 };
 
+// A query parameter in seconds, from 0 to `max` (excluded); a usage_error naming it otherwise.
+double query_seconds(const param_value& value, const char* name, double max = 1e9);
+
 using handler = std::function<reply(const request_context&)>;
 
 // A decoded path, or the reason it is refused (400).

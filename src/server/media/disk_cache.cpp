@@ -127,11 +127,6 @@ std::shared_ptr<open_file> disk_cache::find(const std::string& key, const std::s
     return std::make_shared<open_file>(fd, static_cast<uint64_t>(st.st_size), etag);
 }
 
-bool disk_cache::contains(const std::string& key, const std::string& ext) const {
-    std::lock_guard lock(mutex_);
-    return entries_.count(key + "." + ext) != 0;
-}
-
 fs::path disk_cache::temp_path() const {
     static std::atomic<uint64_t> counter{0};
     static const uint64_t salt = std::random_device{}();

@@ -56,8 +56,6 @@ public:
 
     // The entry's file opened for reading and marked as just used; nullopt on a miss.
     std::shared_ptr<open_file> find(const std::string& key, const std::string& ext);
-    // Whether an entry exists, without opening it or changing its age (HEAD, status).
-    bool contains(const std::string& key, const std::string& ext) const;
 
     // A new unique temporary path in DIR for an output being produced (removed by its writer if
     // it is not committed).

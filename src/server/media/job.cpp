@@ -141,11 +141,6 @@ std::shared_ptr<http::body_stream> job::add_reader() { return std::make_shared<j
 
 void job::cancel() noexcept { cancelled_ = true; }
 
-uint64_t job::size() const {
-    std::lock_guard lock(mutex_);
-    return size_;
-}
-
 job::view job::state() const {
     std::lock_guard lock(mutex_);
     return {size_, done_, error_, code_};

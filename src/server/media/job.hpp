@@ -44,7 +44,6 @@ public:
     // What the producer polls: set when the last client left and nobody else wants the output.
     const std::atomic<bool>& cancelled() const { return cancelled_; }
     void cancel() noexcept;
-    uint64_t size() const;
     const std::string& label() const { return label_; }
 
 private:

@@ -19,7 +19,6 @@ job_attach job_runner::start_or_join(job_spec spec) {
     std::lock_guard lock(mutex_);
     reap_locked();
     if (auto it = by_key_.find(spec.key); it != by_key_.end()) {
-        ++joined_;
         return {it->second->add_reader(), true};
     }
     if (stopped_ || by_key_.size() >= max_jobs_) return {};

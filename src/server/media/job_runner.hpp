@@ -62,7 +62,6 @@ public:
     job_attach start_or_join(job_spec spec);
     size_t active() const;
     unsigned max_jobs() const { return max_jobs_; }
-    uint64_t joined_total() const { return joined_; }
     // Cancels and joins every job (the server is stopping); later starts are refused.
     void stop_all();
 
@@ -79,7 +78,6 @@ private:
     mutable std::mutex mutex_;
     std::list<running> jobs_;
     std::unordered_map<std::string, std::shared_ptr<job>> by_key_;  // jobs still producing
-    std::atomic<uint64_t> joined_{0};
     bool stopped_ = false;
 };
 

@@ -9,6 +9,7 @@
 
 #include "core/parameters.hpp"
 #include "server/media/job_runner.hpp"
+#include "server/media/source_pass.hpp"
 
 namespace timeside {
 class encoder;
@@ -21,13 +22,9 @@ class metrics;
 namespace timeside::server::media {
 
 struct transcode_request {
-    std::filesystem::path file;
-    std::string relative;  // the file under its media folder: what clients may be told
+    item_source source;  // the file, its sha1 and the segment
     std::string label;  // how logs and errors name it: "sweep.ogg"
     std::string ext;    // the URL's extension: the cached file's too
-    std::string sha1;   // known from the library: the decoder does not hash again
-    double start = 0;
-    double duration = 0;       // 0: to the end
     double audio_seconds = 0;  // how much audio the output holds (for the realtime factor)
     std::string encoder;       // a processor id: vorbis_encoder...
     raw_parameters parameters;
@@ -41,11 +38,6 @@ struct transcode_plan {
     std::string key;
 };
 
-struct transcode_start {
-    std::shared_ptr<http::body_stream> stream;  // null when every job slot is taken
-    bool joined = false;                        // shared an encode already running
-};
-
 class transcoder {
 public:
     // `stats`, when given, counts each encode's end (format, outcome, realtime factor).
@@ -54,8 +46,9 @@ public:
     // Builds the encoder (usage_error naming a bad parameter) and the key: the source's sha1,
     // the encoder's id and version, every parameter's effective value, the segment.
     static transcode_plan plan(transcode_request request);
-    // Joins the encode of the same key or starts one.
-    transcode_start start(transcode_plan plan);
+    // Joins the encode of the same key or starts one: its bytes, or null when every job slot
+    // is taken.
+    std::shared_ptr<http::body_stream> start(transcode_plan plan);
     size_t active() const { return runner_.active(); }
     unsigned max_jobs() const { return runner_.max_jobs(); }
 
