@@ -1,12 +1,16 @@
-// logfmt lines: quoting only where a parser would otherwise split the value.
+// logfmt lines: quoting only where a parser would otherwise split the value; escaping whatever
+// would break the one-event-one-line rule.
 #include "server/log.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 #include <unistd.h>
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
+
+#include "core/utf8.hpp"
 
 namespace timeside::server {
 
@@ -21,18 +25,26 @@ const char* name_of(log_level level) {
     return "info";
 }
 
-void append_value(std::string& out, std::string_view v) {
-    const bool quote = v.empty() || v.find_first_of(" \"=\t\r\n\\") != std::string_view::npos;
+// Values come from clients too (targets, header values): made valid UTF-8 (U+FFFD), and every
+// control byte escaped, so that no value can end the line or forge the next one.
+void append_value(std::string& out, std::string_view raw) {
+    const std::string v = to_valid_utf8(raw);
+    const auto is_control = [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; };
+    const bool quote = v.empty() || v.find_first_of(" \"=\\") != std::string::npos ||
+                       std::any_of(v.begin(), v.end(), is_control);
     if (!quote) {
         out += v;
         return;
     }
     out += '"';
     for (char c : v) {
-        if (c == '"' || c == '\\') out += '\\';
-        if (c == '\n') out += "\\n";
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += c;
+        } else if (c == '\n') out += "\\n";
         else if (c == '\r') out += "\\r";
-        else if (static_cast<unsigned char>(c) < 0x20) out += ' ';
+        else if (c == '\t') out += "\\t";
+        else if (is_control(c)) out += fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
         else out += c;
     }
     out += '"';
@@ -56,7 +68,12 @@ std::string format_log_line(log_level level, std::string_view event, const log_f
 }
 
 void log(log_level level, std::string_view event, const log_fields& fields) {
-    const std::string line = format_log_line(level, event, fields);
+    std::string line;
+    try {
+        line = format_log_line(level, event, fields);
+    } catch (...) {
+        return;  // out of memory: losing a log line must not take a request (or the server) with it
+    }
     size_t done = 0;
     while (done < line.size()) {
         ssize_t n = ::write(STDERR_FILENO, line.data() + done, line.size() - done);

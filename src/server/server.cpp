@@ -26,6 +26,22 @@ namespace asio = boost::asio;
 namespace {
 constexpr auto drain_poll = std::chrono::milliseconds(20);
 
+// One network thread's loop. A handler that throws ends run() on that thread; the sessions catch
+// what requests cause, so this is the last defence: log it and run on (asio allows run() again
+// after a handler's exception), never let it reach std::terminate.
+void run_network_loop(asio::io_context& ioc) {
+    for (;;) {
+        try {
+            ioc.run();
+            return;
+        } catch (const std::exception& e) {
+            log(log_level::error, "handler_exception", {{"error", e.what()}});
+        } catch (...) {
+            log(log_level::error, "handler_exception", {{"error", "unknown exception"}});
+        }
+    }
+}
+
 // The default streams/ may be absent (nothing is live); a folder asked for must be there.
 std::filesystem::path checked_streams_dir(const server_config& c) {
     std::error_code ec;
@@ -87,8 +103,8 @@ int server::run() {
          {"media", fmt::format("{}", fmt::join(folders, ","))},
          {"config", config_.source.empty() ? std::string("defaults") : config_.source.string()}});
     std::vector<std::thread> pool;
-    for (unsigned i = 1; i < threads; ++i) pool.emplace_back([this] { ioc_.run(); });
-    ioc_.run();
+    for (unsigned i = 1; i < threads; ++i) pool.emplace_back([this] { run_network_loop(ioc_); });
+    run_network_loop(ioc_);
     for (auto& t : pool) t.join();
     jobs_.stop_all();
     library_.stop();

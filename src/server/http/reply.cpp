@@ -1,9 +1,15 @@
-// JSON responses and errors. Bodies end with a newline so that curl output reads well.
+// JSON responses and errors. Bodies end with a newline so that curl output reads well. Every dump
+// replaces bytes that are not UTF-8 (U+FFFD) instead of throwing: the router refuses such input,
+// this is the last defence for a string that reached a message some other way.
 #include "server/http/reply.hpp"
 
 #include <nlohmann/json.hpp>
 
 namespace timeside::server::http {
+
+namespace {
+constexpr auto replace_invalid = nlohmann::json::error_handler_t::replace;
+}
 
 response json_reply(status code, std::string body) {
     response res{code, 11};
@@ -14,10 +20,10 @@ response json_reply(status code, std::string body) {
     return res;
 }
 
-response json_reply(status code, const nlohmann::json& body) { return json_reply(code, body.dump(2)); }
+response json_reply(status code, const nlohmann::json& body) { return json_reply(code, body.dump(2, ' ', false, replace_invalid)); }
 
 response error_reply(status code, const std::string& message) {
-    return json_reply(code, nlohmann::json{{"error", message}, {"status", static_cast<int>(code)}}.dump());
+    return json_reply(code, nlohmann::json{{"error", message}, {"status", static_cast<int>(code)}}.dump(-1, ' ', false, replace_invalid));
 }
 
 }  // namespace timeside::server::http

@@ -1,5 +1,6 @@
 // Pattern matching by segments (no regex: it runs on every request), path decoding with the
-// refusals that keep every lookup inside the media folders, and errors as JSON.
+// refusals that keep every lookup inside the media folders, the refusal of request text that is
+// not UTF-8, and errors as JSON.
 #include "server/http/router.hpp"
 
 #include <algorithm>
@@ -11,6 +12,7 @@
 
 #include "core/errors.hpp"
 #include "core/text.hpp"
+#include "core/utf8.hpp"
 
 namespace timeside::server::http {
 
@@ -21,6 +23,57 @@ int hex_value(char c) {
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
     if (c >= 'A' && c <= 'F') return c - 'A' + 10;
     return -1;
+}
+
+// Percent-decoding for the UTF-8 check alone: a malformed escape is kept as it is (the handler
+// that reads the query refuses it, parse_query), '+' needs no decoding to be checked.
+std::string percent_decoded(std::string_view s) {
+    std::string out;
+    out.reserve(s.size());
+    for (size_t i = 0; i < s.size(); ++i) {
+        const int hi = s[i] == '%' && i + 2 < s.size() ? hex_value(s[i + 1]) : -1;
+        const int lo = hi >= 0 ? hex_value(s[i + 2]) : -1;
+        if (lo < 0) {
+            out += s[i];
+            continue;
+        }
+        out += static_cast<char>(hi * 16 + lo);
+        i += 2;
+    }
+    return out;
+}
+
+// The request headers some handler reads (file_reply: conditional and range requests). Other
+// headers never reach a message or a log, so their bytes are not our concern.
+constexpr bhttp::field read_headers[] = {bhttp::field::range, bhttp::field::if_none_match, bhttp::field::if_range};
+
+// Why the request's text is refused, or empty: every string a handler can get from the request
+// (and so put in JSON or a log) must be UTF-8. Checked here, once, before any handler runs.
+std::string invalid_utf8_in(const request& req, std::string_view target, const std::string& path) {
+    const auto invalid = [](std::string_view text) { return !is_valid_utf8(text); };
+    if (invalid(target)) return fmt::format("the request target: {}", describe_invalid_utf8(target));
+    if (invalid(path)) return fmt::format("the path (percent-decoded): {}", describe_invalid_utf8(path));
+    const size_t q = target.find('?');
+    if (q != std::string_view::npos) {
+        for (auto item : split(target.substr(q + 1), '&')) {
+            const size_t eq = item.find('=');
+            const std::string_view raw_name = item.substr(0, eq);
+            const std::string name = percent_decoded(raw_name);
+            if (invalid(name))
+                return fmt::format("the query parameter name '{}' (percent-decoded): {}", raw_name, describe_invalid_utf8(name));
+            if (eq == std::string_view::npos) continue;
+            const std::string value = percent_decoded(item.substr(eq + 1));
+            if (invalid(value))
+                return fmt::format("the query parameter '{}' (percent-decoded): {}", name, describe_invalid_utf8(value));
+        }
+    }
+    for (const auto field : read_headers) {
+        const auto [first, last] = req.equal_range(field);
+        for (auto h = first; h != last; ++h)
+            if (const std::string_view value(h->value().data(), h->value().size()); invalid(value))
+                return fmt::format("the {} header: {}", std::string(bhttp::to_string(field)), describe_invalid_utf8(value));
+    }
+    return {};
 }
 
 bool allows(const std::vector<verb>& methods, verb v) {
@@ -169,6 +222,8 @@ reply router::dispatch(const request& req, std::string_view* route) const {
     const size_t q = target.find('?');
     decoded_path decoded = decode_path(target.substr(0, q));
     if (!decoded.error.empty()) return error_reply(status::bad_request, decoded.error);
+    if (auto error = invalid_utf8_in(req, target, decoded.path); !error.empty())
+        return error_reply(status::bad_request, error);
     std::vector<verb> allowed;
     for (const auto& r : routes_) {
         auto params = r.pattern.match(decoded.path);
@@ -195,6 +250,8 @@ reply router::dispatch(const request& req, std::string_view* route) const {
             return error_reply(status::bad_request, e.what());
         } catch (const std::exception& e) {
             return error_reply(status::internal_server_error, e.what());
+        } catch (...) {
+            return error_reply(status::internal_server_error, "internal error");
         }
     }
     if (!allowed.empty()) {

@@ -1,9 +1,11 @@
 // The request loop of one connection. Deadlines: the first request must arrive whole within the
 // read timeout; between requests the idle timeout waits for a first byte, then the read timeout
 // covers the rest; each response write has the write timeout. A request the parser refuses gets
-// its error (400, 413, 431) and the connection closes after a short lingering read, so that the
-// client sees the answer instead of a reset.
+// its error (400, 413, 431, 501) and the connection closes after a short lingering read, so that
+// the client sees the answer instead of a reset.
 #include "server/http/session.hpp"
+
+#include <algorithm>
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
@@ -14,6 +16,7 @@
 #include <boost/beast/http/write.hpp>
 #include <fmt/format.h>
 
+#include "server/http/request_framing.hpp"
 #include "server/log.hpp"
 
 namespace timeside::server::http {
@@ -23,10 +26,11 @@ namespace beast = boost::beast;
 
 namespace {
 constexpr auto linger_time = std::chrono::milliseconds(500);
+constexpr size_t linger_read = 4096;
 }
 
 session::session(asio::ip::tcp::socket socket, session_context& context)
-    : stream_(std::move(socket)), context_(context) {
+    : stream_(std::move(socket)), context_(context), buffer_(context.config.header_limit) {
     beast::error_code ec;
     auto ep = stream_.socket().remote_endpoint(ec);
     peer_ = ec ? "-" : fmt::format("{}:{}", ep.address().to_string(), ep.port());
@@ -88,11 +92,43 @@ void session::on_first_bytes(beast::error_code ec, size_t bytes) {
 
 void session::do_read_request() {
     stream_.expires_after(context_.config.read_timeout);
-    bhttp::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&session::on_read, shared_from_this()));
+    bhttp::async_read_header(stream_, buffer_, *parser_, beast::bind_front_handler(&session::on_header, shared_from_this()));
 }
 
-void session::on_read(beast::error_code ec, size_t) {
+// The head first, so that a body whose end we could not know is never read (request_framing).
+// Then the body: Beast's parser keeps a chunk-size line or a trailer section whole in the buffer
+// until it ends, so the buffer's cap (header_limit), not the client, bounds it; and every byte
+// consumed after the head counts against body_limit, so that framing cannot stand in for data.
+void session::on_header(beast::error_code ec, size_t) {
     if (ec) return on_read_error(ec);
+    begin_request();
+    body_bytes_ = 0;
+    if (auto refusal = transfer_coding_refusal(parser_->get())) {
+        draining_ = true;  // the body's end is unknown: never read past the head
+        return do_respond(std::move(*refusal));
+    }
+    if (parser_->is_done()) return on_request();
+    do_read_body();
+}
+
+void session::do_read_body() {
+    bhttp::async_read_some(stream_, buffer_, *parser_, beast::bind_front_handler(&session::on_body, shared_from_this()));
+}
+
+void session::on_body(beast::error_code ec, size_t bytes) {
+    if (ec) return on_read_error(ec);
+    body_bytes_ += bytes;
+    if (body_bytes_ > context_.config.body_limit) {
+        draining_ = true;
+        return do_respond(error_reply(status::payload_too_large,
+                                      fmt::format("request body exceeds {} bytes (body_limit), chunk framing included",
+                                                  context_.config.body_limit)));
+    }
+    if (!parser_->is_done()) return do_read_body();
+    on_request();
+}
+
+void session::begin_request() {
     started_ = std::chrono::steady_clock::now();
     first_byte_ms_ = -1;
     ++requests_;
@@ -100,6 +136,9 @@ void session::on_read(beast::error_code ec, size_t) {
     method_ = std::string(req.method_string());
     target_ = std::string(req.target());
     route_ = "unmatched";
+}
+
+void session::on_request() {
     if (over_capacity_) {
         draining_ = true;
         auto res = error_reply(status::service_unavailable,
@@ -107,7 +146,24 @@ void session::on_read(beast::error_code ec, size_t) {
         res.set(bhttp::field::retry_after, "1");
         return do_respond(std::move(res));
     }
-    do_respond(context_.routes.dispatch(req, &route_));
+    std::optional<reply> answer;
+    try {
+        answer.emplace(context_.routes.dispatch(parser_->get(), &route_));
+    } catch (...) {
+        // The router answers every handler's exception itself; this is what escaped it (an
+        // answer that could not be built). The client gets a 500, the cause goes to the log.
+        std::string cause = "unknown exception";
+        try {
+            throw;
+        } catch (const std::exception& e) {
+            cause = e.what();
+        } catch (...) {
+        }
+        log(log_level::error, "request_failed", {{"target", target_}, {"error", cause}, {"peer", peer_}});
+        draining_ = true;
+        answer.emplace(error_reply(status::internal_server_error, "internal error"));
+    }
+    do_respond(std::move(*answer));
 }
 
 void session::on_read_error(beast::error_code ec) {
@@ -119,12 +175,20 @@ void session::on_read_error(beast::error_code ec) {
             {{"peer", peer_}, {"phase", parser_ && parser_->got_some() ? "request" : "waiting"}, {"requests", std::to_string(requests_)}});
         return;
     }
-    started_ = std::chrono::steady_clock::now();
-    first_byte_ms_ = -1;
-    method_ = "-";
-    target_ = "-";
-    route_ = "unmatched";
+    const bool head_read = parser_ && parser_->is_header_done();
+    if (!head_read) {  // else begin_request() named the request already
+        started_ = std::chrono::steady_clock::now();
+        first_byte_ms_ = -1;
+        method_ = "-";
+        target_ = "-";
+        route_ = "unmatched";
+    }
     draining_ = true;  // the stream is out of step: answer, then close
+    if (ec == bhttp::error::buffer_overflow && head_read) {
+        const auto data = buffer_.data();
+        return do_respond(framing_overflow_reply(std::string_view(static_cast<const char*>(data.data()), data.size()),
+                                                 context_.config.header_limit));
+    }
     if (ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow)
         return do_respond(error_reply(status::request_header_fields_too_large,
                                       fmt::format("request headers exceed {} bytes (header_limit)", context_.config.header_limit)));
@@ -192,7 +256,8 @@ void session::do_close() {
 
 void session::do_linger() {
     buffer_.clear();
-    stream_.async_read_some(buffer_.prepare(4096), beast::bind_front_handler(&session::on_linger, shared_from_this()));
+    stream_.async_read_some(buffer_.prepare(std::min(linger_read, buffer_.max_size())),
+                            beast::bind_front_handler(&session::on_linger, shared_from_this()));
 }
 
 void session::on_linger(beast::error_code ec, size_t) {

@@ -1,6 +1,8 @@
-// One HTTP/1.1 connection: reads requests with Beast's parser under header and body limits and a
-// deadline per request (a slowloris client is cut off), answers through the router, keeps the
-// connection alive between requests up to the idle timeout, and logs one line per request.
+// One HTTP/1.1 connection: reads a request's head, checks how its body is framed, then reads the
+// body, under header and body limits (chunk framing included) and a deadline per request (a
+// slowloris client is cut off); answers through the router, keeps the connection alive between
+// requests up to the idle timeout, and logs one line per request. Nothing a request does
+// escapes as an exception: the session answers 500 and closes.
 // Streamed answers (a body_stream) go out chunked, one socket write in flight at a time, which is
 // the backpressure the producer feels (session_stream.cpp). Everything runs on the strand.
 #pragma once
@@ -45,7 +47,11 @@ private:
     void do_read();
     void on_first_bytes(boost::beast::error_code ec, size_t bytes);
     void do_read_request();
-    void on_read(boost::beast::error_code ec, size_t bytes);
+    void on_header(boost::beast::error_code ec, size_t bytes);
+    void do_read_body();
+    void on_body(boost::beast::error_code ec, size_t bytes);
+    void begin_request();
+    void on_request();
     void on_read_error(boost::beast::error_code ec);
     void do_respond(reply r);
     void do_write();
@@ -69,7 +75,7 @@ private:
 
     boost::beast::tcp_stream stream_;
     session_context& context_;
-    boost::beast::flat_buffer buffer_;
+    boost::beast::flat_buffer buffer_;  // at most header_limit bytes: all the framing a parse may hold
     std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
     response res_;
     std::optional<bhttp::response<bhttp::empty_body>> head_res_;  // HEAD: the headers of res_ only
@@ -89,6 +95,7 @@ private:
     std::chrono::steady_clock::time_point started_;
     uint64_t registration_ = 0;
     unsigned requests_ = 0;
+    uint64_t body_bytes_ = 0;  // what the parser consumed after the head, chunk framing included
     bool over_capacity_ = false;
     bool draining_ = false;  // finish what is in flight, then close
     bool writing_ = false;

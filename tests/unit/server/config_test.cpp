@@ -1,5 +1,8 @@
 // The server's TOML config: defaults when a key is absent, every key read, and each mistake a
 // usage error naming the file, the key and what was expected.
+#include <algorithm>
+#include <cctype>
+
 #include <catch2/catch.hpp>
 
 #include "core/errors.hpp"
@@ -140,4 +143,20 @@ TEST_CASE("the cache section sets the folder (relative to the file) and the size
     CHECK(error_of("[cache]\nmax_size = -1\n") ==
           "test.toml: key 'cache.max_size': expected an integer from 0 to 1125899906842624, got -1");
     CHECK(error_of("[cache]\nsize = 1\n") == "test.toml: unknown key 'cache.size'; [cache] takes: dir, max_size");
+}
+
+TEST_CASE("a config file that is not UTF-8 is refused naming the file and the line", "[server][config]") {
+    // TOML files are UTF-8: toml++ refuses a bad byte (or an escaped surrogate) before any key's
+    // handler runs, so no config string reaching /api/status or a log line can hold one.
+    for (const char* text : {"[server]\nweb = \"caf\xff\"\n", "[server]\n\n[cache]\ndir = 'a\xc0\xaf" "b'\n",
+                             "[media]\nfolders = [\"ok\",\n  \"\xed\xa0\x80\"]\n", "[server]\nweb = \"\\uD800\"\n"}) {
+        INFO(text);
+        std::string error = error_of(text);
+        CHECK(error.starts_with("test.toml:"));
+        std::transform(error.begin(), error.end(), error.begin(), [](unsigned char c) { return std::tolower(c); });
+        CHECK((error.find("utf-8") != std::string::npos || error.find("surrogate") != std::string::npos));
+    }
+    CHECK(error_of("[server]\n\n[cache]\ndir = 'a\xc0\xaf" "b'\n").starts_with("test.toml:4:"));
+    // Valid UTF-8 beyond ASCII is a string like any other.
+    CHECK(parse_config("[server]\nweb = \"caf\xc3\xa9\"\n", "test.toml", "/srv").web_dir == "/srv/caf\xc3\xa9");
 }

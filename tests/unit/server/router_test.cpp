@@ -2,6 +2,7 @@
 // keep lookups inside the media folders, and the JSON errors (404, 405, 400) clients receive.
 #include <catch2/catch.hpp>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "core/errors.hpp"
@@ -155,4 +156,79 @@ TEST_CASE("handler exceptions become JSON errors with the right status", "[serve
     auto broken = r.dispatch(make_request(verb::get, "/broken")).res;
     CHECK(broken.result() == status::internal_server_error);
     CHECK(body_of(broken)["status"] == 500);
+}
+
+TEST_CASE("a target that is not UTF-8 is refused with 400 naming where and which byte", "[server][router]") {
+    router r;
+    int handled = 0;
+    r.add({verb::get}, "/api/items/{id+}", [&](const request_context& ctx) {
+        ++handled;
+        ctx.query_params();
+        return json_reply(status::ok, std::string("{}"));
+    });
+    r.add({verb::get}, "/{file}", [&](const request_context&) {
+        ++handled;
+        return json_reply(status::ok, std::string("{}"));
+    });
+    const std::pair<const char*, const char*> cases[] = {
+        {"/api/items/%ff", "the path (percent-decoded): byte 0xff at offset 11 is not valid UTF-8"},
+        {"/%ff", "the path (percent-decoded): byte 0xff at offset 1 is not valid UTF-8"},
+        {"/api/items/caf%C3", "the path (percent-decoded): byte 0xc3 at offset 14 is not valid UTF-8"},
+        {"/api/items/%ed%a0%80", "the path (percent-decoded): byte 0xed at offset 11 is not valid UTF-8"},
+        {"/api/items/sweep\xff", "the request target: byte 0xff at offset 16 is not valid UTF-8"},
+        {"/api/items/sweep?preset=\xc0\xaf", "the request target: byte 0xc0 at offset 24 is not valid UTF-8"},
+        {"/api/items/sweep?preset=%ff",
+         "the query parameter 'preset' (percent-decoded): byte 0xff at offset 0 is not valid UTF-8"},
+        {"/api/items/sweep?a=1&format=json%ff&b=2",
+         "the query parameter 'format' (percent-decoded): byte 0xff at offset 4 is not valid UTF-8"},
+        {"/api/items/sweep?%ff=1", "the query parameter name '%ff' (percent-decoded): byte 0xff at offset 0 is not valid UTF-8"},
+        {"/x?%ff", "the query parameter name '%ff' (percent-decoded): byte 0xff at offset 0 is not valid UTF-8"},
+        // Refused even where the route never reads its query, and before a malformed escape is.
+        {"/x?a=%zz&b=%fe", "the query parameter 'b' (percent-decoded): byte 0xfe at offset 0 is not valid UTF-8"},
+    };
+    for (const auto& [target, message] : cases) {
+        INFO(target);
+        auto res = r.dispatch(make_request(verb::get, target)).res;
+        CHECK(res.result() == status::bad_request);
+        CHECK(res[bhttp::field::content_type] == "application/json");
+        CHECK(body_of(res) == nlohmann::json{{"error", message}, {"status", 400}});
+    }
+    CHECK(handled == 0);
+    // Valid UTF-8, encoded or not, reaches the handler.
+    CHECK(r.dispatch(make_request(verb::get, "/api/items/caf%C3%A9?title=%E2%82%AC+1&x=\xc3\xa9")).res.result() == status::ok);
+    CHECK(handled == 1);
+}
+
+TEST_CASE("a header the server reads that is not UTF-8 is refused with 400 naming it", "[server][router]") {
+    router r;
+    r.add({verb::get}, "/media/{id+}.{ext}", [](const request_context&) { return json_reply(status::ok, std::string("{}")); });
+    for (auto field : {bhttp::field::range, bhttp::field::if_none_match, bhttp::field::if_range}) {
+        request req = make_request(verb::get, "/media/sweep.wav");
+        req.set(field, "bytes=0-\xff");
+        auto res = r.dispatch(req).res;
+        INFO(std::string(bhttp::to_string(field)));
+        CHECK(res.result() == status::bad_request);
+        CHECK(body_of(res)["error"] == fmt::format("the {} header: byte 0xff at offset 8 is not valid UTF-8",
+                                                   std::string(bhttp::to_string(field))));
+    }
+    // A header nobody reads is none of our business.
+    request req = make_request(verb::get, "/media/sweep.wav");
+    req.set(bhttp::field::user_agent, "\xff\xfe");
+    CHECK(r.dispatch(req).res.result() == status::ok);
+}
+
+TEST_CASE("error bodies stay valid JSON whatever bytes a message carries", "[server][router]") {
+    // The last defence: a message built from an unchecked string must not throw while dumped.
+    auto res = error_reply(status::not_found, "no such item: caf\xff");
+    CHECK(body_of(res)["error"] == "no such item: caf\xef\xbf\xbd");
+    auto json = json_reply(status::ok, nlohmann::json{{"title", "\xc0\xaf"}});
+    CHECK(body_of(json)["title"] == "\xef\xbf\xbd\xef\xbf\xbd");
+}
+
+TEST_CASE("a handler throwing anything becomes a 500, never an escaped exception", "[server][router]") {
+    router r;
+    r.add({verb::get}, "/int", [](const request_context&) -> response { throw 42; });
+    auto res = r.dispatch(make_request(verb::get, "/int")).res;
+    CHECK(res.result() == status::internal_server_error);
+    CHECK(body_of(res) == nlohmann::json{{"error", "internal error"}, {"status", 500}});
 }
