@@ -88,6 +88,7 @@ void claim(std::map<fs::path, std::string>& taken, const fs::path& path, const s
 }
 
 int execute(const run_args& a) {
+    interrupt_flag();  // the handlers, from the start: a signal while setting up is not fatal either
     const auto formats = parse_result_formats(a.results);
     auto source = get_processor("file_decoder", {{"uri", a.input},
                                                  {"start", a.start},

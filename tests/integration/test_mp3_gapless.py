@@ -87,7 +87,7 @@ class Mp3GaplessTest(unittest.TestCase):
             on_wav = array(run_results(click, d, "aubio_temporal")["aubio_temporal.onset"], "time")
             on_mp3 = array(run_results(mp3, d, "aubio_temporal")["aubio_temporal.onset"], "time")
             self.assertTrue(on_wav and on_mp3, (on_wav, on_mp3))
-            self.assertAlmostEqual(on_wav[0], 1.0, delta=256 / rate + 1e-6)
+            self.assertAlmostEqual(on_wav[0], 1.0, delta=0.01)  # aubio's own placement of the burst
             self.assertLessEqual(abs(on_mp3[0] - on_wav[0]), 256 / rate + 1e-6, (on_wav, on_mp3))
 
     def test_start_and_duration_on_an_mp3_cut_what_they_cut_on_the_wav(self):

@@ -1,7 +1,7 @@
-// Scanning, probing and publishing. Probes run on the library's thread only (a GStreamer preroll
-// each, bounded by probe_timeout, then the sha1 of files up to sync_hash_bytes), so a large folder
-// never holds up a request; bigger files are hashed on the hashing thread, one at a time. stop()
-// cancels the probe and the hash in progress so that a SIGTERM during a scan still drains in time.
+// Scanning, probing and publishing. Probes run on the library's thread (a GStreamer preroll each,
+// bounded by probe_timeout, then the sha1), so a large folder never holds up a request; files over
+// sync_hash_bytes are probed and hashed on the background thread, one at a time, so they never hold
+// up the scan. stop() cancels the probes and the hash in progress: a SIGTERM still drains in time.
 #include "server/media/library.hpp"
 
 #include <sys/stat.h>
@@ -46,6 +46,7 @@ void library::stop() {
         std::lock_guard lock(mutex_);
         stop_ = true;
         if (current_) current_->cancel();
+        if (current_background_) current_background_->cancel();
     }
     stop_hash_ = true;
     cv_.notify_all();
@@ -92,17 +93,17 @@ void library::run_hashing() {
             job = std::move(hash_queue_.front());
             hash_queue_.pop_front();
         }
-        if (!same_file(job.path, job.size, job.mtime_ns)) continue;  // changed while queued: rescanned anyway
+        const scanned_file& f = job.file;
+        if (!same_file(f.path, f.size, f.mtime_ns)) continue;  // changed while queued: rescanned anyway
         const auto started = std::chrono::steady_clock::now();
-        log(log_level::info, "library_hashing",
-            {{"file", to_valid_utf8(job.relative)}, {"size", std::to_string(job.size)}});
-        job.sha1 = sha1_file(job.path, &stop_hash_);
+        log(log_level::info, "library_hashing", {{"file", to_valid_utf8(f.relative)}, {"size", std::to_string(f.size)}});
+        job.ok = probe(f, job.item, current_background_);
         if (stop_hash_) return;
-        if (!same_file(job.path, job.size, job.mtime_ns)) job.sha1.clear();
+        if (job.ok && !same_file(f.path, f.size, f.mtime_ns)) job.ok = false;
         const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-        log(log_level::info, "library_hashed",
-            {{"file", to_valid_utf8(job.relative)}, {"seconds", fmt::format("{:.2f}", seconds)},
-             {"ok", job.sha1.empty() ? "false" : "true"}});
+        log(log_level::info, "library_hashed", {{"file", to_valid_utf8(f.relative)},
+                                                {"seconds", fmt::format("{:.2f}", seconds)},
+                                                {"ok", job.ok ? "true" : "false"}});
         std::lock_guard lock(mutex_);
         hashed_.push_back(std::move(job));
         rescan_ = true;
@@ -120,17 +121,17 @@ void library::take_hashes(bool& changed) {
     }
     for (auto& job : done) {
         auto it = probed_.find(job.key);
-        if (it == probed_.end() || !it->second.hashing || it->second.size != job.size ||
-            it->second.mtime_ns != job.mtime_ns || it->second.item.path != job.path)
+        if (it == probed_.end() || !it->second.hashing || it->second.size != job.file.size ||
+            it->second.mtime_ns != job.file.mtime_ns || it->second.item.path != job.file.path)
             continue;
         it->second.hashing = false;
-        it->second.item.sha1 = std::move(job.sha1);
-        it->second.ok = !it->second.item.sha1.empty();
+        it->second.item = std::move(job.item);
+        it->second.ok = job.ok;
         changed = true;
     }
 }
 
-bool library::probe(const scanned_file& file, media_item& item) {
+bool library::probe(const scanned_file& file, media_item& item, gst_audio_source*& slot) {
     try {
         resolved_input in = resolve_input(file.path.string());
         gst_source_options opts;
@@ -141,15 +142,16 @@ bool library::probe(const scanned_file& file, media_item& item) {
         {
             std::lock_guard lock(mutex_);
             if (stop_) return false;
-            current_ = &source;
+            slot = &source;
         }
         struct clear_current {
             library& lib;
+            gst_audio_source*& slot;
             ~clear_current() {
                 std::lock_guard lock(lib.mutex_);
-                lib.current_ = nullptr;
+                slot = nullptr;
             }
-        } clear{*this};
+        } clear{*this, slot};
         source.open();
         const media_info& m = source.media();
         item.duration = m.duration;
@@ -163,7 +165,6 @@ bool library::probe(const scanned_file& file, media_item& item) {
         log(log_level::info, "library_skip", {{"file", to_valid_utf8(file.relative)}, {"cause", to_valid_utf8(e.what())}});
         return false;
     }
-    if (file.size > sync_hash_bytes && hasher_.joinable()) return true;  // hashed on the hashing thread
     item.sha1 = sha1_file(file.path, &stop_hash_);
     return !item.sha1.empty();
 }
@@ -193,14 +194,15 @@ void library::scan_once() {
             p.item.ext = split_extension(f.relative).second;
             p.item.size = f.size;
             p.item.mtime_ns = f.mtime_ns;
-            p.ok = probe(f, p.item);
-            if (stop_hash_) return;  // a cancelled probe says nothing about the file
-            if (p.ok && p.item.sha1.empty()) {
+            if (f.size > sync_hash_bytes && hasher_.joinable()) {
                 p.hashing = true;
                 std::lock_guard lock(mutex_);
-                hash_queue_.push_back({key, f.path, f.relative, f.size, f.mtime_ns, {}});
+                hash_queue_.push_back({key, f, p.item, false});
                 hash_cv_.notify_one();
+            } else {
+                p.ok = probe(f, p.item, current_);
             }
+            if (stop_hash_) return;  // a cancelled probe says nothing about the file
             it = probed_.insert_or_assign(key, std::move(p)).first;
             changed = true;
         }

@@ -1,8 +1,8 @@
 // The media library: every decodable file under the configured folders, by id. A thread of its
 // own rescans the folders on a timer (a stat() walk), probes only new or changed files through
 // GStreamer, and publishes an immutable snapshot that request handlers read without waiting.
-// Files above sync_hash_bytes are hashed by a second thread, so one huge file never holds up the
-// others; such a file is listed once its sha1 (part of every cache key) is known.
+// Files above sync_hash_bytes are probed and hashed by a second thread, so one huge file never
+// holds up the others; such a file is listed once its sha1 (part of every cache key) is known.
 #pragma once
 
 #include <deque>
@@ -37,7 +37,8 @@ struct library_snapshot {
     const media_item* find(const std::string& id) const;
 };
 
-// What the scan hashes itself (about 40 ms here); larger files go to the hashing thread.
+// What the scan probes and hashes itself (hashing takes about 40 ms here); larger files go to the
+// background thread.
 constexpr uint64_t sync_hash_bytes = uint64_t{64} << 20;
 // The longest a probe (a GStreamer preroll) may take before the file is skipped.
 constexpr std::chrono::milliseconds probe_timeout{5000};
@@ -61,19 +62,18 @@ private:
         uint64_t size = 0;
         int64_t mtime_ns = 0;
         bool ok = false;
-        bool hashing = false;  // handed to the hashing thread; not listed until its sha1 is known
+        bool hashing = false;  // handed to the background thread; not listed until it is done
         media_item item;
     };
-    struct hash_job {  // a file as it was when probed; a hash of anything else is dropped
-        std::filesystem::path key, path;
-        std::string relative;
-        uint64_t size = 0;
-        int64_t mtime_ns = 0;
-        std::string sha1;  // the result
+    struct hash_job {  // a file as the scan found it; a result for anything else is dropped
+        std::filesystem::path key;
+        scanned_file file;
+        media_item item;  // the result: probed and hashed
+        bool ok = false;
     };
     void run();
     void run_hashing();
-    bool probe(const scanned_file& file, media_item& item);
+    bool probe(const scanned_file& file, media_item& item, gst_audio_source*& slot);
     void take_hashes(bool& changed);
     void publish(std::vector<media_item> items, bool changed);
 
@@ -85,6 +85,7 @@ private:
     mutable std::mutex mutex_;  // guards snapshot_, current_, stop_ (with cv_)
     std::shared_ptr<const library_snapshot> snapshot_;
     gst_audio_source* current_ = nullptr;  // the probe in progress, to cancel on stop()
+    gst_audio_source* current_background_ = nullptr;  // the background thread's
     bool stop_ = false;
     std::atomic<bool> stop_hash_{false};
     std::condition_variable cv_;
