@@ -116,15 +116,15 @@ TEST_CASE("a file over the scan's hashing budget is hashed in the background, th
     lib.stop();
 }
 
-TEST_CASE("stop() returns promptly while a 20 GB file is being hashed", "[server][scan]") {
+TEST_CASE("stop() returns promptly while a 2 GB file is being hashed", "[server][scan]") {
     test::temp_dir dir;
     fs::create_directories(dir / "media");
     test::write_wav16(dir / "media/small.wav", test::pcm16_signal(4410, 1), 44100, 1);
-    sparse_wav(dir / "media/big.wav", uint64_t{20} * 1000 * 1000 * 1000, 4000000000u);
+    sparse_wav(dir / "media/big.wav", 44 + uint64_t{2000000000}, 2000000000u);
     library lib({dir / "media"}, std::chrono::milliseconds(60000));
     lib.start();
     REQUIRE(wait_for(lib, "small", std::chrono::seconds(10)));
-    CHECK_FALSE(lib.snapshot()->find("big"));  // hashing 20 GB takes ~15 s
+    CHECK_FALSE(lib.snapshot()->find("big"));  // hashing 2 GB takes seconds
     const auto started = std::chrono::steady_clock::now();
     lib.stop();
     CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(2));
