@@ -4,6 +4,8 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
+#include "cli/interrupt.hpp"
+#include "core/errors.hpp"
 #include "decoders/file_decoder.hpp"
 
 namespace timeside::cli {
@@ -13,7 +15,14 @@ void add_info(CLI::App& app, int& exit_code) {
     auto input = std::make_shared<std::string>();
     cmd->add_option("INPUT", *input, "a path, file:// or http(s):// URI")->required();
     cmd->callback([input, &exit_code] {
-        media_info m = file_decoder::probe(*input);
+        media_info m;
+        try {
+            m = file_decoder::probe(*input, &interrupt_flag());  // SIGTERM stops the hash of a huge file
+        } catch (const cancelled_error&) {
+            fmt::print(stderr, "timeside: {}: interrupted by signal {}\n", *input, interrupt_signal());
+            exit_code = 128 + interrupt_signal();
+            return;
+        }
         nlohmann::json j = {{"uri", m.uri},
                             {"duration", m.duration >= 0 ? nlohmann::json(m.duration) : nlohmann::json(nullptr)},
                             {"samplerate", m.samplerate},

@@ -2,6 +2,7 @@
 // to the default action, so a stuck process can still be stopped.
 #include "cli/interrupt.hpp"
 
+#include <chrono>
 #include <csignal>
 
 namespace timeside::cli {
@@ -31,5 +32,23 @@ const std::atomic<bool>& interrupt_flag() {
 }
 
 int interrupt_signal() { return received; }
+
+interrupt_watch::interrupt_watch(std::function<void()> on_interrupt) {
+    const auto& flag = interrupt_flag();
+    thread_ = std::thread([this, &flag, f = std::move(on_interrupt)] {
+        while (!done_) {
+            if (flag) {
+                f();
+                return;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+    });
+}
+
+interrupt_watch::~interrupt_watch() {
+    done_ = true;
+    thread_.join();
+}
 
 }  // namespace timeside::cli

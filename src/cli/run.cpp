@@ -88,6 +88,7 @@ void claim(std::map<fs::path, std::string>& taken, const fs::path& path, const s
 }
 
 int execute(const run_args& a) {
+    interrupt_flag();  // the handlers, from the start: a signal while setting up is not fatal either
     const auto formats = parse_result_formats(a.results);
     auto source = get_processor("file_decoder", {{"uri", a.input},
                                                  {"start", a.start},
@@ -155,9 +156,24 @@ int execute(const run_args& a) {
         hdf5 = std::make_shared<hdf5_writer>(hdf5_path);
         attach_hdf5(p, chain, hdf5, others_need_rows);
     }
+    std::unique_ptr<progress_bar> bar;
     run_options opts;
     opts.cancel = &interrupt_flag();
-    std::unique_ptr<progress_bar> bar;
+    // The pipe polls the flag between blocks; before the first block (opening, prerolling) and
+    // while the source is hashed for the results, the watch hands the signal to the decoder.
+    const auto decoder = std::dynamic_pointer_cast<timeside::decoder>(source);
+    interrupt_watch watch([decoder] { decoder->cancel(); });
+    // A signal after the decode (encoders have committed their files) removes what was written:
+    // all or nothing. During the decode, the encoders abort and leave what was there before.
+    auto interrupted = [&](int sig, bool committed) {
+        bar.reset();
+        if (hdf5) hdf5->abort();  // the analyzers still hold it: remove its file now
+        std::error_code ignored;
+        if (committed)
+            for (const auto& w : written) fs::remove(w, ignored);
+        fmt::print(stderr, "timeside: {}: interrupted by signal {}; no output written\n", a.input, sig);
+        return 128 + sig;
+    };
     opts.progress = [&](int64_t done, int64_t total) {
         if (!bar) bar = std::make_unique<progress_bar>(stem, p.input().format.samplerate);
         bar->update(done, total);
@@ -165,24 +181,24 @@ int execute(const run_args& a) {
     try {
         p.run(opts);
     } catch (const cancelled_error&) {
+        if (int sig = interrupt_signal()) return interrupted(sig, false);
         bar.reset();
-        if (hdf5) hdf5->abort();  // the analyzers still hold it: remove its file now
-        if (int sig = interrupt_signal()) {
-            fmt::print(stderr, "timeside: {}: interrupted by signal {}; no output written\n", a.input, sig);
-            return 128 + sig;
-        }
+        if (hdf5) hdf5->abort();
         throw;
     } catch (...) {
+        if (int sig = interrupt_signal()) return interrupted(sig, false);  // an error the stop caused
         if (hdf5) hdf5->abort();
         throw;
     }
     bar.reset();
+    if (int sig = interrupt_signal()) return interrupted(sig, true);
 
     for (auto& [g, out] : renders) {
         g->render(out);
         written.push_back(out);
     }
-    const auto results = p.results();
+    const auto results = p.results();  // waits for the source's sha1
+    if (int sig = interrupt_signal()) return interrupted(sig, true);
     for (const auto& [f, out] : result_files) {
         write_results_file(*f, out, results);
         written.push_back(out);

@@ -3,7 +3,10 @@
 #include <fmt/format.h>
 
 #include "cli/commands.hpp"
+#include "core/utf8.hpp"
+#include "decoders/file_decoder.hpp"
 #include "server/config.hpp"
+#include "server/log.hpp"
 #include "server/server.hpp"
 
 namespace timeside::cli {
@@ -30,6 +33,11 @@ void add_serve(CLI::App& app, int& exit_code) {
             config.streams_dir = o->streams;
             config.streams_given = true;
         }
+        set_decode_warning_sink([](const decode_warning& w) {
+            server::log(server::log_level::warn, "non_finite_samples",
+                        {{"input", to_valid_utf8(w.input)}, {"replaced", std::to_string(w.non_finite)},
+                         {"as", "NaN by 0, +-Inf by +-1.0 (full scale)"}});
+        });
         server::server s(std::move(config));
         exit_code = s.run();
     });

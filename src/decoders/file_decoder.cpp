@@ -2,8 +2,11 @@
 #include "decoders/file_decoder.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <future>
+#include <thread>
 
 #include <pthread.h>
 #include <sched.h>
@@ -31,6 +34,16 @@ const processor_info& file_decoder::describe() {
     return info;
 }
 
+namespace {
+std::mutex sink_mutex;
+std::function<void(const decode_warning&)> warning_sink;
+}  // namespace
+
+void set_decode_warning_sink(std::function<void(const decode_warning&)> sink) {
+    std::lock_guard lock(sink_mutex);
+    warning_sink = std::move(sink);
+}
+
 file_decoder::file_decoder(parameter_set params) : decoder(describe(), std::move(params)) {}
 
 file_decoder::~file_decoder() { close(); }
@@ -49,6 +62,7 @@ bool has_exact_length(const std::string& mime, bool local) {
 
 stream_info file_decoder::open() {
     close();
+    if (cancelled_) throw cancelled_error();
     const auto& p = parameters();
     resolved_input in = resolve_input(p.string("uri"));
     gst_source_options opts;
@@ -57,7 +71,14 @@ stream_info file_decoder::open() {
     opts.samplerate = static_cast<int>(p.integer("samplerate"));
     opts.channels = static_cast<int>(p.integer("channels"));
     opts.chunk_frames = p.integer("blocksize");
-    source_ = std::make_unique<gst_audio_source>(opts);
+    {
+        std::lock_guard lock(source_mutex_);
+        source_ = std::make_unique<gst_audio_source>(opts);
+        stop_hash_ = std::make_shared<std::atomic<bool>>(false);
+        // A cancel() that came before: the source's preroll then stops at once.
+        if (cancelled_) source_->cancel();
+    }
+    non_finite_ = 0;
 
     auto media = std::make_shared<media_info>();
     if (!p.string("sha1").empty()) {
@@ -65,7 +86,6 @@ stream_info file_decoder::open() {
         known.set_value(p.string("sha1"));
         media->sha1 = known.get_future().share();
     } else if (in.local_path) {
-        stop_hash_ = std::make_shared<std::atomic<bool>>(false);
         // Hashing runs beside the decode at idle priority: it takes the CPU time the decode leaves
         // over instead of competing with GStreamer's streaming thread for the cores.
         media->sha1 = std::async(std::launch::async, [path = *in.local_path, stop = stop_hash_] {
@@ -80,6 +100,7 @@ stream_info file_decoder::open() {
     media->sha1 = sha1;
 
     const audio_format fmt_out = source_->output_format();
+    lead_ = source_->lead_frames();
     const double start = p.number("start"), duration = p.number("duration");
     start_frame_ = seconds_to_frames(start, fmt_out.samplerate);
     requested_ = duration > 0 ? seconds_to_frames(duration, fmt_out.samplerate) : -1;
@@ -94,13 +115,16 @@ stream_info file_decoder::open() {
     stream_.start = start;
     stream_.is_segment = start > 0 || duration > 0;
     stream_.media = media;
-    exact_length_ = has_exact_length(media->mime, in.local_path.has_value());
+    // An MP3 whose LAME tag gave its length has an exact one too.
+    exact_length_ = has_exact_length(media->mime, in.local_path.has_value()) || lead_ > 0;
     accepted_ = 0;
     apply_source_length();
 
-    bool seeked = stream_.is_segment && source_->seek(start, duration);
+    // The decoder's timeline runs lead_ frames ahead of the source's: seek and drop in its terms.
+    const double lead_seconds = static_cast<double>(lead_) / fmt_out.samplerate;
+    bool seeked = stream_.is_segment && source_->seek(start + lead_seconds, duration);
     // Until the first timestamp says otherwise, the next frame is where we asked to be.
-    next_source_frame_ = seeked ? start_frame_ : 0;
+    next_source_frame_ = seeked ? start_frame_ + lead_ : 0;
     position_ = 0;
     eos_ = false;
     pending_.clear();
@@ -141,8 +165,9 @@ bool file_decoder::pull_more() {
     int64_t n = static_cast<int64_t>(pending_.size() - before) / ch;
     if (accepted_ == 0 && pts >= 0)
         next_source_frame_ = static_cast<int64_t>(std::llround(static_cast<double>(pts) * stream_.format.samplerate / GST_SECOND));
-    // Frames before the segment's start (a decoder that could not seek, or a coarse seek).
-    int64_t drop = std::clamp<int64_t>(start_frame_ - next_source_frame_, 0, n);
+    // Frames before the segment's start (a decoder that could not seek, or a coarse seek), and
+    // an MP3's delay.
+    int64_t drop = std::clamp<int64_t>(start_frame_ + lead_ - next_source_frame_, 0, n);
     next_source_frame_ += n;
     if (drop > 0) {
         pending_.erase(pending_.begin() + static_cast<std::ptrdiff_t>(before),
@@ -164,7 +189,10 @@ block_ptr file_decoder::read() {
     const int ch = stream_.format.channels;
     const size_t want = static_cast<size_t>(stream_.blocksize) * ch;
     while (pending_.size() < want && !eos_) eos_ = !pull_more();
-    if (pending_.empty()) return nullptr;
+    if (pending_.empty()) {
+        say_repairs();
+        return nullptr;
+    }
     std::vector<float> out;
     if (pending_.size() <= want) {
         out = std::move(pending_);
@@ -178,32 +206,74 @@ block_ptr file_decoder::read() {
         pending_.reserve(want);
     }
     auto b = block::make(stream_.format, position_, std::move(out));
+    non_finite_ += b->replaced();
     position_ += b->frames();
     return b;
 }
 
+void file_decoder::say_repairs() noexcept {
+    if (non_finite_ == 0) return;
+    decode_warning w{parameters().string("uri"), non_finite_};
+    non_finite_ = 0;
+    try {
+        std::lock_guard lock(sink_mutex);
+        if (warning_sink) {
+            warning_sink(w);
+        } else {
+            std::fprintf(stderr,
+                         "timeside: warning: %s: %lld non-finite samples (NaN, +-Inf) replaced: NaN by 0, "
+                         "+-Inf by +-1.0 (full scale)\n",
+                         w.input.c_str(), static_cast<long long>(w.non_finite));
+        }
+    } catch (...) {
+        // a warning that cannot be said is not worth failing the decode
+    }
+}
+
 void file_decoder::cancel() noexcept {
+    cancelled_ = true;
+    std::lock_guard lock(source_mutex_);
     if (source_) source_->cancel();
     if (stop_hash_) *stop_hash_ = true;
 }
 
 void file_decoder::close() noexcept {
+    say_repairs();
+    std::lock_guard lock(source_mutex_);
     source_.reset();
     pending_.clear();
 }
 
-media_info file_decoder::probe(const std::string& input) {
+media_info file_decoder::probe(const std::string& input, const std::atomic<bool>* stop) {
     resolved_input in = resolve_input(input);
     gst_source_options opts;
     opts.uri = in.uri;
     opts.label = in.label;
     gst_audio_source source(opts);
+    // The preroll polls its own flag: a watcher hands `stop` over to it.
+    std::atomic<bool> done{false};
+    std::thread watcher;
+    if (stop)
+        watcher = std::thread([&] {
+            while (!done && !stop->load()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            if (!done) source.cancel();
+        });
+    struct join_watcher {
+        std::atomic<bool>& done;
+        std::thread& t;
+        ~join_watcher() {
+            done = true;
+            if (t.joinable()) t.join();
+        }
+    } joiner{done, watcher};
     source.open();
     media_info m = source.media();
     if (in.local_path) {
-        std::promise<std::string> digest;
-        digest.set_value(sha1_file(*in.local_path));
-        m.sha1 = digest.get_future().share();
+        std::string digest = sha1_file(*in.local_path, stop);
+        if (stop && stop->load()) throw cancelled_error();
+        std::promise<std::string> known;
+        known.set_value(digest);
+        m.sha1 = known.get_future().share();
     }
     return m;
 }

@@ -2,13 +2,16 @@
 // processing_error messages that name the input, accurate seeks and buffer hand-over.
 #include "decoders/gst_audio_source.hpp"
 
+#include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <regex>
 
 #include <fmt/format.h>
 #include <gst/app/gstappsink.h>
 
 #include "core/errors.hpp"
+#include "core/utf8.hpp"
 
 namespace timeside {
 
@@ -185,7 +188,7 @@ void gst_audio_source::take_tags(GstMessage* msg) {
         gchar* text = nullptr;
         if (gst_tag_get_type(tag) == G_TYPE_STRING) {
             if (gst_tag_list_get_string(tags.get(), tag, &text)) {
-                media_.tags.emplace(key, text);
+                media_.tags.emplace(key, to_valid_utf8(text));  // the file's bytes, whatever they are
                 g_free(text);
             }
         } else if (std::strcmp(key, "track") == 0) {
@@ -246,6 +249,7 @@ void gst_audio_source::check_bus() {
 }
 
 void gst_audio_source::update_duration() {
+    if (gapless_) return;  // the LAME tag's count is exact; GStreamer's includes the padding
     gint64 duration = -1;
     if (gst_element_query_duration(pipeline_.get(), GST_FORMAT_TIME, &duration) && duration >= 0) {
         double seconds = static_cast<double>(duration) / GST_SECOND;
@@ -298,10 +302,33 @@ void gst_audio_source::read_source_details() {
         throw processing_error(fmt::format("{}: no audio data could be decoded from it", options_.label));
     media_.samplerate = native.samplerate;
     media_.channels = native.channels;
+    if (media_.mime == "audio/mpeg") read_gapless();
     update_duration();
 }
 
+// A local MP3's LAME tag that GStreamer does not read (ffmpeg's): the duration becomes the real
+// one, and lead_frames() says what to drop. Those it reads ("LAME3.100", our mp3_encoder's), its
+// parser and mpg123audiodec already trim exactly, and are left to it.
+void gst_audio_source::read_gapless() {
+    if (options_.uri.rfind("file://", 0) != 0) return;
+    gchar* name = g_filename_from_uri(options_.uri.c_str(), nullptr, nullptr);
+    if (!name) return;
+    std::filesystem::path path(name);
+    g_free(name);
+    auto tag = read_mp3_gapless(path);
+    if (!tag || tag->gstreamer_trims || tag->samplerate != media_.samplerate) return;
+    gapless_ = tag;
+    media_.duration = static_cast<double>(tag->frames) / tag->samplerate;
+    ++duration_version_;
+}
+
+int64_t gst_audio_source::lead_frames() const {
+    if (!gapless_) return 0;
+    return static_cast<int64_t>(std::llround(static_cast<double>(gapless_->lead) * output_.samplerate / gapless_->samplerate));
+}
+
 int64_t gst_audio_source::duration_frames() const {
+    if (gapless_ && gapless_->samplerate == output_.samplerate) return gapless_->frames;
     if (media_.duration < 0) return -1;
     return static_cast<int64_t>(std::llround(media_.duration * output_.samplerate));
 }

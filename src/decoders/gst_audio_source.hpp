@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,7 @@
 #include "core/format.hpp"
 #include "core/gst_handles.hpp"
 #include "decoders/chunk_queue.hpp"
+#include "decoders/mp3_gapless.hpp"
 
 namespace timeside {
 
@@ -41,6 +43,9 @@ public:
     audio_format output_format() const { return output_; }
     // Source duration in output frames, -1 if unknown.
     int64_t duration_frames() const;
+    // Output frames the decoder delivers before the source's first frame (an MP3's encoder and
+    // decoder delay, from its LAME tag): pull()'s timestamps count them, the source's time does not.
+    int64_t lead_frames() const;
 
     // Accurate seek to [start, start + duration) seconds (duration <= 0: to the end). False if
     // the source cannot seek; the caller then drops frames itself.
@@ -71,6 +76,7 @@ private:
     void read_source_details();
     void take_tags(GstMessage* msg);
     void update_duration();
+    void read_gapless();
 
     gst_source_options options_;
     gst_pipeline_ptr pipeline_;
@@ -83,6 +89,7 @@ private:
     std::atomic<bool> cancelled_{false};
     bool eos_ = false;
     unsigned duration_version_ = 0;
+    std::optional<mp3_gapless> gapless_;  // a local MP3's LAME tag, when it has one
     std::unique_ptr<chunk_queue> chunks_;  // created before PLAYING, fed by on_new_sample
     std::mutex mutex_;  // guards what streaming-thread callbacks record
     std::vector<std::string> chain_types_;

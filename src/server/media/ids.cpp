@@ -8,6 +8,8 @@
 #include <set>
 #include <tuple>
 
+#include "core/utf8.hpp"
+
 namespace timeside::server::media {
 
 namespace {
@@ -19,6 +21,22 @@ int source_rank(const std::string& ext) {
 }
 
 }  // namespace
+
+std::string escape_invalid_utf8(const std::string& text) {
+    static const char hex[] = "0123456789ABCDEF";
+    std::string out;
+    std::string_view rest = text;
+    for (size_t bad; (bad = utf8_invalid_at(rest)) != std::string_view::npos;) {
+        const auto byte = static_cast<unsigned char>(rest[bad]);
+        out.append(rest.substr(0, bad));
+        out += '%';
+        out += hex[byte >> 4];
+        out += hex[byte & 15];
+        rest.remove_prefix(bad + 1);
+    }
+    out.append(rest);
+    return out;
+}
 
 std::pair<std::string, std::string> split_extension(const std::string& relative) {
     const size_t slash = relative.rfind('/');
@@ -39,7 +57,7 @@ std::vector<std::string> assign_ids(const std::vector<id_candidate>& files) {
     std::vector<entry> entries;
     entries.reserve(files.size());
     for (size_t i = 0; i < files.size(); ++i) {
-        auto [stem, ext] = split_extension(files[i].relative);
+        auto [stem, ext] = split_extension(escape_invalid_utf8(files[i].relative));
         entries.push_back({std::move(stem), std::move(ext), i});
     }
     auto key = [&](const entry& e) {

@@ -4,11 +4,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/utf8.hpp"
+
 namespace timeside::server::media {
 
 nlohmann::json to_json(const media_item& item) {
     nlohmann::json j = {{"id", item.id},
-                        {"file", item.relative},
+                        {"file", to_valid_utf8(item.relative)},  // a Latin-1 name: U+FFFD for each bad byte
                         {"folder", item.folder},
                         {"size", item.size},
                         {"duration", item.duration >= 0 ? nlohmann::json(item.duration) : nlohmann::json(nullptr)},
@@ -16,7 +18,7 @@ nlohmann::json to_json(const media_item& item) {
                         {"channels", item.channels},
                         {"mime", item.mime},
                         {"sha1", item.sha1}};
-    if (!item.tags.empty()) j["tags"] = item.tags;
+    if (!item.tags.empty()) j["tags"] = item.tags;  // made valid UTF-8 when read (gst_audio_source)
     return j;
 }
 

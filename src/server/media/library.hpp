@@ -1,8 +1,11 @@
 // The media library: every decodable file under the configured folders, by id. A thread of its
 // own rescans the folders on a timer (a stat() walk), probes only new or changed files through
 // GStreamer, and publishes an immutable snapshot that request handlers read without waiting.
+// Files above sync_hash_bytes are probed and hashed by a second thread, so one huge file never
+// holds up the others; such a file is listed once its sha1 (part of every cache key) is known.
 #pragma once
 
+#include <deque>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -34,6 +37,12 @@ struct library_snapshot {
     const media_item* find(const std::string& id) const;
 };
 
+// What the scan probes and hashes itself (hashing takes about 40 ms here); larger files go to the
+// background thread.
+constexpr uint64_t sync_hash_bytes = uint64_t{64} << 20;
+// The longest a probe (a GStreamer preroll) may take before the file is skipped.
+constexpr std::chrono::milliseconds probe_timeout{5000};
+
 class library {
 public:
     library(std::vector<std::filesystem::path> folders, std::chrono::milliseconds rescan_interval);
@@ -41,9 +50,9 @@ public:
     library(const library&) = delete;
     library& operator=(const library&) = delete;
 
-    void start();  // the scanning thread: a first scan at once, then one per interval
-    void stop();   // cancels a probe in progress and joins; also done by the destructor
-    void scan_once();  // one synchronous scan (start() not needed)
+    void start();  // the scanning and hashing threads: a first scan at once, then one per interval
+    void stop();   // cancels a probe or hash in progress and joins; also done by the destructor
+    void scan_once();  // one synchronous scan (start() not needed; it then hashes every file itself)
 
     std::shared_ptr<const library_snapshot> snapshot() const;
     const std::vector<std::filesystem::path>& folders() const { return folders_; }
@@ -53,10 +62,19 @@ private:
         uint64_t size = 0;
         int64_t mtime_ns = 0;
         bool ok = false;
+        bool hashing = false;  // handed to the background thread; not listed until it is done
         media_item item;
     };
+    struct hash_job {  // a file as the scan found it; a result for anything else is dropped
+        std::filesystem::path key;
+        scanned_file file;
+        media_item item;  // the result: probed and hashed
+        bool ok = false;
+    };
     void run();
-    bool probe(const scanned_file& file, media_item& item);
+    void run_hashing();
+    bool probe(const scanned_file& file, media_item& item, gst_audio_source*& slot);
+    void take_hashes(bool& changed);
     void publish(std::vector<media_item> items, bool changed);
 
     std::vector<std::filesystem::path> folders_;
@@ -67,10 +85,16 @@ private:
     mutable std::mutex mutex_;  // guards snapshot_, current_, stop_ (with cv_)
     std::shared_ptr<const library_snapshot> snapshot_;
     gst_audio_source* current_ = nullptr;  // the probe in progress, to cancel on stop()
+    gst_audio_source* current_background_ = nullptr;  // the background thread's
     bool stop_ = false;
     std::atomic<bool> stop_hash_{false};
     std::condition_variable cv_;
     std::thread thread_;
+    std::deque<hash_job> hash_queue_;  // guarded by mutex_, like the two below
+    std::vector<hash_job> hashed_;
+    bool rescan_ = false;  // a hash finished: the scanning thread publishes it at once
+    std::condition_variable hash_cv_;
+    std::thread hasher_;
 };
 
 }  // namespace timeside::server::media

@@ -87,3 +87,18 @@ TEST_CASE("ids do not depend on the order files are found in", "[server][ids]") 
     for (const auto& [f, id] : reference) distinct.insert(id);
     CHECK(distinct.size() == reference.size());
 }
+
+TEST_CASE("a file name that is not UTF-8 gets an id with its bad bytes percent-escaped", "[server][ids]") {
+    // Latin-1 "café.wav" beside a UTF-8 "café.wav": two distinct, valid, addressable ids.
+    auto ids = ids_of({"caf\xe9.wav", "caf\xc3\xa9.wav", "dir\xff/x.flac"});
+    CHECK(ids["caf\xe9.wav"] == "caf%E9");
+    CHECK(ids["caf\xc3\xa9.wav"] == "caf\xc3\xa9");
+    CHECK(ids["dir\xff/x.flac"] == "dir%FF/x");
+}
+
+TEST_CASE("escape_invalid_utf8 leaves valid text alone and escapes each bad byte", "[server][ids]") {
+    CHECK(escape_invalid_utf8("plain/\xe2\x82\xac") == "plain/\xe2\x82\xac");
+    CHECK(escape_invalid_utf8("\xc3") == "%C3");           // a sequence cut short
+    CHECK(escape_invalid_utf8("a\xc0\xaf" "b") == "a%C0%AFb");  // an overlong '/'
+    CHECK(escape_invalid_utf8("\xed\xa0\x80") == "%ED%A0%80");  // a surrogate
+}
