@@ -101,6 +101,35 @@ TEST_CASE("mp3_encoder resamples rates MPEG cannot code to the nearest one that 
     CHECK(mp3_encoder::encode_rate(192000) == 48000);
 }
 
+TEST_CASE("mp3_encoder at the lowest bitrates of each MPEG version keeps the exact length", "[encoders][mp3]") {
+    // LAME drops its own Xing/LAME frame when a frame at the stream's bitrate is too small to hold
+    // it (below 64 kbit/s at 44.1 kHz): the tag frame takes a bitrate of its own, and FFmpeg must
+    // still give back exactly the input's frames, and the stream's bitrate.
+    struct low {
+        int rate;
+        int bitrate;
+    };
+    const int channels = GENERATE(1, 2);
+    for (auto [rate, bitrate] : {low{44100, 32}, low{44100, 40}, low{44100, 48}, low{44100, 56}, low{48000, 32},
+                                 low{32000, 32}, low{22050, 8}, low{24000, 24}, low{16000, 8}, low{11025, 8},
+                                 low{8000, 8}, low{8000, 16}}) {
+        INFO(rate << " Hz, " << channels << " channel(s), bitrate=" << bitrate);
+        const int64_t frames = rate + 777;
+        temp_dir dir;
+        auto path = dir / "low.mp3";
+        encode_file(path, signal_for(rate, channels, frames), rate, channels, {{"bitrate", std::to_string(bitrate)}});
+        auto probe = ffprobe(path);
+        CHECK(probe["sample_rate"] == std::to_string(rate));
+        CHECK(probe["bit_rate"] == std::to_string(bitrate * 1000));
+        CHECK(ffmpeg_frames(path, channels) == frames);
+        // The project's own decoder reads it too, at the same rate and channels.
+        const auto back = decode_file(path);
+        CHECK(back.info.format.samplerate == rate);
+        CHECK(back.info.format.channels == channels);
+        CHECK(std::abs(back.frames() - frames) <= 2 * 1152 + 529);
+    }
+}
+
 TEST_CASE("mp3_encoder keeps the exact length of tiny inputs", "[encoders][mp3]") {
     const int64_t frames = GENERATE(1, 100);
     const int channels = GENERATE(1, 2);
