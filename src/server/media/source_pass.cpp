@@ -31,11 +31,8 @@ identity identify(const item_source& src) {
     struct stat st {};
     if (::stat(src.file.c_str(), &st) != 0) {
         const char* cause = std::strerror(errno);
-        throw source_changed_error(fmt::format("{}: the file is gone ({}); it is not served until the library "
-                                               "sees it again",
-                                               src.relative, cause),
-                                   fmt::format("{} ({}): cannot stat it: {}", src.relative, src.file.string(), cause),
-                                   boost::beast::http::status::service_unavailable);
+        throw source_changed_error(fmt::format("{}: the file is gone ({})", src.relative, cause),
+                                   fmt::format("{} ({}): cannot stat it: {}", src.relative, src.file.string(), cause));
     }
     return {static_cast<uint64_t>(st.st_size), int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec,
             st.st_dev, st.st_ino};
@@ -44,11 +41,10 @@ identity identify(const item_source& src) {
 [[noreturn]] void changed(const item_source& src, const std::string& how, bool during) {
     const std::string text =
         during ? fmt::format("{} changed while it was read ({}); the output is not kept", src.relative, how)
-               : fmt::format("{} changed since the library scanned it ({}); try again once it is rescanned",
+               : fmt::format("{} changed since the library scanned it ({}); it is served again once the library "
+                             "has rescanned it",
                              src.relative, how);
-    throw source_changed_error(text, text,
-                               during ? boost::beast::http::status::internal_server_error
-                                      : boost::beast::http::status::service_unavailable);
+    throw source_changed_error(text, text);
 }
 
 std::string compare(const identity& was, const identity& now) {

@@ -413,7 +413,7 @@ TEST_CASE("a source rewritten, truncated or replaced while it is read fails the 
     }
 }
 
-TEST_CASE("a source changed since the library scanned it is refused before it is read, as unavailable",
+TEST_CASE("a source changed since the library scanned it is refused before it is read",
           "[server][job][source]") {
     test::temp_dir d;
     auto src = wav_item(d.path() / "item.wav");
@@ -424,7 +424,7 @@ TEST_CASE("a source changed since the library scanned it is refused before it is
         FAIL("the pass succeeded");
     } catch (const media::source_changed_error& e) {
         CHECK(std::string(e.what()).find("album/item.wav changed since the library scanned it") != std::string::npos);
-        CHECK(e.code() == http::status::service_unavailable);
+        CHECK(e.code() == http::status::internal_server_error);
     }
     CHECK_FALSE(reached);
 }
