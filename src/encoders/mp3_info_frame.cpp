@@ -84,12 +84,11 @@ std::vector<unsigned char> mp3_info_frame::placeholder(const mp3_tag_fields& fie
 
 std::vector<unsigned char> mp3_info_frame::final_frame(const mp3_tag_fields& fields) const { return build(fields, true); }
 
-std::vector<unsigned char> mp3_info_frame::build(const mp3_tag_fields& tag, bool final) const {
-    const mp3_tag_fields* f = &tag;
+std::vector<unsigned char> mp3_info_frame::build(const mp3_tag_fields& f, bool final) const {
     std::vector<unsigned char> out(size_, 0);
     std::memcpy(out.data(), header_, 4);
     unsigned char* x = out.data() + xing_offset_;
-    std::memcpy(x, f->vbr ? "Xing" : "Info", 4);
+    std::memcpy(x, f.vbr ? "Xing" : "Info", 4);
     const uint64_t total = final ? size_ + audio_bytes_ : 0;
     put_be(x + 4, final ? 0x0F : 0, 4);  // frames, bytes, TOC and quality present once known
     put_be(x + 8, final ? frames_ : 0, 4);
@@ -106,18 +105,18 @@ std::vector<unsigned char> mp3_info_frame::build(const mp3_tag_fields& tag, bool
     put_be(x + 116, 0, 4);
 
     unsigned char* l = x + xing_bytes;
-    std::string name = f->encoder.substr(0, 9);
+    std::string name = f.encoder.substr(0, 9);
     name.resize(9, ' ');
     std::memcpy(l, name.data(), 9);
-    l[9] = static_cast<unsigned char>(f->vbr ? 4 : 1);  // revision 0; method: CBR 1, VBR (mtrh) 4
-    l[10] = static_cast<unsigned char>(std::clamp(f->lowpass_hz / 100, 0, 255));
+    l[9] = static_cast<unsigned char>(f.vbr ? 4 : 1);  // revision 0; method: CBR 1, VBR (mtrh) 4
+    l[10] = static_cast<unsigned char>(std::clamp(f.lowpass_hz / 100, 0, 255));
     // Peak, ReplayGain (radio, audiophile), encoding flags and ATH: 0, not computed.
-    l[20] = static_cast<unsigned char>(std::clamp(f->bitrate_kbps, 0, 255));
-    const int delay = std::clamp(f->encoder_delay, 0, 4095), padding = std::clamp(f->padding, 0, 4095);
+    l[20] = static_cast<unsigned char>(std::clamp(f.bitrate_kbps, 0, 255));
+    const int delay = std::clamp(f.encoder_delay, 0, 4095), padding = std::clamp(f.padding, 0, 4095);
     l[21] = static_cast<unsigned char>(delay >> 4);
     l[22] = static_cast<unsigned char>(((delay & 0x0F) << 4) | (padding >> 8));
     l[23] = static_cast<unsigned char>(padding & 0xFF);
-    const int source = f->source_rate <= 32000 ? 0 : f->source_rate <= 44100 ? 1 : f->source_rate <= 48000 ? 2 : 3;
+    const int source = f.source_rate <= 32000 ? 0 : f.source_rate <= 44100 ? 1 : f.source_rate <= 48000 ? 2 : 3;
     l[24] = static_cast<unsigned char>(source << 6);
     put_be(l + 28, std::min<uint64_t>(total, UINT32_MAX), 4);
     put_be(l + 32, music_crc_, 2);
