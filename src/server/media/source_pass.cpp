@@ -6,6 +6,7 @@
 
 #include <sys/stat.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 
@@ -92,8 +93,9 @@ void run_source_pass(const item_source& src, pipe& p, const std::atomic<bool>& c
     // The same file, but less of it than its header announced (rewritten and restored, or a
     // header that lies): more than 1% short is not the whole item. Only where the length is a
     // header's count (WAV, FLAC): a compressed stream's is often an estimate.
-    const std::string ext = src.file.extension().string();
-    const bool counted = ext == ".wav" || ext == ".WAV" || ext == ".flac" || ext == ".FLAC";
+    std::string ext = src.file.extension().string();
+    for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const bool counted = ext == ".wav" || ext == ".flac";
     if (counted && !cancel && total > 0 && decoded + total / 100 < total)
         changed(src, fmt::format("its decode ended after {} of {} frames", decoded, total), true);
 }
