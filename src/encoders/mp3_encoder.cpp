@@ -65,6 +65,7 @@ mp3_encoder::~mp3_encoder() {
 void mp3_encoder::release() noexcept {
     lame_.reset();
     framer_.clear();
+    info_.reset();
 }
 
 // MPEG codes 8, 11.025, 12, 16, 22.05, 24, 32, 44.1 and 48 kHz. Any other rate is resampled by
@@ -123,10 +124,11 @@ void mp3_encoder::on_setup(const stream_info& in) {
     // The ID3v2 tag is ours (v2.4, UTF-8); LAME writes none, at the start or at the end.
     lame_set_write_id3tag_automatic(g, 0);
     lame_set_findReplayGain(g, 0);
-    // The Xing/LAME frame only where it can be patched once the counts are known: on a live
-    // sink, a placeholder would tell players a wrong (zero) length forever.
-    const bool want_tag = sink().can_rewrite();
-    lame_set_bWriteVbrTag(g, want_tag ? 1 : 0);
+    // The Xing/LAME frame is ours (mp3_info_frame): LAME's own is dropped, silently, when the
+    // bitrate makes its frame too small (below 64 kbit/s at 44.1 kHz). Only where it can be
+    // patched once the counts are known: on a live sink, a placeholder would tell players a
+    // wrong (zero) length forever.
+    lame_set_bWriteVbrTag(g, 0);
     if (vbr) {
         lame_set_VBR(g, vbr_default);
         lame_set_VBR_quality(g, static_cast<float>(parameters().number("quality")));
@@ -155,10 +157,10 @@ void mp3_encoder::on_setup(const stream_info& in) {
 
     lame_ = std::move(lame);
     channels_ = channels;
-    lame_tag_ = want_tag && lame_get_bWriteVbrTag(g) != 0;
-    tag_frame_seen_ = false;
+    lame_tag_ = sink().can_rewrite();
+    info_.reset();
     tag_offset_ = tag.size();
-    tag_size_ = 0;
+    input_rate_ = rate;
 }
 
 void mp3_encoder::on_process(const block_ptr& b) {
@@ -186,18 +188,36 @@ void mp3_encoder::on_process(const block_ptr& b) {
     drain();
 }
 
-// Writes the whole frames LAME has completed; the Xing/LAME frame alone, as a header chunk.
+// What the LAME tag says besides its counts; delay and padding are final once LAME is flushed.
+mp3_tag_fields mp3_encoder::tag_fields() const {
+    mp3_tag_fields f;
+    f.encoder = std::string("LAME") + get_lame_short_version();
+    f.vbr = lame_get_VBR(lame_.get()) != vbr_off;
+    f.bitrate_kbps = f.vbr ? 0 : lame_get_brate(lame_.get());
+    f.lowpass_hz = lame_get_lowpassfreq(lame_.get());
+    f.encoder_delay = lame_get_encoder_delay(lame_.get());
+    f.padding = lame_get_encoder_padding(lame_.get());
+    f.source_rate = input_rate_;
+    return f;
+}
+
+// Writes the whole frames LAME has completed, after the Xing/LAME frame (alone, as a header
+// chunk) shaped like the first of them.
 void mp3_encoder::drain() {
-    if (lame_tag_ && !tag_frame_seen_) {
-        const size_t first = framer_.whole_frames(1);
-        if (first == 0) return;
-        tag_size_ = first;
-        tag_frame_seen_ = true;
-        sink().write(framer_.data().first(first), true);
-        framer_.consume(first);
+    if (lame_tag_ && !info_) {
+        if (framer_.whole_frames(1) == 0) return;
+        info_.emplace(framer_.data().first(4));
+        sink().write(info_->placeholder(tag_fields()), true);
     }
     if (const size_t whole = framer_.whole_frames(); whole > 0) {
-        sink().write(framer_.data().first(whole), false);
+        const auto frames = framer_.data().first(whole);
+        if (info_)
+            for (size_t at = 0; at < whole;) {
+                const size_t length = parse_mp3_frame_header(frames.subspan(at))->length;
+                info_->add_audio_frame(frames.subspan(at, length));
+                at += length;
+            }
+        sink().write(frames, false);
         framer_.consume(whole);
     }
 }
@@ -214,13 +234,8 @@ void mp3_encoder::on_finish() {
         throw processing_error(fmt::format(
             "mp3_encoder: LAME's output ended inside a frame ({} bytes left over)", framer_.size()));
     if (lame_tag_) {
-        if (!tag_frame_seen_) throw processing_error("mp3_encoder: LAME wrote no Xing/LAME frame");
-        std::vector<unsigned char> frame(tag_size_);
-        const size_t n = lame_get_lametag_frame(lame_.get(), frame.data(), frame.size());
-        if (n != tag_size_)
-            throw processing_error(fmt::format(
-                "mp3_encoder: LAME's final Xing/LAME frame has {} bytes, its placeholder {}", n, tag_size_));
-        if (!sink().rewrite(tag_offset_, frame))
+        if (!info_) throw processing_error("mp3_encoder: LAME wrote no frame");
+        if (!sink().rewrite(tag_offset_, info_->final_frame(tag_fields())))
             throw processing_error("mp3_encoder: the output refused the final Xing/LAME frame");
     }
     release();

@@ -1,13 +1,16 @@
 // mp3_encoder: MPEG-1/2/2.5 layer III through LAME, CBR or VBR, behind an ID3v2.4 tag. Where the
 // sink can patch bytes already written, the first frame is a Xing/Info frame with the LAME tag
-// (frame count, encoder delay and padding), so players and FFmpeg give back the exact length.
+// (frame count, encoder delay and padding; mp3_info_frame), so players and FFmpeg give back the
+// exact length at every bitrate, the lowest included.
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 
 #include "core/encoder.hpp"
 #include "encoders/mp3_frames.hpp"
+#include "encoders/mp3_info_frame.hpp"
 
 struct lame_global_struct;
 
@@ -38,15 +41,16 @@ private:
     };
 
     void drain();
+    mp3_tag_fields tag_fields() const;
     void release() noexcept;
 
     std::unique_ptr<lame_global_struct, lame_closer> lame_;
     mp3_framer framer_;
     int channels_ = 0;
     bool lame_tag_ = false;  // a Xing/LAME frame is written first and patched at the end
-    bool tag_frame_seen_ = false;
+    std::optional<mp3_info_frame> info_;  // that frame, once LAME's first frame says its shape
     uint64_t tag_offset_ = 0;  // where that frame starts: after the ID3v2 tag
-    size_t tag_size_ = 0;
+    int input_rate_ = 0;
 };
 
 }  // namespace timeside

@@ -107,7 +107,7 @@ http::reply serve(const http::request_context& ctx, analysis_state& state, std::
 http::reply results(const http::request_context& ctx, analysis_state& state) {
     auto snap = state.library.snapshot();
     const auto& item = servable_item(*snap, ctx.param("id"));
-    media::item_source src{item.path, item.relative, item.sha1};
+    media::item_source src{item.path, item.relative, item.sha1, 0, 0, item.size, item.mtime_ns};
     std::string list, format_name = "json";
     for (const auto& [name, value] : ctx.query_params()) {
         if (name == "processors") list = text_of(value);
@@ -152,7 +152,7 @@ http::reply results(const http::request_context& ctx, analysis_state& state) {
         auto budget = std::make_shared<value_budget>(max);
         for (const auto& proc : p->processors())
             if (auto a = std::dynamic_pointer_cast<analyzer>(proc)) a->set_row_sink(budget, true);
-        media::run_cancellable(*p, cancel);
+        media::run_source_pass(src, *p, cancel);
         auto all = p->results();
         for (auto& r : all) r.audio.uri = src.relative;
         if (format->name != "hdf5") {
@@ -163,7 +163,13 @@ http::reply results(const http::request_context& ctx, analysis_state& state) {
         // HDF5 is written through its library to a file: made in the temporary folder, copied out.
         static std::atomic<uint64_t> counter{0};
         const fs::path temp = fs::temp_directory_path() / fmt::format("timeside-{}-{}.h5", ::getpid(), counter++);
-        write_results_file(*format, temp, all);
+        try {
+            write_results_file(*format, temp, all);
+        } catch (const std::exception& e) {
+            std::error_code ec;
+            fs::remove(temp, ec);
+            throw media::job_error(fmt::format("{}: cannot write the HDF5 results", label), e.what());
+        }
         std::ifstream in(temp, std::ios::binary);
         std::vector<unsigned char> buf(1 << 16);
         while (in.read(reinterpret_cast<char*>(buf.data()), static_cast<std::streamsize>(buf.size())) || in.gcount() > 0)
@@ -202,11 +208,11 @@ http::reply render(const http::request_context& ctx, analysis_state& state, std:
     auto g = get_processor_as<grapher>(grapher_id, params);
     if (grapher_id == "waveform_data") check_waveform_size(*g, item, state.max_result_values);
     const std::string key = media::cache_key({kind, item.sha1, media::key_part(*g)});
-    media::item_source src{item.path, item.relative, item.sha1};
+    media::item_source src{item.path, item.relative, item.sha1, 0, 0, item.size, item.mtime_ns};
     const std::string label = fmt::format("{}.{}", item.id, label_suffix);
     auto produce = [src, g](byte_sink& out, const std::atomic<bool>& cancel) {
         auto p = media::source_pipe(src, {g});
-        media::run_cancellable(*p, cancel);
+        media::run_source_pass(src, *p, cancel);
         const auto bytes = g->render_bytes();
         out.write(bytes, false);
     };

@@ -25,7 +25,7 @@ const std::map<std::string, std::string>& formats() {
 media::transcode_request parse_request(const http::request_context& ctx, const media::media_item& item,
                                        const std::string& encoder, const preset_library& presets) {
     media::transcode_request r;
-    r.source = {item.path, item.relative, item.sha1};
+    r.source = {item.path, item.relative, item.sha1, 0, 0, item.size, item.mtime_ns};
     r.ext = ctx.param("ext");
     r.label = item.id + "." + r.ext;
     r.encoder = encoder;

@@ -55,12 +55,12 @@ disk_cache::disk_cache(fs::path dir, uint64_t max_bytes) : dir_(std::move(dir)),
     if (ec) throw usage_error(fmt::format("cache dir {}: cannot be created: {}", dir_.string(), ec.message()));
     if (::access(dir_.c_str(), W_OK | X_OK) != 0)
         throw usage_error(fmt::format("cache dir {}: not writable by this user", dir_.string()));
-    index();
+    index(true);
 }
 
 fs::path disk_cache::path_of(const std::string& name) const { return dir_ / name.substr(0, 2) / name; }
 
-void disk_cache::index() {
+void disk_cache::index(bool remove_temporaries) {
     struct found {
         std::string name;
         uint64_t size;
@@ -71,7 +71,7 @@ void disk_cache::index() {
     for (const auto& e : fs::directory_iterator(dir_, ec)) {
         const std::string name = e.path().filename().string();
         if (name.starts_with(temp_prefix)) {
-            fs::remove(e.path(), ec);  // an output a crash or a kill left half-written
+            if (remove_temporaries) fs::remove(e.path(), ec);  // an output a crash or a kill left half-written
             continue;
         }
         if (name.size() != 2 || !e.is_directory(ec)) continue;
@@ -127,7 +127,24 @@ std::shared_ptr<open_file> disk_cache::find(const std::string& key, const std::s
     return std::make_shared<open_file>(fd, static_cast<uint64_t>(st.st_size), etag);
 }
 
-fs::path disk_cache::temp_path() const {
+void disk_cache::recover() {
+    std::error_code ec;
+    fs::create_directories(dir_, ec);
+    if (ec) return;  // the job that wanted a file there says why it could not create one
+    {
+        std::lock_guard lock(mutex_);
+        entries_.clear();
+        lru_.clear();
+        bytes_ = 0;
+    }
+    // Jobs running now may have their temporary files in the new folder: those stay.
+    index(false);
+    changed();
+}
+
+fs::path disk_cache::temp_path() {
+    std::error_code ec;
+    if (!fs::is_directory(dir_, ec)) recover();
     static std::atomic<uint64_t> counter{0};
     static const uint64_t salt = std::random_device{}();
     return dir_ / fmt::format("{}{}-{:x}-{}", temp_prefix, ::getpid(), salt & 0xffffff, counter++);

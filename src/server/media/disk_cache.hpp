@@ -2,7 +2,8 @@
 // (sha1 of the source's sha1 and the settings), under DIR/<2 hex>/<key>.<ext>. Entries arrive by
 // rename from a temporary file in DIR, so a file under a final name is always complete; the total
 // size stays under a cap by evicting the least recently used; the index is rebuilt from DIR at
-// start, so the cache survives restarts (last use is kept in each file's atime).
+// start, so the cache survives restarts (last use is kept in each file's atime), and again when the
+// folder disappears under a running server.
 #pragma once
 
 #include <cstdint>
@@ -58,8 +59,9 @@ public:
     std::shared_ptr<open_file> find(const std::string& key, const std::string& ext);
 
     // A new unique temporary path in DIR for an output being produced (removed by its writer if
-    // it is not committed).
-    std::filesystem::path temp_path() const;
+    // it is not committed). When DIR is gone (deleted while the server runs), it is made again
+    // and the index rebuilt from what is on disk, so the cache recovers by itself.
+    std::filesystem::path temp_path();
     // Moves a finished temporary file into the cache under (key, ext), then evicts the least
     // recently used entries beyond the cap (never the one just added unless it alone is too big,
     // in which case it is not kept). Returns false if it was not kept.
@@ -79,7 +81,8 @@ private:
     };
     std::filesystem::path path_of(const std::string& name) const;
     void evict_locked(uint64_t max_bytes, const std::string& keep);
-    void index();
+    void index(bool remove_temporaries);
+    void recover();
 
     const std::filesystem::path dir_;
     const uint64_t max_bytes_;

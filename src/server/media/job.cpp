@@ -7,12 +7,14 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
 #include <fmt/format.h>
 
 #include "core/errors.hpp"
+#include "server/media/job_errors.hpp"
 
 namespace timeside::server::media {
 
@@ -20,11 +22,17 @@ namespace {
 
 constexpr uint64_t max_take = 1 << 20;  // bytes per chunk sent to a client
 
-void write_all(int fd, const unsigned char* data, size_t size, uint64_t offset, const std::string& label) {
+void write_all(int fd, const unsigned char* data, size_t size, uint64_t offset, const std::string& label,
+               const std::filesystem::path& file) {
     while (size > 0) {
         const ssize_t n = ::pwrite(fd, data, size, static_cast<off_t>(offset));
         if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) throw processing_error(fmt::format("{}: cannot write the output: {}", label, std::strerror(errno)));
+        if (n <= 0) {
+            const char* cause = n == 0 ? "nothing written" : std::strerror(errno);
+            throw job_error(fmt::format("{}: cannot write the output: {}", label, cause),
+                            fmt::format("{}: cannot write the output file {}: {}", label,
+                                        file.empty() ? std::string("(unnamed)") : file.string(), cause));
+        }
         data += n;
         size -= static_cast<size_t>(n);
         offset += static_cast<uint64_t>(n);
@@ -81,10 +89,14 @@ private:
 
 job::job(std::string label, std::filesystem::path temp, bool keep_without_readers)
     : label_(std::move(label)), temp_(std::move(temp)), keep_(keep_without_readers) {
+    std::string where;  // for the log only
     if (temp_.empty()) {
         // An unnamed file: nothing to clean up whatever happens to the process. Where the file
-        // system has no O_TMPFILE, a named one unlinked at once.
-        const auto dir = std::filesystem::temp_directory_path();
+        // system has no O_TMPFILE, a named one unlinked at once. The folder is $TMPDIR, else
+        // /tmp, read here: temp_directory_path() throws a message naming it when it is missing.
+        const char* env = std::getenv("TMPDIR");
+        const std::filesystem::path dir = env && *env ? env : "/tmp";
+        where = "(unnamed, in " + dir.string() + ")";
         fd_ = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
         if (fd_ < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
             std::string name = (dir / "timeside-job-XXXXXX").string();
@@ -92,12 +104,14 @@ job::job(std::string label, std::filesystem::path temp, bool keep_without_reader
             if (fd_ >= 0) ::unlink(name.c_str());
         }
     } else {
+        where = temp_.string();
         fd_ = ::open(temp_.c_str(), O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0644);
     }
-    if (fd_ < 0)
-        throw processing_error(fmt::format("{}: cannot create the output file {}: {}", label_,
-                                           temp_.empty() ? std::string("(temporary)") : temp_.string(),
-                                           std::strerror(errno)));
+    if (fd_ < 0) {
+        const char* cause = std::strerror(errno);
+        throw job_error(fmt::format("{}: cannot create the output file: {}", label_, cause),
+                        fmt::format("{}: cannot create the output file {}: {}", label_, where, cause));
+    }
 }
 
 job::~job() {
@@ -112,7 +126,7 @@ void job::write(std::span<const unsigned char> chunk, bool) {
         std::lock_guard lock(mutex_);
         at = size_;
     }
-    write_all(fd_, chunk.data(), chunk.size(), at, label_);
+    write_all(fd_, chunk.data(), chunk.size(), at, label_, temp_);
     {
         std::lock_guard lock(mutex_);
         size_ = at + chunk.size();
@@ -123,7 +137,7 @@ void job::write(std::span<const unsigned char> chunk, bool) {
 bool job::rewrite(uint64_t offset, std::span<const unsigned char> bytes) {
     std::lock_guard lock(mutex_);
     if (offset > size_ || bytes.size() > size_ - offset) return false;
-    write_all(fd_, bytes.data(), bytes.size(), offset, label_);
+    write_all(fd_, bytes.data(), bytes.size(), offset, label_, temp_);
     return true;
 }
 

@@ -21,8 +21,8 @@ class job : public byte_sink, public std::enable_shared_from_this<job> {
 public:
     // `temp`: the file to create (exclusive) and keep until commit; empty: an unnamed file in the
     // system's temporary directory. `keep_without_readers`: the job runs on when its last
-    // client leaves (the cache wants the output). Throws processing_error if the file cannot be
-    // created.
+    // client leaves (the cache wants the output). Throws job_error if the file cannot be created
+    // (the client's message names no path; the detail does).
     job(std::string label, std::filesystem::path temp, bool keep_without_readers);
     ~job() override;  // removes the temporary file unless it was renamed away
 

@@ -15,6 +15,37 @@ job_runner::job_runner(disk_cache& cache, unsigned max_jobs) : cache_(cache), ma
 
 job_runner::~job_runner() { stop_all(); }
 
+namespace {
+
+// `message` with the source's absolute path replaced by the name clients know it by.
+std::string public_text(std::string message, const job_spec& spec) {
+    if (!spec.source_path.empty())
+        for (size_t at; (at = message.find(spec.source_path)) != std::string::npos;)
+            message.replace(at, spec.source_path.size(), spec.source_name);
+    return message;
+}
+
+}  // namespace
+
+std::shared_ptr<job> job_runner::make_output(const job_spec& spec) {
+    if (cache_.enabled()) {
+        try {
+            return std::make_shared<job>(spec.label, cache_.temp_path(), true);
+        } catch (const job_error& e) {
+            // The cache cannot take a new file (its folder unwritable, not a folder, full): the
+            // output is still served, uncached; the operator reads why in the log.
+            log(log_level::warn, "cache",
+                {{"output", spec.label}, {"error", e.detail()}, {"action", "served uncached"}});
+        }
+    }
+    try {
+        return std::make_shared<job>(spec.label, std::filesystem::path(), false);
+    } catch (const job_error& e) {
+        log(log_level::error, "job", {{"output", spec.label}, {"error", e.detail()}});
+        throw;
+    }
+}
+
 job_attach job_runner::start_or_join(job_spec spec) {
     std::lock_guard lock(mutex_);
     reap_locked();
@@ -22,8 +53,7 @@ job_attach job_runner::start_or_join(job_spec spec) {
         return {it->second->add_reader(), true};
     }
     if (stopped_ || by_key_.size() >= max_jobs_) return {};
-    auto out = std::make_shared<job>(spec.label, cache_.enabled() ? cache_.temp_path() : std::filesystem::path(),
-                                     cache_.enabled());
+    auto out = make_output(spec);
     auto reader = out->add_reader();
     running& r = jobs_.emplace_back();
     r.out = out;
@@ -41,15 +71,23 @@ job_attach job_runner::start_or_join(job_spec spec) {
             error = e.what();
             outcome = "refused";
             code = http::status::bad_request;
-        } catch (const std::exception& e) {
+        } catch (const usage_error& e) {
+            // A value the validator let through that this source cannot take (a scale finer
+            // than its rate, a bitrate its rate cannot carry): refused at setup, a 400.
+            error = public_text(e.what(), spec);
+            outcome = "refused";
+            code = http::status::bad_request;
+        } catch (const job_error& e) {
             error = e.what();
             outcome = "failed";
-            log(log_level::error, "job", {{"output", spec.label}, {"error", error}});
-            if (!spec.source_path.empty())
-                for (size_t at; (at = error.find(spec.source_path)) != std::string::npos;)
-                    error.replace(at, spec.source_path.size(), spec.source_name);
+            code = e.code();
+            log(log_level::error, "job", {{"output", spec.label}, {"error", e.detail()}});
+        } catch (const std::exception& e) {
+            outcome = "failed";
+            log(log_level::error, "job", {{"output", spec.label}, {"error", e.what()}});
+            error = public_text(e.what(), spec);
         }
-        if (error.empty() && cache_.enabled()) {
+        if (error.empty() && !out->temp_path().empty()) {
             const auto temp = out->temp_path();
             out->release_temp();
             cache_.commit(temp, spec.key, spec.ext);

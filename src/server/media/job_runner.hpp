@@ -9,7 +9,6 @@
 #include <list>
 #include <memory>
 #include <mutex>
-#include <stdexcept>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -17,31 +16,28 @@
 #include "core/byte_sink.hpp"
 #include "server/http/reply.hpp"
 #include "server/media/disk_cache.hpp"
+#include "server/media/job_errors.hpp"
 
 namespace timeside::server::media {
 
 class job;
-
-// Thrown by a job's producer when the request asked for more than the server allows (results
-// beyond max_result_values): the client gets a 400 with the message, not a 500.
-class request_error : public std::runtime_error {
-public:
-    using std::runtime_error::runtime_error;
-};
 
 struct job_spec {
     std::string key;    // cache_key() of the output
     std::string ext;    // the cached file's extension
     std::string label;  // how logs name it: "sweep.ogg"
     // Runs on the job's thread: writes the whole output to `out`, polls `cancel` (a run that
-    // stops for it throws cancelled_error); any other exception fails the job with its message.
+    // stops for it throws cancelled_error). A request_error or usage_error refuses the request
+    // (400: a value that cannot work with this source, found at setup); a job_error fails it
+    // with its public message and status (its detail goes to the log); any other exception
+    // fails it (500) with its message, the source's path replaced by the name clients know.
     std::function<void(byte_sink& out, const std::atomic<bool>& cancel)> produce;
     // The source's absolute path and the name clients know it by (its path under its media
     // folder): an error message sent to a client says the latter.
     std::string source_path;
     std::string source_name;
-    // Called on the job's thread when it ends: "done", "cancelled", "refused" (request_error) or
-    // "failed", and its wall time.
+    // Called on the job's thread when it ends: "done", "cancelled", "refused" (request_error,
+    // usage_error) or "failed", and its wall time. Only "done" is cached.
     std::function<void(const std::string& outcome, double wall_seconds)> on_end;
 };
 
@@ -57,8 +53,10 @@ public:
     job_runner(const job_runner&) = delete;
     job_runner& operator=(const job_runner&) = delete;
 
-    // Joins the running job with spec.key, or starts one. Throws processing_error when the
-    // output file cannot be created.
+    // Joins the running job with spec.key, or starts one. Its output goes to a temporary file in
+    // the cache; when the cache cannot take one (its folder unwritable), to an unnamed file and
+    // the output is served uncached. Throws job_error (public message; the detail is logged)
+    // when no output file can be created at all.
     job_attach start_or_join(job_spec spec);
     size_t active() const;
     unsigned max_jobs() const { return max_jobs_; }
@@ -72,6 +70,7 @@ private:
         std::atomic<bool> done{false};
     };
     void reap_locked();
+    std::shared_ptr<job> make_output(const job_spec& spec);
 
     disk_cache& cache_;
     const unsigned max_jobs_;

@@ -1,6 +1,7 @@
 // One decode of a library item through processors, as every job runs it (an encode, results, a
 // render): file_decoder with the item's known sha1 (no second hash) and segment, the processors
-// in one pipe, stoppable between blocks. And the part of a cache key a processor contributes.
+// in one pipe, stoppable between blocks, and checked to have read the file the sha1 was taken
+// of from start to end. And the part of a cache key a processor contributes.
 #pragma once
 
 #include <atomic>
@@ -22,12 +23,18 @@ struct item_source {
     std::string sha1;
     double start = 0;
     double duration = 0;  // 0: to the end
+    // The file as the library scanned it (and hashed it): a file that differs is not the sha1's.
+    uint64_t size = 0;
+    int64_t mtime_ns = 0;
 };
 
 // The pipe `file_decoder | chain...` (the pipe adds the parents processors ask for).
 std::unique_ptr<pipe> source_pipe(const item_source& src, const std::vector<std::shared_ptr<processor>>& chain);
-// Runs it; cancelled_error once `cancel` is set.
-void run_cancellable(pipe& p, const std::atomic<bool>& cancel);
+// Runs it; cancelled_error once `cancel` is set. Throws source_changed_error (naming the item
+// by `src.relative`) when the file is not the one the library scanned when the run starts, when
+// its size, mtime or identity (device, inode) changed by the end, or when the decode ended well
+// short of the length the decoder announced: what was produced is not the key's output.
+void run_source_pass(const item_source& src, pipe& p, const std::atomic<bool>& cancel);
 // "id@version:a=1,b=x": what makes a processor's output differ.
 std::string key_part(const processor& p);
 

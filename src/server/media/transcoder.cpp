@@ -34,7 +34,7 @@ std::shared_ptr<http::body_stream> transcoder::start(transcode_plan plan) {
     spec.source_name = r.source.relative;
     spec.produce = [src = r.source, enc = plan.enc](byte_sink& out, const std::atomic<bool>& cancel) {
         enc->set_sink(std::shared_ptr<byte_sink>(std::shared_ptr<byte_sink>{}, &out));
-        run_cancellable(*source_pipe(src, {enc}), cancel);
+        run_source_pass(src, *source_pipe(src, {enc}), cancel);
     };
     spec.on_end = [label = r.label, ext = r.ext, seconds = r.audio_seconds, stats = stats_](const std::string& outcome,
                                                                                          double wall) {

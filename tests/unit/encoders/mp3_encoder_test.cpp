@@ -101,6 +101,77 @@ TEST_CASE("mp3_encoder resamples rates MPEG cannot code to the nearest one that 
     CHECK(mp3_encoder::encode_rate(192000) == 48000);
 }
 
+TEST_CASE("mp3_encoder at the lowest bitrates of each MPEG version keeps the exact length", "[encoders][mp3]") {
+    // LAME drops its own Xing/LAME frame when a frame at the stream's bitrate is too small to hold
+    // it (below 64 kbit/s at 44.1 kHz): the tag frame takes a bitrate of its own, and FFmpeg must
+    // still give back exactly the input's frames, and the stream's bitrate.
+    struct low {
+        int rate;
+        int bitrate;
+    };
+    const int channels = GENERATE(1, 2);
+    for (auto [rate, bitrate] : {low{44100, 32}, low{44100, 40}, low{44100, 48}, low{44100, 56}, low{48000, 32},
+                                 low{32000, 32}, low{22050, 8}, low{24000, 24}, low{16000, 8}, low{11025, 8},
+                                 low{8000, 8}, low{8000, 16}}) {
+        INFO(rate << " Hz, " << channels << " channel(s), bitrate=" << bitrate);
+        const int64_t frames = rate + 777;
+        temp_dir dir;
+        auto path = dir / "low.mp3";
+        encode_file(path, signal_for(rate, channels, frames), rate, channels, {{"bitrate", std::to_string(bitrate)}});
+        auto probe = ffprobe(path);
+        CHECK(probe["sample_rate"] == std::to_string(rate));
+        CHECK(probe["bit_rate"] == std::to_string(bitrate * 1000));
+        CHECK(ffmpeg_frames(path, channels) == frames);
+        // The project's own decoder reads it too, at the same rate and channels.
+        const auto back = decode_file(path);
+        CHECK(back.info.format.samplerate == rate);
+        CHECK(back.info.format.channels == channels);
+        CHECK(std::abs(back.frames() - frames) <= 2 * 1152 + 529);
+    }
+}
+
+TEST_CASE("mp3_encoder's Xing/LAME frame: counts, a rising seek table and a tag CRC that checks", "[encoders][mp3]") {
+    // 40 s of VBR mono: 1,531 frames, past the 1,024 offsets the seek table keeps before halving.
+    const int rate = 44100;
+    const int64_t input = int64_t{rate} * 40;
+    temp_dir dir;
+    auto path = dir / "long.mp3";
+    encode_file(path, sine(440, rate, input, 1, 0.5), rate, 1, {{"mode", "vbr"}});
+    const bytes all = read_bytes(path);
+    const bytes audio(all.begin() + static_cast<std::ptrdiff_t>(id3_size(all)), all.end());
+    const auto lengths = frame_lengths(audio);
+    REQUIRE(lengths.size() > 1100);
+    const size_t x = 4 + 17;  // MPEG-1 mono: the header and 17 bytes of side information
+    REQUIRE(std::string(audio.begin() + x, audio.begin() + x + 4) == "Xing");
+    auto be = [&](size_t at, int n) {
+        uint64_t v = 0;
+        for (int i = 0; i < n; ++i) v = v << 8 | audio[at + static_cast<size_t>(i)];
+        return v;
+    };
+    CHECK(be(x + 4, 4) == 0x0F);
+    CHECK(be(x + 8, 4) == lengths.size() - 1);  // every frame but the tag's own
+    CHECK(be(x + 12, 4) == audio.size());
+    // The seek table: position at each percent of the duration, as 256ths of the bytes.
+    CHECK(audio[x + 16] == 0);
+    for (size_t i = 1; i < 100; ++i) CHECK(audio[x + 16 + i] >= audio[x + 15 + i]);
+    // At 50% of the frames, the table says where that frame starts, within a 256th (VBR of a
+    // steady sine: close to half the bytes).
+    size_t half = lengths.front();
+    for (size_t f = 1; f <= (lengths.size() - 1) / 2; ++f) half += lengths[f];
+    CHECK(std::abs(static_cast<double>(audio[x + 16 + 50]) - 256.0 * static_cast<double>(half) / audio.size()) <= 2.0);
+    const size_t lame = x + 120;
+    CHECK(std::string(audio.begin() + lame, audio.begin() + lame + 4) == "LAME");
+    CHECK(be(lame + 28, 4) == audio.size());  // music length: from the tag frame to the end
+    // The tag CRC (CRC-16, 0x8005 reflected) covers every byte of the frame before it.
+    uint16_t crc = 0;
+    for (size_t i = 0; i < lame + 34; ++i) {
+        crc ^= audio[i];
+        for (int b = 0; b < 8; ++b) crc = (crc & 1) ? static_cast<uint16_t>((crc >> 1) ^ 0xA001) : crc >> 1;
+    }
+    CHECK(be(lame + 34, 2) == crc);
+    CHECK(ffmpeg_frames(path, 1) == input);
+}
+
 TEST_CASE("mp3_encoder keeps the exact length of tiny inputs", "[encoders][mp3]") {
     const int64_t frames = GENERATE(1, 100);
     const int channels = GENERATE(1, 2);

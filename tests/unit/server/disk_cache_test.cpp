@@ -137,3 +137,31 @@ TEST_CASE("a cache folder that cannot be created is a usage error naming it", "[
         CHECK(std::string(e.what()).find((d.path() / "file" / "sub").string()) != std::string::npos);
     }
 }
+
+TEST_CASE("a cache folder deleted while in use is made again and recounted from disk", "[server][cache]") {
+    timeside::test::temp_dir d;
+    const fs::path dir = d.path() / "cache";
+    disk_cache cache(dir, 1 << 20);
+    REQUIRE(cache.commit(produce(cache, 100, 'a'), key_a, "ogg"));
+    REQUIRE(cache.commit(produce(cache, 50, 'b'), key_b, "ogg"));
+    CHECK(cache.usage().entries == 2);
+    cache_usage told;
+    cache.set_observer([&](const cache_usage& u) { told = u; });
+    fs::remove_all(dir);
+    // The next output to produce: the folder is back, the index holds what is on disk (nothing).
+    const fs::path temp = cache.temp_path();
+    CHECK(fs::is_directory(dir));
+    CHECK(temp.parent_path() == dir);
+    CHECK(cache.usage().entries == 0);
+    CHECK(cache.usage().bytes == 0);
+    CHECK(told.entries == 0);
+    std::ofstream(temp) << std::string(30, 'c');
+    REQUIRE(cache.commit(temp, key_c, "ogg"));
+    CHECK(cache.usage().entries == 1);
+    CHECK(cache.usage().bytes == 30);
+    CHECK(told.bytes == 30);
+    CHECK_FALSE(cache.find(key_a, "ogg"));
+    auto c = cache.find(key_c, "ogg");
+    REQUIRE(c);
+    CHECK(read_all(*c) == std::string(30, 'c'));
+}

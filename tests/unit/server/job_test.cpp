@@ -3,17 +3,25 @@
 // lands in the cache whole, patched headers included; the runner shares jobs by key and caps them.
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <condition_variable>
+#include <cstdlib>
+#include <fstream>
 #include <thread>
 
 #include "core/errors.hpp"
+#include "core/pipe.hpp"
+#include "core/processor.hpp"
 #include "../test_support.hpp"
 #include "server/media/job.hpp"
 #include "server/media/job_runner.hpp"
+#include "server/media/source_pass.hpp"
 
 using namespace timeside;
 using namespace timeside::server;
@@ -182,4 +190,241 @@ TEST_CASE("a job cancelled by its last client leaves nothing in the cache", "[se
     runner.stop_all();
     CHECK(outcome == "cancelled");
     CHECK(std::filesystem::is_empty(d.path()));
+}
+
+namespace {
+
+// Runs `spec` alone and waits for its end; returns the reader's final state, error and status.
+struct ended {
+    std::string outcome, error, body;
+    http::status code{};
+};
+ended run_to_end(media::job_runner& runner, media::job_spec spec) {
+    ended e;
+    spec.on_end = [&e](const std::string& o, double) { e.outcome = o; };
+    auto a = runner.start_or_join(spec);
+    REQUIRE(a.stream);
+    a.stream->set_notify([] {});
+    for (int i = 0; i < 400 && runner.active() > 0; ++i) std::this_thread::sleep_for(5ms);
+    REQUIRE(runner.active() == 0);
+    std::vector<unsigned char> chunk;
+    for (;;) {
+        chunk.clear();
+        const auto s = a.stream->take(chunk, e.error);
+        e.body.append(chunk.begin(), chunk.end());
+        if (s == state::data) continue;
+        e.code = a.stream->error_status();
+        break;
+    }
+    runner.stop_all();
+    return e;
+}
+
+media::job_spec spec_of(std::string name, std::function<void(byte_sink&, const std::atomic<bool>&)> produce) {
+    media::job_spec spec;
+    spec.key = media::cache_key({name});
+    spec.ext = "ogg";
+    spec.label = name + ".ogg";
+    spec.source_path = "/srv/private/music/" + name + ".wav";
+    spec.source_name = name + ".wav";
+    spec.produce = std::move(produce);
+    return spec;
+}
+
+}  // namespace
+
+TEST_CASE("a value refused at setup answers 400 with its message and caches nothing", "[server][job]") {
+    test::temp_dir d;
+    media::disk_cache cache(d.path(), 1 << 20);
+    media::job_runner runner(cache, 2);
+    auto spec = spec_of("w", [](byte_sink&, const std::atomic<bool>&) {
+        throw usage_error("waveform_data: pixels_per_second=44100 leaves 1 samples per pixel at 44100 Hz");
+    });
+    const auto e = run_to_end(runner, spec);
+    CHECK(e.outcome == "refused");
+    CHECK(e.code == http::status::bad_request);
+    CHECK(e.error.find("pixels_per_second=44100") != std::string::npos);
+    CHECK_FALSE(cache.find(spec.key, "ogg"));
+}
+
+TEST_CASE("a job error gives the client its public message, never the server's paths", "[server][job]") {
+    test::temp_dir d;
+    media::disk_cache cache(d.path(), 1 << 20);
+    media::job_runner runner(cache, 2);
+    SECTION("the job layer's own error: public message and status, detail for the log") {
+        const auto e = run_to_end(runner, spec_of("j", [](byte_sink&, const std::atomic<bool>&) {
+                                      throw media::job_error("j.ogg: cannot write the output: No space left on device",
+                                                             "j.ogg: cannot write /var/cache/timeside/.tmp-1: ENOSPC");
+                                  }));
+        CHECK(e.outcome == "failed");
+        CHECK(e.code == http::status::internal_server_error);
+        CHECK(e.error == "j.ogg: cannot write the output: No space left on device");
+    }
+    SECTION("a decoder's error names the item as clients know it") {
+        const auto e = run_to_end(runner, spec_of("s", [](byte_sink&, const std::atomic<bool>&) {
+                                      throw processing_error("file_decoder: /srv/private/music/s.wav: not audio");
+                                  }));
+        CHECK(e.outcome == "failed");
+        CHECK(e.error == "file_decoder: s.wav: not audio");
+    }
+}
+
+TEST_CASE("a cache that cannot take a temporary file serves the output uncached", "[server][job]") {
+    test::temp_dir d;
+    const auto dir = d.path() / "cache";
+    media::disk_cache cache(dir, 1 << 20);
+    media::job_runner runner(cache, 2);
+    std::filesystem::remove_all(dir);
+    std::ofstream(dir) << "a file where the folder was";
+    auto spec = spec_of("u", [](byte_sink& out, const std::atomic<bool>&) { out.write(bytes("all of it"), false); });
+    const auto e = run_to_end(runner, spec);
+    CHECK(e.outcome == "done");
+    CHECK(e.error.empty());
+    CHECK(e.body == "all of it");
+    CHECK_FALSE(cache.find(spec.key, "ogg"));
+    CHECK(std::filesystem::is_regular_file(dir));
+}
+
+TEST_CASE("no output file at all is a job error whose message names no path", "[server][job]") {
+    test::temp_dir d;
+    const auto dir = d.path() / "cache";
+    media::disk_cache cache(dir, 1 << 20);
+    media::job_runner runner(cache, 2);
+    std::filesystem::remove_all(dir);
+    std::ofstream(dir) << "a file where the folder was";
+    const std::string hidden = (d.path() / "no-such-tmp").string();
+    const char* saved = std::getenv("TMPDIR");
+    const std::string saved_value = saved ? saved : "";
+    ::setenv("TMPDIR", hidden.c_str(), 1);
+    try {
+        runner.start_or_join(spec_of("n", [](byte_sink&, const std::atomic<bool>&) {}));
+        FAIL("an output was created");
+    } catch (const media::job_error& e) {
+        const std::string what = e.what();
+        CHECK(what.find('/') == std::string::npos);
+        CHECK(what.find("cannot create the output file") != std::string::npos);
+        CHECK(e.detail().find(hidden) != std::string::npos);
+    }
+    if (saved) ::setenv("TMPDIR", saved_value.c_str(), 1);
+    else ::unsetenv("TMPDIR");
+}
+
+namespace {
+
+// A consumer that does something to the world on its first block (a file rewritten under the run).
+class first_block_hook : public consumer {
+public:
+    explicit first_block_hook(std::function<void()> hook) : consumer(info(), {}), hook_(std::move(hook)) {}
+    static const processor_info& info() {
+        static const processor_info i{"hook", "Hook", "1.0", "acts on the first block", "", processor_kind::analyzer, {}};
+        return i;
+    }
+    void setup(const stream_info&) override {}
+    void process(const block_ptr&) override {
+        if (hook_) std::exchange(hook_, nullptr)();
+    }
+    void finish() override {}
+
+private:
+    std::function<void()> hook_;
+};
+
+// A 10 s 16-bit WAV of silence written by hand, and the item_source the library would make of it.
+media::item_source wav_item(const std::filesystem::path& path) {
+    const uint32_t rate = 8000, frames = rate * 10, data = frames * 2;
+    std::vector<unsigned char> h(44 + data, 0);
+    auto le = [&h](size_t at, uint32_t v, int n) {
+        for (int i = 0; i < n; ++i) h[at + static_cast<size_t>(i)] = static_cast<unsigned char>(v >> (8 * i));
+    };
+    std::memcpy(&h[0], "RIFF", 4);
+    le(4, 36 + data, 4);
+    std::memcpy(&h[8], "WAVEfmt ", 8);
+    le(16, 16, 4);
+    le(20, 1, 2);
+    le(22, 1, 2);
+    le(24, rate, 4);
+    le(28, rate * 2, 4);
+    le(32, 2, 2);
+    le(34, 16, 2);
+    std::memcpy(&h[36], "data", 4);
+    le(40, data, 4);
+    std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(h.data()), static_cast<std::streamsize>(h.size()));
+    struct stat st {};
+    REQUIRE(::stat(path.c_str(), &st) == 0);
+    media::item_source src;
+    src.file = path;
+    src.relative = "album/item.wav";
+    src.sha1 = "0000000000000000000000000000000000000000";
+    src.size = static_cast<uint64_t>(st.st_size);
+    src.mtime_ns = int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+    return src;
+}
+
+void run_pass(const media::item_source& src, std::function<void()> hook) {
+    std::atomic<bool> cancel{false};
+    auto p = media::source_pipe(src, {std::make_shared<first_block_hook>(std::move(hook))});
+    media::run_source_pass(src, *p, cancel);
+}
+
+}  // namespace
+
+TEST_CASE("a source pass over the file the library scanned runs to its end", "[server][job][source]") {
+    test::temp_dir d;
+    const auto src = wav_item(d.path() / "item.wav");
+    CHECK_NOTHROW(run_pass(src, {}));
+}
+
+TEST_CASE("a source rewritten, truncated or replaced while it is read fails the pass, naming the item",
+          "[server][job][source]") {
+    test::temp_dir d;
+    const auto path = d.path() / "item.wav";
+    const auto src = wav_item(path);
+    const auto check = [&](std::function<void()> change, const std::string& how) {
+        try {
+            run_pass(src, std::move(change));
+            FAIL("the pass succeeded");
+        } catch (const media::source_changed_error& e) {
+            const std::string what = e.what();
+            CHECK(what.find("album/item.wav changed while it was read") != std::string::npos);
+            CHECK(what.find(how) != std::string::npos);
+            CHECK(what.find(d.path().string()) == std::string::npos);
+            CHECK(e.code() == http::status::internal_server_error);
+        }
+    };
+    SECTION("truncated") { check([&] { std::filesystem::resize_file(path, 44); }, "size"); }
+    SECTION("rewritten in place with other bytes of the same size") {
+        check([&] {
+            std::this_thread::sleep_for(10ms);  // a new mtime even on a coarse clock
+            std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+            f.seekp(1000);
+            f.write("changed", 7);
+        }, "modified");
+    }
+    SECTION("replaced by a rename") {
+        check([&] {
+            const auto other = d.path() / "other.wav";
+            std::filesystem::copy_file(path, other);
+            struct stat st {};
+            REQUIRE(::stat(path.c_str(), &st) == 0);
+            const timespec times[2] = {st.st_atim, st.st_mtim};  // same size, same mtime: only the inode differs
+            REQUIRE(::utimensat(AT_FDCWD, other.c_str(), times, 0) == 0);
+            std::filesystem::rename(other, path);
+        }, "replaced");
+    }
+}
+
+TEST_CASE("a source changed since the library scanned it is refused before it is read",
+          "[server][job][source]") {
+    test::temp_dir d;
+    auto src = wav_item(d.path() / "item.wav");
+    src.size += 1;
+    bool reached = false;
+    try {
+        run_pass(src, [&] { reached = true; });
+        FAIL("the pass succeeded");
+    } catch (const media::source_changed_error& e) {
+        CHECK(std::string(e.what()).find("album/item.wav changed since the library scanned it") != std::string::npos);
+        CHECK(e.code() == http::status::internal_server_error);
+    }
+    CHECK_FALSE(reached);
 }
