@@ -180,6 +180,19 @@ class ServedMedia(unittest.TestCase):
         return f"http://127.0.0.1:{self.server.port}{path}"
 
 
+def wait_cached(url, timeout=20):
+    """GETs `url` until it answers from the disk cache (with Content-Length); its body."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status, headers, body = curl(url)
+        if status != 200:
+            raise AssertionError(f"{url}: {status} {body[:300]!r}")
+        if "content-length" in headers:
+            return body
+        time.sleep(0.05)
+    raise AssertionError(f"{url} never came from the cache within {timeout} s")
+
+
 def curl(url, *args):
     """One request by curl: (status, headers by lower-case name, body)."""
     r = subprocess.run(["curl", "-s", "-D", "-", *args, url], capture_output=True, timeout=60)

@@ -15,7 +15,7 @@ import time
 import unittest
 
 from server_support import Server, ServedMedia
-from server_support import curl
+from server_support import curl, wait_cached
 from support import TempDir, ffmpeg_pcm, sample
 
 LONG_SECONDS, LONG_RATE = 300, 48000
@@ -54,16 +54,6 @@ class ParametersThatPassWork(ServedMedia):
         shutil.copy(sample("sweep.wav"), os.path.join(folder, "sweep.wav"))
         shutil.copy(sample("sweep_mono.wav"), os.path.join(folder, "sweep_mono.wav"))
 
-    def cached(self, path, timeout=20):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            status, headers, body = curl(self.url(path))
-            self.assertEqual(status, 200, body[:300])
-            if "content-length" in headers:
-                return body
-            time.sleep(0.05)
-        self.fail(f"{path} never came from the cache")
-
     def test_mp3_at_32_to_56_kbps_is_200_and_decodes_to_the_items_length(self):
         item = self.server.get("/api/items/sweep")[2]
         with TempDir() as tmp:
@@ -79,7 +69,7 @@ class ParametersThatPassWork(ServedMedia):
                 self.assertGreaterEqual(streamed, item["duration"], msg=f"bitrate={bitrate}")
                 self.assertLessEqual(streamed, item["duration"] + 2 * 1152 / 44100, msg=f"bitrate={bitrate}")
                 # The finished file (the cache's) has the LAME tag: ffmpeg trims exactly.
-                final = self.cached(path)
+                final = wait_cached(self.url(path))
                 self.assertEqual(len(final), len(body))
                 self.assertAlmostEqual(decoded_seconds(final, ".mp3", tmp), item["duration"], delta=1 / 44100,
                                        msg=f"bitrate={bitrate}")
@@ -207,16 +197,6 @@ class CacheFolderTroubles(unittest.TestCase):
     def url(self, path):
         return f"http://127.0.0.1:{self.server.port}{path}"
 
-    def wait_cached(self, path, timeout=20):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            status, headers, body = curl(self.url(path))
-            self.assertEqual(status, 200, body[:300])
-            if "content-length" in headers:
-                return body
-            time.sleep(0.05)
-        self.fail(f"{path} never came from the cache")
-
     def assert_status_counts_what_is_on_disk(self):
         on_disk = cache_entries(self.server.cache_dir)
         cache = self.server.get("/api/status")[2]["cache"]
@@ -225,17 +205,17 @@ class CacheFolderTroubles(unittest.TestCase):
 
     def test_a_cache_folder_deleted_while_running_comes_back_by_itself(self):
         self.start()
-        self.wait_cached("/media/sweep.ogg")
+        wait_cached(self.url("/media/sweep.ogg"))
         self.assertEqual(len(cache_entries(self.server.cache_dir)), 1)
         shutil.rmtree(self.server.cache_dir)
         # The next uncached request is served, then cached; the counts are what the disk holds.
         status, headers, body = curl(self.url("/media/sweep.flac"))
         self.assertEqual(status, 200, body[:300])
-        self.wait_cached("/media/sweep.flac")
+        wait_cached(self.url("/media/sweep.flac"))
         self.assert_status_counts_what_is_on_disk()
         self.assertEqual(len(cache_entries(self.server.cache_dir)), 1)
         # The entry that went with the folder is produced again, not a 500.
-        self.wait_cached("/media/sweep.ogg")
+        wait_cached(self.url("/media/sweep.ogg"))
         self.assert_status_counts_what_is_on_disk()
 
     def test_a_cache_that_cannot_be_written_serves_uncached(self):
