@@ -193,10 +193,19 @@ class RequestMaker:
 
     def make(self, index):
         rng = random.Random(f"{self.seed}:{index}")
-        method = rng.choice(METHODS)
-        target = self.target(rng)
-        version = rng.choice(["HTTP/1.1"] * 12 + ["HTTP/1.0", "HTTP/2.0", "HTTP/1.1 x", "http/1.1", ""])
-        headers, body = self.body(rng, self.headers(rng))
+        if rng.random() < 0.5:
+            # Half are well-formed requests that reach a handler: only the target and query vary.
+            method = "HEAD" if rng.random() < 0.2 else "GET"
+            target = self.target(rng)
+            version = "HTTP/1.1"
+            headers, body = [("Host", "127.0.0.1")], b""
+            if rng.random() < 0.2:
+                headers.append(("Range", rng.choice(["bytes=0-99", "bytes=-10", "bytes=10-", "bytes=5-2"])))
+        else:
+            method = rng.choice(METHODS)
+            target = self.target(rng)
+            version = rng.choice(["HTTP/1.1"] * 12 + ["HTTP/1.0", "HTTP/2.0", "HTTP/1.1 x", "http/1.1", ""])
+            headers, body = self.body(rng, self.headers(rng))
         keep = rng.random() < 0.15
         headers.append(("Connection", "keep-alive" if keep else "close"))
         rng.shuffle(headers)
