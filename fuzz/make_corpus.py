@@ -134,6 +134,7 @@ def media(timeside):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--timeside", default=os.path.join(ROOT, "build", "src", "cli", "timeside"))
+    ap.add_argument("--no-media", action="store_true", help="only the text seeds (no binary needed)")
     args = ap.parse_args()
     for name, data in REQUESTS.items():
         write("request", name, data)
@@ -156,7 +157,8 @@ def main():
     for i, query in enumerate(QUERIES):
         for j in range(0, 40, 7):  # several processors for each query
             write("spec", f"query_{i:02d}_{j:02d}", bytes([1, j]) + query.encode())
-    media(args.timeside)
+    if not args.no_media:
+        media(args.timeside)
     total = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(CORPUS) for f in fs)
     print(f"{CORPUS}: {total} bytes")
     return 0
