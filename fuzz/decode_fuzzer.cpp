@@ -26,7 +26,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     fuzz::write_file(file, std::string_view(reinterpret_cast<const char*>(data), size));
-    auto d = get_processor_as<file_decoder>("file_decoder", {{"uri", file.string()}, {"blocksize", "4096"}});
+    auto d = get_processor_as<file_decoder>("file_decoder", {{"uri", file.string()}, {"blocksize", std::string("4096")}});
     try {
         const stream_info info = d->open();
         if (info.format.samplerate <= 0 || info.format.channels <= 0)

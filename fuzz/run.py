@@ -55,7 +55,7 @@ def run_target(build, name, seconds, keep=False, jobs=1, out=sys.stdout):
     """Fuzzes `name` for `seconds`; returns (ok, summary). Prints the findings."""
     binary = os.path.join(build, "fuzz", f"{name}_fuzzer")
     if not os.path.exists(binary):
-        return False, f"{binary} is missing (configure the build with -Dfuzzing=true and clang)"
+        return False, f"{name}: {binary} is missing (configure the build with -Dfuzzing=true and clang)"
     timeout, rss, dictionary, max_len = TARGETS[name]
     scratch = tempfile.mkdtemp(prefix=f"timeside-fuzz-{name}-")
     corpus = os.path.join(scratch, "corpus")

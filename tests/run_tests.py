@@ -11,6 +11,7 @@ status 0 only if nothing failed.
 """
 import argparse
 import glob
+import importlib.util
 import os
 import subprocess
 import sys
@@ -158,8 +159,9 @@ def run_integration(build, label="integration", names=None, exclude=(), sanitize
 
 def run_fuzzers(build, seconds):
     """Each libFuzzer target for `seconds` over its seed corpus: one test each."""
-    sys.path.insert(0, os.path.join(ROOT, "fuzz"))
-    import run as fuzz_run  # fuzz/run.py
+    spec = importlib.util.spec_from_file_location("fuzz_run", os.path.join(ROOT, "fuzz", "run.py"))
+    fuzz_run = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fuzz_run)
     passed, failed = 0, []
     started = time.time()
     for name in fuzz_run.TARGETS:
