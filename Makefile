@@ -99,7 +99,7 @@ FUZZ_SECONDS ?= 600
 FUZZ_SEED ?= $(shell date +%s)
 fuzz: build-asan samples
 	/usr/bin/python3 fuzz/run.py --build $(ASAN_BUILD) --seconds $(FUZZ_SECONDS) --keep
-	ASAN_OPTIONS=detect_leaks=0:halt_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	ASAN_OPTIONS=detect_leaks=0:halt_on_error=1:handle_abort=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		TIMESIDE_BUILD=$(ASAN_BUILD) TIMESIDE_ROOT=$(CURDIR) /usr/bin/python3 tests/integration/http_fuzz.py \
 		--seed $(FUZZ_SEED) --count 100000000 --time-limit $(FUZZ_SECONDS)
 

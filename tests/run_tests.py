@@ -33,7 +33,8 @@ ASAN_ONLY = {"test_http_fuzz.py"}
 FUZZ_TEST_SECONDS = int(os.environ.get("FUZZ_TEST_SECONDS", "40"))
 
 SANITIZER_ENV = {
-    "ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0:halt_on_error=1",
+    # handle_abort: std::terminate (an exception escaping) prints its stack too.
+    "ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0:halt_on_error=1:handle_abort=1",
     "LSAN_OPTIONS": "suppressions=" + os.path.join(ROOT, "tests", "lsan.supp") + ":print_suppressions=0",
     "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1",
 }

@@ -276,8 +276,9 @@ def parse_responses(raw, head_request):
 
 
 class Fuzzer:
-    def __init__(self, server, seed):
+    def __init__(self, server, seed, restart=None):
         self.server = server
+        self.restart = restart  # after a finding that took the server down: a new server, or None to stop
         self.seed = seed
         self.log_offset = 0
         _, _, procs = server.get("/api/processors")
@@ -344,8 +345,12 @@ class Fuzzer:
         problem = None
         try:
             answer = self.send(raw)
-            head = raw.split(b" ", 1)[0] == b"HEAD"
-            for status, headers, body in parse_responses(answer, head):
+            try:
+                responses = parse_responses(answer, raw.split(b" ", 1)[0] == b"HEAD")
+            except ValueError:
+                # A HEAD the server could not parse is answered with a body: it did not know it was HEAD.
+                responses = parse_responses(answer, False)
+            for status, headers, body in responses:
                 if not status_ok(status):
                     problem = f"answered {status}: {body[:300]!r}"
                     break
@@ -374,8 +379,11 @@ class Fuzzer:
                 findings.append(f)
                 print(f"finding: seed {f['seed']} index {f['index']}: {f['problem'][:3000]}\n"
                       f"  request: {f['request'][:2000]!r}", file=out, flush=True)
-                if f["fatal"] or len(findings) >= 20:
+                if len(findings) >= 20 or (f["fatal"] and not self.restart):
                     break
+                if f["fatal"]:
+                    self.server = self.restart(self.server)
+                    self.log_offset = 0
         return done, findings, time.monotonic() - started
 
 
@@ -416,19 +424,28 @@ def main():
     ap.add_argument("--index", type=int, default=0, help="the first request's index")
     ap.add_argument("--time-limit", type=float, default=600)
     ap.add_argument("--show", action="store_true", help="print request --index of --seed and stop")
+    ap.add_argument("--keep-going", action="store_true",
+                    help="after a finding that took the server down, start another and go on (20 findings at most)")
     args = ap.parse_args()
     with TempDir() as tmp:
         make_media(tmp)
+        def restart(old):
+            old.cleanup()
+            new = Server(media=(tmp,), config=CONFIG)
+            new.wait_scanned()
+            return new
+
         server = Server(media=(tmp,), config=CONFIG)
         try:
             server.wait_scanned()
-            fuzzer = Fuzzer(server, args.seed)  # requests depend on the items and processors served
+            # Requests depend on the items and processors served.
+            fuzzer = Fuzzer(server, args.seed, restart if args.keep_going else None)
             if args.show:
                 print(repr(fuzzer.maker.make(args.index)))
                 return 0
             done, findings, elapsed = fuzzer.run(args.count, args.time_limit, args.index)
         finally:
-            server.cleanup()
+            fuzzer.server.cleanup() if "fuzzer" in locals() else server.cleanup()
     print(f"http_fuzz: seed {args.seed}, {done} requests in {elapsed:.1f} s, {len(findings)} findings")
     return 1 if findings else 0
 
