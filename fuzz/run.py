@@ -89,8 +89,11 @@ def run_target(build, name, seconds, keep=False, jobs=1, out=sys.stdout):
             stats[key.strip()] = value.strip()
     runs = stats.get("number_of_executed_units", "?")
     entries = len(os.listdir(corpus))
+    # libFuzzer's last status line: "#N DONE cov: C ft: F corp: ..." (edges and features reached).
+    cov = [line for line in log_text.splitlines() if line.startswith("#") and " cov: " in line]
+    reached = " ".join(cov[-1].split()[2:6]) if cov else "cov: ?"
     ok = code == 0 and not findings
-    summary = f"{name}: {runs} inputs in {time.time() - started:.0f} s, corpus {entries} entries"
+    summary = f"{name}: {runs} inputs in {time.time() - started:.0f} s, {reached}, corpus {entries} entries"
     if not ok:
         print(f"fuzz {name}: FAILED (exit {code}); libFuzzer's log ends with:", file=out)
         tail = log_text[-6000:]
