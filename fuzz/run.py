@@ -53,7 +53,7 @@ def preview(data, limit=600):
 
 def run_target(build, name, seconds, keep=False, jobs=1, out=sys.stdout):
     """Fuzzes `name` for `seconds`; returns (ok, summary). Prints the findings."""
-    binary = os.path.join(build, "fuzz", f"{name}_fuzzer")
+    binary = os.path.join(os.path.abspath(build), "fuzz", f"{name}_fuzzer")
     if not os.path.exists(binary):
         return False, f"{name}: {binary} is missing (configure the build with -Dfuzzing=true and clang)"
     timeout, rss, dictionary, max_len = TARGETS[name]
