@@ -140,7 +140,8 @@ def run_integration(build, label="integration", names=None, exclude=(), sanitize
     finally:
         os.environ.clear()
         os.environ.update(saved)
-    failed = [f"{label}: {t.id()}" for t, _ in result.failures + result.errors]
+    # Once per test, though it may have failed and then had a sanitizer report too.
+    failed = list(dict.fromkeys(f"{label}: {t.id()}" for t, _ in result.failures + result.errors))
     failed += [f"{label}: {t.id()} (unexpected success)" for t in result.unexpectedSuccesses]
     if report_dir:
         # Reports written after the last test (a class's server stopping, leaks found at exit).
@@ -150,7 +151,7 @@ def run_integration(build, label="integration", names=None, exclude=(), sanitize
             failed.append(f"{label}: {len(late)} sanitizer report(s) after the last test")
         os.rmdir(report_dir)
     # A skipped test proves nothing: it is reported, and counted as neither passed nor failed.
-    passed = result.testsRun - len(result.failures) - len(result.errors) - len(result.unexpectedSuccesses) - len(result.skipped)
+    passed = result.testsRun - len(failed) - len(result.skipped)
     print(f"{label}: {passed} passed, {len(failed)} failed, {len(result.skipped)} skipped "
           f"({time.time() - started:.1f} s)")
     for name in failed:

@@ -47,12 +47,12 @@ class HttpFuzzTest(unittest.TestCase):
                 # The run covers the routes: requests reach the items the scan found.
                 self.assertEqual(sorted(fuzzer.maker.items), ["album/stereo", "café", "tone"])
                 done, findings, elapsed = fuzzer.run(COUNT, SECONDS)
-                self.assertGreater(done, min(COUNT, 100), f"only {done} requests in {elapsed:.0f} s")
                 report = "\n".join(f"seed {f['seed']} index {f['index']}: {f['problem'][:2000]}\n"
                                    f"  request: {f['request'][:1500]!r}" for f in findings)
                 if findings:
                     self.fail(f"{len(findings)} findings in {done} requests (replay one: "
                               f"tests/integration/http_fuzz.py --seed S --index I --count 1):\n{report}")
+                self.assertGreater(done, min(COUNT, 100), f"only {done} requests in {elapsed:.0f} s")
                 server.stop()
             finally:
                 server.cleanup()
