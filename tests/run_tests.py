@@ -91,7 +91,9 @@ def integration_suite(names=None, exclude=()):
 
 class SanitizerResult(unittest.TextTestResult):
     """Fails the test during which a sanitized process wrote a report (ASAN_OPTIONS log_path):
-    the exit status alone would not do, since the tests of bad input expect exit status 1."""
+    the exit status alone would not do, since the tests of bad input expect exit status 1. A
+    report written while a class's server stops (tearDownClass) fails the next test run; the
+    report names its process and stack either way."""
     report_dir = None
 
     def new_reports(self):
@@ -143,6 +145,8 @@ def run_integration(build, label="integration", names=None, exclude=(), sanitize
     # Once per test, though it may have failed and then had a sanitizer report too.
     failed = list(dict.fromkeys(f"{label}: {t.id()}" for t, _ in result.failures + result.errors))
     failed += [f"{label}: {t.id()} (unexpected success)" for t in result.unexpectedSuccesses]
+    # A skipped test proves nothing: it is reported, and counted as neither passed nor failed.
+    passed = result.testsRun - len(failed) - len(result.skipped)
     if report_dir:
         # Reports written after the last test (a class's server stopping, leaks found at exit).
         late = result.new_reports()
@@ -150,8 +154,6 @@ def run_integration(build, label="integration", names=None, exclude=(), sanitize
             print("sanitizer reports after the last test:\n" + "\n".join(r[:6000] for r in late))
             failed.append(f"{label}: {len(late)} sanitizer report(s) after the last test")
         os.rmdir(report_dir)
-    # A skipped test proves nothing: it is reported, and counted as neither passed nor failed.
-    passed = result.testsRun - len(failed) - len(result.skipped)
     print(f"{label}: {passed} passed, {len(failed)} failed, {len(result.skipped)} skipped "
           f"({time.time() - started:.1f} s)")
     for name in failed:
