@@ -6,7 +6,7 @@ repository's corpus is never written), with its dictionary, a per-input timeout 
 A crash, timeout, leak, out-of-memory or sanitizer report is a finding: the input that did it is
 printed (path, then an escaped preview) with the command that reproduces it.
 
-    fuzz/run.py --build build-asan --seconds 40            # what `make test` runs
+    fuzz/run.py --build build-asan --seconds 35            # what `make test` runs
     fuzz/run.py --build build-asan --seconds 600 --keep    # `make fuzz`: the scratch corpus is kept
 
 Adding a finding or a new corpus entry to the seeds: minimize it first,

@@ -30,7 +30,7 @@ INTEGRATION = os.path.join(ROOT, "tests", "integration")
 ASAN_INTEGRATION = ["test_server_core.py", "test_bad_input.py", "test_http_hardening.py",
                     "test_decoder_hardening.py", "test_job_hardening.py", "test_http_fuzz.py"]
 ASAN_ONLY = {"test_http_fuzz.py"}
-FUZZ_TEST_SECONDS = int(os.environ.get("FUZZ_TEST_SECONDS", "40"))
+FUZZ_TEST_SECONDS = int(os.environ.get("FUZZ_TEST_SECONDS", "35"))
 
 SANITIZER_ENV = {
     # handle_abort: std::terminate (an exception escaping) prints its stack too.
