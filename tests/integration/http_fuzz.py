@@ -59,11 +59,68 @@ def status_ok(status):
 class RequestMaker:
     """Request i of a seed, built from what the server says it serves."""
 
-    def __init__(self, seed, items, processors, graphers):
+    def __init__(self, seed, items, processors, graphers, analyzers=(), presets=()):
         self.seed = seed
         self.items = items or ["tone"]
         self.processors = processors  # {id: [parameter dicts from /api/processors]}
         self.graphers = graphers or ["waveform_simple"]
+        self.analyzers = list(analyzers) or ["level"]
+        self.presets = list(presets) or ["mp3-128k"]
+
+    def valid_value(self, rng, p):
+        """A value the validator accepts: a choice, a range's end, middle or default."""
+        if p.get("choices"):
+            return str(rng.choice(p["choices"]))
+        kind = p.get("type")
+        if kind in ("integer", "number") and "min" in p and "max" in p:
+            lo, hi = p["min"], p["max"]
+            mid = (lo + hi) / 2 if kind == "number" else (lo + hi) // 2
+            return str(rng.choice([lo, hi, mid, p.get("default", lo)]))
+        if kind == "boolean":
+            return rng.choice(["true", "false"])
+        return str(p.get("default", ""))
+
+    def clean_target(self, rng):
+        """A request a handler serves: a route with the served items and valid parameters only."""
+        item = rng.choice(self.items)
+        route = rng.choice(["media", "media", "results", "graph", "waveform", "item"])
+        params = []
+        if route == "media":
+            ext, enc = rng.choice([("wav", "wav_encoder"), ("flac", "flac_encoder"), ("ogg", "vorbis_encoder"),
+                                   ("opus", "opus_encoder"), ("mp3", "mp3_encoder")])
+            path = f"/media/{item}.{ext}"
+            if rng.random() < 0.2:
+                params.append("preset=" + rng.choice(self.presets))
+            else:
+                for p in self.processors.get(enc, []):
+                    if rng.random() < 0.5:
+                        params.append(f"{p['name']}={self.valid_value(rng, p)}")
+            if rng.random() < 0.3:
+                params += ["start=" + rng.choice(["0", "0.05", "0.2"]), "duration=" + rng.choice(["0.01", "0.1", "1"])]
+        elif route == "results":
+            path = f"/api/items/{item}/results"
+            chosen = rng.sample(self.analyzers, k=min(len(self.analyzers), rng.randint(1, 2)))
+            specs = []
+            for a in chosen:
+                kv = [f"{p['name']}={self.valid_value(rng, p)}" for p in self.processors.get(a, []) if rng.random() < 0.3]
+                specs.append(a + (":" + ",".join(kv) if kv else ""))
+            params.append("processors=" + ",".join(specs))
+            params.append("format=" + rng.choice(["json", "csv", "jams", "vtt", "audacity", "hdf5"]))
+        elif route == "graph":
+            g = rng.choice(self.graphers)
+            path = f"/api/items/{item}/graphs/{g}.png"
+            for p in self.processors.get(g, []):
+                if rng.random() < 0.3:
+                    params.append(f"{p['name']}={self.valid_value(rng, p)}")
+        elif route == "waveform":
+            path = f"/api/items/{item}/waveform.{rng.choice(['json', 'dat'])}"
+            params.append(rng.choice(["pixels_per_second=" + rng.choice(["1", "20", "100", "1000", "44100"]),
+                                      "zoom=" + rng.choice(["1", "64", "256", "100000"])]))
+            if rng.random() < 0.5:
+                params.append("bits=" + rng.choice(["8", "16"]))
+        else:
+            path = f"/api/items/{item}"
+        return path + ("?" + "&".join(params) if params else "")
 
     def value_for(self, rng, p):
         kind = p.get("type")
@@ -196,7 +253,7 @@ class RequestMaker:
         if rng.random() < 0.5:
             # Half are well-formed requests that reach a handler: only the target and query vary.
             method = "HEAD" if rng.random() < 0.2 else "GET"
-            target = self.target(rng)
+            target = self.clean_target(rng)
             version = "HTTP/1.1"
             headers, body = [("Host", "127.0.0.1")], b""
             if rng.random() < 0.2:
@@ -283,15 +340,17 @@ class Fuzzer:
         self.log_offset = 0
         _, _, procs = server.get("/api/processors")
         processors = {}
-        graphers = []
+        kinds = {}
         entries = procs if isinstance(procs, list) else procs.get("processors", [])
         for p in entries:
             processors[p["id"]] = p.get("parameters", [])
-            if p.get("kind") == "grapher":
-                graphers.append(p["id"])
+            kinds.setdefault(p.get("kind"), []).append(p["id"])
         _, _, items = server.get("/api/items")
         ids = [i["id"] for i in items["items"]]
-        self.maker = RequestMaker(seed, ids, processors, graphers)
+        _, _, presets = server.get("/api/presets")
+        preset_ids = [p["id"] for p in (presets if isinstance(presets, list) else presets.get("presets", []))]
+        self.maker = RequestMaker(seed, ids, processors, kinds.get("grapher", []), kinds.get("analyzer", []),
+                                  preset_ids)
 
     def send(self, raw):
         chunks = []
