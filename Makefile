@@ -1,9 +1,10 @@
 # The front door. `make demo` and `make test` work on a fresh Debian 12 machine: they install what
 # is missing (apt-get, non-interactive), configure, build, and run.
-.PHONY: web-deps all deps build build-asan samples demo serve test bench clean
+.PHONY: web-deps all deps build build-asan samples demo serve test fuzz bench clean
 
-# Build and run dependencies, then what the tests use as independent references and real
-# recordings (ffmpeg, sox, gst-discoverer; alsa-utils' and sound-theme-freedesktop's sounds).
+# Build and run dependencies (clang and its sanitizer and libFuzzer runtimes for build-asan), then
+# what the tests use as independent references and real recordings (ffmpeg, sox, gst-discoverer;
+# alsa-utils' and sound-theme-freedesktop's sounds).
 DEBIAN_PACKAGES := meson ninja-build pkg-config g++ python3 \
 	libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-plugins-base \
 	gstreamer1.0-plugins-good gstreamer1.0-tools gstreamer1.0-plugins-base-apps \
@@ -11,7 +12,8 @@ DEBIAN_PACKAGES := meson ninja-build pkg-config g++ python3 \
 	libebur128-dev libaubio-dev libfftw3-dev libhdf5-dev \
 	nlohmann-json3-dev libtomlplusplus-dev libcli11-dev libfmt-dev catch2 libboost-dev \
 	ffmpeg sox aubio-tools hdf5-tools \
-	alsa-utils sound-theme-freedesktop
+	alsa-utils sound-theme-freedesktop \
+	clang libclang-rt-14-dev
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BUILD := build
@@ -59,11 +61,21 @@ $(BUILD)/build.ninja:
 build: deps $(BUILD)/build.ninja
 	ninja -C $(BUILD)
 
+# The sanitizer build (clang: ASan + UBSan, libFuzzer coverage on every object): the sanitized unit
+# tests, the sanitized `timeside` for the HTTP and bad-input integration tests, and the fuzz
+# targets, from one compilation of the sources. -O1 and line tables only: quicker to compile than
+# -O2 -g, and reports still name function, file and line. A gcc build-asan is configured again.
+FUZZ_TARGETS := request config stream spec decode
+CCACHE := $(shell command -v ccache)
 $(ASAN_BUILD)/build.ninja:
-	meson setup $(ASAN_BUILD) --buildtype=debugoptimized -Db_sanitize=address,undefined -Db_lundef=false
+	CC="$(CCACHE) clang" CXX="$(CCACHE) clang++" meson setup $(ASAN_BUILD) --buildtype=debugoptimized -Doptimization=1 -Ddebug=false \
+		-Dc_args=-gline-tables-only -Dcpp_args=-gline-tables-only \
+		-Db_sanitize=address,undefined -Db_lundef=false -Dfuzzing=true
 
-build-asan: deps $(ASAN_BUILD)/build.ninja
-	ninja -C $(ASAN_BUILD) tests/unit_tests
+build-asan: deps
+	@grep -qs '"fuzzing", "value": true' $(ASAN_BUILD)/meson-info/intro-buildoptions.json || rm -rf $(ASAN_BUILD)
+	$(MAKE) $(ASAN_BUILD)/build.ninja
+	ninja -C $(ASAN_BUILD) tests/unit_tests src/cli/timeside $(FUZZ_TARGETS:%=fuzz/%_fuzzer)
 
 samples: build
 	$(TIMESIDE) samples samples
@@ -79,6 +91,17 @@ serve: samples
 
 test: build build-asan samples web-deps
 	/usr/bin/python3 tests/run_tests.py --build $(BUILD) --asan-build $(ASAN_BUILD)
+
+# The fuzzers for FUZZ_SECONDS each (default 10 minutes): every libFuzzer target of fuzz/ (new
+# corpus entries kept in a scratch folder, printed), then the black-box HTTP fuzzer against the
+# sanitized binary. fuzz/run.py says how to minimize a finding and add it to the seed corpus.
+FUZZ_SECONDS ?= 600
+FUZZ_SEED ?= $(shell date +%s)
+fuzz: build-asan samples
+	/usr/bin/python3 fuzz/run.py --build $(ASAN_BUILD) --seconds $(FUZZ_SECONDS) --keep
+	ASAN_OPTIONS=detect_leaks=0:halt_on_error=1:handle_abort=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		TIMESIDE_BUILD=$(ASAN_BUILD) TIMESIDE_ROOT=$(CURDIR) /usr/bin/python3 tests/integration/http_fuzz.py \
+		--seed $(FUZZ_SEED) --count 100000000 --time-limit $(FUZZ_SECONDS)
 
 # wrk loads the server in bench/server.py; Debian's, installed when missing.
 BENCH_PACKAGES := wrk

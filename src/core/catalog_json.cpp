@@ -25,7 +25,7 @@ nlohmann::json presets_json(const preset_library& presets) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& [name, p] : presets.all()) {
         nlohmann::json params = nlohmann::json::object();
-        for (const auto& [k, v] : p.parameters) std::visit([&](const auto& x) { params[k] = x; }, v);
+        for (const auto& [k, v] : p.parameters) std::visit([&, &k = k](const auto& x) { params[k] = x; }, v);
         out.push_back({{"id", name}, {"kind", "preset"}, {"description", p.description},
                        {"processor", p.processor}, {"parameters", params}});
     }

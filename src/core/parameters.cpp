@@ -285,7 +285,7 @@ parameter_set validate_parameters(std::string_view owner, std::span<const parame
     parameter_set out;
     for (const auto& s : specs) out.set(s.name, s.default_value, false);
     for (const auto& [name, value] : raw) {
-        auto it = std::find_if(specs.begin(), specs.end(), [&](const auto& s) { return s.name == name; });
+        auto it = std::find_if(specs.begin(), specs.end(), [&name = name](const auto& s) { return s.name == name; });
         if (it == specs.end()) {
             std::vector<std::string> names;
             for (const auto& s : specs) names.push_back(s.name);

@@ -45,6 +45,9 @@ public:
     // Serves until a signal has drained the server; returns the exit status (0).
     int run();
     uint16_t port() const;  // the bound port (useful with port 0)
+    // What fuzz/request_fuzzer.cpp drives without reading the socket: the routes, the library.
+    const http::router& routes() const { return router_; }
+    media::library& library() { return library_; }
 
 private:
     void on_signal(const boost::system::error_code& ec, int signal);

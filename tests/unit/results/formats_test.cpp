@@ -48,7 +48,7 @@ TEST_CASE("every format is written to its file whole, nothing else left in the d
         expected.push_back(name);
     }
     std::sort(expected.begin(), expected.end());
-    CHECK(entries(dir.path()) == expected);
+    CHECK(entry_names(dir.path()) == expected);
     CHECK(read_text(dir / "x.results.csv") == results_to_csv(results));
     CHECK(read_text(dir / "x.results.vtt") == results_to_vtt(results));
     CHECK(read_text(dir / "x.results.json") == results_to_json(results, 2) + "\n");
@@ -63,5 +63,5 @@ TEST_CASE("a text format that cannot be written leaves nothing and names the fil
     std::filesystem::create_directory(dir / "taken.csv");  // a directory where the file should go
     CHECK_THROWS_WITH(write_results_file(*find_result_format("csv"), dir / "taken.csv", sample_results()),
                       Catch::Contains("taken.csv"));
-    CHECK(entries(dir.path()) == std::vector<std::string>{"taken.csv"});
+    CHECK(entry_names(dir.path()) == std::vector<std::string>{"taken.csv"});
 }

@@ -68,7 +68,7 @@ TEST_CASE("HDF5 holds one group per result in TimeSide's layout, read back by h5
     temp_dir dir;
     const auto path = dir / "r.h5";
     write_hdf5(path, sample_results());
-    CHECK(entries(dir.path()) == std::vector<std::string>{"r.h5"});
+    CHECK(entry_names(dir.path()) == std::vector<std::string>{"r.h5"});
 
     CHECK(attribute_of(path, "/level.max/data_mode") == "\"value\"");
     CHECK(attribute_of(path, "/level.max/time_mode") == "\"global\"");
@@ -155,7 +155,7 @@ TEST_CASE("HDF5 framewise rows streamed from several threads grow chunked datase
         w->write(std::vector<analyzer_result>{spec, odf});
         w->commit();
     }
-    CHECK(entries(dir.path()) == std::vector<std::string>{"s.h5"});
+    CHECK(entry_names(dir.path()) == std::vector<std::string>{"s.h5"});
     CHECK(dataspace_of(path, "/spectrogram_analyzer/data_object/value") == "( 1500, 513 ) / ( H5S_UNLIMITED, 513 )");
     CHECK(dataspace_of(path, "/onset_detection_function/data_object/value") == "( 1500 ) / ( H5S_UNLIMITED )");
     CHECK(h5dump("-p -H -d /spectrogram_analyzer/data_object/value", path).find("CHUNKED") != std::string::npos);
@@ -206,15 +206,15 @@ TEST_CASE("HDF5 output not committed leaves no file, temporary or final", "[resu
         w.begin(make_result("x", data_mode::value, time_mode::framewise));
         const double v = 1;
         w.append("x", std::span(&v, 1));
-        auto names = entries(dir.path());
+        auto names = entry_names(dir.path());
         REQUIRE(names.size() == 1);
         CHECK(names[0].rfind(".a.h5.part-", 0) == 0);  // hidden, in the same directory
     }
-    CHECK(entries(dir.path()).empty());
+    CHECK(entry_names(dir.path()).empty());
 
     hdf5_writer w(path);
     w.abort();
-    CHECK(entries(dir.path()).empty());
+    CHECK(entry_names(dir.path()).empty());
 }
 
 TEST_CASE("HDF5 refuses two results with one id and rows of the wrong width", "[results][hdf5]") {

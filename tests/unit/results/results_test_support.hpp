@@ -128,8 +128,9 @@ inline command_result run_python(const std::filesystem::path& dir, const std::st
     return run_shell("/usr/bin/python3 '" + path.string() + "' '" + file.string() + "'");
 }
 
-// Every non-hidden and hidden entry of a directory, by name.
-inline std::vector<std::string> entries(const std::filesystem::path& dir) {
+// Every non-hidden and hidden entry of a directory, by name (not `entries`: encoder_test_support.hpp
+// has an inline `entries` counting them, and two inline definitions of one name break the ODR).
+inline std::vector<std::string> entry_names(const std::filesystem::path& dir) {
     std::vector<std::string> names;
     for (const auto& e : std::filesystem::directory_iterator(dir)) names.push_back(e.path().filename().string());
     std::sort(names.begin(), names.end());
