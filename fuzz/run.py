@@ -69,7 +69,10 @@ def run_target(build, name, seconds, keep=False, jobs=1, out=sys.stdout):
         args.append("-dict=" + os.path.join(ROOT, "fuzz", dictionary))
     if jobs > 1:
         args += [f"-fork={jobs}", "-ignore_crashes=0"]
-    env = dict(os.environ, **SANITIZER_ENV)
+    # The target's own scratch folders (a media folder, a cache) go under ours, so that a target
+    # that crashed, and could not remove them, leaves nothing behind either.
+    os.makedirs(os.path.join(scratch, "tmp"))
+    env = dict(os.environ, **SANITIZER_ENV, TMPDIR=os.path.join(scratch, "tmp"))
     log_path = os.path.join(scratch, "fuzz.log")
     started = time.time()
     with open(log_path, "wb") as log:
