@@ -170,7 +170,10 @@ class HugeSparseWavTest(unittest.TestCase):
         took = time.monotonic() - sent
         self.assertEqual(proc.returncode, 128 + sig, err)
         self.assertIn("interrupted", err)
-        self.assertLess(took, 2.0, err)
+        # Well under 1 s on a quiet machine; the bound leaves room for a loaded one (make test runs
+        # the fuzzers beside these tests), where tearing the pipeline down waits for GStreamer's
+        # streaming thread to leave wavparse's walk over the huge file. Before: minutes.
+        self.assertLess(took, 5.0, err)
         self.assertEqual(visible_files(out) if os.path.isdir(out) else [], [])
 
     def test_run_stops_on_the_first_sigterm_while_opening_and_hashing(self):
