@@ -152,14 +152,34 @@ class HugeSparseWavTest(unittest.TestCase):
     def tearDownClass(cls):
         cls.tmp.__exit__(None, None, None)
 
-    def interrupt_run(self, path, sig, after, specs=("vorbis_encoder", "level"), decoding=False):
-        out = os.path.join(self.dir, f"out-{sig}-{after}")
+    def wait_for(self, proc, condition, what, timeout=10):
+        """Polls `condition` until it holds (the phase to interrupt is reached), with a deadline."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.assertIsNone(proc.poll(), f"finished before {what}")
+            if condition():
+                return
+            time.sleep(0.02)
+        self.fail(f"not {what} within {timeout} s")
+
+    @staticmethod
+    def has_open(proc, path):
+        """Whether the process holds `path` open (it is opening, probing or hashing it)."""
+        fd_dir = f"/proc/{proc.pid}/fd"
+        try:
+            return any(os.readlink(os.path.join(fd_dir, fd)) == path for fd in os.listdir(fd_dir))
+        except OSError:
+            return False
+
+    def interrupt_run(self, path, sig, specs=("vorbis_encoder", "level"), decoding=False):
+        out = os.path.join(self.dir, f"out-{sig}-{decoding}")
         proc = subprocess.Popen([TIMESIDE, "run", path, *specs, "-o", out], stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
-        time.sleep(after)
-        self.assertIsNone(proc.poll(), "finished before the signal")
         if decoding:  # bytes already encoded, under a temporary name: the decode is under way
-            self.assertTrue(any(".part" in n for n in os.listdir(out)), os.listdir(out))
+            self.wait_for(proc, lambda: os.path.isdir(out) and any(".part" in n for n in os.listdir(out)),
+                          "decoding (a .part file)")
+        else:
+            self.wait_for(proc, lambda: self.has_open(proc, path), "opening the input")
         sent = time.monotonic()
         proc.send_signal(sig)
         try:
@@ -177,19 +197,18 @@ class HugeSparseWavTest(unittest.TestCase):
         self.assertEqual(visible_files(out) if os.path.isdir(out) else [], [])
 
     def test_run_stops_on_the_first_sigterm_while_opening_and_hashing(self):
-        self.interrupt_run(self.huge, signal.SIGTERM, 0.3)
+        self.interrupt_run(self.huge, signal.SIGTERM)
 
     def test_run_stops_on_the_first_sigterm_mid_decode(self):
-        self.interrupt_run(self.big, signal.SIGTERM, 1.5, decoding=True)
+        self.interrupt_run(self.big, signal.SIGTERM, decoding=True)
 
     def test_run_stops_on_the_first_sigint_mid_decode(self):
-        self.interrupt_run(self.big, signal.SIGINT, 1.0, ("mp3_encoder",), decoding=True)
+        self.interrupt_run(self.big, signal.SIGINT, ("mp3_encoder",), decoding=True)
 
     def test_info_stops_on_the_first_sigterm_while_hashing(self):
         proc = subprocess.Popen([TIMESIDE, "info", self.big], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 text=True)
-        time.sleep(0.5)
-        self.assertIsNone(proc.poll(), "finished hashing 20 GB within 0.5 s?")
+        self.wait_for(proc, lambda: self.has_open(proc, self.big), "opening the input to hash it")
         sent = time.monotonic()
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=10)
