@@ -1,6 +1,8 @@
 // What a route handler answers: a Beast response with its body in memory, built by the helpers
-// below so every JSON answer and every error ({"error", "status"}) looks the same, or a response
-// head with a body_stream that the session sends chunked as the bytes are produced.
+// below so every JSON answer and every error ({"error", "status"}) looks the same; a response
+// head with a body_stream that the session sends chunked as the bytes are produced; or a takeover:
+// the route takes the connection itself (an Icecast listener's raw body, a source's ingest read as
+// a stream, a WebSocket upgrade), as Beast's advanced server hands its stream to a websocket_session.
 #pragma once
 
 #include <functional>
@@ -9,7 +11,10 @@
 #include <string>
 #include <vector>
 
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/message.hpp>
+#include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/status.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <nlohmann/json_fwd.hpp>
@@ -32,8 +37,9 @@ private:
 };
 
 // Bytes produced elsewhere (an encode on its own thread) for a session to send as they come.
-// The session takes what is there when notified; the producer waits while the session has not
-// taken enough (backpressure from the socket back to the encoder).
+// Neither side waits for the other: the producer (a media job) writes its file at its own pace
+// and notifies; each session takes, from its own offset, what is there once its write in flight
+// completes. A slow client costs no memory and never slows the encode or the other clients.
 class body_stream {
 public:
     enum class state { pending, data, end, error };
@@ -51,13 +57,34 @@ public:
     virtual status error_status() const { return status::internal_server_error; }
 };
 
+// A connection handed over by its session. The session wrote nothing on it; its timers are off.
+// `buffer` holds what was read past what the parser consumed (for a route that streams its body:
+// the first body bytes, raw, chunk framing included). `parser` has read the head; for a
+// streamed-body route it has read nothing of the body, so a new owner may continue with another
+// body type (`request_parser<buffer_body> p(std::move(*parser))`).
+struct taken_connection {
+    boost::beast::tcp_stream stream;
+    boost::beast::flat_buffer buffer;
+    std::unique_ptr<bhttp::request_parser<bhttp::string_body>> parser;
+    std::string peer;  // "address:port", for logs
+};
+using takeover_handler = std::function<void(taken_connection&&)>;
+
 // A handler's answer: `res` alone, or `res`'s head followed by `stream` sent chunked (for GET;
-// HEAD gets the head only and the stream is cancelled).
+// HEAD gets the head only and the stream is cancelled), or `takeover`: called on the
+// connection's strand with the connection, which the session no longer touches (`res` then only
+// gives the status counted in the metrics and the session's log line).
 struct reply {
     reply(response r) : res(std::move(r)) {}  // NOLINT: handlers return plain responses
     reply(response r, std::shared_ptr<body_stream> s) : res(std::move(r)), stream(std::move(s)) {}
+    static reply take_over(takeover_handler h, status counted = status::ok) {
+        reply r{response{counted, 11}};
+        r.takeover = std::move(h);
+        return r;
+    }
     response res;
     std::shared_ptr<body_stream> stream;
+    takeover_handler takeover;
 };
 
 response json_reply(status code, const nlohmann::json& body);

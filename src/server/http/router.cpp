@@ -199,8 +199,24 @@ std::optional<std::map<std::string, std::string>> route_pattern::match(std::stri
     return out;
 }
 
-void router::add(std::vector<verb> methods, std::string_view pattern, handler h) {
-    routes_.push_back({std::move(methods), route_pattern(pattern), std::move(h), std::string(pattern)});
+void router::add(std::vector<verb> methods, std::string_view pattern, handler h, route_options options) {
+    routes_.push_back({std::move(methods), route_pattern(pattern), std::move(h), std::string(pattern), std::move(options)});
+}
+
+bool router::route::accepts(const request& req) const {
+    if (allows(methods, req.method())) return true;
+    if (req.method() != verb::unknown) return false;
+    const std::string_view name(req.method_string().data(), req.method_string().size());
+    return std::find(options.extra_methods.begin(), options.extra_methods.end(), name) != options.extra_methods.end();
+}
+
+bool router::streams_body(const request& req) const {
+    const std::string_view target(req.target().data(), req.target().size());
+    const decoded_path decoded = decode_path(target.substr(0, target.find('?')));
+    if (!decoded.error.empty()) return false;  // dispatch() refuses it; the body is not read
+    for (const auto& r : routes_)
+        if (r.accepts(req) && r.pattern.match(decoded.path)) return r.options.stream_body;
+    return false;
 }
 
 double query_seconds(const param_value& value, const char* name, double max) {
@@ -225,6 +241,7 @@ reply router::dispatch(const request& req, std::string_view* route) const {
     if (auto error = invalid_utf8_in(req, target, decoded.path); !error.empty())
         return error_reply(status::bad_request, error);
     std::vector<verb> allowed;
+    std::vector<std::string> extra_allowed;
     for (const auto& r : routes_) {
         auto params = r.pattern.match(decoded.path);
         if (!params) continue;
@@ -232,12 +249,15 @@ reply router::dispatch(const request& req, std::string_view* route) const {
         if (req.method() == verb::options) {
             response res{status::no_content, 11};
             res.set(bhttp::field::access_control_allow_methods, "GET, HEAD, OPTIONS");
-            res.set(bhttp::field::access_control_allow_headers, "Range, If-None-Match, If-Range, Content-Type");
+            std::string headers = "Range, If-None-Match, If-Range, Content-Type";
+            for (const auto& h : r.options.cors_headers) headers += ", " + h;
+            res.set(bhttp::field::access_control_allow_headers, headers);
             res.set(bhttp::field::access_control_max_age, "86400");
             return res;
         }
-        if (!allows(r.methods, req.method())) {
+        if (!r.accepts(req)) {
             allowed.insert(allowed.end(), r.methods.begin(), r.methods.end());
+            extra_allowed.insert(extra_allowed.end(), r.options.extra_methods.begin(), r.options.extra_methods.end());
             continue;
         }
         request_context ctx{req, decoded.path, q == std::string_view::npos ? std::string() : std::string(target.substr(q + 1)),
@@ -257,12 +277,13 @@ reply router::dispatch(const request& req, std::string_view* route) const {
     if (!allowed.empty()) {
         std::vector<std::string> names;
         for (verb v : allowed) names.emplace_back(bhttp::to_string(v));
+        names.insert(names.end(), extra_allowed.begin(), extra_allowed.end());
         if (std::find(allowed.begin(), allowed.end(), verb::get) != allowed.end()) names.emplace_back("HEAD");
         std::sort(names.begin(), names.end());
         names.erase(std::unique(names.begin(), names.end()), names.end());
         auto res = error_reply(status::method_not_allowed,
                                fmt::format("method {} is not allowed on {}; allowed: {}",
-                                           std::string(bhttp::to_string(req.method())), decoded.path,
+                                           std::string(req.method_string()), decoded.path,
                                            fmt::join(names, ", ")));
         res.set(bhttp::field::allow, fmt::format("{}", fmt::join(names, ", ")));
         return res;

@@ -37,6 +37,16 @@ double query_seconds(const param_value& value, const char* name, double max = 1e
 
 using handler = std::function<reply(const request_context&)>;
 
+struct route_options {
+    // The handler is called once the head is read, before any body byte (an Icecast source's
+    // body never ends): it answers (the session then closes, the body unread) or takes over.
+    bool stream_body = false;
+    // Methods Beast does not know (verb::unknown), by name: Icecast's legacy `SOURCE`.
+    std::vector<std::string> extra_methods;
+    // Request headers a browser may send, added to the CORS preflight's list (`Icy-MetaData`).
+    std::vector<std::string> cors_headers;
+};
+
 // A decoded path, or the reason it is refused (400).
 struct decoded_path {
     std::string path;
@@ -68,7 +78,9 @@ private:
 class router {
 public:
     // GET routes answer HEAD too (the session sends the headers only).
-    void add(std::vector<verb> methods, std::string_view pattern, handler h);
+    void add(std::vector<verb> methods, std::string_view pattern, handler h, route_options options = {});
+    // Whether the route this request goes to reads its own body (route_options::stream_body).
+    bool streams_body(const request& req) const;
     // Never throws: every failure becomes a JSON error response. OPTIONS on a known path is
     // answered here (CORS preflight: 204 with the methods and headers browsers may use).
     // `route`, when given, receives the matched pattern ("unmatched" when none did): the metrics
@@ -81,6 +93,8 @@ private:
         route_pattern pattern;
         handler h;
         std::string text;  // the pattern as written
+        route_options options;
+        bool accepts(const request& req) const;
     };
     std::vector<route> routes_;
 };

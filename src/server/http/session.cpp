@@ -6,6 +6,7 @@
 #include "server/http/session.hpp"
 
 #include <algorithm>
+#include <utility>
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
@@ -30,7 +31,7 @@ constexpr size_t linger_read = 4096;
 }
 
 session::session(asio::ip::tcp::socket socket, session_context& context)
-    : stream_(std::move(socket)), context_(context), buffer_(context.config.header_limit) {
+    : stream_(std::move(socket)), executor_(stream_.get_executor()), context_(context), buffer_(context.config.header_limit) {
     beast::error_code ec;
     auto ep = stream_.socket().remote_endpoint(ec);
     peer_ = ec ? "-" : fmt::format("{}:{}", ep.address().to_string(), ep.port());
@@ -45,11 +46,11 @@ void session::start() {
     size_t open = 0;
     registration_ = context_.connections.add(weak_from_this(), open);
     over_capacity_ = open > context_.config.max_connections;
-    asio::dispatch(stream_.get_executor(), beast::bind_front_handler(&session::do_read, shared_from_this()));
+    asio::dispatch(executor_, beast::bind_front_handler(&session::do_read, shared_from_this()));
 }
 
 void session::drain() {
-    asio::post(stream_.get_executor(), [self = shared_from_this()] {
+    asio::post(executor_, [self = shared_from_this()] {
         self->draining_ = true;
         if (self->writing_ || self->closed_) return;  // on_write closes after the response
         // Waiting for or reading a request: no answer to protect, so no lingering close.
@@ -59,7 +60,8 @@ void session::drain() {
 }
 
 void session::close() {
-    asio::post(stream_.get_executor(), [self = shared_from_this()] {
+    asio::post(executor_, [self = shared_from_this()] {
+        if (self->closed_) return;  // closed already, or handed over: the stream is not ours
         self->closed_ = true;
         self->release_stream(true);
         self->stream_.close();
@@ -68,7 +70,7 @@ void session::close() {
 
 void session::do_read() {
     if (draining_ || closed_ || context_.connections.draining()) return do_close();
-    parser_.emplace();
+    parser_ = std::make_unique<bhttp::request_parser<bhttp::string_body>>();
     parser_->header_limit(static_cast<std::uint32_t>(context_.config.header_limit));
     parser_->body_limit(context_.config.body_limit);
     if (requests_ > 0 && buffer_.size() == 0) {
@@ -107,7 +109,8 @@ void session::on_header(beast::error_code ec, size_t) {
         draining_ = true;  // the body's end is unknown: never read past the head
         return do_respond(std::move(*refusal));
     }
-    if (parser_->is_done()) return on_request();
+    // A route that reads its own body (a source's never-ending stream) is answered now.
+    if (parser_->is_done() || context_.routes.streams_body(parser_->get())) return on_request();
     do_read_body();
 }
 
@@ -201,6 +204,7 @@ void session::on_read_error(beast::error_code ec) {
 }
 
 void session::do_respond(reply r) {
+    if (r.takeover) return do_hand_over(std::move(r));
     response& res = r.res;
     res.set(bhttp::field::server, "TimeSide/" TIMESIDE_VERSION);
     // Everything here is public, read-only data: any page may fetch it (the dashboard, peaks.js).
@@ -218,6 +222,16 @@ void session::do_respond(reply r) {
     head_res_.reset();
     if (head) head_res_.emplace(res_.base());  // the same headers, Content-Length included, no body
     do_write();
+}
+
+// The route takes the connection: it leaves the registry here (its new owner registers itself),
+// and nothing of the session touches the stream again.
+void session::do_hand_over(reply r) {
+    closed_ = true;
+    if (registration_) context_.connections.remove(std::exchange(registration_, 0));
+    res_ = std::move(r.res);
+    log_request(0, "taken_over");
+    r.takeover(taken_connection{std::move(stream_), std::move(buffer_), std::move(parser_), peer_});
 }
 
 void session::do_write() {
@@ -277,7 +291,8 @@ void session::log_request(size_t bytes, const char* outcome) const {
                       {"peer", peer_}};
     if (first_byte_ms_ >= 0) fields.emplace_back("first_byte_ms", fmt::format("{:.3f}", first_byte_ms_));
     if (outcome) fields.emplace_back("outcome", outcome);
-    log(outcome ? log_level::warn : log_level::info, "request", fields);
+    const bool normal = !outcome || std::string_view(outcome) == "taken_over";
+    log(normal ? log_level::info : log_level::warn, "request", fields);
 }
 
 }  // namespace timeside::server::http

@@ -3,8 +3,10 @@
 // slowloris client is cut off); answers through the router, keeps the connection alive between
 // requests up to the idle timeout, and logs one line per request. Nothing a request does
 // escapes as an exception: the session answers 500 and closes.
-// Streamed answers (a body_stream) go out chunked, one socket write in flight at a time, which is
-// the backpressure the producer feels (session_stream.cpp). Everything runs on the strand.
+// Streamed answers (a body_stream) go out chunked, one socket write in flight at a time; the
+// producer never waits for them (session_stream.cpp). A route may instead take the connection
+// over (reply::takeover): the session hands its stream, buffer and parser to the route's owner and
+// is done. Everything runs on the strand.
 #pragma once
 
 #include <chrono>
@@ -54,6 +56,7 @@ private:
     void on_request();
     void on_read_error(boost::beast::error_code ec);
     void do_respond(reply r);
+    void do_hand_over(reply r);
     void do_write();
     void on_write(boost::beast::error_code ec, size_t bytes);
     void do_close();
@@ -74,9 +77,10 @@ private:
     void release_stream(bool cancel);
 
     boost::beast::tcp_stream stream_;
+    boost::asio::any_io_executor executor_;  // the strand: still ours after the stream is handed over
     session_context& context_;
     boost::beast::flat_buffer buffer_;  // at most header_limit bytes: all the framing a parse may hold
-    std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+    std::unique_ptr<bhttp::request_parser<bhttp::string_body>> parser_;  // handed over on a takeover
     response res_;
     std::optional<bhttp::response<bhttp::empty_body>> head_res_;  // HEAD: the headers of res_ only
     // A streamed answer: its head (chunked), the serializer writing it, the bytes being written.

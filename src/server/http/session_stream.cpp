@@ -1,8 +1,9 @@
 // The streamed half of a session: a response whose body a producer (an encode) writes while we
 // send it, chunked (or as it is, when the head gives its Content-Length: a cached file). The head waits for the producer's first bytes, so a source that fails to
 // open still gets a proper JSON error; after the head, a failure can only cut the transfer short
-// (no last chunk, the client sees an incomplete body). One write in flight at a time: while it
-// lasts the producer's buffer fills and its writes block.
+// (no last chunk, the client sees an incomplete body). One write in flight at a time; the
+// producer does not wait for it (it writes its job's file): the next take() reads on from this
+// session's offset whatever has been produced meanwhile.
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/bind_handler.hpp>
@@ -35,7 +36,7 @@ void session::do_stream(std::shared_ptr<body_stream> body) {
     // The notification holds the session: while it waits for bytes no I/O of ours is pending,
     // and nothing else would keep it alive. release_stream() breaks the cycle.
     auto self = shared_from_this();
-    body_->set_notify([self] { asio::post(self->stream_.get_executor(), [self] { self->on_stream_event(); }); });
+    body_->set_notify([self] { asio::post(self->executor_, [self] { self->on_stream_event(); }); });
 }
 
 void session::release_stream(bool cancel) {
