@@ -133,6 +133,66 @@ TEST_CASE("OPTIONS on a known path is a CORS preflight answer", "[server][router
     CHECK(r.dispatch(make_request(verb::options, "/nothing")).res.result() == status::not_found);
 }
 
+TEST_CASE("a route can accept a method Beast does not know, by name (Icecast's SOURCE)", "[server][router]") {
+    router r;
+    std::string seen;
+    r.add({verb::put}, "/live/{id}", [&](const request_context& c) {
+        seen = std::string(c.req.method_string()) + " " + c.param("id");
+        return json_reply(status::ok, std::string("{}"));
+    }, route_options{.stream_body = true, .extra_methods = {"SOURCE"}});
+    request source{verb::unknown, "/live/studio", 10};
+    source.method_string("SOURCE");
+    CHECK(r.dispatch(source).res.result() == status::ok);
+    CHECK(seen == "SOURCE studio");
+    CHECK(r.dispatch(make_request(verb::put, "/live/studio")).res.result() == status::ok);
+    CHECK(seen == "PUT studio");
+
+    request other{verb::unknown, "/live/studio", 11};
+    other.method_string("BREW");
+    auto refused = r.dispatch(other).res;
+    CHECK(refused.result() == status::method_not_allowed);
+    CHECK(refused[bhttp::field::allow] == "PUT, SOURCE");
+    CHECK(body_of(refused)["error"].get<std::string>().find("method BREW") != std::string::npos);
+}
+
+TEST_CASE("streams_body names the routes that read their own body, by path and method", "[server][router]") {
+    router r;
+    auto ok = [](const request_context&) { return json_reply(status::ok, std::string("{}")); };
+    r.add({verb::get}, "/live/{id}.{ext}", ok);
+    r.add({verb::put}, "/live/{id}", ok, route_options{.stream_body = true, .extra_methods = {"SOURCE"}});
+    r.add({verb::post}, "/api/things", ok);
+    CHECK(r.streams_body(make_request(verb::put, "/live/studio")));
+    request source{verb::unknown, "/live/studio", 10};
+    source.method_string("SOURCE");
+    CHECK(r.streams_body(source));
+    // The same path with another method, another route, a path it refuses: the body is read first.
+    CHECK_FALSE(r.streams_body(make_request(verb::get, "/live/studio.mp3")));
+    CHECK_FALSE(r.streams_body(make_request(verb::post, "/api/things")));
+    CHECK_FALSE(r.streams_body(make_request(verb::put, "/live/..%2fx")));
+    CHECK_FALSE(r.streams_body(make_request(verb::put, "/nothing")));
+}
+
+TEST_CASE("a route's CORS request headers join the preflight's list", "[server][router]") {
+    router r;
+    r.add({verb::get}, "/live/{id}.{ext}", [](const request_context&) { return json_reply(status::ok, std::string("{}")); },
+          route_options{.cors_headers = {"Icy-MetaData"}});
+    auto pre = r.dispatch(make_request(verb::options, "/live/loop.mp3")).res;
+    CHECK(pre.result() == status::no_content);
+    CHECK(pre[bhttp::field::access_control_allow_headers] == "Range, If-None-Match, If-Range, Content-Type, Icy-MetaData");
+}
+
+TEST_CASE("a takeover answer carries its handler and the status the metrics count", "[server][router]") {
+    router r;
+    bool taken = false;
+    r.add({verb::get}, "/live/{id}.{ext}", [&](const request_context&) {
+        return reply::take_over([&](taken_connection&&) { taken = true; });
+    });
+    auto answer = r.dispatch(make_request(verb::get, "/live/loop.mp3"));
+    REQUIRE(answer.takeover);
+    CHECK(answer.res.result() == status::ok);
+    CHECK_FALSE(taken);  // the session calls it, with the connection
+}
+
 TEST_CASE("handler exceptions become JSON errors with the right status", "[server][router]") {
     router r;
     r.add({verb::get}, "/usage", [](const request_context& ctx) -> response {
