@@ -4,7 +4,9 @@
 
 # Build and run dependencies (clang and its sanitizer and libFuzzer runtimes for build-asan), then
 # what the tests use as independent references and real recordings (ffmpeg, sox, gst-discoverer;
-# alsa-utils' and sound-theme-freedesktop's sounds).
+# alsa-utils' and sound-theme-freedesktop's sounds), and the live peers and clients the live tests
+# drive (icecast2 for its status shape and as a relay, ezstream as a libshout source, mpv as a
+# listener; gstreamer1.0-libav decodes AAC sources).
 DEBIAN_PACKAGES := meson ninja-build pkg-config g++ python3 \
 	libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-plugins-base \
 	gstreamer1.0-plugins-good gstreamer1.0-tools gstreamer1.0-plugins-base-apps \
@@ -13,7 +15,8 @@ DEBIAN_PACKAGES := meson ninja-build pkg-config g++ python3 \
 	nlohmann-json3-dev libtomlplusplus-dev libcli11-dev libfmt-dev catch2 libboost-dev \
 	ffmpeg sox aubio-tools hdf5-tools \
 	alsa-utils sound-theme-freedesktop \
-	clang libclang-rt-14-dev
+	clang libclang-rt-14-dev \
+	icecast2 ezstream mpv gstreamer1.0-libav
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BUILD := build
@@ -103,8 +106,9 @@ fuzz: build-asan samples
 		TIMESIDE_BUILD=$(ASAN_BUILD) TIMESIDE_ROOT=$(CURDIR) /usr/bin/python3 tests/integration/http_fuzz.py \
 		--seed $(FUZZ_SEED) --count 100000000 --time-limit $(FUZZ_SECONDS)
 
-# wrk loads the server in bench/server.py; Debian's, installed when missing.
-BENCH_PACKAGES := wrk
+# wrk loads the server in bench/server.py; liquidsoap is the re-encoding peer of bench/live_*.py.
+# Debian's, installed when missing.
+BENCH_PACKAGES := wrk liquidsoap
 bench: build samples
 	@$(call install_missing,$(BENCH_PACKAGES))
 	/usr/bin/python3 bench/run.py --build $(BUILD)
