@@ -1,0 +1,240 @@
+"""Live listeners as Icecast's players meet them: the listener head, a burst then real time, one
+continuous stream per output (one Ogg logical stream, MP3 frames back to back), ICY titles after
+exactly every icy-metaint audio bytes in every format, CORS for browser players, the listener cap,
+a stalled listener dropped without slowing the others, and SIGTERM closing live listeners at once.
+Every capture is decoded by ffmpeg and checked against the looped file's own level (sox)."""
+import os
+import subprocess
+import tempfile
+import time
+import unittest
+
+from live_support import (Listener, Station, check_mp3_back_to_back, check_one_ogg_stream, decode, rms_db,
+                          stop_process, tone_frequency, wait_until, window_levels)
+from support import sample, sox_stats
+
+SINE = sample("sine440Hz_mono.wav")
+
+TONE = f'''
+name = "Test tone"
+description = "A looped 440 Hz sine"
+genre = "Test"
+url = "http://127.0.0.1/tone"
+
+[input]
+kind = "file"
+uri = "{SINE}"
+loop = true
+
+[[outputs]]
+format = "mp3"
+preset = "mp3-128k"
+
+[[outputs]]
+format = "ogg"
+preset = "vorbis-q5"
+
+[[outputs]]
+format = "opus"
+preset = "opus-96k"
+
+[[outputs]]
+format = "flac"
+
+[listeners]
+burst = 2
+queue = 3
+max = 20
+'''
+
+# Bytes per second of each output, roughly: how much to wait for to hold `seconds` of audio.
+RATE = {"mp3": 16000, "ogg": 20000, "opus": 12000, "flac": 60000}
+
+
+class LiveListeners(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.station = Station({"tone": TONE})
+        cls.station.wait_mount("tone")
+        cls.level = sox_stats(SINE)["RMS lev dB"]
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.station.__exit__(None, None, None)
+
+    def listen(self, ext, **kw):
+        l = Listener(self.station.port, f"/live/tone.{ext}", **kw)
+        self.addCleanup(l.close)
+        return l
+
+    def check_tone(self, data, fmt, min_seconds):
+        samples, errors = decode(data, fmt)
+        self.assertEqual(errors.strip(), "", f"ffmpeg could not decode the {fmt} capture cleanly")
+        self.assertGreater(len(samples), min_seconds * 44100, f"{fmt}: too little audio decoded")
+        body = samples[44100 // 2:]  # the first half second may hold the codec's start-up
+        self.assertAlmostEqual(tone_frequency(body), 440.0, delta=2.0)
+        self.assertAlmostEqual(rms_db(body), self.level, delta=0.5)
+        levels = window_levels(body)
+        self.assertLess(max(levels) - min(levels), 1.0, f"{fmt}: the level jumps (a gap or a glitch)")
+        return samples
+
+    def test_the_listener_head_is_icecasts(self):
+        l = self.listen("mp3")
+        self.assertEqual(l.status(), 200)
+        h = l.headers
+        self.assertEqual(h["content-type"], "audio/mpeg")
+        self.assertEqual(h["icy-name"], "Test tone")
+        self.assertEqual(h["icy-description"], "A looped 440 Hz sine")
+        self.assertEqual(h["icy-genre"], "Test")
+        self.assertEqual(h["icy-url"], "http://127.0.0.1/tone")
+        self.assertEqual(h["icy-br"], "128")
+        self.assertEqual(h["icy-pub"], "0")
+        self.assertEqual(h["cache-control"], "no-cache, no-store")
+        self.assertEqual(h["pragma"], "no-cache")
+        self.assertNotIn("content-length", h)
+        self.assertNotIn("transfer-encoding", h)  # the body is the stream itself
+        self.assertEqual(h["access-control-allow-origin"], "*")
+        exposed = {x.strip().lower() for x in h["access-control-expose-headers"].split(",")}
+        self.assertTrue({"icy-name", "icy-description", "icy-genre", "icy-url", "icy-br", "icy-pub"} <= exposed)
+
+    def test_an_http10_client_gets_an_http10_answer_and_the_stream(self):
+        l = self.listen("ogg", http10=True)
+        self.assertEqual(l.status(), 200)
+        self.assertTrue(l.status_line.startswith("HTTP/1.0 200"), l.status_line)
+        l.wait_audio(RATE["ogg"])
+        check_one_ogg_stream(self, l.snapshot())
+
+    def test_each_format_decodes_to_the_files_tone_with_no_gap(self):
+        listeners = {ext: self.listen(ext) for ext in RATE}
+        for ext, l in listeners.items():
+            l.wait_audio(RATE[ext] * 5, timeout=20)
+        for ext, l in listeners.items():
+            with self.subTest(format=ext):
+                self.check_tone(l.snapshot(), ext, 4)
+
+    def test_a_burst_at_once_then_real_time(self):
+        l = self.listen("mp3")
+        self.assertEqual(l.status(), 200)
+        started = time.monotonic()
+        # 2 s of burst arrive at once: far sooner than the 2 s they hold.
+        l.wait_audio(int(RATE["mp3"] * 1.8), timeout=1.0)
+        after_burst = l.audio_bytes()
+        t0 = time.monotonic()
+        wait_until("4 s more of audio", lambda: l.audio_bytes() >= after_burst + 4 * RATE["mp3"], 8)
+        rate = (l.audio_bytes() - after_burst) / (time.monotonic() - t0)
+        self.assertAlmostEqual(rate / RATE["mp3"], 1.0, delta=0.15, msg=f"{rate:.0f} B/s after the burst")
+        self.assertLess(t0 - started, 1.0)
+
+    def test_ogg_is_one_logical_stream_and_mp3_frames_come_back_to_back(self):
+        ogg, mp3 = self.listen("ogg"), self.listen("mp3")
+        ogg.wait_audio(RATE["ogg"] * 3)
+        mp3.wait_audio(RATE["mp3"] * 3)
+        pages = check_one_ogg_stream(self, ogg.snapshot())
+        self.assertEqual(pages[0][0], 0)
+        check_mp3_back_to_back(self, mp3.snapshot())
+
+    def test_titles_arrive_in_icy_blocks_at_the_exact_interval_in_every_format(self):
+        listeners = {ext: self.listen(ext, metadata=True) for ext in RATE}
+        for l in listeners.values():
+            self.assertEqual(l.status(), 200)
+            self.assertEqual(l.metaint, 16000)
+        self.assertEqual(self.station.set_title("tone", "Test Artist - Title é"), 200)
+        for ext, l in listeners.items():
+            with self.subTest(format=ext):
+                wait_until(f"{ext}: the title in an ICY block",
+                           lambda: any("Title é" in t for _, t in l.titles), 15)
+                text = next(t for _, t in l.titles if "Title é" in t)
+                self.assertEqual(text, "StreamTitle='Test Artist - Title é';")
+                self.assertEqual(l.blocks, [16000 * (i + 1) for i in range(len(l.blocks))])
+                samples, errors = decode(l.snapshot(), ext)
+                self.assertEqual(errors.strip(), "", f"{ext}: the audio between ICY blocks does not decode")
+
+    def test_admin_metadata_needs_the_admin_credentials(self):
+        url = self.station.url("/admin/metadata?mount=/live/tone&mode=updinfo&song=x")
+        for args in ([], ["-u", "admin:wrong"], ["-u", "source:admin-test-secret"]):
+            r = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", *args, url],
+                               capture_output=True, text=True, timeout=10)
+            self.assertEqual(r.stdout, "401", args)
+        self.assertEqual(self.station.set_title("nothing", "x"), 404)
+
+    def test_browsers_may_ask_for_icy_metadata(self):
+        status, headers, _ = self.station.server.request(
+            "OPTIONS", "/live/tone.mp3",
+            {"Origin": "http://example.org", "Access-Control-Request-Method": "GET",
+             "Access-Control-Request-Headers": "icy-metadata"})
+        self.assertEqual(status, 204)
+        allowed = {x.strip().lower() for x in headers["access-control-allow-headers"].split(",")}
+        self.assertIn("icy-metadata", allowed)
+
+    def test_a_stalled_listener_is_dropped_while_another_keeps_real_time(self):
+        before = self.station.mount_status("tone")["slow_listeners"]
+        stalled, steady = self.listen("flac"), self.listen("flac")
+        stalled.paused.set()
+        stalled.status()
+        steady.wait_audio(RATE["flac"] * 2)
+        t0, b0 = time.monotonic(), steady.audio_bytes()
+        # queue = 3 s: the stalled one goes once 3 s of audio (plus what the kernel holds) is unsent.
+        wait_until("the stalled listener dropped", lambda: self.station.mount_status("tone")["slow_listeners"] > before, 12)
+        rate = (steady.audio_bytes() - b0) / (time.monotonic() - t0)
+        self.assertGreater(rate, RATE["flac"] * 0.6, "the steady listener slowed down")
+        self.assertFalse(steady.closed)
+        stalled.paused.clear()
+        stalled.wait_closed()
+
+    def test_real_clients_play_at_once(self):
+        """ffmpeg, GStreamer's souphttpsrc, mpv and curl on the mount together, each decoded."""
+        url = self.station.url("/live/tone")
+        with tempfile.TemporaryDirectory() as tmp:
+            out = {name: os.path.join(tmp, name) for name in ("ffmpeg.wav", "gst.wav", "mpv.wav", "curl.ogg")}
+            procs = [
+                subprocess.Popen(["ffmpeg", "-v", "error", "-i", url + ".mp3", "-t", "4", out["ffmpeg.wav"]],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE),
+                subprocess.Popen(["gst-launch-1.0", "-q", "souphttpsrc", f"location={url}.ogg", "num-buffers=60", "!",
+                                  "decodebin", "!", "audioconvert", "!", "wavenc", "!", "filesink",
+                                  f"location={out['gst.wav']}"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE),
+                subprocess.Popen(["mpv", "--no-config", "--really-quiet", "--no-video", "--ao=pcm",
+                                  f"--ao-pcm-file={out['mpv.wav']}", "--length=4", url + ".opus"],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE),
+                subprocess.Popen(["curl", "-s", "--max-time", "4", "-o", out["curl.ogg"], url + ".ogg"],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE),
+            ]
+            try:
+                for p in procs:
+                    p.wait(timeout=30)
+            finally:
+                for p in procs:
+                    stop_process(p)
+            for name, path in out.items():
+                with self.subTest(client=name):
+                    self.assertTrue(os.path.exists(path) and os.path.getsize(path) > 1000, f"{name} got nothing")
+                    samples, errors = decode(open(path, "rb").read(), "ogg" if name == "curl.ogg" else "wav")
+                    self.assertGreater(len(samples), 44100 * 2.5, f"{name}: too little audio")
+                    body = samples[44100 // 2:]
+                    self.assertAlmostEqual(tone_frequency(body), 440.0, delta=2.0)
+                    self.assertAlmostEqual(rms_db(body), self.level, delta=0.7)
+
+
+class LiveListenerLimits(unittest.TestCase):
+    def test_the_mounts_cap_answers_503_and_sigterm_closes_listeners_at_once(self):
+        capped = TONE.replace("max = 20", "max = 2")
+        with Station({"capped": capped}) as station:
+            station.wait_mount("capped")
+            first = [Listener(station.port, "/live/capped.mp3") for _ in range(2)]
+            try:
+                for l in first:
+                    self.assertEqual(l.status(), 200)
+                third = Listener(station.port, "/live/capped.ogg")
+                self.assertEqual(third.status(), 503)
+                third.wait_closed()
+                third.close()
+                took = station.server.stop(within=3.0)
+                self.assertLess(took, 2.0, "SIGTERM waited on live listeners")
+                for l in first:
+                    l.wait_closed(5)
+            finally:
+                for l in first:
+                    l.close()
+
+
+if __name__ == "__main__":
+    unittest.main()
