@@ -21,9 +21,6 @@ struct comments_deleter {
 };
 using comments_ptr = std::unique_ptr<OggOpusComments, comments_deleter>;
 
-// Pages end before they would span more than this many 48 kHz samples: half a second keeps a
-// live listener fed in small steps, and the 27-byte page header about 0.5% of a 96 kbit/s stream.
-constexpr int muxing_delay_48k = 24000;
 
 // Larger blocks are fed in slices, since libopusenc counts frames in an int.
 constexpr int64_t max_write_frames = 1 << 20;
@@ -67,7 +64,11 @@ const processor_info& opus_encoder::describe() {
          integer_choice_param("frame_duration",
                               "packet duration; 120 (the default) encodes fastest, 20 gives live listeners the "
                               "lowest latency (lowdelay uses 20 unless set)",
-                              120, {20, 40, 60, 80, 100, 120}, "ms")}};
+                              120, {20, 40, 60, 80, 100, 120}, "ms"),
+         integer_param("page_duration",
+                       "the longest span of audio one Ogg page holds; a live listener receives audio a page at "
+                       "a time, so this bounds the latency pages add (shorter pages cost ~27 bytes each)",
+                       500, 20, 1000, "ms")}};
     return info;
 }
 
@@ -168,6 +169,9 @@ void opus_encoder::on_setup(const stream_info& in) {
                                            : OPUS_FRAMESIZE_120_MS;
     if (err = ope_encoder_ctl(s->enc, OPUS_SET_EXPERT_FRAME_DURATION(frame_duration)); err != OPE_OK)
         throw processing_error(fmt::format("opus_encoder: cannot set the packet duration: {}", ope_strerror(err)));
+    // Pages end before they would span more than page_duration: half a second (the default) keeps
+    // the 27-byte page header about 0.5% of a 96 kbit/s stream; a live mount asks for less.
+    const auto muxing_delay_48k = static_cast<opus_int32>(parameters().integer("page_duration") * 48);
     if (err = ope_encoder_ctl(s->enc, OPE_SET_MUXING_DELAY(muxing_delay_48k)); err != OPE_OK)
         throw processing_error(fmt::format("opus_encoder: cannot set the page duration: {}", ope_strerror(err)));
     // libopusenc would take the serial from rand(), unseeded: the same in every process.

@@ -260,6 +260,19 @@ TEST_CASE("opus_encoder flags exactly the OpusHead and OpusTags pages, and audio
     CHECK(mem->chunks() == mem_ogg.pages.size());
 }
 
+TEST_CASE("opus_encoder page_duration bounds the audio one page holds, for live listeners", "[encoders][opus]") {
+    // A live mount's latency includes a page's span: 20 ms packets in pages of at most 60 ms.
+    auto data = encode_to_memory(noise(2 * 3 * 48000, 0.3f), 48000, 2, {{"frame_duration", "20"}, {"page_duration", "60"}});
+    auto ogg = parse_ogg(data);
+    REQUIRE(ogg.pages.size() > 40);
+    int64_t longest = 0;
+    for (size_t i = 3; i < ogg.pages.size(); ++i) longest = std::max(longest, ogg.pages[i].granule - ogg.pages[i - 1].granule);
+    CHECK(longest <= 60 * 48);
+    CHECK(longest >= 40 * 48);  // pages are filled up to the bound, not one packet each
+    // The length is still exact.
+    CHECK(ogg.pages.back().granule - parse_opus_head(ogg.packets[0]).pre_skip == 3 * 48000);
+}
+
 TEST_CASE("opus_encoder writes title, artist and album as OpusTags, with the encoder", "[encoders][opus]") {
     temp_dir dir;
     auto path = dir / "tagged.opus";
