@@ -157,7 +157,11 @@ class EncodersTest(unittest.TestCase):
             os.mkdir(dest)
             proc = subprocess.Popen([TIMESIDE, "run", long_input, "flac_encoder", "mp3_encoder", "-o", dest],
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            time.sleep(1.0)
+            # Mid-encode: both outputs have bytes on disk under their temporary names.
+            deadline = time.monotonic() + 10
+            while sum(1 for n in os.listdir(dest) if n.startswith(".") and os.path.getsize(os.path.join(dest, n))) < 2:
+                self.assertLess(time.monotonic(), deadline, f"no encoded bytes on disk: {os.listdir(dest)}")
+                time.sleep(0.02)
             self.assertIsNone(proc.poll())
             proc.send_signal(signal.SIGKILL)
             proc.wait()

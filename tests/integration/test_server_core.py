@@ -174,27 +174,31 @@ class ConnectionCapTest(unittest.TestCase):
         held = []
         try:
             for _ in range(2):
-                s = socket.create_connection(("127.0.0.1", server.port), timeout=5)
-                held.append(s)
-            time.sleep(0.2)  # both accepted and registered
+                conn = server.connection(timeout=5)
+                held.append(conn)
+                # Answered 200 on a kept-alive connection: accepted, registered, within the cap.
+                conn.request("GET", "/api/status")
+                res = conn.getresponse()
+                self.assertEqual(res.status, 200)
+                self.assertEqual(json.loads(res.read())["connections"], len(held))
             status, headers, body = parse_response(server.raw(b"GET /api/items HTTP/1.1\r\nHost: x\r\n\r\n"))
             self.assertEqual(status, 503)
             self.assertEqual(headers["retry-after"], "1")
             self.assertEqual(json.loads(body)["status"], 503)
             self.assertIn("max_connections = 2", json.loads(body)["error"])
             # The held connections are still served.
-            held[0].sendall(b"GET /api/status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-            self.assertEqual(parse_response(read_all(held[0]))[0], 200)
+            held[0].request("GET", "/api/status", headers={"Connection": "close"})
+            self.assertEqual(held[0].getresponse().status, 200)
         finally:
-            for s in held:
-                s.close()
+            for conn in held:
+                conn.close()
             server.stop_and_cleanup()
 
 
 class DrainTest(unittest.TestCase):
     def test_sigterm_closes_idle_and_half_sent_connections_and_exits_0(self):
         server = Server(config="[server]\nread_timeout = 30\nidle_timeout = 30\n")
-        idle, half = [], None
+        idle, half, probe = [], None, None
         try:
             for _ in range(3):
                 s = socket.create_connection(("127.0.0.1", server.port), timeout=10)
@@ -204,7 +208,17 @@ class DrainTest(unittest.TestCase):
                 self.assertEqual(parse_response(s.recv(65536))[0], 200)
             half = socket.create_connection(("127.0.0.1", server.port), timeout=10)
             half.sendall(b"GET /api/items HTTP/1.1\r\nHost: x\r\n")  # headers not finished
-            time.sleep(0.2)
+            # Every one of them accepted and registered: the three idle, the half-sent, this probe.
+            probe = server.connection()
+            deadline = time.monotonic() + 5
+            while True:
+                probe.request("GET", "/api/status")
+                res = probe.getresponse()
+                open_now = json.loads(res.read())["connections"]
+                if open_now == 5:
+                    break
+                self.assertLess(time.monotonic(), deadline, f"{open_now} connections open, 5 expected")
+                time.sleep(0.02)
             took = server.stop()
             self.assertLess(took, 5.0)
             for s in idle + [half]:
@@ -216,6 +230,8 @@ class DrainTest(unittest.TestCase):
         finally:
             for s in idle + ([half] if half else []):
                 s.close()
+            if probe:
+                probe.close()
             server.cleanup()
 
 

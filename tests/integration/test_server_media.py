@@ -313,12 +313,11 @@ class MediaDrainTest(unittest.TestCase):
             stuck = socket.create_connection(("127.0.0.1", server.port), timeout=10)
             stuck.sendall(b"GET /media/long.wav HTTP/1.1\r\nHost: x\r\n\r\n")
             self.assertIn(b"200 OK", stuck.recv(4096))
-            time.sleep(0.3)
             body = {}
             reader = threading.Thread(target=lambda: body.setdefault("rest", res.read()))
             stopper = threading.Thread(target=lambda: body.setdefault("took", server.stop()))
             stopper.start()
-            time.sleep(0.1)
+            server.wait_for_log(r"action=drain")  # the drain has begun: only then read on
             reader.start()
             reader.join(10)
             stopper.join(10)

@@ -104,11 +104,15 @@ class ServerStatusTest(unittest.TestCase):
         requests = [("GET", "/api/items")] * 3 + [("GET", "/api/items/sweep")] * 2 + [
             ("GET", "/api/items/nope"), ("GET", "/no/such/thing"), ("GET", "/media/x/../../etc"),
             ("HEAD", "/api/items"), ("DELETE", "/api/items")]
-        # Requests of earlier tests are counted just after their answers went out: let them land.
-        time.sleep(0.2)
         # One keep-alive connection: each response is counted before the next request is read.
         with socket.create_connection(("127.0.0.1", self.server.port), timeout=10) as s:
-            before = self.scrape(s)
+            # Requests of earlier tests are counted just after their answers went out, before
+            # their connections close: once this one is the only one open, all have landed.
+            gauge = key("timeside_http_open_connections")
+            deadline = time.monotonic() + 5
+            while (before := self.scrape(s)).get(gauge) != 1:
+                self.assertLess(time.monotonic(), deadline, "earlier connections still open")
+                time.sleep(0.05)
             received = {}
             statuses = []
             for method, path in requests:

@@ -1,10 +1,12 @@
 // Helpers shared by the unit tests: generated signals, temporary directories, running a pipe.
 #pragma once
 
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <unistd.h>
@@ -30,6 +32,19 @@ private:
     std::filesystem::path path_;
 };
 
+// Polls `condition` until it holds or `limit` passes; whether it held. For a state another
+// thread reaches (or must not reach: `!eventually(...)` over a short limit, once the thread is
+// known to have run up to that point).
+template <class F>
+bool eventually(F condition, std::chrono::milliseconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (!condition()) {
+        if (std::chrono::steady_clock::now() >= deadline) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return true;
+}
+
 // Interleaved sine, `channels` identical channels.
 inline std::vector<float> sine(double freq, int samplerate, int64_t frames, int channels = 1,
                                double amplitude = 1.0) {
@@ -48,16 +63,16 @@ inline std::vector<float> sine(double freq, int samplerate, int64_t frames, int 
 
 namespace timeside::test {
 
-// A minimal 16-bit PCM WAV writer, independent of the project's encoders, for decoder tests.
-inline void write_wav16(const std::filesystem::path& path, const std::vector<int16_t>& interleaved,
-                        int samplerate, int channels) {
-    std::ofstream f(path, std::ios::binary);
-    auto u32 = [&](uint32_t v) { f.write(reinterpret_cast<const char*>(&v), 4); };
-    auto u16 = [&](uint16_t v) { f.write(reinterpret_cast<const char*>(&v), 2); };
-    const uint32_t data = static_cast<uint32_t>(interleaved.size() * 2);
-    f.write("RIFF", 4);
+// The 44-byte header of a 16-bit PCM WAV holding `frames` frames, independent of the project's
+// encoders, for decoder tests.
+inline std::string wav16_header(int64_t frames, int samplerate, int channels) {
+    std::string h;
+    auto u32 = [&](uint32_t v) { h.append(reinterpret_cast<const char*>(&v), 4); };
+    auto u16 = [&](uint16_t v) { h.append(reinterpret_cast<const char*>(&v), 2); };
+    const auto data = static_cast<uint32_t>(frames * channels * 2);
+    h += "RIFF";
     u32(36 + data);
-    f.write("WAVEfmt ", 8);
+    h += "WAVEfmt ";
     u32(16);
     u16(1);
     u16(static_cast<uint16_t>(channels));
@@ -65,9 +80,18 @@ inline void write_wav16(const std::filesystem::path& path, const std::vector<int
     u32(static_cast<uint32_t>(samplerate * channels * 2));
     u16(static_cast<uint16_t>(channels * 2));
     u16(16);
-    f.write("data", 4);
+    h += "data";
     u32(data);
-    f.write(reinterpret_cast<const char*>(interleaved.data()), data);
+    return h;
+}
+
+// A minimal 16-bit PCM WAV writer, for decoder tests.
+inline void write_wav16(const std::filesystem::path& path, const std::vector<int16_t>& interleaved,
+                        int samplerate, int channels) {
+    std::ofstream f(path, std::ios::binary);
+    const std::string head = wav16_header(static_cast<int64_t>(interleaved.size()) / channels, samplerate, channels);
+    f.write(head.data(), static_cast<std::streamsize>(head.size()));
+    f.write(reinterpret_cast<const char*>(interleaved.data()), static_cast<std::streamsize>(interleaved.size() * 2));
 }
 
 // A deterministic 16-bit ramp-and-noise signal: every sample differs from its neighbours, so an

@@ -6,6 +6,7 @@
 #include "server/http/session.hpp"
 
 #include <algorithm>
+#include <cassert>
 #include <utility>
 
 #include <boost/asio/dispatch.hpp>
@@ -38,7 +39,7 @@ session::session(asio::ip::tcp::socket socket, session_context& context)
 }
 
 session::~session() {
-    if (body_) body_->cancel();  // the client is gone: its encode stops
+    if (streamed_.body) streamed_.body->cancel();  // the client is gone: its encode stops
     if (registration_) context_.connections.remove(registration_);
 }
 
@@ -49,27 +50,71 @@ void session::start() {
     asio::dispatch(executor_, beast::bind_front_handler(&session::do_read, shared_from_this()));
 }
 
+// The legal moves of phase_. Closing is always legal (a write fails, the server stops), except
+// for a stream that is no longer ours.
+void session::enter(phase next) {
+    [[maybe_unused]] const auto legal = [](phase from, phase to) {
+        switch (to) {
+            case phase::reading:  // the first request, or the next one once an answer ended
+                return from == phase::reading || from == phase::responding || from == phase::stream_waiting ||
+                       from == phase::stream_writing;
+            case phase::responding:  // an answer, or the error a streamed answer's producer gave first
+                return from == phase::reading || from == phase::stream_first_bytes;
+            case phase::stream_first_bytes: return from == phase::reading;
+            case phase::stream_head: return from == phase::stream_first_bytes;
+            case phase::stream_waiting: return from == phase::stream_head || from == phase::stream_writing;
+            case phase::stream_writing: return from == phase::stream_waiting;
+            case phase::lingering:
+                return from == phase::reading || from == phase::responding || from == phase::stream_waiting ||
+                       from == phase::stream_writing;
+            case phase::closed: return from != phase::handed_over;
+            case phase::handed_over: return from == phase::reading;
+        }
+        return false;
+    };
+    assert(legal(phase_, next));
+    phase_ = next;
+}
+
+bool session::answering() const {
+    switch (phase_) {
+        case phase::responding:
+        case phase::stream_first_bytes:
+        case phase::stream_head:
+        case phase::stream_waiting:
+        case phase::stream_writing: return true;
+        default: return false;
+    }
+}
+
+bool session::finished() const {
+    return phase_ == phase::lingering || phase_ == phase::closed || phase_ == phase::handed_over;
+}
+
 void session::drain() {
     asio::post(executor_, [self = shared_from_this()] {
-        self->draining_ = true;
-        if (self->writing_ || self->closed_) return;  // on_write closes after the response
+        self->last_answer_ = true;
+        // An answer under way ends, then the connection closes (its end sees last_answer_);
+        // one lingering, closed or handed over is not ours to close.
+        if (self->phase_ != phase::reading) return;
         // Waiting for or reading a request: no answer to protect, so no lingering close.
-        self->closed_ = true;
+        self->enter(phase::closed);
         self->stream_.close();
     });
 }
 
 void session::close() {
     asio::post(executor_, [self = shared_from_this()] {
-        if (self->closed_) return;  // closed already, or handed over: the stream is not ours
-        self->closed_ = true;
+        if (self->finished()) return;  // closing already, closed, or handed over: not ours
         self->release_stream(true);
+        self->enter(phase::closed);
         self->stream_.close();
     });
 }
 
 void session::do_read() {
-    if (draining_ || closed_ || context_.connections.draining()) return do_close();
+    if (last_answer_ || phase_ == phase::closed || context_.connections.draining()) return do_close();
+    enter(phase::reading);
     parser_ = std::make_unique<bhttp::request_parser<bhttp::string_body>>();
     parser_->header_limit(static_cast<std::uint32_t>(context_.config.header_limit));
     parser_->body_limit(context_.config.body_limit);
@@ -106,7 +151,7 @@ void session::on_header(beast::error_code ec, size_t) {
     begin_request();
     body_bytes_ = 0;
     if (auto refusal = transfer_coding_refusal(parser_->get())) {
-        draining_ = true;  // the body's end is unknown: never read past the head
+        last_answer_ = true;  // the body's end is unknown: never read past the head
         return do_respond(std::move(*refusal));
     }
     // A route that reads its own body (a source's never-ending stream) is answered now.
@@ -122,7 +167,7 @@ void session::on_body(beast::error_code ec, size_t bytes) {
     if (ec) return on_read_error(ec);
     body_bytes_ += bytes;
     if (body_bytes_ > context_.config.body_limit) {
-        draining_ = true;
+        last_answer_ = true;
         return do_respond(error_reply(status::payload_too_large,
                                       fmt::format("request body exceeds {} bytes (body_limit), chunk framing included",
                                                   context_.config.body_limit)));
@@ -143,7 +188,7 @@ void session::begin_request() {
 
 void session::on_request() {
     if (over_capacity_) {
-        draining_ = true;
+        last_answer_ = true;
         auto res = error_reply(status::service_unavailable,
                                fmt::format("too many connections (max_connections = {})", context_.config.max_connections));
         res.set(bhttp::field::retry_after, "1");
@@ -163,17 +208,18 @@ void session::on_request() {
         } catch (...) {
         }
         log(log_level::error, "request_failed", {{"target", target_}, {"error", cause}, {"peer", peer_}});
-        draining_ = true;
+        last_answer_ = true;
         answer.emplace(error_reply(status::internal_server_error, "internal error"));
     }
     do_respond(std::move(*answer));
 }
 
 void session::on_read_error(beast::error_code ec) {
-    if (ec == bhttp::error::end_of_stream || ec == asio::error::operation_aborted || closed_) return do_close();
+    if (ec == bhttp::error::end_of_stream || ec == asio::error::operation_aborted || phase_ == phase::closed)
+        return do_close();
     if (ec == beast::error::timeout) {
         // The socket is already closed: a slow or silent client (slowloris) is simply dropped.
-        closed_ = true;
+        enter(phase::closed);
         log(log_level::warn, "timeout",
             {{"peer", peer_}, {"phase", parser_ && parser_->got_some() ? "request" : "waiting"}, {"requests", std::to_string(requests_)}});
         return;
@@ -186,7 +232,7 @@ void session::on_read_error(beast::error_code ec) {
         target_ = "-";
         route_ = "unmatched";
     }
-    draining_ = true;  // the stream is out of step: answer, then close
+    last_answer_ = true;  // the stream is out of step: answer, then close
     if (ec == bhttp::error::buffer_overflow && head_read) {
         const auto data = buffer_.data();
         return do_respond(framing_overflow_reply(std::string_view(static_cast<const char*>(data.data()), data.size()),
@@ -210,7 +256,7 @@ void session::do_respond(reply r) {
     // Everything here is public, read-only data: any page may fetch it (the dashboard, peaks.js).
     res.set(bhttp::field::access_control_allow_origin, "*");
     res.set(bhttp::field::access_control_expose_headers, "Content-Length, Content-Range, Accept-Ranges, ETag");
-    const bool keep = parser_ && parser_->is_done() && parser_->get().keep_alive() && !draining_ &&
+    const bool keep = parser_ && parser_->is_done() && parser_->get().keep_alive() && !last_answer_ &&
                       !context_.connections.draining();
     res.keep_alive(keep);
     const bool head = parser_ && parser_->is_done() && parser_->get().method() == bhttp::verb::head;
@@ -227,7 +273,7 @@ void session::do_respond(reply r) {
 // The route takes the connection: it leaves the registry here (its new owner registers itself),
 // and nothing of the session touches the stream again.
 void session::do_hand_over(reply r) {
-    closed_ = true;
+    enter(phase::handed_over);
     if (registration_) context_.connections.remove(std::exchange(registration_, 0));
     res_ = std::move(r.res);
     log_request(0, "taken_over");
@@ -235,7 +281,7 @@ void session::do_hand_over(reply r) {
 }
 
 void session::do_write() {
-    writing_ = true;
+    enter(phase::responding);
     // The body goes out with the head in this write (streams time their first chunk instead).
     if (!head_res_ && !res_.body().empty())
         first_byte_ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started_).count();
@@ -246,22 +292,25 @@ void session::do_write() {
 }
 
 void session::on_write(beast::error_code ec, size_t bytes) {
-    writing_ = false;
     log_request(bytes, ec ? (ec == beast::error::timeout ? "write_timeout" : "write_error") : nullptr);
+    if (phase_ == phase::closed) return;  // close() came while the write was in flight
     if (ec) {
-        closed_ = true;
+        enter(phase::closed);
         return stream_.close();
     }
-    if (!res_.keep_alive() || draining_) return do_close();
+    if (!res_.keep_alive() || last_answer_) return do_close();
     do_read();
 }
 
 void session::do_close() {
-    if (closed_) return;
-    closed_ = true;
+    if (finished()) return;
     beast::error_code ec;
     stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
-    if (ec) return stream_.close();
+    if (ec) {
+        enter(phase::closed);
+        return stream_.close();
+    }
+    enter(phase::lingering);
     // Lingering close: read and discard what the client still sends until it closes or the
     // linger time passes, so unread request bytes do not turn our last answer into a reset.
     stream_.expires_after(linger_time);
@@ -275,7 +324,10 @@ void session::do_linger() {
 }
 
 void session::on_linger(beast::error_code ec, size_t) {
-    if (ec) return stream_.close();
+    if (ec) {
+        enter(phase::closed);
+        return stream_.close();
+    }
     do_linger();
 }
 

@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -76,6 +77,37 @@ private:
     void on_stream_failed(boost::beast::error_code ec, const char* outcome);
     void release_stream(bool cancel);
 
+    // The connection's life, one phase at a time. Every change goes through enter(), which
+    // knows the legal moves; drain() and close() act by phase.
+    enum class phase {
+        reading,             // waiting for a request (keep-alive idle included) or reading one
+        responding,          // an answer held in memory is being written
+        stream_first_bytes,  // a streamed answer waits for its producer's first bytes: nothing sent
+        stream_head,         // the streamed answer's head is being written
+        stream_waiting,      // head sent, no write in flight: waiting for the producer
+        stream_writing,      // head sent, a chunk (or the last chunk) being written
+        lingering,           // our side shut down; what the client still sends is read and dropped
+        closed,              // the socket is closed: nothing more happens on it
+        handed_over,         // a route owns the stream now: the session must not touch it
+    };
+    void enter(phase next);
+    bool answering() const;  // responding or streaming: an answer is under way
+    bool finished() const;   // lingering, closed or handed over: no answer will be written
+
+    // A streamed answer: its head, the serializer writing it, the bytes being written.
+    struct streamed_answer {
+        // How the body is framed: a property of the answer, fixed before its head is written.
+        // raw: the Content-Length is known (a cached file), or the client speaks HTTP/1.0 (no
+        // chunked coding: the connection's end ends the body).
+        enum class framing { chunked, raw };
+        std::shared_ptr<body_stream> body;
+        bhttp::response<bhttp::empty_body> head;
+        std::optional<bhttp::response_serializer<bhttp::empty_body>> head_serializer;
+        std::vector<unsigned char> chunk;
+        uint64_t bytes = 0;
+        framing frame = framing::chunked;
+    };
+
     boost::beast::tcp_stream stream_;
     boost::asio::any_io_executor executor_;  // the strand: still ours after the stream is handed over
     session_context& context_;
@@ -83,16 +115,9 @@ private:
     std::unique_ptr<bhttp::request_parser<bhttp::string_body>> parser_;  // handed over on a takeover
     response res_;
     std::optional<bhttp::response<bhttp::empty_body>> head_res_;  // HEAD: the headers of res_ only
-    // A streamed answer: its head (chunked), the serializer writing it, the bytes being written.
-    std::shared_ptr<body_stream> body_;
-    bhttp::response<bhttp::empty_body> stream_head_;
-    std::optional<bhttp::response_serializer<bhttp::empty_body>> head_serializer_;
-    std::vector<unsigned char> chunk_;
-    uint64_t stream_bytes_ = 0;
+    streamed_answer streamed_;
+    phase phase_ = phase::reading;
     double first_byte_ms_ = -1;
-    bool head_sent_ = false;
-    bool raw_body_ = false;  // an HTTP/1.0 client: no chunks, the connection's end ends the body
-    bool chunk_in_flight_ = false;
     std::string peer_;
     std::string method_, target_;
     std::string_view route_ = "unmatched";  // the router's pattern, alive as long as the router
@@ -100,10 +125,12 @@ private:
     uint64_t registration_ = 0;
     unsigned requests_ = 0;
     uint64_t body_bytes_ = 0;  // what the parser consumed after the head, chunk framing included
+    // Facts of the connection, not phases: each is learnt in some phase and read when an answer
+    // ends. Over the connection cap at accept: every request gets 503. Last answer: no request
+    // is read after the answer under way (the request was refused and the stream is out of step,
+    // or the server is draining), whatever the client asked for.
     bool over_capacity_ = false;
-    bool draining_ = false;  // finish what is in flight, then close
-    bool writing_ = false;
-    bool closed_ = false;
+    bool last_answer_ = false;
 };
 
 }  // namespace timeside::server::http

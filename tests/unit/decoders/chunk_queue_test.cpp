@@ -5,9 +5,11 @@
 #include <atomic>
 #include <thread>
 
+#include "../test_support.hpp"
 #include "decoders/chunk_queue.hpp"
 
 using namespace timeside;
+using timeside::test::eventually;
 using namespace std::chrono_literals;
 
 namespace {
@@ -69,31 +71,40 @@ TEST_CASE("a full queue holds the producer back until the reader drains it", "[d
         }
         q.finish();
     });
-    std::this_thread::sleep_for(50ms);
-    CHECK(pushed.load() <= 30);  // two chunks waiting, the third push blocked
+    // Two chunks fill the queue; the third push waits. Seen first as the producer getting that
+    // far, then as it getting no further while nobody reads (unbounded, it ends in microseconds).
+    CHECK(eventually([&] { return pushed.load() >= 20; }, 5s));
+    CHECK_FALSE(eventually([&] { return pushed.load() > 20; }, 200ms));
+    CHECK(pushed.load() == 20);
     int chunks = 0;
-    for (;;) {
+    std::vector<float> all;
+    for (int i = 0; i < 100; ++i) {
         std::vector<float> out;
         int64_t pts;
         auto st = q.pop(out, pts, 1000ms);
         if (st == chunk_queue::status::end) break;
+        REQUIRE(st == chunk_queue::status::chunk);
         ++chunks;
+        all.insert(all.end(), out.begin(), out.end());
     }
     producer.join();
     CHECK(chunks == 10);
+    REQUIRE(all.size() == 200);
+    for (size_t i = 0; i < 100; ++i) REQUIRE(all[2 * i] == static_cast<float>(i));  // nothing lost or reordered
 }
 
 TEST_CASE("stop releases a blocked producer and refuses later pushes", "[decoders][chunks]") {
     chunk_queue q(2, 1000, 10, 1);
-    std::atomic<bool> returned{false}, result{true};
+    std::atomic<bool> first_done{false}, returned{false}, result{true};
     std::thread producer([&] {
-        push_ramp(q, 0, 10);
+        first_done = push_ramp(q, 0, 10);
         result = push_ramp(q, 10, 10);  // blocks: one chunk already waiting
         returned = true;
     });
-    std::this_thread::sleep_for(30ms);
-    CHECK_FALSE(returned.load());
+    CHECK(eventually([&] { return first_done.load(); }, 5s));
+    CHECK_FALSE(eventually([&] { return returned.load(); }, 200ms));  // held in the second push
     q.stop();
+    CHECK(eventually([&] { return returned.load(); }, 5s));  // stop() released it
     producer.join();
     CHECK_FALSE(result.load());
     CHECK_FALSE(push_ramp(q, 20, 10));

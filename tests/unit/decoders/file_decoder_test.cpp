@@ -2,9 +2,20 @@
 // forced formats, media info, and clear errors for inputs that cannot decode.
 #include <catch2/catch.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <condition_variable>
 #include <cstdio>
 #include <fstream>
+#include <mutex>
 #include <thread>
+
+#include <fmt/format.h>
 
 #include "../test_support.hpp"
 #include "core/errors.hpp"
@@ -24,6 +35,68 @@ struct decoded {
     std::vector<float> samples;
     std::vector<int64_t> block_frames;
     std::vector<int64_t> positions;
+};
+
+// An HTTP server on loopback for one client: it answers with `response`, then holds the
+// connection open, sending nothing more, until release() (at the latest after a minute).
+class stalling_server {
+public:
+    explicit stalling_server(std::string response) {
+        fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        REQUIRE(fd_ >= 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t len = sizeof a;
+        REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+        REQUIRE(::listen(fd_, 4) == 0);
+        REQUIRE(::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+        port_ = ntohs(a.sin_port);
+        thread_ = std::thread([this, response = std::move(response)] { serve(response); });
+    }
+    ~stalling_server() {
+        release();
+        thread_.join();
+        ::close(fd_);
+    }
+    int port() const { return port_; }
+    void release() {
+        {
+            std::lock_guard l(mutex_);
+            released_ = true;
+        }
+        released_cv_.notify_all();
+        ::shutdown(fd_, SHUT_RDWR);  // wakes a pending accept()
+    }
+
+private:
+    void serve(const std::string& response) {
+        const int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+        if (c < 0) return;
+        std::string request;
+        char buf[4096];
+        pollfd p{c, POLLIN, 0};
+        while (request.find("\r\n\r\n") == std::string::npos && request.size() < 65536 && ::poll(&p, 1, 10000) == 1) {
+            const ssize_t n = ::recv(c, buf, sizeof buf, 0);
+            if (n <= 0) break;
+            request.append(buf, static_cast<size_t>(n));
+        }
+        for (size_t sent = 0; sent < response.size();) {
+            const ssize_t n = ::send(c, response.data() + sent, response.size() - sent, MSG_NOSIGNAL);
+            if (n <= 0) break;
+            sent += static_cast<size_t>(n);
+        }
+        std::unique_lock l(mutex_);
+        released_cv_.wait_for(l, std::chrono::minutes(1), [this] { return released_; });
+        ::close(c);
+    }
+
+    int fd_ = -1;
+    int port_ = 0;
+    std::thread thread_;
+    std::mutex mutex_;
+    std::condition_variable released_cv_;
+    bool released_ = false;
 };
 
 decoded decode_all(const raw_parameters& params) {
@@ -158,11 +231,41 @@ TEST_CASE("inputs that cannot decode fail with the input and the cause", "[decod
 }
 
 TEST_CASE("cancel from another thread stops a blocked read", "[decoders]") {
-    test::temp_dir dir;
-    test::write_wav16(dir / "in.wav", test::pcm16_signal(44100 * 20, 2), 44100, 2);
-    auto d = make_decoder({{"uri", (dir / "in.wav").string()}, {"blocksize", int64_t{1024}}});
+    // Ten seconds announced, one second sent, then nothing while the connection stays open: the
+    // reader has all there is and waits in read() for more.
+    constexpr int rate = 44100, channels = 2;
+    constexpr int64_t sent_frames = rate, announced_frames = 10 * rate;
+    const auto pcm = test::pcm16_signal(sent_frames, channels);
+    std::string wav = test::wav16_header(announced_frames, rate, channels);
+    wav.append(reinterpret_cast<const char*>(pcm.data()), pcm.size() * 2);
+    stalling_server server("HTTP/1.1 200 OK\r\nContent-Type: audio/x-wav\r\nContent-Length: " +
+                           std::to_string(44 + announced_frames * channels * 2) + "\r\n\r\n" + wav);
+
+    auto d = make_decoder({{"uri", fmt::format("http://127.0.0.1:{}/in.wav", server.port())}, {"blocksize", int64_t{1024}}});
     d->open();
-    REQUIRE(d->read());
-    d->cancel();
-    CHECK_THROWS_AS([&] { while (d->read()) {} }(), cancelled_error);
+    enum outcome { reading, cancelled, ended, failed };
+    std::atomic<int64_t> frames{0};
+    std::atomic<outcome> how{reading};
+    std::thread reader([&] {
+        try {
+            while (auto b = d->read()) frames += b->frames();
+            how = ended;
+        } catch (const cancelled_error&) {
+            how = cancelled;
+        } catch (...) {
+            how = failed;
+        }
+    });
+    // Blocked: it took (nearly) all that was sent, and gets no further while nothing comes.
+    CHECK(test::eventually([&] { return frames.load() >= sent_frames - 2 * 1024; }, std::chrono::seconds(10)));
+    CHECK_FALSE(test::eventually([&] { return how.load() != reading; }, std::chrono::milliseconds(300)));
+    CHECK(frames.load() <= sent_frames);
+
+    d->cancel();  // from this thread, while the reader waits in read()
+    const bool stopped = test::eventually([&] { return how.load() != reading; }, std::chrono::seconds(5));
+    server.release();  // if cancel() failed, the closed connection ends the read: no hang
+    reader.join();
+    CHECK(stopped);
+    CHECK(how.load() == cancelled);
+    d->close();
 }

@@ -2,6 +2,8 @@
 // cap by evicting the least recently used, and are gone from the index when removed from disk.
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -97,7 +99,13 @@ TEST_CASE("a restart finds the entries, in their order of use, and removes half-
         disk_cache cache(d.path(), 1000);
         REQUIRE(cache.commit(produce(cache, 100, 'a'), key_a, "ogg"));
         REQUIRE(cache.commit(produce(cache, 100, 'b'), key_b, "ogg"));
-        ::usleep(20000);
+        // Times set, not waited for: a last used long before b, until find() records a use.
+        const auto set_atime = [&](const std::string& key, time_t seconds) {
+            const timespec times[2] = {{seconds, 0}, {0, UTIME_OMIT}};
+            REQUIRE(::utimensat(AT_FDCWD, (d.path() / key.substr(0, 2) / (key + ".ogg")).c_str(), times, 0) == 0);
+        };
+        set_atime(key_a, 1000000000);
+        set_atime(key_b, 1500000000);
         REQUIRE(cache.find(key_a, "ogg"));  // a used last
         produce(cache, 10, 'p');              // a crash mid-encode leaves this
     }

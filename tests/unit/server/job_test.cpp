@@ -183,7 +183,13 @@ TEST_CASE("a job cancelled by its last client leaves nothing in the cache", "[se
     spec.on_end = [&](const std::string& o, double) { outcome = o; };
     auto a = runner.start_or_join(spec);
     a.stream->set_notify([] {});
-    std::this_thread::sleep_for(20ms);
+    // Mid-run: the reader has bytes of it, so the cancel is what stops the job, not its start.
+    std::string got;
+    for (int i = 0; i < 400 && got.empty(); ++i) {
+        got += drain(*a.stream);
+        if (got.empty()) std::this_thread::sleep_for(5ms);
+    }
+    REQUIRE_FALSE(got.empty());
     a.stream->cancel();
     for (int i = 0; i < 200 && runner.active() > 0; ++i) std::this_thread::sleep_for(5ms);
     CHECK(runner.active() == 0);
@@ -394,10 +400,17 @@ TEST_CASE("a source rewritten, truncated or replaced while it is read fails the 
     SECTION("truncated") { check([&] { std::filesystem::resize_file(path, 44); }, "size"); }
     SECTION("rewritten in place with other bytes of the same size") {
         check([&] {
-            std::this_thread::sleep_for(10ms);  // a new mtime even on a coarse clock
-            std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
-            f.seekp(1000);
-            f.write("changed", 7);
+            struct stat st {};
+            REQUIRE(::stat(path.c_str(), &st) == 0);
+            {
+                std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+                f.seekp(1000);
+                f.write("changed", 7);
+            }
+            // A new mtime, as a later write gets: set, since a coarse clock may give the same one.
+            timespec times[2] = {st.st_atim, st.st_mtim};
+            times[1].tv_sec += 1;
+            REQUIRE(::utimensat(AT_FDCWD, path.c_str(), times, 0) == 0);
         }, "modified");
     }
     SECTION("replaced by a rename") {
