@@ -35,7 +35,7 @@ hub::hub(hub_settings settings)
 void hub::publish(chunk_ptr chunk) {
     if (!chunk) return;
     chunks_.fetch_add(1, std::memory_order_relaxed);
-    std::vector<std::weak_ptr<hub_waiter>> woken;
+    std::vector<std::shared_ptr<hub_waiter>> woken;
     {
         std::unique_lock lock(mutex_);
         if (chunk->header) {
@@ -62,8 +62,7 @@ void hub::publish(chunk_ptr chunk) {
             woken.swap(waiters_);
         }
     }
-    for (auto& w : woken)
-        if (auto waiter = w.lock()) waiter->on_chunks();
+    for (auto& waiter : woken) waiter->on_chunks();
 }
 
 void hub::trim() {

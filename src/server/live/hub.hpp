@@ -46,7 +46,8 @@ struct hub_settings {
     std::shared_ptr<listener_budget> server;  // may be null: no server-wide cap
 };
 
-// A listener waiting for chunks: woken once by the publish after it found none.
+// A listener waiting for chunks: woken once by the publish after it found none; the hub holds it
+// (shared) until then.
 class hub_waiter {
 public:
     virtual ~hub_waiter() = default;
@@ -151,7 +152,9 @@ private:
     int64_t end_frame_ = 0;
     int64_t last_wake_frame_ = 0;
     uint64_t last_header_seq_ = 0;  // 1 + the sequence number of the last header in the ring; 0: none
-    std::vector<std::weak_ptr<hub_waiter>> waiters_;  // guarded by waiters_mutex_
+    // Idle listeners own nothing else that keeps them alive: the hub holds them until it wakes them
+    // (a listener closed meanwhile is released at that wake-up, or with the hub).
+    std::vector<std::shared_ptr<hub_waiter>> waiters_;  // guarded by waiters_mutex_
     std::mutex waiters_mutex_;
 
     mutable std::mutex title_mutex_;
