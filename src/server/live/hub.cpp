@@ -21,7 +21,9 @@ hub::hub(hub_settings settings)
     : settings_(std::move(settings)),
       ring_frames_(seconds_to_frames(std::max(settings_.burst_seconds, settings_.queue_seconds), settings_.samplerate)),
       burst_frames_(seconds_to_frames(settings_.burst_seconds, settings_.samplerate)),
-      wake_frames_(seconds_to_frames(settings_.wake_seconds, settings_.samplerate)) {
+      wake_frames_(seconds_to_frames(settings_.wake_seconds, settings_.samplerate)),
+      check_frames_(std::max<int64_t>(1, seconds_to_frames(settings_.check_seconds, settings_.samplerate))),
+      queue_frames_(seconds_to_frames(settings_.queue_seconds, settings_.samplerate)) {
     if (settings_.samplerate <= 0)
         throw usage_error(fmt::format("{}: the hub needs the mount's sample rate, got {}", settings_.mount, settings_.samplerate));
     if (!(settings_.burst_seconds >= 0) || !(settings_.queue_seconds > 0) || settings_.queue_seconds < settings_.burst_seconds)
@@ -35,7 +37,8 @@ hub::hub(hub_settings settings)
 void hub::publish(chunk_ptr chunk) {
     if (!chunk) return;
     chunks_.fetch_add(1, std::memory_order_relaxed);
-    std::vector<std::shared_ptr<hub_waiter>> woken;
+    std::vector<std::shared_ptr<hub_reader>> woken;
+    bool check = false;
     {
         std::unique_lock lock(mutex_);
         if (chunk->header) {
@@ -61,8 +64,50 @@ void hub::publish(chunk_ptr chunk) {
             std::lock_guard wl(waiters_mutex_);
             woken.swap(waiters_);
         }
+        if (end_frame_ - last_check_frame_ >= check_frames_) {
+            last_check_frame_ = end_frame_;
+            check = true;
+        }
     }
     for (auto& waiter : woken) waiter->on_chunks();
+    if (check) check_readers();
+}
+
+void hub::attach(const std::shared_ptr<hub_reader>& reader) {
+    std::lock_guard lock(readers_mutex_);
+    readers_.push_back(reader);
+}
+
+// One pass over every listener: those gone are forgotten, those behind are told.
+void hub::check_readers() {
+    const int64_t limit = end_frame() - queue_frames_;
+    std::vector<std::shared_ptr<hub_reader>> behind;
+    {
+        std::lock_guard lock(readers_mutex_);
+        for (size_t i = 0; i < readers_.size();) {
+            auto r = readers_[i].lock();
+            if (!r) {
+                readers_[i] = std::move(readers_.back());
+                readers_.pop_back();
+                continue;
+            }
+            if (r->written_end_frame() < limit) behind.push_back(std::move(r));
+            ++i;
+        }
+    }
+    for (auto& r : behind) r->on_behind();
+}
+
+void hub::close_listeners() {
+    closed_ = true;
+    std::vector<std::shared_ptr<hub_reader>> all;
+    {
+        std::lock_guard lock(readers_mutex_);
+        for (auto& w : readers_)
+            if (auto r = w.lock()) all.push_back(std::move(r));
+        readers_.clear();
+    }
+    for (auto& r : all) r->on_hub_closed();
 }
 
 void hub::trim() {
@@ -94,6 +139,10 @@ icy::title_ptr hub::title() const {
 hub::slot::~slot() { hub_->leave(); }
 
 hub::join_result hub::try_join() {
+    if (closed_) {
+        refused_.fetch_add(1, std::memory_order_relaxed);
+        return {nullptr, fmt::format("{} is being removed", settings_.mount)};
+    }
     auto& server = settings_.server;
     if (server) {
         const unsigned before = server->listeners.fetch_add(1);
@@ -143,7 +192,7 @@ hub::start_point hub::start() const {
 }
 
 hub::take_result hub::take(cursor& at, std::vector<chunk_ptr>& out, size_t max_chunks,
-                           const std::shared_ptr<hub_waiter>& waiter) {
+                           const std::shared_ptr<hub_reader>& waiter) {
     std::shared_lock lock(mutex_);
     if (at.next < first_seq_) return take_result::lost;
     const uint64_t end = first_seq_ + ring_.size();

@@ -43,16 +43,27 @@ struct hub_settings {
     // header chunk): with 10,000 listeners, one wake-up per MP3 frame would be 380,000 a second.
     // It adds at most this much latency.
     double wake_seconds = 0.05;
+    // How often (in stream time) the attached listeners are checked for falling behind: a stuck
+    // client is dropped at most this late. One pass over all listeners, no timer per write.
+    double check_seconds = 0.25;
     std::shared_ptr<listener_budget> server;  // may be null: no server-wide cap
 };
 
-// A listener waiting for chunks: woken once by the publish after it found none; the hub holds it
-// (shared) until then.
-class hub_waiter {
+// A listener as the hub sees it. The on_* calls come from the publishing thread (or the one that
+// closes the hub), outside the hub's locks: post to the listener's own strand.
+class hub_reader {
 public:
-    virtual ~hub_waiter() = default;
-    // Called on the publishing thread, outside the hub's lock: post to the listener's own strand.
+    virtual ~hub_reader() = default;
+    // Chunks arrived after a take() found none (once per such take; the hub holds the reader
+    // until then, so an idle listener needs no other owner).
     virtual void on_chunks() = 0;
+    // Its written_end_frame() is more than queue_seconds behind the newest chunk: drop it as slow
+    // (a client that stopped reading: its write never completes).
+    virtual void on_behind() = 0;
+    // close_listeners(): the mount is gone.
+    virtual void on_hub_closed() = 0;
+    // The end frame of the audio it handed to its socket so far (any thread).
+    virtual int64_t written_end_frame() const = 0;
 };
 
 struct hub_counters {
@@ -119,7 +130,12 @@ public:
     // none: nothing new; `waiter`, if given, is then woken by a later publish (once).
     // lost: `at` fell out of the ring: the listener is more than the ring behind.
     take_result take(cursor& at, std::vector<chunk_ptr>& out, size_t max_chunks,
-                     const std::shared_ptr<hub_waiter>& waiter = nullptr);
+                     const std::shared_ptr<hub_reader>& waiter = nullptr);
+
+    // A listener to check for falling behind (held weakly: it leaves by being destroyed).
+    void attach(const std::shared_ptr<hub_reader>& reader);
+    // The mount is removed: every attached listener is told (on_hub_closed), new ones are refused.
+    void close_listeners();
 
     int64_t end_frame() const;          // the newest chunk's
     double bytes_per_second() const;    // nominal, else measured over the ring; 0 before any audio
@@ -128,6 +144,7 @@ public:
 
     void add_bytes_sent(uint64_t n) { bytes_sent_.fetch_add(n, std::memory_order_relaxed); }
     void count_slow() { slow_.fetch_add(1, std::memory_order_relaxed); }
+    bool closed() const { return closed_.load(); }
     hub_counters counters() const;
 
 private:
@@ -137,11 +154,14 @@ private:
     };
     void leave();
     void trim();  // under the lock
+    void check_readers();  // outside the lock
 
     const hub_settings settings_;
     const int64_t ring_frames_;
     const int64_t burst_frames_;
     const int64_t wake_frames_;
+    const int64_t check_frames_;
+    const int64_t queue_frames_;
 
     mutable std::shared_mutex mutex_;
     std::vector<chunk_ptr> headers_;
@@ -154,8 +174,12 @@ private:
     uint64_t last_header_seq_ = 0;  // 1 + the sequence number of the last header in the ring; 0: none
     // Idle listeners own nothing else that keeps them alive: the hub holds them until it wakes them
     // (a listener closed meanwhile is released at that wake-up, or with the hub).
-    std::vector<std::shared_ptr<hub_waiter>> waiters_;  // guarded by waiters_mutex_
+    std::vector<std::shared_ptr<hub_reader>> waiters_;  // guarded by waiters_mutex_
     std::mutex waiters_mutex_;
+    int64_t last_check_frame_ = 0;  // publisher thread only
+    std::vector<std::weak_ptr<hub_reader>> readers_;  // guarded by readers_mutex_
+    std::mutex readers_mutex_;
+    std::atomic<bool> closed_{false};
 
     mutable std::mutex title_mutex_;
     icy::title_ptr title_;

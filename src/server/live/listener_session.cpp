@@ -1,7 +1,8 @@
 // The listener's write loop: one write in flight, gathering every chunk taken since the last one
 // (plus ICY blocks) into one buffer sequence; idle, it waits as the hub's waiter. Falling behind
 // is measured in stream time: the audio not yet written plus what the socket still holds
-// (SIOCOUTQ, over a send buffer kept to ~0.5 s of the stream so the kernel cannot hide minutes).
+// (SIOCOUTQ, over a send buffer kept to ~0.5 s of the stream so the kernel cannot hide minutes),
+// after each write; a write that never completes is found by the hub's periodic check.
 #include "server/live/listener_session.hpp"
 
 #include <algorithm>
@@ -28,7 +29,6 @@ namespace beast = boost::beast;
 namespace {
 constexpr size_t max_chunks_per_write = 512;
 constexpr int min_send_buffer = 16 * 1024;
-constexpr double min_write_seconds = 0.5;
 
 // A header value as sent: one line, no control characters (a name from a source's ice-name).
 std::string header_value(std::string_view v) {
@@ -93,8 +93,8 @@ http::reply serve_listener(std::shared_ptr<hub> h, const http::request& req, htt
 
 listener_session::listener_session(http::taken_connection&& taken, std::shared_ptr<hub> h, std::shared_ptr<hub::slot> place,
                                    listener_request request, http::connection_registry& connections)
-    : stream_(std::move(taken.stream)),
-      executor_(stream_.get_executor()),
+    : socket_(taken.stream.release_socket()),
+      executor_(socket_.get_executor()),
       hub_(std::move(h)),
       place_(std::move(place)),
       request_(request),
@@ -114,18 +114,21 @@ void listener_session::start() {
     registration_ = connections_.add(weak_from_this(), open);
     asio::dispatch(executor_, [self = shared_from_this()] {
         if (self->connections_.draining()) return self->do_close("drained");
-        beast::error_code ec;
-        auto& socket = self->stream_.socket();
+        boost::system::error_code ec;
         // Little in the kernel, so that a client that stops reading shows as behind in seconds.
         self->bytes_per_second_ = self->hub_->bytes_per_second();
         const double rate = self->bytes_per_second_ > 0 ? self->bytes_per_second_ : 16000;
-        socket.set_option(asio::socket_base::send_buffer_size(std::max(min_send_buffer, static_cast<int>(rate / 2))), ec);
-        socket.set_option(asio::ip::tcp::no_delay(true), ec);  // chunks go out as they come
+        self->socket_.set_option(asio::socket_base::send_buffer_size(std::max(min_send_buffer, static_cast<int>(rate / 2))), ec);
+        asio::socket_base::send_buffer_size actual;
+        self->socket_.get_option(actual, ec);
+        self->send_buffer_seconds_ = ec ? 0 : actual.value() / rate;
+        self->socket_.set_option(asio::ip::tcp::no_delay(true), ec);  // chunks go out as they come
         if (!self->request_.head_only) {
             auto start = self->hub_->start();
             self->pending_ = std::move(start.headers);
             self->cursor_ = start.from;
             self->written_end_frame_ = start.start_frame;
+            self->hub_->attach(self);
         }
         self->do_take();
     });
@@ -141,6 +144,14 @@ void listener_session::on_chunks() {
     asio::post(executor_, [self = shared_from_this()] { self->do_take(); });
 }
 
+void listener_session::on_behind() {
+    asio::post(executor_, [self = shared_from_this()] { self->do_close("slow"); });
+}
+
+void listener_session::on_hub_closed() {
+    asio::post(executor_, [self = shared_from_this()] { self->do_close("mount_closed"); });
+}
+
 void listener_session::do_take() {
     if (done_ || writing_) return;
     if (!request_.head_only && pending_.size() < max_chunks_per_write) {
@@ -148,10 +159,7 @@ void listener_session::do_take() {
         const bool idle = head_sent_ && pending_.empty();
         const auto got = hub_->take(cursor_, pending_, max_chunks_per_write - pending_.size(),
                                     idle ? shared_from_this() : nullptr);
-        if (got == hub::take_result::lost) {
-            hub_->count_slow();
-            return do_close("slow");
-        }
+        if (got == hub::take_result::lost) return do_close("slow");
         if (got == hub::take_result::none && idle) return;
     }
     do_write();
@@ -170,53 +178,46 @@ void listener_session::do_write() {
     }
     in_flight_.swap(pending_);
     pending_.clear();
-    // A write stuck longer than the listener may still fall behind means a client not reading.
-    const double allowed = std::max(hub_->settings().queue_seconds - lag_seconds(), min_write_seconds);
-    stream_.expires_after(std::chrono::milliseconds(static_cast<int64_t>(allowed * 1000)));
     writing_ = true;
-    asio::async_write(stream_, buffers_, beast::bind_front_handler(&listener_session::on_write, shared_from_this()));
+    asio::async_write(socket_, buffers_, beast::bind_front_handler(&listener_session::on_write, shared_from_this()));
 }
 
-void listener_session::on_write(beast::error_code ec, size_t bytes) {
+void listener_session::on_write(boost::system::error_code ec, size_t bytes) {
     writing_ = false;
     bytes_ += bytes;
     hub_->add_bytes_sent(bytes);
+    int64_t end = written_end_frame_.load(std::memory_order_relaxed);
     for (const auto& c : in_flight_)
-        if (!c->header) written_end_frame_ = std::max(written_end_frame_, c->end_frame);
+        if (!c->header) end = std::max(end, c->end_frame);
+    written_end_frame_.store(end, std::memory_order_relaxed);
     in_flight_.clear();
     title_in_flight_.reset();
     if (done_) return;
-    if (ec) {
-        if (ec == beast::error::timeout) {
-            hub_->count_slow();
-            return do_close("slow");
-        }
-        return do_close("client_gone");
-    }
+    if (ec) return do_close("client_gone");
     head_sent_ = true;
     if (request_.head_only) return do_close("head");
-    if (lag_seconds() > hub_->settings().queue_seconds) {
-        hub_->count_slow();
-        return do_close("slow");
-    }
+    if (too_far_behind()) return do_close("slow");
     do_take();
 }
 
-double listener_session::lag_seconds() const {
+bool listener_session::too_far_behind() {
     const auto& s = hub_->settings();
-    double lag = static_cast<double>(hub_->end_frame() - written_end_frame_) / s.samplerate;
+    const double ring_lag = static_cast<double>(hub_->end_frame() - written_end_frame()) / s.samplerate;
+    // The socket can hide at most send_buffer_seconds_: ask it only when that could matter.
+    if (ring_lag + send_buffer_seconds_ <= s.queue_seconds) return false;
+    if (bytes_per_second_ <= 0) bytes_per_second_ = hub_->bytes_per_second();
     int queued = 0;
-    if (bytes_per_second_ > 0 && ::ioctl(const_cast<beast::tcp_stream&>(stream_).socket().native_handle(), SIOCOUTQ, &queued) == 0)
-        lag += queued / bytes_per_second_;
-    return lag;
+    const double held = bytes_per_second_ > 0 && ::ioctl(socket_.native_handle(), SIOCOUTQ, &queued) == 0 ? queued / bytes_per_second_ : 0;
+    return ring_lag + held > s.queue_seconds;
 }
 
 void listener_session::do_close(const char* why) {
     if (done_) return;
     done_ = true;
-    beast::error_code ec;
-    stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
-    stream_.close();
+    if (std::string_view(why) == "slow") hub_->count_slow();
+    boost::system::error_code ec;
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+    socket_.close(ec);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
     log(log_level::info, "listener",
         {{"peer", peer_},

@@ -4,6 +4,7 @@
 // blocks interleaved when the request asked (`Icy-MetaData: 1`), for every format.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -12,7 +13,8 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/system/error_code.hpp>
 
 #include "server/http/connections.hpp"
 #include "server/http/reply.hpp"
@@ -43,7 +45,7 @@ http::reply serve_listener(std::shared_ptr<hub> h, const http::request& req, htt
 // The listener's head (exposed for tests and for status pages that show it).
 std::string listener_head(const hub_settings& s, bool icy_metadata);
 
-class listener_session : public http::connection, public hub_waiter,
+class listener_session : public http::connection, public hub_reader,
                          public std::enable_shared_from_this<listener_session> {
 public:
     // `place` may be null (HEAD).
@@ -56,15 +58,19 @@ public:
     void drain() override;
     void close() override;
     void on_chunks() override;
+    void on_behind() override;
+    void on_hub_closed() override;
+    int64_t written_end_frame() const override { return written_end_frame_.load(std::memory_order_relaxed); }
 
 private:
     void do_take();
     void do_write();
-    void on_write(boost::beast::error_code ec, size_t bytes);
+    void on_write(boost::system::error_code ec, size_t bytes);
     void do_close(const char* why);
-    double lag_seconds() const;  // behind the newest chunk: what is not written, and what the socket holds
+    bool too_far_behind();  // after a write: the audio not yet written and what the socket holds
 
-    boost::beast::tcp_stream stream_;
+    // A plain socket: no timer per write (a stuck write is found by the hub's check, on_behind).
+    boost::asio::ip::tcp::socket socket_;
     boost::asio::any_io_executor executor_;  // the connection's strand
     std::shared_ptr<hub> hub_;
     std::shared_ptr<hub::slot> place_;
@@ -81,15 +87,15 @@ private:
     std::vector<std::span<const unsigned char>> pieces_;
     std::vector<boost::asio::const_buffer> buffers_;
     std::string head_;
-    int64_t written_end_frame_ = 0;  // the end of the audio written so far (or the burst's start)
+    std::atomic<int64_t> written_end_frame_{0};  // the end of the audio written so far (or the burst's start)
     double bytes_per_second_ = 0;
+    double send_buffer_seconds_ = 0;  // what the socket can hold, in stream time
 
     uint64_t bytes_ = 0;
     std::chrono::steady_clock::time_point started_;
     bool head_sent_ = false;
     bool writing_ = false;
     bool done_ = false;
-    const char* close_reason_ = nullptr;  // set by drain()/close() before the socket closes
 };
 
 }  // namespace timeside::server::live

@@ -42,9 +42,13 @@ int64_t publish_run(hub& h, int64_t end, int count, int sync_every = 1) {
     return end;
 }
 
-struct counting_waiter : hub_waiter {
-    int calls = 0;
+struct counting_waiter : hub_reader {
+    int calls = 0, behind = 0, closed = 0;
+    int64_t written = 0;
     void on_chunks() override { ++calls; }
+    void on_behind() override { ++behind; }
+    void on_hub_closed() override { ++closed; }
+    int64_t written_end_frame() const override { return written; }
 };
 
 }  // namespace
@@ -225,4 +229,37 @@ TEST_CASE("hub: titles get a new version and their block once", "[hub][icy]") {
     h->set_title("C");
     CHECK(h->title()->version == 2);
     CHECK(t1->title == "A - B");  // a listener's write in flight keeps its block
+}
+
+TEST_CASE("hub: a listener more than queue seconds behind is told, within check_seconds; the others are not", "[hub]") {
+    auto s = settings(1, 3);
+    s.check_seconds = 0.25;
+    auto h = std::make_shared<hub>(s);
+    auto keeping_up = std::make_shared<counting_waiter>();
+    auto stuck = std::make_shared<counting_waiter>();
+    h->attach(keeping_up);
+    h->attach(stuck);
+    {
+        auto gone = std::make_shared<counting_waiter>();
+        h->attach(gone);  // destroyed: forgotten at the next check, never called
+    }
+    int64_t end = 0;
+    int64_t told_at = -1;
+    while (end < 6 * rate) {
+        end = publish_run(*h, end, 1);
+        keeping_up->written = end;
+        if (stuck->behind > 0 && told_at < 0) told_at = end;
+    }
+    CHECK(keeping_up->behind == 0);
+    REQUIRE(told_at > 0);
+    // Behind by more than 3 s from frame 3 s on: told within one check period (+ one chunk).
+    CHECK(told_at > 3 * rate);
+    CHECK(told_at <= 3 * rate + static_cast<int64_t>(0.25 * rate) + 2 * frame_len);
+
+    h->close_listeners();
+    CHECK(keeping_up->closed == 1);
+    CHECK(stuck->closed == 1);
+    auto late = h->try_join();
+    CHECK_FALSE(late.place);
+    CHECK(late.refusal == "/live/test.mp3 is being removed");
 }
