@@ -1,0 +1,191 @@
+// One live output's fan-out point (DESIGN.md, "Hub"): the output's encoder publishes each chunk
+// once; the hub keeps the codec headers and a ring of recent chunks, and every listener reads the
+// same immutable chunks through its own cursor. Nothing here copies audio per listener.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "server/live/chunk.hpp"
+#include "server/live/icy.hpp"
+
+namespace timeside::server::live {
+
+// The server-wide listener cap, one for every hub: the lead creates it from the configuration
+// and passes it to each hub's settings. `max` 0: no server-wide cap.
+struct listener_budget {
+    explicit listener_budget(unsigned max_listeners) : max(max_listeners) {}
+    const unsigned max;
+    std::atomic<unsigned> listeners{0};
+};
+
+struct hub_settings {
+    std::string mount;         // the listener URL's path ("/live/studio.mp3"): logs, status
+    std::string content_type;  // "audio/mpeg"
+    int samplerate = 44100;    // the mount's: the unit of every chunk's end_frame
+    int channels = 2;
+    int bitrate_kbps = 0;      // nominal (icy-br, ice-audio-info); 0: unknown, estimated
+    // What the listener head says of the stream (icy-name, icy-description, icy-genre, icy-url,
+    // icy-pub): the stream definition's name, description, genre, url, public.
+    std::string name, description, genre, url;
+    bool is_public = false;
+    double burst_seconds = 2.0;   // audio a joining listener gets at once; 0: the live edge
+    double queue_seconds = 10.0;  // a listener further behind is dropped (slow_listeners)
+    unsigned max_listeners = 0;   // this hub's cap; 0: only the server's
+    unsigned metaint = 16000;     // ICY: audio bytes between metadata blocks
+    // Idle listeners are woken when at least this much audio arrived since the last wake-up (or a
+    // header chunk): with 10,000 listeners, one wake-up per MP3 frame would be 380,000 a second.
+    // It adds at most this much latency.
+    double wake_seconds = 0.05;
+    // How often (in stream time) the attached listeners are checked for falling behind: a stuck
+    // client is dropped at most this late. One pass over all listeners, no timer per write.
+    double check_seconds = 0.25;
+    std::shared_ptr<listener_budget> server;  // may be null: no server-wide cap
+};
+
+// A listener as the hub sees it. The on_* calls come from the publishing thread (or the one that
+// closes the hub), outside the hub's locks: post to the listener's own strand.
+class hub_reader {
+public:
+    virtual ~hub_reader() = default;
+    // Chunks arrived after a take() found none (once per such take; the hub holds the reader
+    // until then, so an idle listener needs no other owner).
+    virtual void on_chunks() = 0;
+    // Its written_end_frame() is more than queue_seconds behind the newest chunk: drop it as slow
+    // (a client that stopped reading: its write never completes).
+    virtual void on_behind() = 0;
+    // close_listeners(): the mount is gone.
+    virtual void on_hub_closed() = 0;
+    // The end frame of the audio it handed to its socket so far (any thread).
+    virtual int64_t written_end_frame() const = 0;
+};
+
+struct hub_counters {
+    uint64_t listeners = 0;       // now
+    uint64_t listener_peak = 0;
+    uint64_t slow_listeners = 0;  // dropped for falling more than queue_seconds behind
+    uint64_t connects = 0;        // listeners admitted since the hub started
+    uint64_t refused = 0;         // 503s: this hub's or the server's cap
+    uint64_t bytes_sent = 0;      // to listeners, heads and ICY blocks included
+    uint64_t chunks = 0;          // published
+};
+
+class hub : public chunk_target, public std::enable_shared_from_this<hub> {
+public:
+    // Throws usage_error when queue_seconds < burst_seconds (a listener would be dropped as it
+    // joins) or the rate is not positive.
+    explicit hub(hub_settings settings);
+    const hub_settings& settings() const { return settings_; }
+
+    // The encoder's lane thread. Header chunks are kept for every listener to come (a header
+    // after audio starts a new set, and goes to current listeners in order too); the others go to
+    // the ring, trimmed to max(burst, queue) seconds.
+    void publish(chunk_ptr chunk) override;
+
+    // The ICY title (any thread); listeners asking for metadata get it at their next block.
+    void set_title(std::string title);
+    icy::title_ptr title() const;
+
+    // A place among the listeners; given back when destroyed.
+    class slot {
+    public:
+        explicit slot(std::shared_ptr<hub> h) : hub_(std::move(h)) {}
+        ~slot();
+        slot(const slot&) = delete;
+        slot& operator=(const slot&) = delete;
+
+    private:
+        std::shared_ptr<hub> hub_;
+    };
+    struct join_result {
+        std::shared_ptr<slot> place;  // null when refused
+        std::string refusal;          // why, for the 503's body: which cap, and its value
+    };
+    // Takes a place under this hub's max and the server's budget, or says which one is full.
+    join_result try_join();
+
+    // Where a listener reads from: `next` is the sequence number of its next chunk; until
+    // `synced`, chunks before the first `sync` one are skipped (a decoder starts there).
+    struct cursor {
+        uint64_t next = 0;
+        bool synced = false;
+    };
+    struct start_point {
+        std::vector<chunk_ptr> headers;
+        cursor from;
+        int64_t start_frame = 0;  // the stream frame the burst starts at (the live edge without one)
+    };
+    // For a joining listener: the headers, then the burst: the earliest sync chunk whose audio
+    // starts within burst_seconds of the newest chunk's end (none: the live edge).
+    start_point start() const;
+
+    enum class take_result { data, none, lost };
+    // Appends to `out` the chunks from `at` on (at most `max_chunks`) and moves `at` past them.
+    // none: nothing new; `waiter`, if given, is then woken by a later publish (once).
+    // lost: `at` fell out of the ring: the listener is more than the ring behind.
+    take_result take(cursor& at, std::vector<chunk_ptr>& out, size_t max_chunks,
+                     const std::shared_ptr<hub_reader>& waiter = nullptr);
+
+    // A listener to check for falling behind (held weakly: it leaves by being destroyed).
+    void attach(const std::shared_ptr<hub_reader>& reader);
+    // The mount is removed: every attached listener is told (on_hub_closed), new ones are refused.
+    void close_listeners();
+
+    int64_t end_frame() const;          // the newest chunk's
+    double bytes_per_second() const;    // nominal, else measured over the ring; 0 before any audio
+    double ring_seconds() const;        // audio the ring holds
+    size_t ring_chunks() const;
+
+    void add_bytes_sent(uint64_t n) { bytes_sent_.fetch_add(n, std::memory_order_relaxed); }
+    void count_slow() { slow_.fetch_add(1, std::memory_order_relaxed); }
+    bool closed() const { return closed_.load(); }
+    hub_counters counters() const;
+
+private:
+    struct entry {
+        chunk_ptr chunk;
+        int64_t start_frame = 0;  // the previous chunk's end_frame
+    };
+    void leave();
+    void trim();  // under the lock
+    void check_readers();  // outside the lock
+
+    const hub_settings settings_;
+    const int64_t ring_frames_;
+    const int64_t burst_frames_;
+    const int64_t wake_frames_;
+    const int64_t check_frames_;
+    const int64_t queue_frames_;
+
+    mutable std::shared_mutex mutex_;
+    std::vector<chunk_ptr> headers_;
+    bool last_was_header_ = false;
+    std::deque<entry> ring_;
+    uint64_t first_seq_ = 0;  // ring_.front()'s sequence number
+    uint64_t ring_bytes_ = 0;
+    int64_t end_frame_ = 0;
+    int64_t last_wake_frame_ = 0;
+    uint64_t last_header_seq_ = 0;  // 1 + the sequence number of the last header in the ring; 0: none
+    // Idle listeners own nothing else that keeps them alive: the hub holds them until it wakes them
+    // (a listener closed meanwhile is released at that wake-up, or with the hub).
+    std::vector<std::shared_ptr<hub_reader>> waiters_;  // guarded by waiters_mutex_
+    std::mutex waiters_mutex_;
+    int64_t last_check_frame_ = 0;  // publisher thread only
+    std::vector<std::weak_ptr<hub_reader>> readers_;  // guarded by readers_mutex_
+    std::mutex readers_mutex_;
+    std::atomic<bool> closed_{false};
+
+    mutable std::mutex title_mutex_;
+    icy::title_ptr title_;
+
+    std::atomic<unsigned> listeners_{0};
+    std::atomic<uint64_t> peak_{0}, slow_{0}, connects_{0}, refused_{0}, bytes_sent_{0}, chunks_{0};
+};
+
+}  // namespace timeside::server::live

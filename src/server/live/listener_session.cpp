@@ -1,0 +1,233 @@
+// The listener's write loop: one write in flight, gathering every chunk taken since the last one
+// (plus ICY blocks) into one buffer sequence; idle, it waits as the hub's waiter. Falling behind
+// is measured in stream time: the audio not yet written plus what the socket still holds
+// (SIOCOUTQ, over a send buffer kept to ~0.5 s of the stream so the kernel cannot hide minutes),
+// after each write; a write that never completes is found by the hub's periodic check.
+#include "server/live/listener_session.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <utility>
+
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/bind_handler.hpp>
+#include <boost/beast/core/error.hpp>
+#include <fmt/format.h>
+
+#include "server/log.hpp"
+
+namespace timeside::server::live {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+
+namespace {
+constexpr size_t max_chunks_per_write = 512;
+constexpr int min_send_buffer = 16 * 1024;
+
+// A header value as sent: one line, no control characters (a name from a source's ice-name).
+std::string header_value(std::string_view v) {
+    std::string out;
+    for (char c : v) out += (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) ? ' ' : c;
+    return out;
+}
+}  // namespace
+
+listener_request read_listener_request(const http::request& req) {
+    listener_request r;
+    r.head_only = req.method() == http::bhttp::verb::head;
+    if (auto it = req.find("Icy-MetaData"); it != req.end()) r.icy_metadata = std::atoi(std::string(it->value()).c_str()) > 0;
+    return r;
+}
+
+std::string listener_head(const hub_settings& s, bool icy_metadata) {
+    std::vector<std::pair<std::string, std::string>> icy;
+    if (s.bitrate_kbps > 0) icy.emplace_back("icy-br", std::to_string(s.bitrate_kbps));
+    if (!s.description.empty()) icy.emplace_back("icy-description", header_value(s.description));
+    if (!s.genre.empty()) icy.emplace_back("icy-genre", header_value(s.genre));
+    if (icy_metadata) icy.emplace_back("icy-metaint", std::to_string(s.metaint));
+    if (!s.name.empty()) icy.emplace_back("icy-name", header_value(s.name));
+    icy.emplace_back("icy-pub", s.is_public ? "1" : "0");
+    if (!s.url.empty()) icy.emplace_back("icy-url", header_value(s.url));
+    std::string audio_info = fmt::format("ice-samplerate={};ice-channels={}", s.samplerate, s.channels);
+    if (s.bitrate_kbps > 0) audio_info += fmt::format(";ice-bitrate={}", s.bitrate_kbps);
+
+    std::string head = "HTTP/1.0 200 OK\r\n";
+    head += "Content-Type: " + header_value(s.content_type) + "\r\n";
+    head += "Server: TimeSide/" TIMESIDE_VERSION "\r\n";
+    head += "Connection: Close\r\n";
+    head += "Cache-Control: no-cache, no-store\r\n";
+    head += "Expires: Mon, 26 Jul 1997 05:00:00 GMT\r\n";
+    head += "Pragma: no-cache\r\n";
+    head += "Access-Control-Allow-Origin: *\r\n";
+    std::string exposed;
+    for (const auto& [name, value] : icy) exposed += (exposed.empty() ? "" : ", ") + name;
+    head += "Access-Control-Expose-Headers: " + exposed + ", ice-audio-info\r\n";
+    head += "ice-audio-info: " + audio_info + "\r\n";
+    for (const auto& [name, value] : icy) head += name + ": " + value + "\r\n";
+    head += "\r\n";
+    return head;
+}
+
+http::reply serve_listener(std::shared_ptr<hub> h, const http::request& req, http::connection_registry& connections) {
+    const listener_request request = read_listener_request(req);
+    std::shared_ptr<hub::slot> place;
+    if (!request.head_only) {
+        auto joined = h->try_join();
+        if (!joined.place) {
+            auto res = http::error_reply(http::status::service_unavailable, joined.refusal);
+            res.set(http::bhttp::field::retry_after, "10");
+            return res;
+        }
+        place = std::move(joined.place);
+    }
+    return http::reply::take_over([h = std::move(h), place = std::move(place), request, &connections](http::taken_connection&& c) {
+        std::make_shared<listener_session>(std::move(c), h, place, request, connections)->start();
+    });
+}
+
+listener_session::listener_session(http::taken_connection&& taken, std::shared_ptr<hub> h, std::shared_ptr<hub::slot> place,
+                                   listener_request request, http::connection_registry& connections)
+    : socket_(taken.stream.release_socket()),
+      executor_(socket_.get_executor()),
+      hub_(std::move(h)),
+      place_(std::move(place)),
+      request_(request),
+      connections_(connections),
+      peer_(std::move(taken.peer)),
+      head_(listener_head(hub_->settings(), request.icy_metadata)),
+      started_(std::chrono::steady_clock::now()) {
+    if (request_.icy_metadata) icy_.emplace(hub_->settings().metaint);
+}
+
+listener_session::~listener_session() {
+    if (registration_) connections_.remove(registration_);
+}
+
+void listener_session::start() {
+    size_t open = 0;
+    registration_ = connections_.add(weak_from_this(), open);
+    asio::dispatch(executor_, [self = shared_from_this()] {
+        if (self->connections_.draining()) return self->do_close("drained");
+        boost::system::error_code ec;
+        // Little in the kernel, so that a client that stops reading shows as behind in seconds.
+        self->bytes_per_second_ = self->hub_->bytes_per_second();
+        const double rate = self->bytes_per_second_ > 0 ? self->bytes_per_second_ : 16000;
+        self->socket_.set_option(asio::socket_base::send_buffer_size(std::max(min_send_buffer, static_cast<int>(rate / 2))), ec);
+        asio::socket_base::send_buffer_size actual;
+        self->socket_.get_option(actual, ec);
+        self->send_buffer_seconds_ = ec ? 0 : actual.value() / rate;
+        self->socket_.set_option(asio::ip::tcp::no_delay(true), ec);  // chunks go out as they come
+        if (!self->request_.head_only) {
+            auto start = self->hub_->start();
+            self->pending_ = std::move(start.headers);
+            self->cursor_ = start.from;
+            self->written_end_frame_ = start.start_frame;
+            self->hub_->attach(self);
+        }
+        self->do_take();
+    });
+}
+
+void listener_session::drain() { close(); }
+
+void listener_session::close() {
+    asio::post(executor_, [self = shared_from_this()] { self->do_close("drained"); });
+}
+
+void listener_session::on_chunks() {
+    asio::post(executor_, [self = shared_from_this()] { self->do_take(); });
+}
+
+void listener_session::on_behind() {
+    asio::post(executor_, [self = shared_from_this()] { self->do_close("slow"); });
+}
+
+void listener_session::on_hub_closed() {
+    asio::post(executor_, [self = shared_from_this()] { self->do_close("mount_closed"); });
+}
+
+void listener_session::do_take() {
+    if (done_ || writing_) return;
+    if (!request_.head_only && pending_.size() < max_chunks_per_write) {
+        // Wait (as the hub's waiter) only when there is nothing at all to write.
+        const bool idle = head_sent_ && pending_.empty();
+        const auto got = hub_->take(cursor_, pending_, max_chunks_per_write - pending_.size(),
+                                    idle ? shared_from_this() : nullptr);
+        if (got == hub::take_result::lost) return do_close("slow");
+        if (got == hub::take_result::none && idle) return;
+    }
+    do_write();
+}
+
+void listener_session::do_write() {
+    buffers_.clear();
+    pieces_.clear();
+    if (!head_sent_) buffers_.emplace_back(head_.data(), head_.size());
+    if (icy_) {
+        title_in_flight_ = hub_->title();
+        for (const auto& c : pending_) icy_->interleave(c->bytes, *title_in_flight_, pieces_);
+        for (const auto& p : pieces_) buffers_.emplace_back(p.data(), p.size());
+    } else {
+        for (const auto& c : pending_) buffers_.emplace_back(c->bytes.data(), c->bytes.size());
+    }
+    in_flight_.swap(pending_);
+    pending_.clear();
+    writing_ = true;
+    asio::async_write(socket_, buffers_, beast::bind_front_handler(&listener_session::on_write, shared_from_this()));
+}
+
+void listener_session::on_write(boost::system::error_code ec, size_t bytes) {
+    writing_ = false;
+    bytes_ += bytes;
+    hub_->add_bytes_sent(bytes);
+    int64_t end = written_end_frame_.load(std::memory_order_relaxed);
+    for (const auto& c : in_flight_)
+        if (!c->header) end = std::max(end, c->end_frame);
+    written_end_frame_.store(end, std::memory_order_relaxed);
+    in_flight_.clear();
+    title_in_flight_.reset();
+    if (done_) return;
+    if (ec) return do_close("client_gone");
+    head_sent_ = true;
+    if (request_.head_only) return do_close("head");
+    if (too_far_behind()) return do_close("slow");
+    do_take();
+}
+
+bool listener_session::too_far_behind() {
+    const auto& s = hub_->settings();
+    const double ring_lag = static_cast<double>(hub_->end_frame() - written_end_frame()) / s.samplerate;
+    // The socket can hide at most send_buffer_seconds_: ask it only when that could matter.
+    if (ring_lag + send_buffer_seconds_ <= s.queue_seconds) return false;
+    if (bytes_per_second_ <= 0) bytes_per_second_ = hub_->bytes_per_second();
+    int queued = 0;
+    const double held = bytes_per_second_ > 0 && ::ioctl(socket_.native_handle(), SIOCOUTQ, &queued) == 0 ? queued / bytes_per_second_ : 0;
+    return ring_lag + held > s.queue_seconds;
+}
+
+void listener_session::do_close(const char* why) {
+    if (done_) return;
+    done_ = true;
+    if (std::string_view(why) == "slow") hub_->count_slow();
+    boost::system::error_code ec;
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+    socket_.close(ec);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+    log(log_level::info, "listener",
+        {{"peer", peer_},
+         {"mount", hub_->settings().mount},
+         {"bytes", std::to_string(bytes_)},
+         {"seconds", fmt::format("{:.3f}", seconds)},
+         {"icy", request_.icy_metadata ? "1" : "0"},
+         {"why", why}});
+    if (registration_) connections_.remove(std::exchange(registration_, 0));
+    place_.reset();
+}
+
+}  // namespace timeside::server::live

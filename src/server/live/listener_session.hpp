@@ -1,0 +1,101 @@
+// An Icecast listener: the connection taken over from the HTTP session for GET/HEAD
+// /live/{id}.{ext}. It writes Icecast's listener head itself (HTTP/1.0, no Content-Length, the
+// body ends with the connection), then the hub's headers, the burst and the live chunks, with ICY
+// blocks interleaved when the request asked (`Icy-MetaData: 1`), for every format.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/system/error_code.hpp>
+
+#include "server/http/connections.hpp"
+#include "server/http/reply.hpp"
+#include "server/live/hub.hpp"
+#include "server/live/icy.hpp"
+
+namespace timeside::server::live {
+
+// What the listener's request asked for.
+struct listener_request {
+    bool head_only = false;     // HEAD: the head, then close
+    bool icy_metadata = false;  // `Icy-MetaData: 1` (any positive number, as Icecast)
+};
+listener_request read_listener_request(const http::request& req);
+
+// The route handler's answer for GET or HEAD /live/{id}.{ext} (the lead's route):
+//
+//     routes.add({verb::get}, "/live/{id}.{ext}", [&](const http::request_context& ctx) {
+//         auto h = /* the hub of that mount's output with that extension, else throw 404 */;
+//         return live::serve_listener(std::move(h), ctx.req, connections);
+//     }, {.cors_headers = {"Icy-MetaData"}});
+//
+// GET takes a place under the hub's `max` and the server's budget: a 503 JSON error naming the
+// full cap when there is none (with Retry-After), else a takeover that starts a listener_session
+// on the connection's strand. HEAD takes no place: it gets the same head, and the connection closes.
+http::reply serve_listener(std::shared_ptr<hub> h, const http::request& req, http::connection_registry& connections);
+
+// The listener's head (exposed for tests and for status pages that show it).
+std::string listener_head(const hub_settings& s, bool icy_metadata);
+
+class listener_session : public http::connection, public hub_reader,
+                         public std::enable_shared_from_this<listener_session> {
+public:
+    // `place` may be null (HEAD).
+    listener_session(http::taken_connection&& taken, std::shared_ptr<hub> h, std::shared_ptr<hub::slot> place,
+                     listener_request request, http::connection_registry& connections);
+    ~listener_session() override;
+
+    void start();
+    // Both close at once: a live stream never ends by itself, a draining server must not wait.
+    void drain() override;
+    void close() override;
+    void on_chunks() override;
+    void on_behind() override;
+    void on_hub_closed() override;
+    int64_t written_end_frame() const override { return written_end_frame_.load(std::memory_order_relaxed); }
+
+private:
+    void do_take();
+    void do_write();
+    void on_write(boost::system::error_code ec, size_t bytes);
+    void do_close(const char* why);
+    bool too_far_behind();  // after a write: the audio not yet written and what the socket holds
+
+    // A plain socket: no timer per write (a stuck write is found by the hub's check, on_behind).
+    boost::asio::ip::tcp::socket socket_;
+    boost::asio::any_io_executor executor_;  // the connection's strand
+    std::shared_ptr<hub> hub_;
+    std::shared_ptr<hub::slot> place_;
+    listener_request request_;
+    http::connection_registry& connections_;
+    uint64_t registration_ = 0;
+    std::string peer_;
+
+    hub::cursor cursor_;
+    std::vector<chunk_ptr> pending_;    // taken from the hub, not yet written
+    std::vector<chunk_ptr> in_flight_;  // the write in flight's chunks, kept alive until it completes
+    icy::title_ptr title_in_flight_;
+    std::optional<icy::interleaver> icy_;
+    std::vector<std::span<const unsigned char>> pieces_;
+    std::vector<boost::asio::const_buffer> buffers_;
+    std::string head_;
+    std::atomic<int64_t> written_end_frame_{0};  // the end of the audio written so far (or the burst's start)
+    double bytes_per_second_ = 0;
+    double send_buffer_seconds_ = 0;  // what the socket can hold, in stream time
+
+    uint64_t bytes_ = 0;
+    std::chrono::steady_clock::time_point started_;
+    bool head_sent_ = false;
+    bool writing_ = false;
+    bool done_ = false;
+};
+
+}  // namespace timeside::server::live
