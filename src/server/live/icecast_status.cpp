@@ -99,7 +99,14 @@ std::string render_icecast_status(const icecast_server_info& server, const std::
         f["source"] = std::move(list);
     }
     ordered doc = ordered::object();
-    doc["icestats"] = closed(f);
+    // The stylesheet's "dummy" closes icestats only when no source follows its own keys.
+    if (sorted.empty()) {
+        doc["icestats"] = closed(f);
+    } else {
+        ordered stats = ordered::object();
+        for (auto& [k, v] : f) stats[k] = std::move(v);
+        doc["icestats"] = std::move(stats);
+    }
     // Titles come from sources and admins: bytes that are not UTF-8 become U+FFFD, never an exception.
     return doc.dump(-1, ' ', false, ordered::error_handler_t::replace);
 }

@@ -30,8 +30,8 @@ struct icecast_source_info {
     std::chrono::system_clock::time_point stream_start;
 };
 
-// icestats as icecast2 2.4.4 writes it: keys in icecast's (byte-wise sorted) order, each object
-// closed by the "dummy": null its stylesheet leaves, "source" an object when there is one source,
+// icestats as icecast2 2.4.4 writes it: keys in icecast's (byte-wise sorted) order, each source
+// (and icestats when it has none) closed by the "dummy": null its stylesheet leaves, "source" an object when there is one source,
 // an array when there are several, absent when there are none; dates in UTC as
 // "Sun, 06 Dec 2026 09:00:00 +0000" and "2026-12-06T09:00:00+0000". Text stays text (icecast's
 // stylesheet turns a title like "1984" into a number; we do not). Compact JSON, UTF-8.
