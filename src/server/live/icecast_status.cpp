@@ -69,6 +69,21 @@ constexpr const char* months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul
 
 }  // namespace
 
+icecast_source_info icecast_source_for(const stream_definition& def, const output_definition& output) {
+    icecast_source_info s;
+    s.mount = "/live/" + def.id + "." + output.extension;
+    s.format = output.format;
+    s.server_type = output.content_type;
+    s.server_name = def.name;
+    s.server_description = def.description;
+    s.genre = def.genre;
+    s.server_url = def.url;
+    s.bitrate_kbps = output.bitrate_kbps;
+    s.samplerate = def.samplerate;
+    s.channels = def.channels;
+    return s;
+}
+
 std::string icecast_date(std::chrono::system_clock::time_point t) {
     const std::tm tm = utc(t);
     return fmt::format("{}, {:02} {} {} {:02}:{:02}:{:02} +0000", days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon],

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "server/live/stream_definition.hpp"
+
 namespace timeside::server::live {
 
 struct icecast_server_info {
@@ -29,6 +31,10 @@ struct icecast_source_info {
     int samplerate = 44100, channels = 2;
     std::chrono::system_clock::time_point stream_start;
 };
+
+// What a definition decides for one of its outputs (mount, format, type, names, bitrate, rate,
+// channels); the caller adds what runs: listeners, listener_peak, title, stream_start.
+icecast_source_info icecast_source_for(const stream_definition& def, const output_definition& output);
 
 // icestats as icecast2 2.4.4 writes it: keys in icecast's (byte-wise sorted) order, each source
 // (and icestats when it has none) closed by the "dummy": null its stylesheet leaves, "source" an object when there is one source,

@@ -122,6 +122,32 @@ TEST_CASE("several mounts: an array sorted by mount, each source as icecast2 sho
     CHECK(ours["icestats"]["source"][0]["audio_info"] == "bitrate=128;samplerate=44100;channels=2");
 }
 
+TEST_CASE("a definition's output gives its source's fixed fields", "[status]") {
+    stream_definition d;
+    d.id = "radio";
+    d.name = "Radio";
+    d.description = "All day";
+    d.genre = "Jazz";
+    d.url = "https://radio.example";
+    d.samplerate = 48000;
+    d.channels = 1;
+    const output_definition opus{"opus", "opus", "opus_encoder:bitrate=64", "audio/ogg", 64};
+    const icecast_source_info s = icecast_source_for(d, opus);
+    CHECK(s.mount == "/live/radio.opus");
+    CHECK(s.format == "opus");
+    CHECK(s.server_type == "audio/ogg");
+    CHECK(s.server_name == "Radio");
+    CHECK(s.server_description == "All day");
+    CHECK(s.genre == "Jazz");
+    CHECK(s.server_url == "https://radio.example");
+    CHECK(s.bitrate_kbps == 64);
+    CHECK(s.samplerate == 48000);
+    CHECK(s.channels == 1);
+    const ordered doc = ordered::parse(render_icecast_status({}, {s}));
+    CHECK(doc["icestats"]["source"]["audio_info"] == "bitrate=64;samplerate=48000;channels=1");
+    CHECK(doc["icestats"]["source"]["subtype"] == "Opus");
+}
+
 TEST_CASE("dates are icecast's, in UTC; text that is not UTF-8 is replaced, not thrown", "[status]") {
     const auto t = std::chrono::system_clock::from_time_t(1796547600);  // 2026-12-06 09:00:00 UTC, a Sunday
     CHECK(icecast_date(t) == "Sun, 06 Dec 2026 09:00:00 +0000");
