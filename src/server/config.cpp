@@ -147,6 +147,22 @@ std::map<std::string, key_handler> live_keys(const std::filesystem::path& base) 
              c.streams_dir = folder(string_of(n, w), base);
              c.streams_given = true;
          }},
+        {"admin_user", [](const toml::node& n, server_config& c, const std::string& w) {
+             const std::string& user = string_of(n, w);
+             // Basic auth sends "user:password": the user cannot hold a colon.
+             if (user.empty() || user.find(':') != std::string::npos)
+                 throw usage_error(fmt::format("{}: expected a non-empty user name without ':', got '{}'", w, user));
+             c.admin_user = user;
+         }},
+        {"admin_password", [](const toml::node& n, server_config& c, const std::string& w) {
+             c.admin_password = string_of(n, w);
+         }},
+        {"max_listeners", [](const toml::node& n, server_config& c, const std::string& w) {
+             c.max_listeners = static_cast<unsigned>(integer_in(n, w, 1, 1000000));
+         }},
+        {"source_timeout", [](const toml::node& n, server_config& c, const std::string& w) {
+             c.source_timeout = seconds_in(n, w, 1, 3600);
+         }},
     };
 }
 

@@ -49,6 +49,10 @@ struct server_config {
     // [live]
     std::filesystem::path streams_dir{"streams"};  // one TOML file per live stream
     bool streams_given = false;  // set by the file or --streams: then the folder must exist
+    std::string admin_user = "admin";  // /admin/* (Icecast's /admin/metadata) Basic auth user
+    std::string admin_password;        // no default: empty refuses every /admin/* request (401)
+    unsigned max_listeners = 5000;     // live listeners server-wide, all mounts; beyond: 503
+    std::chrono::milliseconds source_timeout{10000};  // a definition's source_timeout when it sets none
 
     std::filesystem::path source;         // the file read, empty for the defaults
 };

@@ -1,29 +1,35 @@
-// The live stream definitions: one TOML file per stream in the streams folder (`--streams`,
-// `[live] streams`). For now they are listed, not run: GET /api/streams shows each file's id,
-// name and content, or the error that keeps it from parsing. The live mounts will read them.
+// The live stream definitions folder as GET /api/streams lists it before the mounts are wired:
+// each streams/*.toml read with live::read_stream_definition (the parser the mounts use), shown
+// as the checked definition or the error that names the file, the line and the key. Once the
+// server runs a live::mount_set, /api/streams is that set's listing() (with each mount's state).
 #pragma once
 
 #include <filesystem>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
-namespace timeside::server {
+#include "core/presets.hpp"
 
-// One definition: {"id", "file", "definition": {...}} or {"id", "file", "error"}, where the
-// error names the file, the line and the cause.
-nlohmann::json read_stream_definition(const std::filesystem::path& file);
+namespace timeside::server {
 
 class stream_catalog {
 public:
-    explicit stream_catalog(std::filesystem::path folder) : folder_(std::move(folder)) {}
+    // `presets` resolve the outputs' `preset` keys and must outlive the catalog.
+    stream_catalog(std::filesystem::path folder, const preset_library& presets);
+    // Until the server passes its own library: the default presets folder (default_presets_dir()).
+    explicit stream_catalog(std::filesystem::path folder);
 
-    // Reads the folder now ({"folder", "streams": [...], "count"}, sorted by id): a few small
-    // files, cheap enough per request, and always current. A missing folder lists nothing.
+    // Reads the folder now ({"folder", "streams": [{"id", "file", "definition"} or {"id", "file",
+    // "error"}], "count"}, sorted by id): a few small files, cheap enough per request, and always
+    // current. A missing folder lists nothing.
     nlohmann::json listing() const;
     const std::filesystem::path& folder() const { return folder_; }
 
 private:
     std::filesystem::path folder_;
+    std::optional<preset_library> own_presets_;
+    const preset_library* presets_;
 };
 
 }  // namespace timeside::server

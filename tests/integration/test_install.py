@@ -41,7 +41,7 @@ class InstallTest(unittest.TestCase):
         self.assertTrue(os.access(self.binary, os.X_OK))
         source_presets = sorted(f for f in os.listdir(os.path.join(ROOT, "presets")) if f.endswith(".toml"))
         self.assertEqual(sorted(os.listdir(os.path.join(self.data, "presets"))), source_presets)
-        self.assertIn("example-loop.toml", os.listdir(os.path.join(self.data, "streams")))
+        self.assertEqual(sorted(os.listdir(os.path.join(self.data, "streams"))), ["scale.toml", "studio.toml"])
         with open(os.path.join(self.data, "web", "index.html")) as f:
             self.assertIn("/api/items", f.read())
         self.assertTrue(os.path.isfile(os.path.join(self.data, "timeside.toml")))

@@ -68,7 +68,7 @@ class ServerStatusTest(unittest.TestCase):
         subprocess.run(["sox", "-n", "-r", "22050", "-c", "1", "-b", "16", os.path.join(cls.media, "long.wav"),
                         "synth", str(LONG_SECONDS), "sine", "440", "vol", "0.5"], check=True)
         with open(os.path.join(cls.streams, "radio.toml"), "w") as f:
-            f.write('name = "Radio"\n[input]\nkind = "icecast"\n[[outputs]]\nformat = "opus"\nbitrate = 96000\n')
+            f.write('name = "Radio"\n[input]\nkind = "icecast"\n[[outputs]]\nformat = "opus"\nbitrate = 96\n')
         with open(os.path.join(cls.streams, "broken.toml"), "w") as f:
             f.write('name = "Broken"\n\n[input\nkind = "file"\n')
         # No cache: a client that leaves cancels its encode, and every request encodes afresh.
@@ -227,18 +227,28 @@ class ServerStatusTest(unittest.TestCase):
         self.assertEqual(sorted(by_id), ["broken", "radio"])
         radio = by_id["radio"]
         self.assertEqual(radio["file"], os.path.join(self.streams, "radio.toml"))
-        self.assertEqual(radio["definition"], {"name": "Radio", "input": {"kind": "icecast"},
-                                               "outputs": [{"format": "opus", "bitrate": 96000}]})
+        # The checked definition, defaults filled in; the generated source password is never shown.
+        definition = radio["definition"]
+        self.assertEqual(definition["name"], "Radio")
+        self.assertEqual(definition["input"], {"kind": "icecast", "source_url": "/live/radio", "password_set": True,
+                                               "password_generated": True})
+        self.assertEqual(definition["outputs"], [{"format": "opus", "url": "/live/radio.opus",
+                                                  "encoder": "opus_encoder:bitrate=96", "content_type": "audio/ogg",
+                                                  "bitrate": 96}])
+        self.assertEqual(definition["listeners"], {"max": 0, "burst": 2.0, "queue": 10.0, "metaint": 16000})
         broken = by_id["broken"]
         self.assertNotIn("definition", broken)
         self.assertRegex(broken["error"], r"^" + re.escape(os.path.join(self.streams, "broken.toml")) + r":3: .+")
-        # A new file shows up at the next request, and the server stayed up through the broken one.
+        # A new file shows up at the next request, and the server stayed up through the broken one; a
+        # definition that parses but breaks a rule names its key.
         path = os.path.join(self.streams, "later.toml")
         with open(path, "w") as f:
-            f.write('name = "Later"\n')
+            f.write('name = "Later"\n[input]\nkind = "signal"\n[[outputs]]\nformat = "mp3"\n[listeners]\nburst = -1\n')
         try:
-            ids = [s["id"] for s in self.server.get("/api/streams")[2]["streams"]]
-            self.assertEqual(ids, ["broken", "later", "radio"])
+            listed = self.server.get("/api/streams")[2]["streams"]
+            self.assertEqual([s["id"] for s in listed], ["broken", "later", "radio"])
+            self.assertEqual(listed[1]["error"], path + ":7: key 'listeners.burst': expected a number of seconds "
+                                                        "from 0 to 60, got -1")
         finally:
             os.unlink(path)
         self.assertEqual(self.server.get("/api/status")[0], 200)

@@ -6,7 +6,14 @@
 #include <chrono>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+namespace timeside {
+class preset_library;
+}
 
 namespace timeside::server::live {
 
@@ -27,6 +34,7 @@ struct output_definition {
     std::string extension;     // the listener URL's: mp3, ogg, opus, flac
     std::string encoder_spec;  // a processor spec the registry builds: "mp3_encoder:bitrate=128"
     std::string content_type;  // audio/mpeg, audio/ogg, audio/ogg (opus), audio/flac
+    unsigned bitrate_kbps = 0; // nominal (mp3 cbr, opus) for icy-br and the status; 0: none set (vbr, vorbis, flac)
 };
 
 struct fallback_definition {
@@ -58,5 +66,36 @@ struct stream_definition {
     fallback_definition fallback;
     std::chrono::milliseconds source_timeout{10000};
 };
+
+// What a format maps to: its encoder, the listener URL's extension and the Content-Type served.
+struct output_format {
+    std::string_view format, encoder, extension, content_type;
+};
+// mp3, ogg (Vorbis), opus (Ogg Opus), flac; nullptr for anything else.
+const output_format* find_output_format(std::string_view format);
+
+// Values a definition falls back on when it does not set them (the server's [live] config).
+struct definition_defaults {
+    std::chrono::milliseconds source_timeout{10000};
+};
+
+// Reads and checks streams/{id}.toml: every key, type and range; presets resolved (their encoder
+// must be the format's) and inline encoder parameters checked by the encoder's own validator;
+// analysis specs checked against the registry (analyzers only); files named by a file or playlist
+// input or a file fallback must exist (relative paths are taken from the working directory). An
+// icecast input without a password gets a random one (password_generated). Throws usage_error
+// "streams/x.toml:12: key 'listeners.burst': expected a number of seconds from 0 to 60, got -1".
+stream_definition read_stream_definition(const std::filesystem::path& file, const preset_library& presets,
+                                         const definition_defaults& defaults = {});
+// The same from text already read (`file` names it in messages; its stem is the id).
+stream_definition parse_stream_definition(std::string_view text, const std::filesystem::path& file,
+                                          const preset_library& presets, const definition_defaults& defaults = {});
+
+// A random source password: 24 bytes from the kernel's CSPRNG (192 bits), base64url, 32 characters.
+std::string generate_password();
+
+// The definition as /api/streams shows it. The password is never included: only whether one is
+// set and whether it was generated (the mount's start-up log line prints a generated one once).
+nlohmann::json to_json(const stream_definition& def);
 
 }  // namespace timeside::server::live

@@ -104,7 +104,34 @@ TEST_CASE("[live] streams names the stream definitions folder, relative to the c
     CHECK(c.streams_dir == "/etc/timeside/live");
     CHECK(c.streams_given);
     CHECK(error_of("[live]\nstreams = 3\n") == "test.toml: key 'live.streams': expected a string, got an integer");
-    CHECK(error_of("[live]\nmounts = \"x\"\n") == "test.toml: unknown key 'live.mounts'; [live] takes: streams");
+    CHECK(error_of("[live]\nmounts = \"x\"\n") ==
+          "test.toml: unknown key 'live.mounts'; [live] takes: admin_password, admin_user, max_listeners, "
+          "source_timeout, streams");
+}
+
+TEST_CASE("[live] credentials and limits: no built-in password, checked values", "[server][config]") {
+    const auto defaults = timeside::server::parse_config("", "test.toml");
+    CHECK(defaults.admin_user == "admin");
+    CHECK(defaults.admin_password.empty());  // /admin/* refused until one is configured
+    CHECK(defaults.max_listeners == 5000);
+    CHECK(defaults.source_timeout == 10s);
+    const auto c = timeside::server::parse_config(
+        "[live]\nadmin_user = \"ops\"\nadmin_password = \"s3cret-Pw\"\nmax_listeners = 20000\nsource_timeout = 2.5\n",
+        "test.toml");
+    CHECK(c.admin_user == "ops");
+    CHECK(c.admin_password == "s3cret-Pw");
+    CHECK(c.max_listeners == 20000);
+    CHECK(c.source_timeout == 2500ms);
+    CHECK(error_of("[live]\nadmin_user = \"a:b\"\n") ==
+          "test.toml: key 'live.admin_user': expected a non-empty user name without ':', got 'a:b'");
+    CHECK(error_of("[live]\nadmin_user = \"\"\n") ==
+          "test.toml: key 'live.admin_user': expected a non-empty user name without ':', got ''");
+    CHECK(error_of("[live]\nadmin_password = 1234\n") ==
+          "test.toml: key 'live.admin_password': expected a string, got an integer");
+    CHECK(error_of("[live]\nmax_listeners = 0\n") ==
+          "test.toml: key 'live.max_listeners': expected an integer from 1 to 1000000, got 0");
+    CHECK(error_of("[live]\nsource_timeout = 0.5\n") ==
+          "test.toml: key 'live.source_timeout': expected a number of seconds from 1 to 3600, got 0.5");
 }
 
 TEST_CASE("wrong types and out-of-range values name the key and the range", "[server][config]") {
