@@ -1,0 +1,196 @@
+#!/usr/bin/python3
+"""Mounts per machine: N re-encoding mounts (a looped 44.1 kHz stereo file each, MP3 128k + Opus
+96k outputs; ours also run `level` + `aubio_temporal` on every block), in TimeSide and in Debian's
+Liquidsoap (`output.harbor`, the same two encodings, no analysis) side by side. One listener per
+output checks that every mount stays real time (audio received per second of wall time, counted
+from MP3 frames and Opus granules); the server's CPU (cores) and RSS are read from /proc over the
+same window. Usage: bench/live_mounts.py [--build build] [--mounts 32] [--seconds 30]
+"""
+import argparse
+import os
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import live_peers  # noqa: E402
+
+MP3_KBPS = [0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320]
+
+
+class AudioClock(threading.Thread):
+    """A listener counting the seconds of audio it receives (MP3 frames, or Ogg Opus granules)."""
+
+    def __init__(self, port, path):
+        super().__init__(daemon=True)
+        self.path, self.port, self.buf = path, port, b""
+        self.seconds, self.stop, self.error = 0.0, False, None
+        self.first_granule = None
+        self.start()
+
+    def run(self):
+        deadline = time.monotonic() + 60
+        while not self.stop and time.monotonic() < deadline:  # Liquidsoap takes a while to serve
+            try:
+                self.sock = socket.create_connection(("127.0.0.1", self.port), timeout=10)
+                self.sock.sendall(f"GET {self.path} HTTP/1.0\r\nHost: x\r\n\r\n".encode())
+                head = b""
+                while b"\r\n\r\n" not in head:
+                    chunk = self.sock.recv(4096)
+                    if not chunk:
+                        raise OSError("closed")
+                    head += chunk
+                if b" 200 " not in head.split(b"\r\n")[0]:
+                    raise OSError(head.split(b"\r\n")[0].decode(errors="replace"))
+                self.buf = head.partition(b"\r\n\r\n")[2]
+                break
+            except OSError as e:
+                self.error = e
+                time.sleep(0.2)
+        else:
+            return
+        self.error = None
+        while not self.stop:
+            try:
+                chunk = self.sock.recv(65536)
+            except OSError as e:
+                self.error = e
+                return
+            if not chunk:
+                self.error = "closed"
+                return
+            self.buf += chunk
+            self.consume()
+
+    def consume(self):
+        b, pos = self.buf, 0
+        if self.path.endswith(".mp3"):
+            while True:
+                sync = b.find(b"\xff", pos)
+                if sync < 0 or sync + 4 > len(b):
+                    pos = len(b) if sync < 0 else sync
+                    break
+                h = struct.unpack_from(">I", b, sync)[0]
+                if (h >> 21) != 0x7FF or ((h >> 12) & 15) in (0, 15) or ((h >> 10) & 3) == 3:
+                    pos = sync + 1
+                    continue
+                length = 144000 * MP3_KBPS[(h >> 12) & 15] // 44100 + ((h >> 9) & 1)
+                if sync + length > len(b):
+                    pos = sync
+                    break
+                self.seconds += 1152 / 44100
+                pos = sync + length
+        else:
+            while True:
+                at = b.find(b"OggS", pos)
+                if at < 0 or at + 27 > len(b):
+                    pos = len(b) - 3 if at < 0 else at
+                    break
+                nseg = b[at + 26]
+                if at + 27 + nseg > len(b):
+                    pos = at
+                    break
+                size = 27 + nseg + sum(b[at + 27:at + 27 + nseg])
+                if at + size > len(b):
+                    pos = at
+                    break
+                granule = struct.unpack_from("<q", b, at + 6)[0]
+                if granule > 0:
+                    if self.first_granule is None:
+                        self.first_granule = granule
+                    self.seconds = (granule - self.first_granule) / 48000
+                pos = at + size
+        self.buf = b[max(0, pos):]
+
+
+def window(pid, clocks, seconds):
+    """Audio seconds each listener received, the process's cores and RSS (MiB), over `seconds`."""
+    before = [c.seconds for c in clocks]
+    cpu0, t0 = live_peers.cpu_seconds(pid), time.monotonic()
+    time.sleep(seconds)  # the measurement window itself
+    elapsed = time.monotonic() - t0
+    cores = (live_peers.cpu_seconds(pid) - cpu0) / elapsed
+    rates = [(c.seconds - b) / elapsed for c, b in zip(clocks, before)]
+    return rates, cores, live_peers.rss_kib(pid) / 1024
+
+
+def run_case(name, pid, port, paths, warmup, seconds):
+    clocks = [AudioClock(port, p) for p in paths]
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and any(c.seconds < 1.0 for c in clocks):
+        time.sleep(0.1)  # every listener has audio flowing: the warm-up starts
+    late = [c.path for c in clocks if c.seconds < 1.0]
+    if late:
+        raise RuntimeError(f"{name}: no audio on {late[:4]} ({clocks[0].error})")
+    time.sleep(warmup)
+    rates, cores, rss = window(pid, clocks, seconds)
+    for c in clocks:
+        c.stop = True
+    real_time = sum(1 for r in rates if r >= 0.97)
+    print(f"  {name}: {real_time}/{len(rates)} outputs real time (slowest {min(rates):.3f}x), "
+          f"{cores:.3f} cores, RSS {rss:.0f} MiB")
+    return {"real_time": real_time, "outputs": len(rates), "slowest": min(rates), "cores": cores, "rss": rss}
+
+
+def liquidsoap_script(music, port, mounts):
+    lines = ["settings.init.allow_root.set(true)", "settings.log.stdout.set(false)", "settings.log.file.set(false)",
+             'settings.harbor.bind_addrs.set(["127.0.0.1"])']
+    for i in range(mounts):
+        lines.append(f's{i} = mksafe(single("{music}"))')
+        lines.append(f'output.harbor(%mp3(bitrate=128), port={port}, mount="m{i}.mp3", s{i})')
+        lines.append(f'output.harbor(%opus(bitrate=96), port={port}, mount="m{i}.opus", s{i})')
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default=os.path.join(live_peers.ROOT, "build"))
+    ap.add_argument("--mounts", type=int, default=32)
+    ap.add_argument("--seconds", type=float, default=30)
+    ap.add_argument("--warmup", type=float, default=5)
+    args = ap.parse_args()
+    live_peers.raise_fd_limit()
+    with live_peers.workdir() as tmp:
+        music = os.path.join(tmp, "music.wav")
+        subprocess.run(["sox", "-n", "-r", "44100", "-c", "2", "-b", "16", music, "synth", "30", "pinknoise", "synth",
+                        "30", "sine", "mix", "220-880", "tremolo", "0.5", "40", "vol", "0.5"], check=True)
+        definition = f'''name = "Mount"
+[input]
+kind = "file"
+uri = "{music}"
+[[outputs]]
+format = "mp3"
+preset = "mp3-128k"
+[[outputs]]
+format = "opus"
+preset = "opus-96k"
+[analysis]
+processors = ["level", "aubio_temporal"]
+'''
+        print(f"{args.mounts} re-encoding mounts (MP3 128k + Opus 96k each), {args.seconds:.0f} s window:")
+        paths = [p for i in range(args.mounts) for p in (f"/live/m{i}.mp3", f"/live/m{i}.opus")]
+        config = f"max_listeners = {4 * args.mounts + 16}\n"
+        with live_peers.timeside(args.build, tmp, {f"m{i}": definition for i in range(args.mounts)}, config) as ts:
+            ours = run_case("timeside (with level + aubio_temporal)", ts.proc.pid, ts.port, paths, args.warmup,
+                            args.seconds)
+        script = os.path.join(tmp, "mounts.liq")
+        port = live_peers._free_port()
+        with open(script, "w") as f:
+            f.write(liquidsoap_script(music, port, args.mounts))
+        proc = subprocess.Popen(["liquidsoap", script], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            peer = run_case("liquidsoap 2.1 (no analysis)", proc.pid, port,
+                            [p.replace("/live/", "/") for p in paths], args.warmup, args.seconds)
+        finally:
+            proc.terminate()
+            proc.wait(10)
+        print(f"RESULT live_mounts: cpu ratio {ours['cores'] / peer['cores']:.2f} (target <= 0.5), "
+              f"rss ratio {ours['rss'] / peer['rss']:.2f} (target <= 0.5), real time: ours "
+              f"{ours['real_time']}/{ours['outputs']}, liquidsoap {peer['real_time']}/{peer['outputs']}")
+
+
+if __name__ == "__main__":
+    main()

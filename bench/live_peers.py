@@ -1,0 +1,104 @@
+"""What the live benches start side by side: `timeside serve` over a folder of stream definitions,
+Debian's icecast2 (tests/integration/icecast_peer.py) and Liquidsoap, each on a free loopback port,
+with the process's CPU seconds and RSS read from /proc. Context managers: nothing is left running."""
+import contextlib
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+from icecast_peer import Icecast2, _free_port  # noqa: E402
+
+
+def raise_fd_limit(wanted=65536):
+    """Load benches open thousands of sockets: raise the soft limit (children inherit it)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = min(wanted, hard) if hard != resource.RLIM_INFINITY else wanted
+    if soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+@contextlib.contextmanager
+def workdir():
+    path = tempfile.mkdtemp(prefix="timeside-live-bench-")
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def cpu_seconds(pid):
+    """utime + stime of a process (its threads included)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+class LiveServer:
+    def __init__(self, build, tmp, definitions, config=""):
+        self.port = _free_port()
+        self.streams = os.path.join(tmp, f"streams-{self.port}")
+        os.makedirs(self.streams)
+        for mount, text in definitions.items():
+            with open(os.path.join(self.streams, f"{mount}.toml"), "w") as f:
+                f.write(text)
+        conf = os.path.join(tmp, f"timeside-{self.port}.toml")
+        with open(conf, "w") as f:
+            f.write('[server]\naccess_log = false\n[live]\nadmin_password = "bench-admin"\n' + config)
+        self.log = os.path.join(tmp, f"timeside-{self.port}.log")
+        binary = os.path.join(build, "src", "cli", "timeside")
+        with open(self.log, "w") as log:
+            self.proc = subprocess.Popen([binary, "serve", "--listen", f"127.0.0.1:{self.port}", "--config", conf,
+                                          "--streams", self.streams, "--media", tmp], stdout=subprocess.DEVNULL,
+                                         stderr=log)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            with open(self.log) as f:
+                if "listening url=" in f.read():
+                    return
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"timeside serve exited {self.proc.returncode}: {open(self.log).read()}")
+            time.sleep(0.02)
+        raise RuntimeError("timeside serve did not start within 15 s")
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+@contextlib.contextmanager
+def timeside(build, tmp, definitions, config=""):
+    s = LiveServer(build, tmp, definitions, config)
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+@contextlib.contextmanager
+def icecast2(tmp=None, **limits):
+    ice = Icecast2(**limits)
+    try:
+        yield ice
+    finally:
+        ice.close()
