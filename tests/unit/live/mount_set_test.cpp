@@ -272,7 +272,7 @@ TEST_CASE("callbacks may read the snapshot; readers never wait for a reload's ca
             entered.set_value();
             released.wait_for(std::chrono::seconds(10));  // a slow start, e.g. opening a device
         }
-    }};
+    }, .replace = {}, .stop = {}};
     mount_set set(dir.path(), presets(), cb);
     self = &set;
     set.load();
