@@ -176,6 +176,13 @@ TEST_CASE("a file that turns bad keeps its previous version running, with its er
     CHECK(listing["streams"][1]["error"] == radio.error);
     CHECK_FALSE(listing["streams"][0].contains("definition"));
 
+    // Put back as it runs: no restart, the error is gone.
+    write(dir / "radio.toml", definition("Radio"));
+    set.reload();
+    CHECK(r.take().empty());
+    CHECK(entry(set.snapshot(), "radio").state == mount_state::running);
+    CHECK(entry(set.snapshot(), "radio").error.empty());
+
     // Fixed: the new version replaces the old one; the broken file fixed starts.
     write(dir / "radio.toml", definition("Radio 3"));
     write(dir / "broken.toml", definition("Mended"));
