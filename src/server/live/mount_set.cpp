@@ -137,8 +137,10 @@ reload_report mount_set::reload() {
     for (const auto& c : read_folder()) {
         auto old = before.find(c.id);
         const mount_entry* prev = old == before.end() ? nullptr : &old->second;
-        if (prev && prev->state == mount_state::running && prev->definition->text == c.text && c.error.empty()) {
+        // The running version's own text (unchanged, or put back after a bad edit): nothing to do.
+        if (prev && prev->definition && prev->definition->text == c.text && c.error.empty()) {
             after[c.id] = *prev;
+            after[c.id].error.clear();
             runs[c.id] = prev->definition;
             ++report.unchanged;
             continue;

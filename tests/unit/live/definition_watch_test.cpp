@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include "core/errors.hpp"
 #include "server/live/definition_watch.hpp"
@@ -48,7 +49,7 @@ TEST_CASE("a burst of definition writes is one reload, after the folder is quiet
     constexpr auto debounce = 150ms;
     definition_watch watch(dir.path(), [&] { c.bump(); }, debounce);
     const auto first_write = std::chrono::steady_clock::now();
-    for (int i = 0; i < 5; ++i) write(dir / ("m" + std::to_string(i) + ".toml"), "name = \"x\"\n");
+    for (int i = 0; i < 5; ++i) write(dir / fmt::format("m{}.toml", i), "name = \"x\"\n");
     const auto last_write = std::chrono::steady_clock::now();
     REQUIRE(c.reaches(1));
     CHECK(c.last - last_write >= debounce);  // it waited for quiet after the last write

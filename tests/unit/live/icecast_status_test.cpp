@@ -68,17 +68,25 @@ world from(const ordered& fx) {
     w.server.port = static_cast<unsigned>(std::stoul(url.substr(url.rfind(':') + 1)));
     auto start = [&](int i) { return iso(stats["source"][i]["stream_start_iso8601"]); };
     // What the integration test configured for each mount, as the lead will fill it from a mount.
-    w.one = {.mount = "/one.mp3", .format = "mp3", .server_type = "audio/mpeg", .server_name = "Radio One",
-             .server_description = "The first", .genre = "Jazz", .server_url = "http://example.org/one.mp3",
-             .title = "Artist - Title", .listeners = 1, .listener_peak = 1, .bitrate_kbps = 128, .stream_start = start(1)};
-    w.two = {.mount = "/two.ogg", .format = "ogg", .server_type = "application/ogg", .server_name = "Radio Two",
-             .server_description = "The second", .genre = "Classical", .server_url = "http://example.org/two.ogg",
-             .title = "Song A", .bitrate_kbps = 96, .stream_start = start(3)};
-    w.three = {.mount = "/three.opus", .format = "opus", .server_type = "application/ogg", .server_name = "Radio Three",
-               .server_description = "The third", .genre = "Talk", .server_url = "http://example.org/three.opus",
-               .bitrate_kbps = 96, .stream_start = start(2)};
+    auto source = [](std::string mount, std::string format, std::string type, std::string name, std::string description,
+                     std::string genre, std::string url, std::string title, unsigned listeners, unsigned bitrate,
+                     std::chrono::system_clock::time_point started) {
+        icecast_source_info s;
+        s.mount = std::move(mount), s.format = std::move(format), s.server_type = std::move(type);
+        s.server_name = std::move(name), s.server_description = std::move(description), s.genre = std::move(genre);
+        s.server_url = std::move(url), s.title = std::move(title);
+        s.listeners = s.listener_peak = listeners;
+        s.bitrate_kbps = bitrate, s.stream_start = started;
+        return s;
+    };
+    w.one = source("/one.mp3", "mp3", "audio/mpeg", "Radio One", "The first", "Jazz", "http://example.org/one.mp3",
+                   "Artist - Title", 1, 128, start(1));
+    w.two = source("/two.ogg", "ogg", "application/ogg", "Radio Two", "The second", "Classical",
+                   "http://example.org/two.ogg", "Song A", 0, 96, start(3));
+    w.three = source("/three.opus", "opus", "application/ogg", "Radio Three", "The third", "Talk",
+                     "http://example.org/three.opus", "", 0, 96, start(2));
     // ffmpeg's source sent no ice-* header: empty names take icecast's defaults.
-    w.four = {.mount = "/four.mp3", .format = "mp3", .server_type = "audio/mpeg", .bitrate_kbps = 128, .stream_start = start(0)};
+    w.four = source("/four.mp3", "mp3", "audio/mpeg", "", "", "", "", "", 0, 128, start(0));
     return w;
 }
 
@@ -153,7 +161,8 @@ TEST_CASE("dates are icecast's, in UTC; text that is not UTF-8 is replaced, not 
     CHECK(icecast_date(t) == "Sun, 06 Dec 2026 09:00:00 +0000");
     CHECK(icecast_date_iso8601(t) == "2026-12-06T09:00:00+0000");
     CHECK(icecast_date(std::chrono::system_clock::from_time_t(0)) == "Thu, 01 Jan 1970 00:00:00 +0000");
-    icecast_source_info s{.mount = "/live/x.flac", .format = "flac", .server_type = "audio/flac", .title = "caf\xe9 \"1\""};
+    icecast_source_info s;
+    s.mount = "/live/x.flac", s.format = "flac", s.server_type = "audio/flac", s.title = "caf\xe9 \"1\"";
     const ordered doc = ordered::parse(render_icecast_status({}, {s}));
     CHECK(doc["icestats"]["source"]["title"] == "caf\xef\xbf\xbd \"1\"");
     CHECK(doc["icestats"]["source"]["audio_info"] == "samplerate=44100;channels=2");  // VBR: no bitrate

@@ -1,7 +1,10 @@
 // Reloading the streams folder: what starts, is replaced and stops, in which order; unchanged files
 // left alone; a file that turns bad keeps its previous version running with its error shown.
+#include <condition_variable>
 #include <fstream>
+#include <future>
 #include <map>
+#include <mutex>
 
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
@@ -9,6 +12,7 @@
 
 #include "core/errors.hpp"
 #include "core/presets.hpp"
+#include "server/live/definition_watch.hpp"
 #include "server/live/mount_set.hpp"
 #include "../test_support.hpp"
 
@@ -172,6 +176,13 @@ TEST_CASE("a file that turns bad keeps its previous version running, with its er
     CHECK(listing["streams"][1]["error"] == radio.error);
     CHECK_FALSE(listing["streams"][0].contains("definition"));
 
+    // Put back as it runs: no restart, the error is gone.
+    write(dir / "radio.toml", definition("Radio"));
+    set.reload();
+    CHECK(r.take().empty());
+    CHECK(entry(set.snapshot(), "radio").state == mount_state::running);
+    CHECK(entry(set.snapshot(), "radio").error.empty());
+
     // Fixed: the new version replaces the old one; the broken file fixed starts.
     write(dir / "radio.toml", definition("Radio 3"));
     write(dir / "broken.toml", definition("Mended"));
@@ -253,4 +264,64 @@ TEST_CASE("a reload never takes away a mount another one falls back to while it 
     write(dir / "late.toml", definition("Late", "[fallback]\nkind = \"mount\"\nmount = \"backup\"\n"));
     set.reload();
     CHECK(r.take() == std::vector<std::string>{"start late"});
+}
+
+TEST_CASE("callbacks may read the snapshot; readers never wait for a reload's callbacks", "[reload]") {
+    timeside::test::temp_dir dir;
+    write(dir / "a.toml", definition("A"));
+    std::promise<void> entered, release;
+    std::shared_future<void> released = release.get_future().share();
+    size_t seen_in_callback = 99;
+    mount_set* self = nullptr;
+    mount_callbacks cb{.start = [&](const stream_definition& d) {
+        seen_in_callback = self->snapshot().size();  // no deadlock: no lock of the set is held
+        if (d.id == "b") {
+            entered.set_value();
+            released.wait_for(std::chrono::seconds(10));  // a slow start, e.g. opening a device
+        }
+    }, .replace = {}, .stop = {}};
+    mount_set set(dir.path(), presets(), cb);
+    self = &set;
+    set.load();
+    CHECK(seen_in_callback == 1);
+    write(dir / "b.toml", definition("B"));
+    auto reload = std::async(std::launch::async, [&] { return set.reload(); });
+    REQUIRE(entered.get_future().wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+    // While b's start runs, /api/streams answers at once, from the state before the reload.
+    auto reader = std::async(std::launch::async, [&] { return set.snapshot().size(); });
+    REQUIRE(reader.wait_for(std::chrono::seconds(5)) == std::future_status::ready);
+    CHECK(reader.get() == 1);
+    release.set_value();
+    REQUIRE(reload.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+    CHECK(reload.get().added == std::vector<std::string>{"b"});
+    CHECK(set.snapshot().size() == 2);
+}
+
+TEST_CASE("the folder watch drives reloads: a file saved into the folder starts its mount", "[reload]") {
+    timeside::test::temp_dir dir;
+    std::mutex m;
+    std::condition_variable cv;
+    std::vector<std::string> calls;
+    mount_callbacks cb{
+        .start = [&](const stream_definition& d) { std::lock_guard l(m); calls.push_back("start " + d.id), cv.notify_all(); },
+        .replace = [&](const stream_definition& d) { std::lock_guard l(m); calls.push_back("replace " + d.id), cv.notify_all(); },
+        .stop = [&](const std::string& id) { std::lock_guard l(m); calls.push_back("stop " + id), cv.notify_all(); },
+    };
+    mount_set set(dir.path(), presets(), cb);
+    set.load();
+    definition_watch watch(dir.path(), [&] { set.reload(); }, std::chrono::milliseconds(100));
+    auto wait_calls = [&](size_t n) {
+        std::unique_lock l(m);
+        return cv.wait_for(l, std::chrono::seconds(5), [&] { return calls.size() >= n; });
+    };
+    // Written elsewhere, then renamed into place, as editors and deploy tools do.
+    write(dir / "new.part", definition("New"));
+    std::filesystem::rename(dir / "new.part", dir / "new.toml");
+    REQUIRE(wait_calls(1));
+    write(dir / "new.toml", definition("Newer"));
+    REQUIRE(wait_calls(2));
+    std::filesystem::remove(dir / "new.toml");
+    REQUIRE(wait_calls(3));
+    std::lock_guard l(m);
+    CHECK(calls == std::vector<std::string>{"start new", "replace new", "stop new"});
 }
