@@ -16,6 +16,7 @@
 #include "server/web_routes.hpp"
 #include "server/http/listener.hpp"
 #include "server/log.hpp"
+#include "server/live_routes.hpp"
 #include "server/media_routes.hpp"
 #include "server/status_routes.hpp"
 
@@ -53,15 +54,17 @@ std::filesystem::path checked_streams_dir(const server_config& c) {
 
 server::server(server_config config)
     : config_(std::move(config)),
-      streams_(checked_streams_dir(config_)),
       presets_(preset_library::load(default_presets_dir(config_.presets_dir.string()))),
       library_(config_.media_folders, config_.rescan_interval),
       cache_(config_.cache_dir.empty() ? default_cache_dir() : config_.cache_dir, config_.cache_max_bytes),
       jobs_(cache_, config_.max_transcodes),
       transcoder_(jobs_, &metrics_),
+      station_(config_, presets_, connections_),
       control_(asio::make_strand(ioc_)),
       signals_(control_, SIGINT, SIGTERM),
+      reload_signal_(control_, SIGHUP),
       drain_timer_(control_) {
+    checked_streams_dir(config_);
     api_ = std::make_unique<api_state>(api_state{library_, connections_, transcoder_, processors_json().dump(2),
                                                  presets_json(presets_).dump(2), std::chrono::steady_clock::now()});
     // Before the API routes: /api/items/{id+} would take /api/items/x/results for an item "x/results".
@@ -70,8 +73,13 @@ server::server(server_config config)
     add_api_routes(router_, *api_);
     media_ = std::make_unique<media_state>(media_state{library_, presets_, transcoder_, cache_, &metrics_});
     add_media_routes(router_, *media_);
+    live_ = std::make_unique<live_state>(live_state{station_, connections_, [this] { return static_cast<unsigned>(port()); },
+                                                   live::ingest_endpoint(connections_, [this](const std::string& id) {
+                                                       return station_.find_ingest(id);
+                                                   })});
+    add_live_routes(router_, *live_);
     status_ = std::make_unique<status_state>(
-        status_state{library_, connections_, transcoder_, metrics_, streams_, std::chrono::steady_clock::now()});
+        status_state{library_, connections_, transcoder_, metrics_, station_, std::chrono::steady_clock::now()});
     add_status_routes(router_, *status_);
     web_ = std::make_unique<web_state>(web_state{default_data_dir("web", "TIMESIDE_WEB", config_.web_dir.string())});
     add_web_routes(router_, *web_);  // last: "/{file}" would take any one-segment path
@@ -79,9 +87,13 @@ server::server(server_config config)
     cache_.set_observer([this](const media::cache_usage& u) { metrics_.set_cache_usage(u.bytes, u.entries); });
     session_context_ = std::make_unique<http::session_context>(http::session_context{config_, router_, connections_, metrics_});
     listener_ = std::make_shared<http::listener>(ioc_, config_.listen, *session_context_);
+    // Last: a bad stream definition stops the server before any mount runs (exit 2).
+    station_.start();
 }
 
 server::~server() {
+    if (reloading_.joinable()) reloading_.join();
+    station_.stop();
     jobs_.stop_all();
     library_.stop();
 }
@@ -93,6 +105,7 @@ int server::run() {
     library_.start();
     listener_->start();
     signals_.async_wait([this](const boost::system::error_code& ec, int sig) { on_signal(ec, sig); });
+    reload_signal_.async_wait([this](const boost::system::error_code& ec, int sig) { on_reload_signal(ec, sig); });
     const unsigned threads = config_.threads ? config_.threads : std::max(1u, std::thread::hardware_concurrency());
     std::vector<std::string> folders;
     for (const auto& f : config_.media_folders) folders.push_back(f.string());
@@ -106,6 +119,8 @@ int server::run() {
     for (unsigned i = 1; i < threads; ++i) pool.emplace_back([this] { run_network_loop(ioc_); });
     run_network_loop(ioc_);
     for (auto& t : pool) t.join();
+    if (reloading_.joinable()) reloading_.join();
+    station_.stop();
     jobs_.stop_all();
     library_.stop();
     log(log_level::info, "stopped", {{"forced", forced_ ? "true" : "false"}});
@@ -131,6 +146,21 @@ void server::on_signal(const boost::system::error_code& ec, int signal) {
     on_drain_tick();
 }
 
+// Starting mounts prerolls GStreamer pipelines: it runs on a thread of its own, one reload at a
+// time (a SIGHUP during a reload is answered by the reload in progress reading the folder).
+void server::on_reload_signal(const boost::system::error_code& ec, int) {
+    if (ec || draining_) return;
+    log(log_level::info, "signal", {{"signal", "SIGHUP"}, {"action", "reload"}});
+    if (!reload_running_.exchange(true)) {
+        if (reloading_.joinable()) reloading_.join();
+        reloading_ = std::thread([this] {
+            station_.reload();
+            reload_running_ = false;
+        });
+    }
+    reload_signal_.async_wait([this](const boost::system::error_code& e, int sig) { on_reload_signal(e, sig); });
+}
+
 void server::on_drain_tick() {
     if (connections_.count() == 0) return finish();
     if (std::chrono::steady_clock::now() >= drain_deadline_ && !forced_) {
@@ -150,6 +180,7 @@ void server::on_drain_tick() {
 void server::finish() {
     boost::system::error_code ec;
     signals_.cancel(ec);
+    reload_signal_.cancel(ec);
     drain_timer_.cancel();
     ioc_.stop();
 }

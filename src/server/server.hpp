@@ -5,7 +5,9 @@
 #pragma once
 
 #include <chrono>
+#include <atomic>
 #include <memory>
+#include <thread>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -21,7 +23,7 @@
 #include "server/media/library.hpp"
 #include "server/media/transcoder.hpp"
 #include "server/metrics.hpp"
-#include "server/streams.hpp"
+#include "server/live/station.hpp"
 
 namespace timeside::server {
 
@@ -31,6 +33,7 @@ struct session_context;
 }
 struct analysis_state;
 struct api_state;
+struct live_state;
 struct media_state;
 struct status_state;
 struct web_state;
@@ -51,6 +54,7 @@ public:
 
 private:
     void on_signal(const boost::system::error_code& ec, int signal);
+    void on_reload_signal(const boost::system::error_code& ec, int signal);
     void on_drain_tick();
     void finish();
 
@@ -58,7 +62,6 @@ private:
     // sessions alive, and those reach the registry, the router and the config on destruction.
     server_config config_;
     metrics metrics_;
-    stream_catalog streams_;
     preset_library presets_;
     media::library library_;
     http::connection_registry connections_;
@@ -66,6 +69,8 @@ private:
     media::job_runner jobs_;
     media::transcoder transcoder_;
     http::router router_;
+    live::station station_;  // after the registry and presets it uses; stopped before they go
+    std::unique_ptr<live_state> live_;
     std::unique_ptr<analysis_state> analysis_;
     std::unique_ptr<api_state> api_;
     std::unique_ptr<media_state> media_;
@@ -76,6 +81,9 @@ private:
     boost::asio::io_context ioc_;
     boost::asio::strand<boost::asio::io_context::executor_type> control_;  // signals and the drain
     boost::asio::signal_set signals_;
+    boost::asio::signal_set reload_signal_;  // SIGHUP: read the streams folder again
+    std::thread reloading_;                  // a reload runs beside the network threads
+    std::atomic<bool> reload_running_{false};
     boost::asio::steady_timer drain_timer_;
     std::shared_ptr<http::listener> listener_;
     std::chrono::steady_clock::time_point drain_deadline_;

@@ -43,7 +43,8 @@ void add_status_routes(http::router& routes, const status_state& state) {
                            {"library", {{"items", snap->items.size()},
                                         {"scanned", snap->scanned},
                                         {"generation", snap->generation},
-                                        {"folders", state.library.folders().size()}}}});
+                                        {"folders", state.library.folders().size()}}},
+                           {"live", state.station.status_json()}});
     });
     routes.add({verb::get}, "/metrics", [&state](const http::request_context&) {
         metrics::live_gauges live;
@@ -55,11 +56,12 @@ void add_status_routes(http::router& routes, const status_state& state) {
         res.set(http::bhttp::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
         res.set(http::bhttp::field::cache_control, "no-store");
         res.body() = state.stats.render(live);
+        state.station.render_metrics(res.body());
         res.prepare_payload();
         return res;
     });
     routes.add({verb::get}, "/api/streams", [&state](const http::request_context&) {
-        return http::json_reply(status::ok, state.streams.listing());
+        return http::json_reply(status::ok, state.station.streams_json());
     });
 }
 

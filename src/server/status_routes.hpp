@@ -1,5 +1,6 @@
 // What the server reports about itself: GET /api/status (JSON for people and dashboards),
-// GET /metrics (Prometheus text for scrapers) and GET /api/streams (the live definitions found).
+// GET /metrics (Prometheus text for scrapers) and GET /api/streams (the live definitions and their
+// state), the live mounts' part of each from the station.
 #pragma once
 
 #include <chrono>
@@ -9,7 +10,7 @@
 #include "server/media/library.hpp"
 #include "server/media/transcoder.hpp"
 #include "server/metrics.hpp"
-#include "server/streams.hpp"
+#include "server/live/station.hpp"
 
 namespace timeside::server {
 
@@ -18,7 +19,7 @@ struct status_state {
     const http::connection_registry& connections;
     const media::transcoder& transcoder;
     const metrics& stats;
-    const stream_catalog& streams;
+    const live::station& station;
     std::chrono::steady_clock::time_point started;
 };
 

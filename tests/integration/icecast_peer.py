@@ -20,7 +20,13 @@ class Icecast2:
     source_password = "icecast-source-pw"
     admin_password = "icecast-admin-pw"
 
-    def __init__(self, burst_size=65535, queue_size=524288, clients=20000, sources=64, source_timeout=10):
+    def __init__(self, burst_size=65535, queue_size=524288, clients=20000, sources=64, source_timeout=10,
+                 source_password=None, admin_password=None):
+        # icecast2's own defaults for location, admin and hostname: its status documents show them.
+        if source_password:
+            self.source_password = source_password
+        if admin_password:
+            self.admin_password = admin_password
         self.port = _free_port()
         self.dir = tempfile.mkdtemp(prefix="timeside-icecast2-")
         as_root = os.geteuid() == 0
@@ -32,8 +38,8 @@ class Icecast2:
         self.config = os.path.join(self.dir, "icecast.xml")
         with open(self.config, "w") as f:
             f.write(f"""<icecast>
-  <location>loopback</location>
-  <admin>bench@localhost</admin>
+  <location>Earth</location>
+  <admin>icemaster@localhost</admin>
   <limits>
     <clients>{clients}</clients><sources>{sources}</sources><queue-size>{queue_size}</queue-size>
     <client-timeout>30</client-timeout><header-timeout>15</header-timeout>
@@ -44,7 +50,7 @@ class Icecast2:
     <relay-password>{self.source_password}</relay-password>
     <admin-user>admin</admin-user><admin-password>{self.admin_password}</admin-password>
   </authentication>
-  <hostname>127.0.0.1</hostname>
+  <hostname>localhost</hostname>
   <listen-socket><port>{self.port}</port><bind-address>127.0.0.1</bind-address></listen-socket>
   <fileserve>1</fileserve>
   <paths>
@@ -55,8 +61,8 @@ class Icecast2:
   <security><chroot>0</chroot>{owner}</security>
 </icecast>
 """)
-        self.proc = subprocess.Popen(["icecast2", "-c", self.config], stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE)
+        self.proc = subprocess.Popen(["icecast2", "-c", self.config], stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

@@ -15,7 +15,8 @@ import time
 import unittest
 import urllib.request
 
-from support import ROOT, TempDir, free_port
+from icecast_peer import Icecast2
+from support import ROOT, TempDir
 
 FIXTURE = os.path.join(ROOT, "tests", "unit", "live", "data", "icecast2_status.json")
 SOURCE_PASSWORD = "src-" + os.urandom(6).hex()
@@ -25,20 +26,6 @@ RFC822 = re.compile(r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|
 ISO8601 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4}$")
 # Values that differ from run to run: compared by format, not by value.
 VARYING = {"server_start", "server_start_iso8601", "stream_start", "stream_start_iso8601", "listenurl"}
-
-ICECAST_XML = """<icecast>
-  <location>Earth</location><admin>icemaster@localhost</admin><hostname>localhost</hostname>
-  <limits><clients>20</clients><sources>8</sources><source-timeout>10</source-timeout></limits>
-  <authentication><source-password>{source}</source-password><relay-password>{source}</relay-password>
-    <admin-user>admin</admin-user><admin-password>{admin}</admin-password></authentication>
-  <listen-socket><port>{port}</port><bind-address>127.0.0.1</bind-address></listen-socket>
-  <fileserve>1</fileserve>
-  <paths><basedir>{dir}</basedir><logdir>{dir}/log</logdir><pidfile>{dir}/log/icecast.pid</pidfile>
-    <webroot>/usr/share/icecast2/web</webroot><adminroot>/etc/icecast2/admin</adminroot></paths>
-  <logging><accesslog>access.log</accesslog><errorlog>error.log</errorlog><loglevel>3</loglevel></logging>
-  {security}
-</icecast>
-"""
 
 EZSTREAM_XML = """<?xml version="1.0" encoding="UTF-8"?>
 <ezstream>
@@ -74,19 +61,8 @@ class IcecastStatusShapeTest(unittest.TestCase):
         cls.tmp = TempDir()
         cls.dir = cls.tmp.__enter__()
         cls.procs = []
-        cls.port = free_port()
-        # icecast2 refuses to run as root: it drops to nobody, who must reach its folder and logs.
-        security = ""
-        if os.geteuid() == 0:
-            security = "<security><chroot>0</chroot><changeowner><user>nobody</user><group>nogroup</group></changeowner></security>"
-            os.chmod(cls.dir, 0o755)
-        os.makedirs(os.path.join(cls.dir, "log"))
-        os.chmod(os.path.join(cls.dir, "log"), 0o777)
-        config = os.path.join(cls.dir, "icecast.xml")
-        with open(config, "w") as f:
-            f.write(ICECAST_XML.format(port=cls.port, dir=cls.dir, source=SOURCE_PASSWORD, admin=ADMIN_PASSWORD,
-                                       security=security))
-        cls.spawn(["icecast2", "-c", config])
+        cls.icecast = Icecast2(clients=20, sources=8, source_password=SOURCE_PASSWORD, admin_password=ADMIN_PASSWORD)
+        cls.port = cls.icecast.port
         # Right after start icecast2 answers before its global stats exist, with broken JSON
         # ('{"icestats":"server_start":...'): wait until the document is whole.
         wait_for(lambda: '"admin"' in (cls.status_or_none() or ""), "icecast2 to answer with its global stats")
@@ -101,6 +77,7 @@ class IcecastStatusShapeTest(unittest.TestCase):
             except subprocess.TimeoutExpired:
                 p.kill()
                 p.wait()
+        cls.icecast.close()
         cls.tmp.__exit__(None, None, None)
 
     @classmethod

@@ -1,0 +1,379 @@
+// A mount's parts are built in order (hubs, then the engine publishing into them), started, and
+// only then put where the routes find them; a replaced mount's new version is running before the
+// old one stops, so a bad new version never leaves the id without a mount.
+#include "server/live/station.hpp"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "core/errors.hpp"
+#include "core/presets.hpp"
+#include "server/live/definition_watch.hpp"
+#include "server/live/icecast_status.hpp"
+#include "server/live/mount.hpp"
+#include "server/log.hpp"
+#include "server/metrics.hpp"
+
+namespace timeside::server::live {
+
+namespace {
+
+std::string iso8601(std::chrono::system_clock::time_point t) { return icecast_date_iso8601(t); }
+
+// What a source client said about itself, while it is on.
+struct source_record {
+    source_info info;
+    std::shared_ptr<live_input> input;
+};
+
+}  // namespace
+
+// The ingest side of one mount: what ingest_session needs, over the engine's mount.
+class mount_ingest : public ingest_mount {
+public:
+    mount_ingest(std::shared_ptr<const stream_definition> def, mount& engine) : def_(std::move(def)), engine_(engine) {}
+
+    std::string source_password() const override { return def_->input.password; }
+    audio_format format() const override { return {def_->samplerate, def_->channels}; }
+    std::chrono::milliseconds source_timeout() const override { return def_->source_timeout; }
+
+    bool attach_source(std::shared_ptr<live_input> input, const source_info& info) override {
+        if (!engine_.attach_source(input)) return false;
+        std::lock_guard lock(mutex_);
+        source_ = source_record{info, std::move(input)};
+        return true;
+    }
+    // A source that ended its body plays out what it sent: the engine lets go of it once its
+    // input reads `ended` (or `failed`: stopped, cut off). Here only its description goes.
+    void detach_source(const std::shared_ptr<live_input>& input) override {
+        std::lock_guard lock(mutex_);
+        if (source_ && source_->input == input) source_.reset();
+    }
+    std::optional<source_info> source() const {
+        std::lock_guard lock(mutex_);
+        if (!source_) return std::nullopt;
+        return source_->info;
+    }
+
+private:
+    std::shared_ptr<const stream_definition> def_;
+    mount& engine_;
+    mutable std::mutex mutex_;
+    std::optional<source_record> source_;
+};
+
+struct running_mount {
+    std::shared_ptr<const stream_definition> def;
+    std::vector<std::shared_ptr<hub>> hubs;  // one per output, in the definition's order
+    std::unique_ptr<mount> engine;
+    std::shared_ptr<mount_ingest> ingest;  // kind icecast only
+
+    void stop() noexcept {
+        if (engine) engine->stop();
+        for (auto& h : hubs) h->close_listeners();
+    }
+};
+
+station::station(const server_config& config, const preset_library& presets, http::connection_registry& connections)
+    : config_(config),
+      presets_(presets),
+      connections_(connections),
+      budget_(std::make_shared<listener_budget>(config.max_listeners)),
+      started_(std::chrono::system_clock::now()) {}
+
+station::~station() { stop(); }
+
+void station::start() {
+    if (config_.admin_password.empty())
+        log(log_level::warn, "admin_closed",
+            {{"reason", "no [live] admin_password in the configuration: /admin/metadata answers 401"}});
+    mount_callbacks callbacks{[this](const stream_definition& d) { start_mount(d); },
+                              [this](const stream_definition& d) { replace_mount(d); },
+                              [this](const std::string& id) { stop_mount(id); }};
+    set_ = std::make_unique<mount_set>(config_.streams_dir, presets_, std::move(callbacks),
+                                       definition_defaults{config_.source_timeout});
+    set_->load();
+    std::error_code ec;
+    if (std::filesystem::is_directory(config_.streams_dir, ec)) {
+        try {
+            watch_ = std::make_unique<definition_watch>(config_.streams_dir, [this] { reload(); });
+        } catch (const std::exception& e) {
+            // SIGHUP still reloads; only the automatic pick-up of edits is lost.
+            log(log_level::warn, "streams_watch", {{"folder", config_.streams_dir.string()}, {"error", e.what()}});
+        }
+    }
+}
+
+reload_report station::reload() {
+    if (!set_) return {};
+    auto report = set_->reload();
+    auto ids = [](const std::vector<std::string>& v) { return fmt::format("{}", fmt::join(v, ",")); };
+    log(log_level::info, "streams_reloaded",
+        {{"added", ids(report.added)}, {"changed", ids(report.changed)}, {"removed", ids(report.removed)},
+         {"invalid", ids(report.invalid)}, {"unchanged", std::to_string(report.unchanged)}});
+    return report;
+}
+
+void station::stop() noexcept {
+    watch_.reset();  // no reload may start a mount from here on
+    std::map<std::string, std::shared_ptr<running_mount>> gone;
+    {
+        std::lock_guard lock(mutex_);
+        gone.swap(mounts_);
+    }
+    for (auto& [id, m] : gone) m->stop();
+}
+
+std::shared_ptr<running_mount> station::build(const stream_definition& def) {
+    auto m = std::make_shared<running_mount>();
+    m->def = std::make_shared<const stream_definition>(def);
+    std::vector<std::shared_ptr<chunk_target>> targets;
+    for (const auto& out : def.outputs) {
+        hub_settings s;
+        s.mount = fmt::format("/live/{}.{}", def.id, out.extension);
+        s.content_type = out.content_type;
+        s.samplerate = def.samplerate;
+        s.channels = def.channels;
+        s.bitrate_kbps = static_cast<int>(out.bitrate_kbps);
+        s.name = def.name;
+        s.description = def.description;
+        s.genre = def.genre;
+        s.url = def.url;
+        s.is_public = def.is_public;
+        s.burst_seconds = def.listeners.burst_seconds;
+        s.queue_seconds = def.listeners.queue_seconds;
+        s.max_listeners = def.listeners.max;
+        s.metaint = def.listeners.metaint;
+        s.server = budget_;
+        m->hubs.push_back(std::make_shared<hub>(std::move(s)));
+        targets.push_back(m->hubs.back());
+    }
+    mount_options options;
+    options.find_feed = [this](const std::string& id) -> std::shared_ptr<audio_feed> {
+        auto other = find(id);
+        return other && other->engine ? other->engine->feed() : nullptr;
+    };
+    options.on_title = [hubs = m->hubs](const std::string& title) {
+        for (const auto& h : hubs) h->set_title(title);
+    };
+    m->engine = std::make_unique<mount>(def, std::move(targets), std::move(options));
+    if (def.input.type == input_definition::kind::icecast) m->ingest = std::make_shared<mount_ingest>(m->def, *m->engine);
+    return m;
+}
+
+void station::start_mount(const stream_definition& def) {
+    auto m = build(def);
+    m->engine->start();  // throws: mount_set keeps the error for /api/streams
+    {
+        std::lock_guard lock(mutex_);
+        mounts_[def.id] = m;
+    }
+    std::vector<std::string> urls;
+    for (const auto& h : m->hubs) urls.push_back(h->settings().mount);
+    log_fields fields{{"mount", def.id}, {"file", def.file.string()}, {"outputs", fmt::format("{}", fmt::join(urls, ","))}};
+    if (m->ingest) {
+        fields.emplace_back("source", fmt::format("/live/{}", def.id));
+        // A generated password is shown once, here, like a notebook server's token.
+        if (def.input.password_generated) fields.emplace_back("password", def.input.password);
+    }
+    log(log_level::info, "mount_started", fields);
+}
+
+void station::replace_mount(const stream_definition& def) {
+    auto fresh = build(def);
+    fresh->engine->start();  // throws: the previous version runs on
+    std::shared_ptr<running_mount> old;
+    {
+        std::lock_guard lock(mutex_);
+        old = std::exchange(mounts_[def.id], fresh);
+    }
+    if (old) old->stop();
+    log(log_level::info, "mount_replaced", {{"mount", def.id}, {"file", def.file.string()}});
+}
+
+void station::stop_mount(const std::string& id) {
+    std::shared_ptr<running_mount> old;
+    {
+        std::lock_guard lock(mutex_);
+        auto it = mounts_.find(id);
+        if (it == mounts_.end()) return;
+        old = std::move(it->second);
+        mounts_.erase(it);
+    }
+    old->stop();
+    log(log_level::info, "mount_stopped", {{"mount", id}});
+}
+
+std::shared_ptr<running_mount> station::find(const std::string& id) const {
+    std::lock_guard lock(mutex_);
+    auto it = mounts_.find(id);
+    return it == mounts_.end() ? nullptr : it->second;
+}
+
+std::vector<std::shared_ptr<running_mount>> station::all() const {
+    std::lock_guard lock(mutex_);
+    std::vector<std::shared_ptr<running_mount>> out;
+    for (const auto& [id, m] : mounts_) out.push_back(m);
+    return out;
+}
+
+std::shared_ptr<hub> station::find_hub(const std::string& id, const std::string& ext) const {
+    auto m = find(id);
+    if (!m) return nullptr;
+    for (size_t i = 0; i < m->def->outputs.size(); ++i)
+        if (m->def->outputs[i].extension == ext) return m->hubs[i];
+    return nullptr;
+}
+
+std::shared_ptr<ingest_mount> station::find_ingest(const std::string& id) const {
+    auto m = find(id);
+    return m ? m->ingest : nullptr;
+}
+
+bool station::set_title(const std::string& id, std::string title) {
+    auto m = find(id);
+    if (!m) return false;
+    m->engine->set_title(std::move(title));
+    return true;
+}
+
+nlohmann::json station::streams_json() const {
+    if (set_) return set_->listing();
+    return listing_json(config_.streams_dir, {});
+}
+
+nlohmann::json station::status_json() const {
+    nlohmann::json mounts = nlohmann::json::array();
+    uint64_t listeners = 0;
+    for (const auto& m : all()) {
+        const auto st = m->engine->status();
+        nlohmann::json outputs = nlohmann::json::array();
+        uint64_t mount_listeners = 0, peak = 0, slow = 0, bytes = 0;
+        for (size_t i = 0; i < m->hubs.size(); ++i) {
+            const auto& out = m->def->outputs[i];
+            const auto c = m->hubs[i]->counters();
+            mount_listeners += c.listeners;
+            peak += c.listener_peak;
+            slow += c.slow_listeners;
+            bytes += c.bytes_sent;
+            outputs.push_back({{"url", m->hubs[i]->settings().mount},
+                               {"format", out.format},
+                               {"content_type", out.content_type},
+                               {"encoder", out.encoder_spec},
+                               {"bitrate", out.bitrate_kbps},
+                               {"listeners", c.listeners},
+                               {"listener_peak", c.listener_peak},
+                               {"slow_listeners", c.slow_listeners},
+                               {"connects", c.connects},
+                               {"refused", c.refused},
+                               {"bytes_sent", c.bytes_sent}});
+        }
+        listeners += mount_listeners;
+        nlohmann::json source{{"connected", st.source_connected}, {"input", st.source}, {"last_error", st.last_error},
+                              {"connects", st.source_connects}};
+        if (st.source_connected) source["since"] = iso8601(st.source_since);
+        if (m->ingest)
+            if (auto info = m->ingest->source()) {
+                source["client"] = {{"method", info->method}, {"peer", info->peer}, {"user_agent", info->user_agent},
+                                    {"content_type", info->content_type}, {"name", info->name},
+                                    {"description", info->description}, {"genre", info->genre}, {"url", info->url},
+                                    {"audio_info", info->audio_info}};
+            }
+        mounts.push_back({{"id", m->def->id},
+                          {"name", m->def->name},
+                          {"state", st.running ? "running" : "failed"},
+                          {"failure", st.failure},
+                          {"stream_start", iso8601(st.stream_start)},
+                          {"stream_seconds", st.samplerate ? static_cast<double>(st.stream_frames) / st.samplerate : 0.0},
+                          {"samplerate", st.samplerate},
+                          {"channels", st.channels},
+                          {"title", st.title},
+                          {"listeners", mount_listeners},
+                          {"listener_peak", peak},
+                          {"slow_listeners", slow},
+                          {"bytes_sent", bytes},
+                          {"source", source},
+                          {"fallback_active", st.fallback_active},
+                          {"fallback_seconds", st.fallback_seconds},
+                          {"filled_frames", st.filled_frames},
+                          {"trimmed_frames", st.trimmed_frames},
+                          {"skipped_analysis_blocks", st.skipped_analysis_blocks},
+                          {"outputs", outputs}});
+    }
+    return {{"mounts", mounts},
+            {"listeners", listeners},
+            {"max_listeners", budget_->max},
+            {"server_listeners", budget_->listeners.load()}};
+}
+
+std::string station::icecast_status_json(const std::string& host, unsigned port) const {
+    icecast_server_info server;
+    server.host = host;
+    server.port = port;
+    server.server_id = "TimeSide " TIMESIDE_VERSION;
+    server.server_start = started_;
+    std::vector<icecast_source_info> sources;
+    for (const auto& m : all()) {
+        const auto st = m->engine->status();
+        for (size_t i = 0; i < m->hubs.size(); ++i) {
+            auto s = icecast_source_for(*m->def, m->def->outputs[i]);
+            const auto c = m->hubs[i]->counters();
+            s.listeners = static_cast<unsigned>(c.listeners);
+            s.listener_peak = static_cast<unsigned>(c.listener_peak);
+            s.title = st.title;
+            s.stream_start = st.stream_start;
+            sources.push_back(std::move(s));
+        }
+    }
+    return render_icecast_status(server, sources);
+}
+
+void station::render_metrics(std::string& out) const {
+    const auto mounts = all();
+    auto family = [&](const char* name, const char* type, const char* help, auto value) {
+        out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+        for (const auto& m : mounts) value(*m);
+    };
+    auto per_output = [&](const char* name, const char* type, const char* help, auto field) {
+        family(name, type, help, [&](const running_mount& m) {
+            for (size_t i = 0; i < m.hubs.size(); ++i)
+                out += fmt::format("{}{{mount=\"{}\",output=\"{}\"}} {}\n", name, escape_label_value(m.def->id),
+                                   escape_label_value(m.def->outputs[i].extension), field(m.hubs[i]->counters()));
+        });
+    };
+    auto per_mount = [&](const char* name, const char* type, const char* help, auto field) {
+        family(name, type, help, [&](const running_mount& m) {
+            out += fmt::format("{}{{mount=\"{}\"}} {}\n", name, escape_label_value(m.def->id), field(m.engine->status()));
+        });
+    };
+    per_output("timeside_live_listeners", "gauge", "Listeners connected to a live output.",
+               [](const hub_counters& c) { return c.listeners; });
+    per_output("timeside_live_listener_peak", "gauge", "Most listeners a live output had at once.",
+               [](const hub_counters& c) { return c.listener_peak; });
+    per_output("timeside_live_listener_connects_total", "counter", "Listeners admitted to a live output.",
+               [](const hub_counters& c) { return c.connects; });
+    per_output("timeside_live_listeners_refused_total", "counter", "Listeners refused (503) by a cap.",
+               [](const hub_counters& c) { return c.refused; });
+    per_output("timeside_live_slow_listeners_total", "counter", "Listeners dropped for falling behind the queue.",
+               [](const hub_counters& c) { return c.slow_listeners; });
+    per_output("timeside_live_sent_bytes_total", "counter", "Bytes sent to a live output's listeners.",
+               [](const hub_counters& c) { return c.bytes_sent; });
+    per_mount("timeside_live_source_connected", "gauge", "1 while a source client pushes to the mount.",
+              [](const mount_status& s) { return s.source_connected ? 1 : 0; });
+    per_mount("timeside_live_source_connects_total", "counter", "Source clients attached to the mount.",
+              [](const mount_status& s) { return s.source_connects; });
+    per_mount("timeside_live_fallback_active", "gauge", "1 while the mount plays its fallback.",
+              [](const mount_status& s) { return s.fallback_active ? 1 : 0; });
+    per_mount("timeside_live_fallback_seconds_total", "counter", "Seconds of audio the fallback filled in.",
+              [](const mount_status& s) { return s.fallback_seconds; });
+    per_mount("timeside_live_filled_frames_total", "counter", "Frames filled because the input was late or gone.",
+              [](const mount_status& s) { return s.filled_frames; });
+    per_mount("timeside_live_trimmed_frames_total", "counter", "Frames of a source's audio dropped for running ahead.",
+              [](const mount_status& s) { return s.trimmed_frames; });
+    per_mount("timeside_live_skipped_analysis_blocks_total", "counter", "Blocks the analysis lane skipped to keep up.",
+              [](const mount_status& s) { return s.skipped_analysis_blocks; });
+    per_mount("timeside_live_stream_seconds", "gauge", "Stream time of the mount (seconds since it started).",
+              [](const mount_status& s) { return s.samplerate ? static_cast<double>(s.stream_frames) / s.samplerate : 0.0; });
+}
+
+}  // namespace timeside::server::live

@@ -1,0 +1,83 @@
+// The station: every live mount the streams folder defines, running. For each definition it builds
+// one hub per output and the engine's mount publishing into them, and, for an ingest mount, the
+// endpoint a source client's connection is attached through. It follows the folder (mount_set:
+// SIGHUP, inotify) and answers the live routes: listeners, sources, /admin/metadata, status.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "server/config.hpp"
+#include "server/http/connections.hpp"
+#include "server/live/hub.hpp"
+#include "server/live/ingest_session.hpp"
+#include "server/live/mount_set.hpp"
+#include "server/live/stream_definition.hpp"
+
+namespace timeside {
+class preset_library;
+}
+
+namespace timeside::server::live {
+
+class definition_watch;
+class mount;
+struct running_mount;
+
+class station {
+public:
+    station(const server_config& config, const preset_library& presets, http::connection_registry& connections);
+    ~station();
+    station(const station&) = delete;
+    station& operator=(const station&) = delete;
+
+    // Reads the streams folder and starts every mount (a bad file: usage_error naming it and the
+    // key, nothing started), then watches the folder. A missing default folder defines none.
+    void start();
+    // SIGHUP: reads the folder again (mount_set::reload); never throws for a bad file.
+    reload_report reload();
+    // Stops every mount and closes their listeners (server shutdown).
+    void stop() noexcept;
+
+    // The hub of mount `id`'s output with extension `ext`; null when there is none.
+    std::shared_ptr<hub> find_hub(const std::string& id, const std::string& ext) const;
+    // The ingest side of mount `id` (its input is `icecast`); null otherwise.
+    std::shared_ptr<ingest_mount> find_ingest(const std::string& id) const;
+    // /admin/metadata: false when there is no such mount.
+    bool set_title(const std::string& id, std::string title);
+
+    nlohmann::json streams_json() const;  // GET /api/streams
+    nlohmann::json status_json() const;   // the "live" section of GET /api/status
+    std::string icecast_status_json(const std::string& host, unsigned port) const;  // GET /status-json.xsl
+    void render_metrics(std::string& out) const;  // appended to GET /metrics
+
+    const server_config& config() const { return config_; }
+
+private:
+    void start_mount(const stream_definition& def);
+    void replace_mount(const stream_definition& def);
+    void stop_mount(const std::string& id);
+    std::shared_ptr<running_mount> build(const stream_definition& def);
+    std::shared_ptr<running_mount> find(const std::string& id) const;
+    std::vector<std::shared_ptr<running_mount>> all() const;
+
+    const server_config& config_;
+    const preset_library& presets_;
+    http::connection_registry& connections_;
+    std::shared_ptr<listener_budget> budget_;
+    std::chrono::system_clock::time_point started_;
+
+    mutable std::mutex mutex_;  // mounts_
+    std::map<std::string, std::shared_ptr<running_mount>> mounts_;
+    std::unique_ptr<mount_set> set_;
+    std::unique_ptr<definition_watch> watch_;
+};
+
+}  // namespace timeside::server::live

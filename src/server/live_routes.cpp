@@ -1,0 +1,92 @@
+// /admin/metadata answers as Icecast 2.4 does (an XML iceresponse), so the tools stations already
+// use to push titles (Liquidsoap, butt, mixing software) read our answer as they read Icecast's.
+#include "server/live_routes.hpp"
+
+#include <boost/beast/http/field.hpp>
+#include <fmt/format.h>
+
+#include "core/errors.hpp"
+#include "server/live/credentials.hpp"
+#include "server/live/listener_session.hpp"
+#include "server/log.hpp"
+
+namespace timeside::server {
+
+using http::status;
+
+namespace {
+
+http::response text_reply(status code, std::string body, const char* type = "text/plain; charset=utf-8") {
+    http::response res{code, 11};
+    res.set(http::bhttp::field::content_type, type);
+    res.set(http::bhttp::field::cache_control, "no-store");
+    res.body() = std::move(body);
+    res.prepare_payload();
+    return res;
+}
+
+http::response iceresponse(status code, const std::string& message, bool ok) {
+    return text_reply(code,
+                      fmt::format("<?xml version=\"1.0\"?>\n<iceresponse><message>{}</message><return>{}</return></iceresponse>\n",
+                                  message, ok ? 1 : 0),
+                      "text/xml");
+}
+
+std::string query_text(const raw_parameters& q, const char* name) {
+    for (const auto& [k, v] : q)
+        if (k == name) {
+            if (const auto* s = std::get_if<std::string>(&v)) return *s;
+            return std::visit([](const auto& x) { return fmt::format("{}", x); }, v);
+        }
+    return {};
+}
+
+http::reply admin_metadata(live_state& state, const http::request_context& ctx) {
+    const auto& config = state.station.config();
+    const std::string_view authorization = ctx.req[http::bhttp::field::authorization];
+    if (config.admin_password.empty() ||
+        !live::basic_credentials_match(authorization, config.admin_user, config.admin_password)) {
+        auto res = text_reply(status::unauthorized,
+                              config.admin_password.empty()
+                                  ? "admin credentials are not configured ([live] admin_password): /admin is closed\n"
+                                  : "wrong or missing admin credentials\n");
+        res.set(http::bhttp::field::www_authenticate, live::basic_challenge);
+        return res;
+    }
+    const auto q = ctx.query_params();
+    const std::string mode = query_text(q, "mode");
+    if (mode != "updinfo") throw usage_error(fmt::format("mode: expected 'updinfo', got '{}'", mode));
+    std::string mount = query_text(q, "mount");
+    if (!mount.starts_with("/live/")) throw http::http_error(status::not_found, fmt::format("no such mount: '{}'", mount));
+    const std::string id = mount.substr(6);
+    // Icecast's forms: song, or artist and title (joined "artist - title").
+    std::string song = query_text(q, "song");
+    if (song.empty()) {
+        const std::string artist = query_text(q, "artist"), title = query_text(q, "title");
+        song = artist.empty() ? title : title.empty() ? artist : artist + " - " + title;
+    }
+    if (!state.station.set_title(id, song))
+        throw http::http_error(status::not_found, fmt::format("no such mount: '{}'", mount));
+    log(log_level::info, "title", {{"mount", id}, {"title", song}});
+    return iceresponse(status::ok, "Metadata update successful", true);
+}
+
+}  // namespace
+
+void add_live_routes(http::router& routes, live_state& state) {
+    using http::verb;
+    routes.add({verb::get}, "/live/{id}.{ext}", [&state](const http::request_context& ctx) -> http::reply {
+        auto h = state.station.find_hub(ctx.param("id"), ctx.param("ext"));
+        if (!h) throw http::http_error(status::not_found, fmt::format("no live output /live/{}.{}", ctx.param("id"), ctx.param("ext")));
+        return live::serve_listener(std::move(h), ctx.req, state.connections);
+    }, http::route_options{.cors_headers = {"Icy-MetaData"}});
+    routes.add({verb::put}, "/live/{id}", [&state](const http::request_context& ctx) { return state.ingest.handle(ctx); },
+               live::ingest_endpoint::route_options());
+    routes.add({verb::get}, "/admin/metadata", [&state](const http::request_context& ctx) { return admin_metadata(state, ctx); });
+    routes.add({verb::get}, "/status-json.xsl", [&state](const http::request_context&) {
+        const auto& listen = state.station.config().listen;
+        return text_reply(status::ok, state.station.icecast_status_json(listen.host, state.port()), "application/json; charset=utf-8");
+    });
+}
+
+}  // namespace timeside::server
