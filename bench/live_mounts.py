@@ -172,8 +172,8 @@ processors = ["level", "aubio_temporal"]
 '''
         print(f"{args.mounts} re-encoding mounts (MP3 128k + Opus 96k each), {args.seconds:.0f} s window:")
         paths = [p for i in range(args.mounts) for p in (f"/live/m{i}.mp3", f"/live/m{i}.opus")]
-        config = f"max_listeners = {4 * args.mounts + 16}\n"
-        with live_peers.timeside(args.build, tmp, {f"m{i}": definition for i in range(args.mounts)}, config) as ts:
+        live = f"max_listeners = {4 * args.mounts + 16}\n"
+        with live_peers.timeside(args.build, tmp, {f"m{i}": definition for i in range(args.mounts)}, live=live) as ts:
             ours = run_case("timeside (with level + aubio_temporal)", ts.proc.pid, ts.port, paths, args.warmup,
                             args.seconds)
         script = os.path.join(tmp, "mounts.liq")

@@ -50,7 +50,7 @@ def rss_kib(pid):
 
 
 class LiveServer:
-    def __init__(self, build, tmp, definitions, config=""):
+    def __init__(self, build, tmp, definitions, server="", live=""):
         self.port = _free_port()
         self.streams = os.path.join(tmp, f"streams-{self.port}")
         os.makedirs(self.streams)
@@ -59,7 +59,7 @@ class LiveServer:
                 f.write(text)
         conf = os.path.join(tmp, f"timeside-{self.port}.toml")
         with open(conf, "w") as f:
-            f.write('[server]\naccess_log = false\n[live]\nadmin_password = "bench-admin"\n' + config)
+            f.write(f'[server]\naccess_log = false\n{server}[live]\nadmin_password = "bench-admin"\n{live}')
         self.log = os.path.join(tmp, f"timeside-{self.port}.log")
         binary = os.path.join(build, "src", "cli", "timeside")
         with open(self.log, "w") as log:
@@ -87,8 +87,9 @@ class LiveServer:
 
 
 @contextlib.contextmanager
-def timeside(build, tmp, definitions, config=""):
-    s = LiveServer(build, tmp, definitions, config)
+def timeside(build, tmp, definitions, server="", live=""):
+    """`server` and `live`: TOML lines added to the config's [server] and [live] tables."""
+    s = LiveServer(build, tmp, definitions, server, live)
     try:
         yield s
     finally:
