@@ -1,6 +1,6 @@
 # The front door. `make demo` and `make test` work on a fresh Debian 12 machine: they install what
 # is missing (apt-get, non-interactive), configure, build, and run.
-.PHONY: web-deps all deps build build-asan samples demo serve test fuzz bench clean
+.PHONY: web-deps all deps build build-asan samples demo serve test fuzz bench soak clean
 
 # Build and run dependencies (clang and its sanitizer and libFuzzer runtimes for build-asan), then
 # what the tests use as independent references and real recordings (ffmpeg, sox, gst-discoverer;
@@ -112,6 +112,15 @@ BENCH_PACKAGES := wrk liquidsoap
 bench: build samples
 	@$(call install_missing,$(BENCH_PACKAGES))
 	/usr/bin/python3 bench/run.py --build $(BUILD)
+	/usr/bin/python3 bench/live_fanout.py --build $(BUILD)
+	/usr/bin/python3 bench/live_latency.py --build $(BUILD)
+	/usr/bin/python3 bench/live_mounts.py --build $(BUILD)
+
+# One live mount with analyzers for SOAK_MINUTES (60 by default): its RSS must grow less than
+# 5 MiB after the first minute (bench/live_soak.py; make test runs a short one).
+SOAK_MINUTES ?= 60
+soak: build samples
+	/usr/bin/python3 bench/live_soak.py --build $(BUILD) --minutes $(SOAK_MINUTES)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) samples out
