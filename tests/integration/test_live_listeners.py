@@ -3,6 +3,7 @@ continuous stream per output (one Ogg logical stream, MP3 frames back to back), 
 exactly every icy-metaint audio bytes in every format, CORS for browser players, the listener cap,
 a stalled listener dropped without slowing the others, and SIGTERM closing live listeners at once.
 Every capture is decoded by ffmpeg and checked against the looped file's own level (sox)."""
+import json
 import os
 import subprocess
 import tempfile
@@ -11,7 +12,7 @@ import unittest
 
 from live_support import (Listener, Station, check_mp3_back_to_back, check_one_ogg_stream, decode, rms_db,
                           stop_process, tone_frequency, wait_until, window_levels)
-from support import sample, sox_stats
+from support import ROOT, sample, sox_stats
 
 SINE = sample("sine440Hz_mono.wav")
 
@@ -148,6 +149,29 @@ class LiveListeners(unittest.TestCase):
                 self.assertEqual(l.blocks, [16000 * (i + 1) for i in range(len(l.blocks))])
                 samples, errors = decode(l.snapshot(), ext)
                 self.assertEqual(errors.strip(), "", f"{ext}: the audio between ICY blocks does not decode")
+
+    def test_icecast_metadata_js_reads_our_titles_in_mp3_and_opus(self):
+        """The npm reader browser players use, on our ICY blocks (Icecast gives Opus none)."""
+        script = os.path.join(ROOT, "tests", "web", "icy_titles_check.mjs")
+        for ext in ("mp3", "opus"):
+            with self.subTest(format=ext):
+                title = f"Reader check - {ext}"
+                node = subprocess.Popen(["node", script, self.station.url(f"/live/tone.{ext}"), "20", title],
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                try:
+                    # The reader is connected once the server counts it; then the title changes.
+                    wait_until("the reader connected", lambda: any(
+                        o["url"].endswith(ext) and o["listeners"] > 0
+                        for o in self.station.mount_status("tone")["outputs"]))
+                    self.assertEqual(self.station.set_title("tone", title), 200)
+                    out, err = node.communicate(timeout=30)
+                finally:
+                    stop_process(node)
+                result = json.loads(out.strip().splitlines()[-1])
+                self.assertEqual(result["status"], 200, err)
+                self.assertEqual(result["metaint"], 16000)
+                self.assertIn(title, result["titles"])
+                self.assertGreater(result["audioBytes"], 16000)
 
     def test_admin_metadata_needs_the_admin_credentials(self):
         url = self.station.url("/admin/metadata?mount=/live/tone&mode=updinfo&song=x")
