@@ -291,16 +291,32 @@ inline std::vector<float> two_tones(int rate, int64_t frames) {
     return out;
 }
 
-// Each decoded channel carries its own input tone (tones[c], amplitude 0.5) and none of the
-// others': a correlation over 0.9 with its own, under 0.1 in magnitude with every other one.
-inline void check_channels_kept_apart(const std::vector<float>& decoded, int channels,
-                                      const std::vector<std::vector<float>>& tones, int64_t frames) {
+// One tone per channel, `frames` long, whole cycles in a second so that the tones are orthogonal
+// over it: 300 + 100 c Hz at 0.5, but channel 3, the LFE from 6 channels on, at 50 Hz (codecs keep
+// only its low band). `signal` interleaves them.
+struct channel_tones {
+    channel_tones(int rate, int64_t frames, int channels) : signal(static_cast<size_t>(frames * channels)) {
+        for (int c = 0; c < channels; ++c) {
+            tones.push_back(sine(c == 3 ? 50 : 300 + 100 * c, rate, frames, 1, 0.5));
+            for (int64_t i = 0; i < frames; ++i)
+                signal[static_cast<size_t>(i * channels + c)] = tones.back()[static_cast<size_t>(i)];
+        }
+    }
+    std::vector<std::vector<float>> tones;
+    std::vector<float> signal;
+};
+
+// Each decoded channel carries its own input tone and none of the others': a correlation over 0.9
+// with its own, under 0.1 in magnitude with every other one.
+inline void check_channels_kept_apart(const std::vector<float>& decoded, const channel_tones& in) {
+    const int channels = static_cast<int>(in.tones.size());
+    const auto frames = static_cast<int64_t>(in.tones.front().size());
     for (int c = 0; c < channels; ++c) {
         for (int k = 0; k < channels; ++k) {
             double dot = 0, energy = 0;
             for (int64_t i = 0; i < frames; ++i) {
                 const double x = decoded[static_cast<size_t>(i * channels + c)];
-                dot += x * tones[static_cast<size_t>(k)][static_cast<size_t>(i)];
+                dot += x * in.tones[static_cast<size_t>(k)][static_cast<size_t>(i)];
                 energy += x * x;
             }
             const double correlation = dot / std::sqrt(energy * 0.125 * static_cast<double>(frames));

@@ -109,14 +109,8 @@ TEST_CASE("vorbis_encoder keeps every channel of 3 to 8 where GStreamer puts it 
     INFO(channels << " channels");
     const int rate = 48000;
     const int64_t frames = rate;
-    std::vector<std::vector<float>> tones;
-    std::vector<float> signal(static_cast<size_t>(frames * channels));
-    for (int c = 0; c < channels; ++c) {
-        // Channel 3 is the LFE from 6 channels on: a low tone, as libvorbis codes it coarsely.
-        tones.push_back(sine(c == 3 ? 50 : 300 + 100 * c, rate, frames, 1, 0.5));
-        for (int64_t i = 0; i < frames; ++i)
-            signal[static_cast<size_t>(i * channels + c)] = tones.back()[static_cast<size_t>(i)];
-    }
+    const channel_tones tones(rate, frames, channels);
+    const auto& signal = tones.signal;
     temp_dir dir;
     auto path = dir / "surround.ogg";
     auto enc = make_vorbis();
@@ -127,7 +121,7 @@ TEST_CASE("vorbis_encoder keeps every channel of 3 to 8 where GStreamer puts it 
     auto out = decode_file(path);
     REQUIRE(out.info.format.channels == channels);
     REQUIRE(out.frames() >= frames);
-    check_channels_kept_apart(out.samples, channels, tones, frames);
+    check_channels_kept_apart(out.samples, tones);
 }
 
 TEST_CASE("vorbis_encoder flags exactly the header pages, and audio starts on a fresh page", "[encoders]") {
