@@ -37,18 +37,24 @@ class TempDir:
         shutil.rmtree(self.path, ignore_errors=True)
 
 
-def sox_stats(path):
-    """sox stats' overall column: {'Pk lev dB': x, 'RMS lev dB': y, 'DC offset': z, ...}."""
+def sox_stats_columns(path):
+    """sox stats' numeric rows, each as its columns: overall, then one per channel when there are
+    several: {'Pk lev dB': [x, ...], 'RMS lev dB': [...], 'DC offset': [...], ...}."""
     out = subprocess.run(["sox", path, "-n", "stats"], capture_output=True, text=True, check=True).stderr
-    stats = {}
+    rows = {}
     for line in out.splitlines():
-        m = re.match(r"^(\S.*?)\s{2,}(\S+)", line)
+        m = re.match(r"^(\S.*?)\s{2,}(\S.*)$", line)
         if m:
             try:
-                stats[m.group(1).strip()] = float(m.group(2))
+                rows[m.group(1).strip()] = [float(x) for x in m.group(2).split()]
             except ValueError:
-                pass
-    return stats
+                pass  # not a numeric row (Bit-depth's "16/16")
+    return rows
+
+
+def sox_stats(path):
+    """sox stats' overall column: {'Pk lev dB': x, 'RMS lev dB': y, 'DC offset': z, ...}."""
+    return {name: columns[0] for name, columns in sox_stats_columns(path).items()}
 
 
 def ffprobe(path):

@@ -7,7 +7,7 @@ import statistics
 import subprocess
 import unittest
 
-from support import SAMPLE_FILES, TempDir, run, sample, sox_stats
+from support import SAMPLE_FILES, TempDir, run, sample, sox_stats, sox_stats_columns
 
 C4_NOTES = [261.63, 293.66, 329.63, 349.23, 392.0, 440.0, 493.88, 523.25]
 
@@ -29,19 +29,10 @@ def tool_lines(*cmd):
     return [list(map(float, line.split())) for line in out.splitlines() if line.strip()]
 
 
-def sox_dc_columns(path):
-    """sox stats' DC offset row: overall, then one per channel when there are several."""
-    out = subprocess.run(["sox", path, "-n", "stats"], capture_output=True, text=True, check=True).stderr
-    for line in out.splitlines():
-        if line.startswith("DC offset"):
-            return [float(x) for x in line.split()[2:]]
-    raise AssertionError("no DC offset in sox stats: " + out)
-
-
 def sox_mean_percent(path):
     """sox's overall DC column is the largest channel's; the mean of all samples of equal-length
     channels is the mean of the channel columns. In percent, as mean_dc_shift."""
-    cols = sox_dc_columns(path)
+    cols = sox_stats_columns(path)["DC offset"]
     return 100 * (cols[0] if len(cols) == 1 else statistics.fmean(cols[1:]))
 
 

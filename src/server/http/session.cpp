@@ -76,17 +76,6 @@ void session::enter(phase next) {
     phase_ = next;
 }
 
-bool session::answering() const {
-    switch (phase_) {
-        case phase::responding:
-        case phase::stream_first_bytes:
-        case phase::stream_head:
-        case phase::stream_waiting:
-        case phase::stream_writing: return true;
-        default: return false;
-    }
-}
-
 bool session::finished() const {
     return phase_ == phase::lingering || phase_ == phase::closed || phase_ == phase::handed_over;
 }

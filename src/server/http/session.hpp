@@ -91,7 +91,6 @@ private:
         handed_over,         // a route owns the stream now: the session must not touch it
     };
     void enter(phase next);
-    bool answering() const;  // responding or streaming: an answer is under way
     bool finished() const;   // lingering, closed or handed over: no answer will be written
 
     // A streamed answer: its head, the serializer writing it, the bytes being written.

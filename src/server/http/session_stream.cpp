@@ -1,9 +1,10 @@
 // The streamed half of a session: a response whose body a producer (an encode) writes while we
-// send it, chunked (or as it is, when the head gives its Content-Length: a cached file). The head waits for the producer's first bytes, so a source that fails to
-// open still gets a proper JSON error; after the head, a failure can only cut the transfer short
-// (no last chunk, the client sees an incomplete body). One write in flight at a time; the
-// producer does not wait for it (it writes its job's file): the next take() reads on from this
-// session's offset whatever has been produced meanwhile.
+// send it, chunked (or as it is, when the head gives its Content-Length: a cached file). The head
+// waits for the producer's first bytes (phase stream_first_bytes), so a source that fails to open
+// still gets a proper JSON error; after the head, a failure can only cut the transfer short (no
+// last chunk, the client sees an incomplete body). One write in flight at a time (stream_head,
+// stream_writing); the producer does not wait for it (it writes its job's file): the next take()
+// reads on from this session's offset whatever has been produced meanwhile.
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/bind_handler.hpp>

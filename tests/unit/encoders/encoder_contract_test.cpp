@@ -1,10 +1,12 @@
 // The contract every encoder in the registry keeps, whatever its codec: an unwritable output
 // fails at setup before anything is decoded; a failed or cancelled run leaves nothing under the
-// final name (no temporary either); header chunks come first and are marked; tiny inputs encode.
+// final name (no temporary either); header chunks come first and are marked; tiny and short inputs
+// come back at their length and level.
 // New encoders are covered as soon as they are registered.
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <cmath>
 #include <set>
 
 #include "../test_support.hpp"
@@ -123,21 +125,32 @@ TEST_CASE("every encoder marks its header chunks, and they come first", "[encode
     }
 }
 
-TEST_CASE("every encoder encodes a single frame and a hundred frames into a file that decodes",
+TEST_CASE("every encoder keeps the length and the level of a single frame, a hundred, and a second",
           "[encoders][contract]") {
     for (const auto& id : encoder_ids()) {
-        for (int64_t frames : {1, 100}) {
+        for (int64_t frames : {1, 100, 48000}) {
             INFO(id << ", " << frames << " frame(s)");
             temp_dir dir;
             auto enc = make(id);
             auto path = dir / ("tiny." + enc->extension());
             enc->write_to(path);
-            timeside::pipe p(array_decoder::from_samples(sine(440, 48000, frames, 2, 0.5), 48000, 2));
+            const auto signal = sine(440, 48000, frames, 2, 0.5);
+            timeside::pipe p(array_decoder::from_samples(signal, 48000, 2));
             p.add(enc);
             p.run();
-            auto back = decode_file(path);
-            CHECK(back.frames() >= 1);
+            auto back = decode_file(path);  // the project's decoder opens it as it was made
             CHECK(back.info.format.channels == 2);
+            CHECK(back.info.format.samplerate == 48000);
+            // FFmpeg, the outside reference, trims every codec's delay and padding (MP3: the LAME
+            // tag; Opus: pre-skip and the last granule; Vorbis: the last granule): the input's length.
+            const auto heard = ffmpeg_decode(path);
+            CHECK(static_cast<int64_t>(heard.size()) == frames * 2);
+            // The level, where there is one to keep: the one frame is the sine's zero crossing.
+            if (frames >= 100) {
+                CHECK(rms_db(heard) == Approx(rms_db(signal)).margin(frames >= 48000 ? 0.5 : 1.5));
+            } else {
+                for (float x : heard) CHECK(std::fabs(x) < 0.01f);
+            }
         }
     }
 }

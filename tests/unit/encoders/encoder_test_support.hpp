@@ -1,6 +1,7 @@
 // Helpers for the encoder tests: an Ogg page parser written from the spec (RFC 3533), independent
-// of libogg; sinks that record chunks; decoders that misreport their length or carry tags; and a
-// decode through the project's GStreamer file_decoder, the reference the outputs are checked by.
+// of libogg; a sink that records chunks; a decode through the project's GStreamer file_decoder, the
+// reference the outputs are checked by. (Decoders that misreport their length or carry tags:
+// shaped_decoder, in ../array_source.hpp.)
 #pragma once
 
 #include <cmath>
@@ -21,6 +22,8 @@
 #include "core/processor.hpp"
 #include "core/registry.hpp"
 #include "decoders/array_decoder.hpp"
+#include "../array_source.hpp"
+#include "../test_support.hpp"
 
 namespace timeside::test {
 
@@ -150,7 +153,8 @@ inline void check_ogg_well_formed(const ogg_stream& s) {
     }
 }
 
-// Keeps every chunk apart with its header flag; rewrite() is only allowed if asked for.
+// Keeps every chunk apart with its header flag, as a live hub receives them. If asked to allow
+// rewrite(), it patches the bytes in place, as a file would, keeping the chunk boundaries.
 class recording_sink : public byte_sink {
 public:
     explicit recording_sink(bool can_rewrite = false) : can_rewrite_(can_rewrite) {}
@@ -158,24 +162,36 @@ public:
         chunks.push_back({bytes(chunk.begin(), chunk.end()), is_header});
     }
     bool rewrite(uint64_t offset, std::span<const unsigned char> b) override {
-        if (!can_rewrite_) return false;
-        bytes all = data();
-        if (offset + b.size() > all.size()) return false;
-        std::copy(b.begin(), b.end(), all.begin() + static_cast<std::ptrdiff_t>(offset));
-        chunks = {{std::move(all), false}};
+        if (!can_rewrite_ || offset + b.size() > size()) return false;
+        uint64_t start = 0;
+        for (auto& c : chunks) {
+            for (size_t i = 0; i < c.data.size(); ++i)
+                if (start + i >= offset && start + i < offset + b.size()) c.data[i] = b[start + i - offset];
+            start += c.data.size();
+        }
+        ++rewrites;
         return true;
     }
+    bool can_rewrite() const override { return can_rewrite_; }
     void commit() override { committed = true; }
     bytes data() const {
         bytes all;
         for (const auto& c : chunks) all.insert(all.end(), c.data.begin(), c.data.end());
         return all;
     }
+    uint64_t size() const { return offset(chunks.size()); }
+    // Where chunk `i` starts in data() (its size, for i == chunks.size()).
+    uint64_t offset(size_t i) const {
+        uint64_t at = 0;
+        for (size_t k = 0; k < i; ++k) at += chunks[k].data.size();
+        return at;
+    }
     struct chunk {
         bytes data;
         bool is_header;
     };
     std::vector<chunk> chunks;
+    int rewrites = 0;
     bool committed = false;
 
 private:
@@ -196,33 +212,6 @@ public:
     void finish() override {}
     void abort() noexcept override { ++aborts; }
     int setups = 0, blocks = 0, aborts = 0;
-};
-
-// An array_decoder whose stream_info says what the test wants: a wrong or unknown length, tags.
-class shaped_decoder : public array_decoder {
-public:
-    shaped_decoder(std::vector<float> samples, int rate, int channels, int64_t claimed_frames,
-                   std::map<std::string, std::string> tags = {})
-        : array_decoder(
-              validate_parameters("array_decoder", describe().parameters,
-                                  {{"samplerate", int64_t{rate}}, {"channels", int64_t{channels}}})),
-          claimed_(claimed_frames),
-          tags_(std::move(tags)) {
-        set_samples(std::move(samples));
-    }
-    stream_info open() override {
-        stream_info s = array_decoder::open();
-        s.total_frames = claimed_;
-        auto media = std::make_shared<media_info>();
-        media->uri = s.media->uri;
-        media->tags = tags_;
-        s.media = media;
-        return s;
-    }
-
-private:
-    int64_t claimed_;
-    std::map<std::string, std::string> tags_;
 };
 
 struct decoded {
@@ -278,6 +267,75 @@ inline std::string run_command(const std::string& cmd) {
     while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
     pclose(f);
     return out;
+}
+
+// The samples FFmpeg decodes, the outside reference (interleaved float, at the file's own rate
+// and channel count).
+inline std::vector<float> ffmpeg_decode(const std::filesystem::path& path) {
+    auto raw = run_command("ffmpeg -v error -i '" + path.string() + "' -f f32le -acodec pcm_f32le - 2>/dev/null");
+    std::vector<float> out(raw.size() / sizeof(float));
+    std::memcpy(out.data(), raw.data(), out.size() * sizeof(float));
+    return out;
+}
+
+// A stereo signal whose channels differ (440 Hz at 0.5, 1 kHz at 0.25), so a swapped or merged
+// channel would show.
+inline std::vector<float> two_tones(int rate, int64_t frames) {
+    auto left = sine(440, rate, frames, 1, 0.5);
+    auto right = sine(1000, rate, frames, 1, 0.25);
+    std::vector<float> out(static_cast<size_t>(frames) * 2);
+    for (size_t i = 0; i < left.size(); ++i) {
+        out[2 * i] = left[i];
+        out[2 * i + 1] = right[i];
+    }
+    return out;
+}
+
+// One tone per channel, `frames` long, whole cycles in a second so that the tones are orthogonal
+// over it: 300 + 100 c Hz at 0.5, but channel 3, the LFE from 6 channels on, at 50 Hz (codecs keep
+// only its low band). `signal` interleaves them.
+struct channel_tones {
+    channel_tones(int rate, int64_t frames, int channels) : signal(static_cast<size_t>(frames * channels)) {
+        for (int c = 0; c < channels; ++c) {
+            tones.push_back(sine(c == 3 ? 50 : 300 + 100 * c, rate, frames, 1, 0.5));
+            for (int64_t i = 0; i < frames; ++i)
+                signal[static_cast<size_t>(i * channels + c)] = tones.back()[static_cast<size_t>(i)];
+        }
+    }
+    std::vector<std::vector<float>> tones;
+    std::vector<float> signal;
+};
+
+// Each decoded channel carries its own input tone and none of the others': a correlation over 0.9
+// with its own, under 0.1 in magnitude with every other one.
+inline void check_channels_kept_apart(const std::vector<float>& decoded, const channel_tones& in) {
+    const int channels = static_cast<int>(in.tones.size());
+    const auto frames = static_cast<int64_t>(in.tones.front().size());
+    for (int c = 0; c < channels; ++c) {
+        for (int k = 0; k < channels; ++k) {
+            double dot = 0, energy = 0;
+            for (int64_t i = 0; i < frames; ++i) {
+                const double x = decoded[static_cast<size_t>(i * channels + c)];
+                dot += x * in.tones[static_cast<size_t>(k)][static_cast<size_t>(i)];
+                energy += x * x;
+            }
+            const double correlation = dot / std::sqrt(energy * 0.125 * static_cast<double>(frames));
+            INFO("decoded channel " << c << " against input channel " << k);
+            if (k == c)
+                CHECK(correlation > 0.9);
+            else
+                CHECK(std::fabs(correlation) < 0.1);
+        }
+    }
+}
+
+// Half a second of mono 440 Hz with a title, an artist and an album to write (non-ASCII
+// included), and a genre no encoder is asked to write.
+inline std::shared_ptr<shaped_decoder> tagged_source() {
+    return std::make_shared<shaped_decoder>(
+        sine(440, 44100, 22050, 1, 0.5), 44100, 1, 22050,
+        std::map<std::string, std::string>{
+            {"title", "Sweep é"}, {"artist", "IRCAM"}, {"album", "Tests"}, {"genre", "not asked for"}});
 }
 
 }  // namespace timeside::test

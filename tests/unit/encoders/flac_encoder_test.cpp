@@ -47,29 +47,6 @@ bytes encode_file(const std::filesystem::path& path, const std::vector<float>& s
     return read_bytes(path);
 }
 
-// Keeps each chunk and its header flag; rewrites in place when allowed, as a file would.
-class chunk_sink : public byte_sink {
-public:
-    explicit chunk_sink(bool rewritable) : rewritable_(rewritable) {}
-    void write(std::span<const unsigned char> c, bool is_header) override {
-        starts.push_back(data.size());
-        headers.push_back(is_header);
-        data.insert(data.end(), c.begin(), c.end());
-    }
-    bool rewrite(uint64_t offset, std::span<const unsigned char> b) override {
-        if (!rewritable_ || offset + b.size() > data.size()) return false;
-        std::copy(b.begin(), b.end(), data.begin() + static_cast<std::ptrdiff_t>(offset));
-        return true;
-    }
-    bool can_rewrite() const override { return rewritable_; }
-    bytes data;
-    std::vector<size_t> starts;
-    std::vector<bool> headers;
-
-private:
-    bool rewritable_;
-};
-
 }  // namespace
 
 TEST_CASE("flac_encoder output decodes bit-exactly at the exact length, with a true STREAMINFO", "[encoders][flac]") {
@@ -155,38 +132,39 @@ TEST_CASE("flac_encoder marks the metadata as header chunks and gives every fram
     INFO((rewritable ? "a file-like sink" : "a live sink"));
     const int64_t frames = 44100 * 2 + 123;
     auto signal = noise(static_cast<size_t>(frames * 2), 16);
-    auto sink = std::make_shared<chunk_sink>(rewritable);
+    auto sink = std::make_shared<recording_sink>(rewritable);
     encode(sink, signal, 44100, 2, {}, rewritable ? -2 : -1);  // live: length unknown
-    auto h = parse_flac(sink->data);
+    auto h = parse_flac(sink->data());
     size_t headers = 0;
-    while (headers < sink->headers.size() && sink->headers[headers]) ++headers;
-    for (size_t i = headers; i < sink->headers.size(); ++i) CHECK_FALSE(sink->headers[i]);
-    REQUIRE(headers < sink->starts.size());
-    CHECK(sink->starts[headers] == h.audio_offset);
+    while (headers < sink->chunks.size() && sink->chunks[headers].is_header) ++headers;
+    for (size_t i = headers; i < sink->chunks.size(); ++i) CHECK_FALSE(sink->chunks[i].is_header);
+    REQUIRE(headers < sink->chunks.size());
+    CHECK(sink->offset(headers) == h.audio_offset);
     CHECK(headers == h.types.size() + 1);  // "fLaC", then one chunk per metadata block
-    for (size_t i = headers; i < sink->starts.size(); ++i) {
-        const size_t end = i + 1 < sink->starts.size() ? sink->starts[i + 1] : sink->data.size();
-        CHECK(frame_number(&sink->data[sink->starts[i]], end - sink->starts[i]) == static_cast<int64_t>(i - headers));
+    for (size_t i = headers; i < sink->chunks.size(); ++i) {
+        const auto& c = sink->chunks[i].data;
+        CHECK(frame_number(c.data(), c.size()) == static_cast<int64_t>(i - headers));
     }
-    CHECK(sink->starts.size() - headers == static_cast<size_t>((frames + h.max_block - 1) / h.max_block));
+    CHECK(sink->chunks.size() - headers == static_cast<size_t>((frames + h.max_block - 1) / h.max_block));
     if (rewritable) {
         CHECK(h.total == static_cast<uint64_t>(frames));
         CHECK(h.md5 == pcm_md5(to_ints(signal, 16), 16));
         auto mem = std::make_shared<memory_sink>();
         encode(mem, signal, 44100, 2);
         CHECK(mem->header_bytes() == h.audio_offset);
-        CHECK(mem->data() == sink->data);
+        CHECK(mem->data() == sink->data());
     } else {
         CHECK(h.total == 0);  // unknown, and an MD5 of zeros: "not computed", as decoders read it
         CHECK(h.md5 == bytes(16, 0));
         CHECK(h.types == std::vector<int>{0, 4});  // no seek table nor padding to patch
         temp_dir dir;
-        write_bytes(dir / "live.flac", sink->data);
+        const bytes all = sink->data();
+        write_bytes(dir / "live.flac", all);
         CHECK(decode_file(dir / "live.flac").samples == signal);
         if (have("ffmpeg")) {
             // A listener joining at the fifth frame gets the header chunks, then frames from there.
-            bytes late(sink->data.begin(), sink->data.begin() + static_cast<std::ptrdiff_t>(h.audio_offset));
-            late.insert(late.end(), sink->data.begin() + static_cast<std::ptrdiff_t>(sink->starts[headers + 4]), sink->data.end());
+            bytes late(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(h.audio_offset));
+            late.insert(late.end(), all.begin() + static_cast<std::ptrdiff_t>(sink->offset(headers + 4)), all.end());
             write_bytes(dir / "late.flac", late);
             auto ints = to_ints(signal, 16);
             CHECK(ffmpeg_decode(dir / "late.flac", 16) == std::vector<int32_t>(ints.begin() + 4 * h.max_block * 2, ints.end()));
@@ -229,11 +207,11 @@ TEST_CASE("flac_encoder's STREAMINFO and seek table stay true when the announced
     const bool rewritable = GENERATE(true, false);
     INFO("claimed " << claimed << ", " << (rewritable ? "file-like" : "live") << " sink");
     auto signal = noise(static_cast<size_t>(frames), 16);
-    auto sink = std::make_shared<chunk_sink>(rewritable);
+    auto sink = std::make_shared<recording_sink>(rewritable);
     encode(sink, signal, 8000, 1, {}, claimed);
-    auto h = parse_flac(sink->data);
+    auto h = parse_flac(sink->data());
     temp_dir dir;
-    write_bytes(dir / "x.flac", sink->data);
+    write_bytes(dir / "x.flac", sink->data());
     auto out = decode_file(dir / "x.flac").samples;
     if (rewritable) {  // the truth, patched at the end
         CHECK(h.total == static_cast<uint64_t>(frames));

@@ -22,16 +22,6 @@ std::shared_ptr<mp3_encoder> make_mp3(raw_parameters params = {}) {
     return std::dynamic_pointer_cast<mp3_encoder>(default_registry().make("mp3_encoder", params));
 }
 
-std::vector<float> two_tones(int rate, int64_t frames) {
-    auto left = sine(440, rate, frames, 1, 0.5);
-    auto right = sine(1000, rate, frames, 1, 0.25);
-    std::vector<float> out(static_cast<size_t>(frames) * 2);
-    for (size_t i = 0; i < left.size(); ++i) {
-        out[2 * i] = left[i];
-        out[2 * i + 1] = right[i];
-    }
-    return out;
-}
 
 std::vector<float> signal_for(int rate, int channels, int64_t frames) {
     return channels == 1 ? sine(440, rate, frames, 1, 0.5) : two_tones(rate, frames);
@@ -215,7 +205,7 @@ TEST_CASE("mp3_encoder chunks are the ID3 tag, the LAME frame, then whole frames
     const int rate = GENERATE(8000, 44100, 96000);
     const std::string mode = GENERATE("cbr", "vbr");
     INFO(rate << " Hz, mode=" << mode);
-    auto sink = std::make_shared<chunk_sink>(true);
+    auto sink = std::make_shared<recording_sink>(true);
     auto mem = std::make_shared<memory_sink>();
     auto a = make_mp3({{"mode", mode}}), b = make_mp3({{"mode", mode}});
     a->set_sink(sink);
@@ -226,43 +216,43 @@ TEST_CASE("mp3_encoder chunks are the ID3 tag, the LAME frame, then whole frames
     p.add(b);
     p.run();
 
-    REQUIRE(sink->starts.size() > 3);
+    REQUIRE(sink->chunks.size() > 3);
     CHECK(sink->rewrites == 1);
-    const size_t tag = id3_size(sink->data);
-    CHECK(sink->headers[0]);
-    CHECK(sink->chunk(0).size() == tag);
-    CHECK(sink->data[3] == 4);  // ID3v2.4
+    const size_t tag = id3_size(sink->data());
+    CHECK(sink->chunks[0].is_header);
+    CHECK(sink->chunks[0].data.size() == tag);
+    CHECK(sink->data()[3] == 4);  // ID3v2.4
     // The Xing/LAME frame: one frame, alone, marked as a header.
-    CHECK(sink->headers[1]);
-    auto lame_frame = sink->chunk(1);
+    CHECK(sink->chunks[1].is_header);
+    auto lame_frame = sink->chunks[1].data;
     CHECK(frame_lengths(lame_frame).size() == 1);
     CHECK((contains(lame_frame, mode == "cbr" ? "Info" : "Xing")));
     CHECK(contains(lame_frame, "LAME"));
-    for (size_t i = 2; i < sink->starts.size(); ++i) {
+    for (size_t i = 2; i < sink->chunks.size(); ++i) {
         INFO("chunk " << i);
-        CHECK_FALSE(sink->headers[i]);
-        CHECK_FALSE(frame_lengths(sink->chunk(i)).empty());
+        CHECK_FALSE(sink->chunks[i].is_header);
+        CHECK_FALSE(frame_lengths(sink->chunks[i].data).empty());
     }
     // memory_sink sees the same: headers end where audio starts, and the same bytes.
     CHECK(mem->header_bytes() == tag + lame_frame.size());
-    CHECK(mem->chunks() == sink->starts.size());
-    CHECK(mem->data() == sink->data);
+    CHECK(mem->chunks() == sink->chunks.size());
+    CHECK(mem->data() == sink->data());
 }
 
 TEST_CASE("mp3_encoder on a live sink writes no LAME frame and still cuts at frames", "[encoders][mp3]") {
-    auto sink = std::make_shared<chunk_sink>(false);
+    auto sink = std::make_shared<recording_sink>(false);
     auto enc = make_mp3();
     enc->set_sink(sink);
     timeside::pipe p(array_decoder::from_samples(two_tones(44100, 44100), 44100, 2, 777));
     p.add(enc);
     p.run();
-    REQUIRE(sink->starts.size() > 2);
-    CHECK(sink->headers[0]);
-    CHECK(sink->chunk(0).size() == id3_size(sink->data));
-    for (size_t i = 1; i < sink->starts.size(); ++i) {
+    REQUIRE(sink->chunks.size() > 2);
+    CHECK(sink->chunks[0].is_header);
+    CHECK(sink->chunks[0].data.size() == id3_size(sink->data()));
+    for (size_t i = 1; i < sink->chunks.size(); ++i) {
         INFO("chunk " << i);
-        CHECK_FALSE(sink->headers[i]);
-        auto c = sink->chunk(i);
+        CHECK_FALSE(sink->chunks[i].is_header);
+        auto c = sink->chunks[i].data;
         CHECK_FALSE(frame_lengths(c).empty());
         CHECK_FALSE(contains(c, "Info"));
         CHECK_FALSE(contains(c, "Xing"));
@@ -270,17 +260,14 @@ TEST_CASE("mp3_encoder on a live sink writes no LAME frame and still cuts at fra
     // Decoders then hear LAME's delay and padding, but nothing is lost.
     temp_dir dir;
     auto path = dir / "live.mp3";
-    write_file_atomically(path, std::span<const unsigned char>(sink->data));
+    write_file_atomically(path, std::span<const unsigned char>(sink->data()));
     CHECK(ffmpeg_frames(path, 2) >= 44100);
 }
 
 TEST_CASE("mp3_encoder writes title, artist and album as ID3v2.4, with the encoder", "[encoders][mp3]") {
     temp_dir dir;
     auto path = dir / "tagged.mp3";
-    auto src = std::make_shared<shaped_decoder>(
-        sine(440, 44100, 22050, 1, 0.5), 44100, 1, 22050,
-        std::map<std::string, std::string>{
-            {"title", "Sweep é"}, {"artist", "IRCAM"}, {"album", "Tests"}, {"genre", "not asked for"}});
+    auto src = tagged_source();
     auto enc = make_mp3();
     enc->write_to(path);
     timeside::pipe p(src);

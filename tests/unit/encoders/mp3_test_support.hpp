@@ -1,6 +1,6 @@
-// Helpers for the mp3_encoder tests: FFmpeg and ffprobe through popen as outside references, a
-// sink that keeps chunk boundaries, and MPEG layer III frames and ID3v2 sizes parsed from the
-// specs, independently of the encoder's own parser.
+// Helpers for the mp3_encoder tests: FFmpeg and ffprobe through popen as outside references, and
+// MPEG layer III frames and ID3v2 sizes parsed from the specs, independently of the encoder's own
+// parser.
 #pragma once
 
 #include <algorithm>
@@ -19,9 +19,7 @@ namespace timeside::test {
 
 // Frames FFmpeg decodes from the file (as float, so nothing is lost to the count).
 inline int64_t ffmpeg_frames(const std::filesystem::path& path, int channels) {
-    auto raw =
-        run_command("ffmpeg -v error -i '" + path.string() + "' -f f32le -c:a pcm_f32le - 2>/dev/null");
-    return static_cast<int64_t>(raw.size()) / (4 * channels);
+    return static_cast<int64_t>(ffmpeg_decode(path).size()) / channels;
 }
 
 // ffprobe's "key=value" lines for the first audio stream and the container's tags.
@@ -35,36 +33,6 @@ inline std::map<std::string, std::string> ffprobe(const std::filesystem::path& p
         if (auto eq = line.find('='); eq != std::string::npos) out[line.substr(0, eq)] = line.substr(eq + 1);
     return out;
 }
-
-// Records each chunk where it starts; rewrite() patches in place, as a file would.
-class chunk_sink : public byte_sink {
-public:
-    explicit chunk_sink(bool can_rewrite) : can_rewrite_(can_rewrite) {}
-    void write(std::span<const unsigned char> chunk, bool is_header) override {
-        starts.push_back(data.size());
-        headers.push_back(is_header);
-        data.insert(data.end(), chunk.begin(), chunk.end());
-    }
-    bool rewrite(uint64_t offset, std::span<const unsigned char> b) override {
-        if (!can_rewrite_ || offset + b.size() > data.size()) return false;
-        std::copy(b.begin(), b.end(), data.begin() + static_cast<std::ptrdiff_t>(offset));
-        ++rewrites;
-        return true;
-    }
-    bool can_rewrite() const override { return can_rewrite_; }
-    bytes chunk(size_t i) const {
-        const size_t end = i + 1 < starts.size() ? starts[i + 1] : data.size();
-        return {data.begin() + static_cast<std::ptrdiff_t>(starts[i]),
-                data.begin() + static_cast<std::ptrdiff_t>(end)};
-    }
-    bytes data;
-    std::vector<size_t> starts;
-    std::vector<bool> headers;
-    int rewrites = 0;
-
-private:
-    bool can_rewrite_;
-};
 
 // The MPEG layer III frames making up `b` exactly: their lengths, from the spec's header fields.
 // Empty if `b` does not start on a frame or ends inside one.

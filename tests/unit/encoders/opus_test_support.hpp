@@ -1,5 +1,5 @@
 // Helpers for the opus_encoder tests: OpusHead and OpusTags parsed from the spec (RFC 7845),
-// independent of libopusenc, and ffprobe/ffmpeg run through popen as a second, outside decoder.
+// independent of libopusenc, and ffprobe run through popen (ffmpeg_decode: encoder_test_support).
 #pragma once
 
 #include <cstdint>
@@ -41,14 +41,6 @@ inline std::string ffprobe_field(const std::filesystem::path& path, const std::s
     auto out = run_command("ffprobe -v error -select_streams a:0 -show_entries stream=" + field +
                               " -of default=noprint_wrappers=1:nokey=1 '" + path.string() + "'");
     while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
-    return out;
-}
-
-// The samples ffmpeg decodes (interleaved float, at the file's own rate and channel count).
-inline std::vector<float> ffmpeg_decode(const std::filesystem::path& path) {
-    auto raw = run_command("ffmpeg -v error -i '" + path.string() + "' -f f32le -acodec pcm_f32le -");
-    std::vector<float> out(raw.size() / sizeof(float));
-    std::memcpy(out.data(), raw.data(), out.size() * sizeof(float));
     return out;
 }
 

@@ -275,35 +275,41 @@ TEST_CASE("a job error gives the client its public message, never the server's p
     }
 }
 
-TEST_CASE("a cache that cannot take a temporary file serves the output uncached", "[server][job]") {
+namespace {
+
+// A cache whose folder was replaced by a file after it started: it can take no temporary file.
+struct cache_turned_file {
+    cache_turned_file() {
+        std::filesystem::remove_all(dir);
+        std::ofstream(dir) << "a file where the folder was";
+    }
     test::temp_dir d;
-    const auto dir = d.path() / "cache";
-    media::disk_cache cache(dir, 1 << 20);
-    media::job_runner runner(cache, 2);
-    std::filesystem::remove_all(dir);
-    std::ofstream(dir) << "a file where the folder was";
+    const std::filesystem::path dir = d.path() / "cache";
+    media::disk_cache cache{dir, 1 << 20};
+    media::job_runner runner{cache, 2};
+};
+
+}  // namespace
+
+TEST_CASE("a cache that cannot take a temporary file serves the output uncached", "[server][job]") {
+    cache_turned_file f;
     auto spec = spec_of("u", [](byte_sink& out, const std::atomic<bool>&) { out.write(bytes("all of it"), false); });
-    const auto e = run_to_end(runner, spec);
+    const auto e = run_to_end(f.runner, spec);
     CHECK(e.outcome == "done");
     CHECK(e.error.empty());
     CHECK(e.body == "all of it");
-    CHECK_FALSE(cache.find(spec.key, "ogg"));
-    CHECK(std::filesystem::is_regular_file(dir));
+    CHECK_FALSE(f.cache.find(spec.key, "ogg"));
+    CHECK(std::filesystem::is_regular_file(f.dir));
 }
 
 TEST_CASE("no output file at all is a job error whose message names no path", "[server][job]") {
-    test::temp_dir d;
-    const auto dir = d.path() / "cache";
-    media::disk_cache cache(dir, 1 << 20);
-    media::job_runner runner(cache, 2);
-    std::filesystem::remove_all(dir);
-    std::ofstream(dir) << "a file where the folder was";
-    const std::string hidden = (d.path() / "no-such-tmp").string();
+    cache_turned_file f;
+    const std::string hidden = (f.d.path() / "no-such-tmp").string();
     const char* saved = std::getenv("TMPDIR");
     const std::string saved_value = saved ? saved : "";
     ::setenv("TMPDIR", hidden.c_str(), 1);
     try {
-        runner.start_or_join(spec_of("n", [](byte_sink&, const std::atomic<bool>&) {}));
+        f.runner.start_or_join(spec_of("n", [](byte_sink&, const std::atomic<bool>&) {}));
         FAIL("an output was created");
     } catch (const media::job_error& e) {
         const std::string what = e.what();
