@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "core/errors.hpp"
+#include "server/live/listener_head.hpp"
 
 namespace timeside::server::live {
 
@@ -19,6 +20,7 @@ int64_t seconds_to_frames(double seconds, int rate) { return static_cast<int64_t
 
 hub::hub(hub_settings settings)
     : settings_(std::move(settings)),
+      heads_{listener_head(settings_, false), listener_head(settings_, true)},
       ring_frames_(seconds_to_frames(std::max(settings_.burst_seconds, settings_.queue_seconds), settings_.samplerate)),
       burst_frames_(seconds_to_frames(settings_.burst_seconds, settings_.samplerate)),
       wake_frames_(seconds_to_frames(settings_.wake_seconds, settings_.samplerate)),
@@ -39,6 +41,8 @@ void hub::publish(chunk_ptr chunk) {
     chunks_.fetch_add(1, std::memory_order_relaxed);
     std::vector<std::shared_ptr<hub_reader>> woken;
     bool check = false;
+    std::lock_guard publishing(publish_mutex_);  // one publisher at a time (spare_ is reused)
+    woken.swap(spare_);  // empty, with the capacity of the last wake-up: no regrowth per wake
     {
         std::unique_lock lock(mutex_);
         if (chunk->header) {
@@ -62,7 +66,7 @@ void hub::publish(chunk_ptr chunk) {
         if (chunk->header || end_frame_ - last_wake_frame_ >= wake_frames_) {
             last_wake_frame_ = end_frame_;
             std::lock_guard wl(waiters_mutex_);
-            woken.swap(waiters_);
+            woken.swap(waiters_);  // waiters_ now holds the spare capacity
         }
         if (end_frame_ - last_check_frame_ >= check_frames_) {
             last_check_frame_ = end_frame_;
@@ -70,6 +74,8 @@ void hub::publish(chunk_ptr chunk) {
         }
     }
     for (auto& waiter : woken) waiter->on_chunks();
+    woken.clear();
+    spare_.swap(woken);
     if (check) check_readers();
 }
 

@@ -82,6 +82,9 @@ public:
     // joins) or the rate is not positive.
     explicit hub(hub_settings settings);
     const hub_settings& settings() const { return settings_; }
+    // The Icecast listener head for this output, with or without icy-metaint (listener_head.hpp),
+    // built once: every listener writes the same bytes.
+    const std::string& head(bool icy_metadata) const { return heads_[icy_metadata ? 1 : 0]; }
 
     // The encoder's lane thread. Header chunks are kept for every listener to come (a header
     // after audio starts a new set, and goes to current listeners in order too); the others go to
@@ -157,6 +160,7 @@ private:
     void check_readers();  // outside the lock
 
     const hub_settings settings_;
+    const std::string heads_[2];
     const int64_t ring_frames_;
     const int64_t burst_frames_;
     const int64_t wake_frames_;
@@ -176,7 +180,9 @@ private:
     // (a listener closed meanwhile is released at that wake-up, or with the hub).
     std::vector<std::shared_ptr<hub_reader>> waiters_;  // guarded by waiters_mutex_
     std::mutex waiters_mutex_;
-    int64_t last_check_frame_ = 0;  // publisher thread only
+    std::mutex publish_mutex_;
+    std::vector<std::shared_ptr<hub_reader>> spare_;  // guarded by publish_mutex_
+    int64_t last_check_frame_ = 0;  // guarded by publish_mutex_
     std::vector<std::weak_ptr<hub_reader>> readers_;  // guarded by readers_mutex_
     std::mutex readers_mutex_;
     std::atomic<bool> closed_{false};

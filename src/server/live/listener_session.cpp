@@ -30,12 +30,6 @@ namespace {
 constexpr size_t max_chunks_per_write = 512;
 constexpr int min_send_buffer = 16 * 1024;
 
-// A header value as sent: one line, no control characters (a name from a source's ice-name).
-std::string header_value(std::string_view v) {
-    std::string out;
-    for (char c : v) out += (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) ? ' ' : c;
-    return out;
-}
 }  // namespace
 
 listener_request read_listener_request(const http::request& req) {
@@ -43,35 +37,6 @@ listener_request read_listener_request(const http::request& req) {
     r.head_only = req.method() == http::bhttp::verb::head;
     if (auto it = req.find("Icy-MetaData"); it != req.end()) r.icy_metadata = std::atoi(std::string(it->value()).c_str()) > 0;
     return r;
-}
-
-std::string listener_head(const hub_settings& s, bool icy_metadata) {
-    std::vector<std::pair<std::string, std::string>> icy;
-    if (s.bitrate_kbps > 0) icy.emplace_back("icy-br", std::to_string(s.bitrate_kbps));
-    if (!s.description.empty()) icy.emplace_back("icy-description", header_value(s.description));
-    if (!s.genre.empty()) icy.emplace_back("icy-genre", header_value(s.genre));
-    if (icy_metadata) icy.emplace_back("icy-metaint", std::to_string(s.metaint));
-    if (!s.name.empty()) icy.emplace_back("icy-name", header_value(s.name));
-    icy.emplace_back("icy-pub", s.is_public ? "1" : "0");
-    if (!s.url.empty()) icy.emplace_back("icy-url", header_value(s.url));
-    std::string audio_info = fmt::format("ice-samplerate={};ice-channels={}", s.samplerate, s.channels);
-    if (s.bitrate_kbps > 0) audio_info += fmt::format(";ice-bitrate={}", s.bitrate_kbps);
-
-    std::string head = "HTTP/1.0 200 OK\r\n";
-    head += "Content-Type: " + header_value(s.content_type) + "\r\n";
-    head += "Server: TimeSide/" TIMESIDE_VERSION "\r\n";
-    head += "Connection: Close\r\n";
-    head += "Cache-Control: no-cache, no-store\r\n";
-    head += "Expires: Mon, 26 Jul 1997 05:00:00 GMT\r\n";
-    head += "Pragma: no-cache\r\n";
-    head += "Access-Control-Allow-Origin: *\r\n";
-    std::string exposed;
-    for (const auto& [name, value] : icy) exposed += (exposed.empty() ? "" : ", ") + name;
-    head += "Access-Control-Expose-Headers: " + exposed + ", ice-audio-info\r\n";
-    head += "ice-audio-info: " + audio_info + "\r\n";
-    for (const auto& [name, value] : icy) head += name + ": " + value + "\r\n";
-    head += "\r\n";
-    return head;
 }
 
 http::reply serve_listener(std::shared_ptr<hub> h, const http::request& req, http::connection_registry& connections) {
@@ -100,7 +65,6 @@ listener_session::listener_session(http::taken_connection&& taken, std::shared_p
       request_(request),
       connections_(connections),
       peer_(std::move(taken.peer)),
-      head_(listener_head(hub_->settings(), request.icy_metadata)),
       started_(std::chrono::steady_clock::now()) {
     if (request_.icy_metadata) icy_.emplace(hub_->settings().metaint);
 }
@@ -125,7 +89,7 @@ void listener_session::start() {
         self->socket_.set_option(asio::ip::tcp::no_delay(true), ec);  // chunks go out as they come
         if (!self->request_.head_only) {
             auto start = self->hub_->start();
-            self->pending_ = std::move(start.headers);
+            self->chunks_ = std::move(start.headers);
             self->cursor_ = start.from;
             self->written_end_frame_ = start.start_frame;
             self->hub_->attach(self);
@@ -154,10 +118,10 @@ void listener_session::on_hub_closed() {
 
 void listener_session::do_take() {
     if (done_ || writing_) return;
-    if (!request_.head_only && pending_.size() < max_chunks_per_write) {
+    if (!request_.head_only && chunks_.size() < max_chunks_per_write) {
         // Wait (as the hub's waiter) only when there is nothing at all to write.
-        const bool idle = head_sent_ && pending_.empty();
-        const auto got = hub_->take(cursor_, pending_, max_chunks_per_write - pending_.size(),
+        const bool idle = head_sent_ && chunks_.empty();
+        const auto got = hub_->take(cursor_, chunks_, max_chunks_per_write - chunks_.size(),
                                     idle ? shared_from_this() : nullptr);
         if (got == hub::take_result::lost) return do_close("slow");
         if (got == hub::take_result::none && idle) return;
@@ -167,17 +131,17 @@ void listener_session::do_take() {
 
 void listener_session::do_write() {
     buffers_.clear();
-    pieces_.clear();
-    if (!head_sent_) buffers_.emplace_back(head_.data(), head_.size());
+    if (!head_sent_) {
+        const std::string& head = hub_->head(request_.icy_metadata);
+        buffers_.emplace_back(head.data(), head.size());
+    }
     if (icy_) {
         title_in_flight_ = hub_->title();
-        for (const auto& c : pending_) icy_->interleave(c->bytes, *title_in_flight_, pieces_);
-        for (const auto& p : pieces_) buffers_.emplace_back(p.data(), p.size());
+        for (const auto& c : chunks_)
+            icy_->interleave(c->bytes, *title_in_flight_, [this](std::span<const unsigned char> p) { buffers_.emplace_back(p.data(), p.size()); });
     } else {
-        for (const auto& c : pending_) buffers_.emplace_back(c->bytes.data(), c->bytes.size());
+        for (const auto& c : chunks_) buffers_.emplace_back(c->bytes.data(), c->bytes.size());
     }
-    in_flight_.swap(pending_);
-    pending_.clear();
     writing_ = true;
     asio::async_write(socket_, buffers_, beast::bind_front_handler(&listener_session::on_write, shared_from_this()));
 }
@@ -187,10 +151,15 @@ void listener_session::on_write(boost::system::error_code ec, size_t bytes) {
     bytes_ += bytes;
     hub_->add_bytes_sent(bytes);
     int64_t end = written_end_frame_.load(std::memory_order_relaxed);
-    for (const auto& c : in_flight_)
+    for (const auto& c : chunks_)
         if (!c->header) end = std::max(end, c->end_frame);
     written_end_frame_.store(end, std::memory_order_relaxed);
-    in_flight_.clear();
+    if (!head_sent_ && chunks_.capacity() > 8) {
+        // The burst is behind: a live write holds a chunk or two; 10,000 listeners keep only that.
+        chunks_ = {};
+        buffers_ = {};
+    }
+    chunks_.clear();
     title_in_flight_.reset();
     if (done_) return;
     if (ec) return do_close("client_gone");
