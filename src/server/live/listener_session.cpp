@@ -58,7 +58,9 @@ http::reply serve_listener(std::shared_ptr<hub> h, const http::request& req, htt
 
 listener_session::listener_session(http::taken_connection&& taken, std::shared_ptr<hub> h, std::shared_ptr<hub::slot> place,
                                    listener_request request, http::connection_registry& connections)
-    : socket_(taken.stream.release_socket()),
+    // expires_never() first: the session's timer wait would keep the stream's state allocated
+    // until its deadline (10 s) after the socket left it.
+    : socket_((taken.stream.expires_never(), taken.stream.release_socket())),
       executor_(socket_.get_executor()),
       hub_(std::move(h)),
       place_(std::move(place)),
@@ -156,8 +158,8 @@ void listener_session::on_write(boost::system::error_code ec, size_t bytes) {
     written_end_frame_.store(end, std::memory_order_relaxed);
     if (!head_sent_ && chunks_.capacity() > 8) {
         // The burst is behind: a live write holds a chunk or two; 10,000 listeners keep only that.
-        chunks_ = {};
-        buffers_ = {};
+        std::vector<chunk_ptr>().swap(chunks_);  // (`= {}` would keep the capacity)
+        std::vector<asio::const_buffer>().swap(buffers_);
     }
     chunks_.clear();
     title_in_flight_.reset();
