@@ -61,6 +61,7 @@ void hub::publish(chunk_ptr chunk) {
             ring_.push_back({chunk, end_frame_});
             ring_bytes_ += chunk->bytes.size();
             end_frame_ = std::max(end_frame_, chunk->end_frame);
+            end_frame_seen_.store(end_frame_, std::memory_order_relaxed);
         }
         trim();
         if (chunk->header || end_frame_ - last_wake_frame_ >= wake_frames_) {
@@ -221,10 +222,7 @@ hub::take_result hub::take(cursor& at, std::vector<chunk_ptr>& out, size_t max_c
     return take_result::none;
 }
 
-int64_t hub::end_frame() const {
-    std::shared_lock lock(mutex_);
-    return end_frame_;
-}
+int64_t hub::end_frame() const { return end_frame_seen_.load(std::memory_order_relaxed); }
 
 double hub::bytes_per_second() const {
     if (settings_.bitrate_kbps > 0) return settings_.bitrate_kbps * 1000.0 / 8;

@@ -174,6 +174,7 @@ private:
     uint64_t first_seq_ = 0;  // ring_.front()'s sequence number
     uint64_t ring_bytes_ = 0;
     int64_t end_frame_ = 0;
+    std::atomic<int64_t> end_frame_seen_{0};  // end_frame_, for readers without the lock
     int64_t last_wake_frame_ = 0;
     uint64_t last_header_seq_ = 0;  // 1 + the sequence number of the last header in the ring; 0: none
     // Idle listeners own nothing else that keeps them alive: the hub holds them until it wakes them

@@ -89,6 +89,7 @@ void listener_session::start() {
         self->socket_.get_option(actual, ec);
         self->send_buffer_seconds_ = ec ? 0 : actual.value() / rate;
         self->socket_.set_option(asio::ip::tcp::no_delay(true), ec);  // chunks go out as they come
+        self->socket_.non_blocking(true, ec);  // do_take writes what the socket takes at once
         if (!self->request_.head_only) {
             auto start = self->hub_->start();
             self->chunks_ = std::move(start.headers);
@@ -118,20 +119,39 @@ void listener_session::on_hub_closed() {
     asio::post(executor_, [self = shared_from_this()] { self->do_close("mount_closed"); });
 }
 
+// Takes what the hub has and writes it: at once when the socket takes it all (the common case:
+// no handler, no allocation, no strand hop), else the rest with one async_write; with nothing to
+// write it waits as the hub's waiter.
 void listener_session::do_take() {
-    if (done_ || writing_) return;
-    if (!request_.head_only && chunks_.size() < max_chunks_per_write) {
-        // Wait (as the hub's waiter) only when there is nothing at all to write.
-        const bool idle = head_sent_ && chunks_.empty();
-        const auto got = hub_->take(cursor_, chunks_, max_chunks_per_write - chunks_.size(),
-                                    idle ? shared_from_this() : nullptr);
-        if (got == hub::take_result::lost) return do_close("slow");
-        if (got == hub::take_result::none && idle) return;
+    while (!done_ && !writing_) {
+        if (!request_.head_only && chunks_.size() < max_chunks_per_write) {
+            // Wait only when there is nothing at all to write (the head is something).
+            const bool idle = head_sent_ && chunks_.empty();
+            const auto got = hub_->take(cursor_, chunks_, max_chunks_per_write - chunks_.size(),
+                                        idle ? shared_from_this() : nullptr);
+            if (got == hub::take_result::lost) return do_close("slow");
+            if (got == hub::take_result::none && idle) return;
+        }
+        prepare_buffers();
+        boost::system::error_code ec;
+        const size_t total = asio::buffer_size(buffers_);
+        size_t n = socket_.write_some(buffers_, ec);  // non-blocking
+        if (ec == asio::error::would_block || ec == asio::error::try_again) {
+            ec = {};
+            n = 0;
+        }
+        if (!ec && n < total) {
+            consume_buffers(n);
+            partial_ = n;
+            writing_ = true;
+            asio::async_write(socket_, buffers_, beast::bind_front_handler(&listener_session::on_write, shared_from_this()));
+            return;
+        }
+        if (!finish_write(ec, n)) return;
     }
-    do_write();
 }
 
-void listener_session::do_write() {
+void listener_session::prepare_buffers() {
     buffers_.clear();
     if (!head_sent_) {
         const std::string& head = hub_->head(request_.icy_metadata);
@@ -144,14 +164,24 @@ void listener_session::do_write() {
     } else {
         for (const auto& c : chunks_) buffers_.emplace_back(c->bytes.data(), c->bytes.size());
     }
-    writing_ = true;
-    asio::async_write(socket_, buffers_, beast::bind_front_handler(&listener_session::on_write, shared_from_this()));
+}
+
+void listener_session::consume_buffers(size_t n) {
+    size_t whole = 0;
+    while (whole < buffers_.size() && n >= buffers_[whole].size()) n -= buffers_[whole++].size();
+    buffers_.erase(buffers_.begin(), buffers_.begin() + static_cast<std::ptrdiff_t>(whole));
+    if (n > 0) buffers_.front() += n;
 }
 
 void listener_session::on_write(boost::system::error_code ec, size_t bytes) {
     writing_ = false;
+    if (finish_write(ec, partial_ + bytes)) do_take();
+}
+
+bool listener_session::finish_write(boost::system::error_code ec, size_t bytes) {
     bytes_ += bytes;
     hub_->add_bytes_sent(bytes);
+    partial_ = 0;
     int64_t end = written_end_frame_.load(std::memory_order_relaxed);
     for (const auto& c : chunks_)
         if (!c->header) end = std::max(end, c->end_frame);
@@ -163,12 +193,21 @@ void listener_session::on_write(boost::system::error_code ec, size_t bytes) {
     }
     chunks_.clear();
     title_in_flight_.reset();
-    if (done_) return;
-    if (ec) return do_close("client_gone");
+    if (done_) return false;
+    if (ec) {
+        do_close("client_gone");
+        return false;
+    }
     head_sent_ = true;
-    if (request_.head_only) return do_close("head");
-    if (too_far_behind()) return do_close("slow");
-    do_take();
+    if (request_.head_only) {
+        do_close("head");
+        return false;
+    }
+    if (too_far_behind()) {
+        do_close("slow");
+        return false;
+    }
+    return true;
 }
 
 bool listener_session::too_far_behind() {

@@ -62,8 +62,11 @@ public:
 
 private:
     void do_take();
-    void do_write();
+    void prepare_buffers();
+    void consume_buffers(size_t n);
     void on_write(boost::system::error_code ec, size_t bytes);
+    // Accounts a completed write; false when the listener is closed (by it or before it).
+    bool finish_write(boost::system::error_code ec, size_t bytes);
     void do_close(const char* why);
     bool too_far_behind();  // after a write: the audio not yet written and what the socket holds
 
@@ -89,6 +92,7 @@ private:
     double send_buffer_seconds_ = 0;  // what the socket can hold, in stream time
 
     uint64_t bytes_ = 0;
+    size_t partial_ = 0;  // written at once before the async_write in flight
     std::chrono::steady_clock::time_point started_;
     bool head_sent_ = false;
     bool writing_ = false;
