@@ -2,7 +2,7 @@
 // takeover, listener_session), fed with an MP3 file's frames looped at real time. It measures
 // the fan-out alone, without a mount's decode and encode, beside icecast2 relaying the same file:
 //
-//   live_hub_server PORT FILE.mp3 [--burst S] [--queue S] [--threads N] [--chunk-frames N]
+//   live_hub_server PORT FILE.mp3 [--burst S] [--queue S] [--threads N] [--chunk-frames N] [--wake S]
 //
 // The listener URL is http://127.0.0.1:PORT/live/bench.mp3; SIGINT/SIGTERM close every listener
 // and print the hub's counters as JSON.
@@ -28,7 +28,7 @@ namespace asio = boost::asio;
 
 int main(int argc, char** argv) {
     if (argc < 3) {
-        std::fprintf(stderr, "usage: live_hub_server PORT FILE.mp3 [--burst S] [--queue S] [--threads N] [--chunk-frames N]\n");
+        std::fprintf(stderr, "usage: live_hub_server PORT FILE.mp3 [--burst S] [--queue S] [--threads N] [--chunk-frames N] [--wake S]\n");
         return 2;
     }
     live::hub_settings s;
@@ -43,6 +43,7 @@ int main(int argc, char** argv) {
         else if (a == "--queue") s.queue_seconds = std::atof(argv[i + 1]);
         else if (a == "--threads") threads = static_cast<unsigned>(std::atoi(argv[i + 1]));
         else if (a == "--chunk-frames") chunk_frames = static_cast<size_t>(std::atoi(argv[i + 1]));
+        else if (a == "--wake") s.wake_seconds = std::atof(argv[i + 1]);
     }
     std::ifstream in(argv[2], std::ios::binary);
     const std::vector<unsigned char> file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

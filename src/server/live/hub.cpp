@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "core/errors.hpp"
+#include "server/live/listener_head.hpp"
 
 namespace timeside::server::live {
 
@@ -19,6 +20,7 @@ int64_t seconds_to_frames(double seconds, int rate) { return static_cast<int64_t
 
 hub::hub(hub_settings settings)
     : settings_(std::move(settings)),
+      heads_{listener_head(settings_, false), listener_head(settings_, true)},
       ring_frames_(seconds_to_frames(std::max(settings_.burst_seconds, settings_.queue_seconds), settings_.samplerate)),
       burst_frames_(seconds_to_frames(settings_.burst_seconds, settings_.samplerate)),
       wake_frames_(seconds_to_frames(settings_.wake_seconds, settings_.samplerate)),
@@ -39,6 +41,8 @@ void hub::publish(chunk_ptr chunk) {
     chunks_.fetch_add(1, std::memory_order_relaxed);
     std::vector<std::shared_ptr<hub_reader>> woken;
     bool check = false;
+    std::lock_guard publishing(publish_mutex_);  // one publisher at a time (spare_ is reused)
+    woken.swap(spare_);  // empty, with the capacity of the last wake-up: no regrowth per wake
     {
         std::unique_lock lock(mutex_);
         if (chunk->header) {
@@ -57,12 +61,13 @@ void hub::publish(chunk_ptr chunk) {
             ring_.push_back({chunk, end_frame_});
             ring_bytes_ += chunk->bytes.size();
             end_frame_ = std::max(end_frame_, chunk->end_frame);
+            end_frame_seen_.store(end_frame_, std::memory_order_relaxed);
         }
         trim();
         if (chunk->header || end_frame_ - last_wake_frame_ >= wake_frames_) {
             last_wake_frame_ = end_frame_;
             std::lock_guard wl(waiters_mutex_);
-            woken.swap(waiters_);
+            woken.swap(waiters_);  // waiters_ now holds the spare capacity
         }
         if (end_frame_ - last_check_frame_ >= check_frames_) {
             last_check_frame_ = end_frame_;
@@ -70,6 +75,8 @@ void hub::publish(chunk_ptr chunk) {
         }
     }
     for (auto& waiter : woken) waiter->on_chunks();
+    woken.clear();
+    spare_.swap(woken);
     if (check) check_readers();
 }
 
@@ -215,10 +222,7 @@ hub::take_result hub::take(cursor& at, std::vector<chunk_ptr>& out, size_t max_c
     return take_result::none;
 }
 
-int64_t hub::end_frame() const {
-    std::shared_lock lock(mutex_);
-    return end_frame_;
-}
+int64_t hub::end_frame() const { return end_frame_seen_.load(std::memory_order_relaxed); }
 
 double hub::bytes_per_second() const {
     if (settings_.bitrate_kbps > 0) return settings_.bitrate_kbps * 1000.0 / 8;

@@ -54,23 +54,14 @@ interleaver::interleaver(size_t metaint) : metaint_(metaint), until_block_(metai
     if (metaint == 0) throw std::invalid_argument("icy metaint must be at least 1 byte");
 }
 
-void interleaver::interleave(std::span<const unsigned char> audio, const title_block& title,
-                             std::vector<std::span<const unsigned char>>& out) {
-    while (!audio.empty()) {
-        const size_t n = std::min(until_block_, audio.size());
-        out.push_back(audio.first(n));
-        audio = audio.subspan(n);
-        until_block_ -= n;
-        if (until_block_ > 0) break;
-        if (title.version != sent_version_ && !title.block.empty()) {
-            out.emplace_back(reinterpret_cast<const unsigned char*>(title.block.data()), title.block.size());
-            sent_version_ = title.version;
-        } else {
-            out.emplace_back(empty_block, 1);
-        }
-        ++blocks_;
-        until_block_ = metaint_;
+std::span<const unsigned char> interleaver::next_block(const title_block& title) {
+    ++blocks_;
+    until_block_ = metaint_;
+    if (title.version != sent_version_ && !title.block.empty()) {
+        sent_version_ = title.version;
+        return {reinterpret_cast<const unsigned char*>(title.block.data()), title.block.size()};
     }
+    return {empty_block, 1};
 }
 
 }  // namespace timeside::server::live::icy

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -49,13 +50,29 @@ class interleaver {
 public:
     explicit interleaver(size_t metaint);
     void interleave(std::span<const unsigned char> audio, const title_block& title,
-                    std::vector<std::span<const unsigned char>>& out);
+                    std::vector<std::span<const unsigned char>>& out) {
+        interleave(audio, title, [&out](std::span<const unsigned char> piece) { out.push_back(piece); });
+    }
+    // The same, each piece handed to `out(std::span<const unsigned char>)` in order.
+    template <class Out>
+    void interleave(std::span<const unsigned char> audio, const title_block& title, Out&& out) {
+        while (!audio.empty()) {
+            const size_t n = std::min(until_block_, audio.size());
+            out(audio.first(n));
+            audio = audio.subspan(n);
+            until_block_ -= n;
+            if (until_block_ > 0) break;
+            out(next_block(title));
+        }
+    }
     size_t metaint() const { return metaint_; }
     // Audio bytes still to send before the next block.
     size_t until_block() const { return until_block_; }
     uint64_t blocks_sent() const { return blocks_; }
 
 private:
+    std::span<const unsigned char> next_block(const title_block& title);
+
     size_t metaint_;
     size_t until_block_;
     uint64_t sent_version_ = 0;

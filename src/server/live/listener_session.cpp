@@ -30,12 +30,6 @@ namespace {
 constexpr size_t max_chunks_per_write = 512;
 constexpr int min_send_buffer = 16 * 1024;
 
-// A header value as sent: one line, no control characters (a name from a source's ice-name).
-std::string header_value(std::string_view v) {
-    std::string out;
-    for (char c : v) out += (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) ? ' ' : c;
-    return out;
-}
 }  // namespace
 
 listener_request read_listener_request(const http::request& req) {
@@ -43,35 +37,6 @@ listener_request read_listener_request(const http::request& req) {
     r.head_only = req.method() == http::bhttp::verb::head;
     if (auto it = req.find("Icy-MetaData"); it != req.end()) r.icy_metadata = std::atoi(std::string(it->value()).c_str()) > 0;
     return r;
-}
-
-std::string listener_head(const hub_settings& s, bool icy_metadata) {
-    std::vector<std::pair<std::string, std::string>> icy;
-    if (s.bitrate_kbps > 0) icy.emplace_back("icy-br", std::to_string(s.bitrate_kbps));
-    if (!s.description.empty()) icy.emplace_back("icy-description", header_value(s.description));
-    if (!s.genre.empty()) icy.emplace_back("icy-genre", header_value(s.genre));
-    if (icy_metadata) icy.emplace_back("icy-metaint", std::to_string(s.metaint));
-    if (!s.name.empty()) icy.emplace_back("icy-name", header_value(s.name));
-    icy.emplace_back("icy-pub", s.is_public ? "1" : "0");
-    if (!s.url.empty()) icy.emplace_back("icy-url", header_value(s.url));
-    std::string audio_info = fmt::format("ice-samplerate={};ice-channels={}", s.samplerate, s.channels);
-    if (s.bitrate_kbps > 0) audio_info += fmt::format(";ice-bitrate={}", s.bitrate_kbps);
-
-    std::string head = "HTTP/1.0 200 OK\r\n";
-    head += "Content-Type: " + header_value(s.content_type) + "\r\n";
-    head += "Server: TimeSide/" TIMESIDE_VERSION "\r\n";
-    head += "Connection: Close\r\n";
-    head += "Cache-Control: no-cache, no-store\r\n";
-    head += "Expires: Mon, 26 Jul 1997 05:00:00 GMT\r\n";
-    head += "Pragma: no-cache\r\n";
-    head += "Access-Control-Allow-Origin: *\r\n";
-    std::string exposed;
-    for (const auto& [name, value] : icy) exposed += (exposed.empty() ? "" : ", ") + name;
-    head += "Access-Control-Expose-Headers: " + exposed + ", ice-audio-info\r\n";
-    head += "ice-audio-info: " + audio_info + "\r\n";
-    for (const auto& [name, value] : icy) head += name + ": " + value + "\r\n";
-    head += "\r\n";
-    return head;
 }
 
 http::reply serve_listener(std::shared_ptr<hub> h, const http::request& req, http::connection_registry& connections) {
@@ -93,14 +58,15 @@ http::reply serve_listener(std::shared_ptr<hub> h, const http::request& req, htt
 
 listener_session::listener_session(http::taken_connection&& taken, std::shared_ptr<hub> h, std::shared_ptr<hub::slot> place,
                                    listener_request request, http::connection_registry& connections)
-    : socket_(taken.stream.release_socket()),
+    // expires_never() first: the session's timer wait would keep the stream's state allocated
+    // until its deadline (10 s) after the socket left it.
+    : socket_((taken.stream.expires_never(), taken.stream.release_socket())),
       executor_(socket_.get_executor()),
       hub_(std::move(h)),
       place_(std::move(place)),
       request_(request),
       connections_(connections),
       peer_(std::move(taken.peer)),
-      head_(listener_head(hub_->settings(), request.icy_metadata)),
       started_(std::chrono::steady_clock::now()) {
     if (request_.icy_metadata) icy_.emplace(hub_->settings().metaint);
 }
@@ -123,9 +89,10 @@ void listener_session::start() {
         self->socket_.get_option(actual, ec);
         self->send_buffer_seconds_ = ec ? 0 : actual.value() / rate;
         self->socket_.set_option(asio::ip::tcp::no_delay(true), ec);  // chunks go out as they come
+        self->socket_.non_blocking(true, ec);  // do_take writes what the socket takes at once
         if (!self->request_.head_only) {
             auto start = self->hub_->start();
-            self->pending_ = std::move(start.headers);
+            self->chunks_ = std::move(start.headers);
             self->cursor_ = start.from;
             self->written_end_frame_ = start.start_frame;
             self->hub_->attach(self);
@@ -152,52 +119,95 @@ void listener_session::on_hub_closed() {
     asio::post(executor_, [self = shared_from_this()] { self->do_close("mount_closed"); });
 }
 
+// Takes what the hub has and writes it: at once when the socket takes it all (the common case:
+// no handler, no allocation, no strand hop), else the rest with one async_write; with nothing to
+// write it waits as the hub's waiter.
 void listener_session::do_take() {
-    if (done_ || writing_) return;
-    if (!request_.head_only && pending_.size() < max_chunks_per_write) {
-        // Wait (as the hub's waiter) only when there is nothing at all to write.
-        const bool idle = head_sent_ && pending_.empty();
-        const auto got = hub_->take(cursor_, pending_, max_chunks_per_write - pending_.size(),
-                                    idle ? shared_from_this() : nullptr);
-        if (got == hub::take_result::lost) return do_close("slow");
-        if (got == hub::take_result::none && idle) return;
+    while (!done_ && !writing_) {
+        if (!request_.head_only && chunks_.size() < max_chunks_per_write) {
+            // Wait only when there is nothing at all to write (the head is something).
+            const bool idle = head_sent_ && chunks_.empty();
+            const auto got = hub_->take(cursor_, chunks_, max_chunks_per_write - chunks_.size(),
+                                        idle ? shared_from_this() : nullptr);
+            if (got == hub::take_result::lost) return do_close("slow");
+            if (got == hub::take_result::none && idle) return;
+        }
+        prepare_buffers();
+        boost::system::error_code ec;
+        const size_t total = asio::buffer_size(buffers_);
+        size_t n = socket_.write_some(buffers_, ec);  // non-blocking
+        if (ec == asio::error::would_block || ec == asio::error::try_again) {
+            ec = {};
+            n = 0;
+        }
+        if (!ec && n < total) {
+            consume_buffers(n);
+            partial_ = n;
+            writing_ = true;
+            asio::async_write(socket_, buffers_, beast::bind_front_handler(&listener_session::on_write, shared_from_this()));
+            return;
+        }
+        if (!finish_write(ec, n)) return;
     }
-    do_write();
 }
 
-void listener_session::do_write() {
+void listener_session::prepare_buffers() {
     buffers_.clear();
-    pieces_.clear();
-    if (!head_sent_) buffers_.emplace_back(head_.data(), head_.size());
+    if (!head_sent_) {
+        const std::string& head = hub_->head(request_.icy_metadata);
+        buffers_.emplace_back(head.data(), head.size());
+    }
     if (icy_) {
         title_in_flight_ = hub_->title();
-        for (const auto& c : pending_) icy_->interleave(c->bytes, *title_in_flight_, pieces_);
-        for (const auto& p : pieces_) buffers_.emplace_back(p.data(), p.size());
+        for (const auto& c : chunks_)
+            icy_->interleave(c->bytes, *title_in_flight_, [this](std::span<const unsigned char> p) { buffers_.emplace_back(p.data(), p.size()); });
     } else {
-        for (const auto& c : pending_) buffers_.emplace_back(c->bytes.data(), c->bytes.size());
+        for (const auto& c : chunks_) buffers_.emplace_back(c->bytes.data(), c->bytes.size());
     }
-    in_flight_.swap(pending_);
-    pending_.clear();
-    writing_ = true;
-    asio::async_write(socket_, buffers_, beast::bind_front_handler(&listener_session::on_write, shared_from_this()));
+}
+
+void listener_session::consume_buffers(size_t n) {
+    size_t whole = 0;
+    while (whole < buffers_.size() && n >= buffers_[whole].size()) n -= buffers_[whole++].size();
+    buffers_.erase(buffers_.begin(), buffers_.begin() + static_cast<std::ptrdiff_t>(whole));
+    if (n > 0) buffers_.front() += n;
 }
 
 void listener_session::on_write(boost::system::error_code ec, size_t bytes) {
     writing_ = false;
+    if (finish_write(ec, partial_ + bytes)) do_take();
+}
+
+bool listener_session::finish_write(boost::system::error_code ec, size_t bytes) {
     bytes_ += bytes;
     hub_->add_bytes_sent(bytes);
+    partial_ = 0;
     int64_t end = written_end_frame_.load(std::memory_order_relaxed);
-    for (const auto& c : in_flight_)
+    for (const auto& c : chunks_)
         if (!c->header) end = std::max(end, c->end_frame);
     written_end_frame_.store(end, std::memory_order_relaxed);
-    in_flight_.clear();
+    if (!head_sent_ && chunks_.capacity() > 8) {
+        // The burst is behind: a live write holds a chunk or two; 10,000 listeners keep only that.
+        std::vector<chunk_ptr>().swap(chunks_);  // (`= {}` would keep the capacity)
+        std::vector<asio::const_buffer>().swap(buffers_);
+    }
+    chunks_.clear();
     title_in_flight_.reset();
-    if (done_) return;
-    if (ec) return do_close("client_gone");
+    if (done_) return false;
+    if (ec) {
+        do_close("client_gone");
+        return false;
+    }
     head_sent_ = true;
-    if (request_.head_only) return do_close("head");
-    if (too_far_behind()) return do_close("slow");
-    do_take();
+    if (request_.head_only) {
+        do_close("head");
+        return false;
+    }
+    if (too_far_behind()) {
+        do_close("slow");
+        return false;
+    }
+    return true;
 }
 
 bool listener_session::too_far_behind() {

@@ -20,6 +20,7 @@
 #include "server/http/reply.hpp"
 #include "server/live/hub.hpp"
 #include "server/live/icy.hpp"
+#include "server/live/listener_head.hpp"
 
 namespace timeside::server::live {
 
@@ -42,9 +43,6 @@ listener_request read_listener_request(const http::request& req);
 // on the connection's strand. HEAD takes no place: it gets the same head, and the connection closes.
 http::reply serve_listener(std::shared_ptr<hub> h, const http::request& req, http::connection_registry& connections);
 
-// The listener's head (exposed for tests and for status pages that show it).
-std::string listener_head(const hub_settings& s, bool icy_metadata);
-
 class listener_session : public http::connection, public hub_reader,
                          public std::enable_shared_from_this<listener_session> {
 public:
@@ -64,8 +62,11 @@ public:
 
 private:
     void do_take();
-    void do_write();
+    void prepare_buffers();
+    void consume_buffers(size_t n);
     void on_write(boost::system::error_code ec, size_t bytes);
+    // Accounts a completed write; false when the listener is closed (by it or before it).
+    bool finish_write(boost::system::error_code ec, size_t bytes);
     void do_close(const char* why);
     bool too_far_behind();  // after a write: the audio not yet written and what the socket holds
 
@@ -80,18 +81,18 @@ private:
     std::string peer_;
 
     hub::cursor cursor_;
-    std::vector<chunk_ptr> pending_;    // taken from the hub, not yet written
-    std::vector<chunk_ptr> in_flight_;  // the write in flight's chunks, kept alive until it completes
+    // Taken from the hub and not written yet, then the write in flight's, kept alive until it
+    // completes (nothing is taken while a write is in flight).
+    std::vector<chunk_ptr> chunks_;
     icy::title_ptr title_in_flight_;
     std::optional<icy::interleaver> icy_;
-    std::vector<std::span<const unsigned char>> pieces_;
     std::vector<boost::asio::const_buffer> buffers_;
-    std::string head_;
     std::atomic<int64_t> written_end_frame_{0};  // the end of the audio written so far (or the burst's start)
     double bytes_per_second_ = 0;
     double send_buffer_seconds_ = 0;  // what the socket can hold, in stream time
 
     uint64_t bytes_ = 0;
+    size_t partial_ = 0;  // written at once before the async_write in flight
     std::chrono::steady_clock::time_point started_;
     bool head_sent_ = false;
     bool writing_ = false;
