@@ -151,6 +151,7 @@ void gst_live_decoder::fail(const std::string& cause) {
         failed_ = true;
     }
     chunks_->stop();
+    if (on_failed_) on_failed_();
 }
 
 std::string gst_live_decoder::error() const {

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -43,6 +44,9 @@ public:
     std::optional<std::string> take_title();
     // Marks the input failed (a watchdog's verdict); read() says so from now on.
     void fail(const std::string& cause);
+    // Called (any thread, once) when the decoder fails, whoever noticed: a feeder waiting for
+    // room that will never come learns it there. Set before play().
+    void set_on_failed(std::function<void()> f) { on_failed_ = std::move(f); }
     bool failed() const { return failed_; }
     // Any thread: releases the streaming threads and stops the pipeline.
     void stop() noexcept;
@@ -73,6 +77,7 @@ private:
     std::atomic<uint64_t> frames_decoded_{0};
     mutable std::mutex mutex_;  // error_, types_, title_, and the pipeline's state changes
     std::string error_;
+    std::function<void()> on_failed_;
     std::string type_;
     std::string title_;        // the last title seen
     std::string taken_title_;  // the last title take_title() returned

@@ -115,11 +115,7 @@ http::reply ingest_endpoint::handle(const http::request_context& ctx) const {
     } catch (const std::exception& e) {
         return text_reply(http::status::internal_server_error, e.what());
     }
-    if (!mount->attach_source(input, info)) {
-        input->stop();
-        return text_reply(http::status::conflict, fmt::format("{}: a source is already connected", mount_path));
-    }
-
+    // The mount is taken (or 409 answered) by the session, which knows the peer.
     ingest_session::setup s{mount, input, std::move(info), body, false, req.version() < 11, mount_path};
     s.send_continue = req.version() >= 11 && equals_ci(header(req, "Expect"), "100-continue");
     return http::reply::take_over(

@@ -35,12 +35,42 @@ void ingest_session::start() {
             if (auto self = weak.lock()) self->on_space();
         });
     });
-    log(log_level::info, "source_connected",
-        {{"mount", setup_.mount_path}, {"peer", setup_.info.peer}, {"method", setup_.info.method},
-         {"content_type", setup_.info.content_type}, {"user_agent", setup_.info.user_agent}});
     asio::post(stream_.get_executor(), [self = shared_from_this()] {
         if (self->connections_.draining()) return self->finish("server_draining", false);
-        self->do_write_head();
+        self->do_attach();
+    });
+}
+
+// 409 when the mount has its source already: written here, as the HTTP session would have.
+void ingest_session::do_attach() {
+    attached_ = setup_.mount->attach_source(setup_.input, setup_.info);
+    if (attached_) {
+        log(log_level::info, "source_connected",
+            {{"mount", setup_.mount_path}, {"peer", setup_.info.peer}, {"method", setup_.info.method},
+             {"content_type", setup_.info.content_type}, {"user_agent", setup_.info.user_agent}});
+        return do_write_head();
+    }
+    const std::string body = fmt::format("{}: a source is already connected\n", setup_.mount_path);
+    head_ = fmt::format("HTTP/{} 409 Conflict\r\nServer: TimeSide/" TIMESIDE_VERSION
+                        "\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}"
+                        "\r\n\r\n{}",
+                        setup_.http10 ? "1.0" : "1.1", body.size(), body);
+    stream_.expires_after(limits_.write_timeout);
+    asio::async_write(stream_, asio::buffer(head_), [self = shared_from_this()](beast::error_code ec, size_t) {
+        if (ec) return self->finish("mount_busy", false);
+        // The client may still be sending its body: closing now would reset the connection and
+        // lose the answer. Our side is shut, what comes is read and dropped, briefly.
+        beast::error_code ignored;
+        self->stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+        self->stream_.expires_after(std::chrono::seconds(2));
+        self->do_linger();
+    });
+}
+
+void ingest_session::do_linger() {
+    stream_.async_read_some(asio::buffer(read_buf_), [self = shared_from_this()](beast::error_code ec, size_t) {
+        if (ec) return self->finish("mount_busy", false);
+        self->do_linger();
     });
 }
 
@@ -91,9 +121,13 @@ void ingest_session::do_read() {
 
 void ingest_session::on_read(beast::error_code ec, size_t bytes) {
     if (finished_) return;
-    if (ec == asio::error::eof) return finish("source_disconnected", true);
+    // ffmpeg never reads our 200 and resets the connection when it ends: an end like any other.
+    if (ec == asio::error::eof || ec == asio::error::connection_reset) return finish("source_disconnected", true);
     if (ec == beast::error::timeout) return finish("source_timeout", false);
-    if (ec) return finish("read_error", false);
+    if (ec) {
+        log(log_level::warn, "source_read_error", {{"mount", setup_.mount_path}, {"error", ec.message()}});
+        return finish("read_error", false);
+    }
     take_body(read_buf_.data(), bytes);
     do_read();
 }
@@ -109,7 +143,11 @@ void ingest_session::take_body(const unsigned char* data, size_t size) {
     if (!payload_.empty()) {
         switch (setup_.input->feed(payload_.data(), payload_.size())) {
             case push_input::feed_result::accepted: break;
-            case push_input::feed_result::full: paused_ = true; break;
+            case push_input::feed_result::full:
+                // No operation in flight holds us now: we hold ourselves until on_space or finish.
+                paused_ = true;
+                paused_self_ = shared_from_this();
+                break;
             case push_input::feed_result::closed: return finish("source_failed", false);
         }
     }
@@ -118,6 +156,8 @@ void ingest_session::take_body(const unsigned char* data, size_t size) {
 
 void ingest_session::on_space() {
     if (finished_ || !paused_) return;
+    auto keep = std::move(paused_self_);
+    if (setup_.input->failed()) return finish("source_failed", false);
     paused_ = false;
     do_read();
 }
@@ -125,6 +165,16 @@ void ingest_session::on_space() {
 void ingest_session::finish(const char* why, bool source_ended) {
     if (finished_) return;
     finished_ = true;
+    auto keep = std::move(paused_self_);
+    setup_.input->set_on_space(nullptr);  // the input may outlive this session and its strand
+    if (!attached_) {
+        setup_.input->stop();
+        beast::error_code ignored;
+        stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+        stream_.close();
+        if (registration_) connections_.remove(std::exchange(registration_, 0));
+        return;
+    }
     // A source that ended its body plays out what it sent; one cut off (timeout, garbage, a
     // shutdown) is silenced now, so the mount falls back at once.
     if (source_ended) setup_.input->end_of_stream();

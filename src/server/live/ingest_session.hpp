@@ -47,7 +47,8 @@ public:
     virtual audio_format format() const = 0;
     // source_timeout: a source silent that long is cut and the mount falls back.
     virtual std::chrono::milliseconds source_timeout() const = 0;
-    // Puts `input` (started already) on the air; false when a source is already on (409).
+    // Puts `input` (started already) on the air; false when a source is already on (409). Called
+    // on the connection's strand once the session owns it (info.peer is known).
     virtual bool attach_source(std::shared_ptr<live_input> input, const source_info& info) = 0;
     // The source's connection ended (closed, timed out, failed, server shutdown). The input then
     // reads `ended` once its buffered audio is played (or `failed`): the mount falls back.
@@ -102,6 +103,8 @@ public:
     void close() override;
 
 private:
+    void do_attach();
+    void do_linger();
     void do_write_head();
     void on_head(boost::beast::error_code ec, size_t bytes);
     void do_read();
@@ -120,7 +123,9 @@ private:
     bool continue_sent_ = false;
     std::vector<unsigned char> read_buf_;
     std::vector<unsigned char> payload_;
+    bool attached_ = false;  // the mount took the input (else 409 was answered)
     bool paused_ = false;    // the input buffer is full: no read until on_space
+    std::shared_ptr<ingest_session> paused_self_;  // alive while paused (no handler holds us)
     bool finished_ = false;
     uint64_t body_bytes_ = 0;
     std::chrono::steady_clock::time_point started_;

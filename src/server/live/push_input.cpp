@@ -30,7 +30,10 @@ push_input::push_input(push_input_options options) : options_(std::move(options)
 
 push_input::~push_input() { stop(); }
 
-void push_input::set_on_space(std::function<void()> on_space) { on_space_ = std::move(on_space); }
+void push_input::set_on_space(std::function<void()> on_space) {
+    std::lock_guard lock(space_mutex_);
+    on_space_ = std::move(on_space);
+}
 
 void push_input::start(audio_format format) {
     std::lock_guard lock(mutex_);
@@ -43,6 +46,12 @@ void push_input::start(audio_format format) {
                  "max-bytes", static_cast<guint64>(options_.buffer_bytes), "min-percent", 50u, nullptr);
     g_signal_connect(src, "need-data", G_CALLBACK(on_need_data), this);
     auto decoder = std::make_unique<gst_live_decoder>(options_.label, format, src);
+    // A failed decoder takes no more bytes: a feeder waiting for room is woken to find out.
+    decoder->set_on_failed([this] {
+        full_ = false;
+        std::lock_guard lock(space_mutex_);
+        if (on_space_) on_space_();
+    });
     appsrc_ = src;
     format_ = format;
     decoder->play();
@@ -51,7 +60,9 @@ void push_input::start(audio_format format) {
 
 void push_input::on_need_data(GstElement*, guint, gpointer self_ptr) {
     auto* self = static_cast<push_input*>(self_ptr);
-    if (self->full_.exchange(false) && self->on_space_) self->on_space_();
+    if (!self->full_.exchange(false)) return;
+    std::lock_guard lock(self->space_mutex_);
+    if (self->on_space_) self->on_space_();
 }
 
 push_input::feed_result push_input::feed(const unsigned char* bytes, size_t size) {
@@ -97,6 +108,11 @@ live_input::status push_input::read(std::vector<float>& out, int64_t max_frames,
     if (!decoder) return status::waiting;
     // decoder_ lives until the destructor: stop() only stops it.
     return decoder->read(out, max_frames, wait);
+}
+
+bool push_input::failed() const {
+    std::lock_guard lock(mutex_);
+    return decoder_ && decoder_->failed();
 }
 
 std::string push_input::error() const {

@@ -46,11 +46,14 @@ public:
     // Network thread; never blocks. Copies `bytes`. Before start(), only `closed` if stopped.
     feed_result feed(const unsigned char* bytes, size_t size);
     // Called once, from a GStreamer thread, each time a buffer that feed() reported `full` has
-    // room again (below half). Set it before the first feed().
+    // room again (below half), and when the input fails (feed() then says `closed`). Set it before the first feed(); clear it (nullptr) when its target
+    // goes away: the input may outlive the connection that fed it (a mount holds it).
     void set_on_space(std::function<void()> on_space);
     // The source's body ended: what is buffered is still decoded, then read() says `ended`.
     void end_of_stream();
     uint64_t bytes_fed() const { return bytes_fed_; }
+    // The bytes do not decode (or the decoder broke): feed() says `closed` from now on.
+    bool failed() const;
 
     // live_input. start() may be called more than once with the same format (the ingest starts
     // it before attaching it to its mount; a mount may start it again): later calls do nothing.
@@ -69,6 +72,7 @@ private:
     std::unique_ptr<gst_live_decoder> decoder_;
     GstElement* appsrc_ = nullptr;  // owned by decoder_'s pipeline
     audio_format format_;
+    std::mutex space_mutex_;  // on_space_ against its replacement
     std::function<void()> on_space_;
     std::atomic<bool> full_{false};
     std::atomic<bool> stopped_{false};
