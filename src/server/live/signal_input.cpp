@@ -63,7 +63,7 @@ live_input::status signal_input::read(std::vector<float>& out, int64_t max_frame
                 v = sine_amplitude * std::sin(2 * std::numbers::pi * static_cast<double>(cycles));
             } else if (const int64_t k = n % beat; k < click) {
                 const double t = static_cast<double>(k) / rate;
-                v = click_amplitude * std::sin(2 * std::numbers::pi * click_frequency * t) *
+                v = click_amplitude * std::cos(2 * std::numbers::pi * click_frequency * t) *
                     (1.0 - static_cast<double>(k) / static_cast<double>(click));
             }
             for (int c = 0; c < ch; ++c) out[base + static_cast<size_t>(i * ch + c)] = static_cast<float>(v);
