@@ -41,9 +41,11 @@ void aubio_silence::on_setup(const stream_info& in) {
 void aubio_silence::close_segment(int64_t end) {
     if (current_label_ < 0 || end <= segment_start_) return;
     const int64_t frames = end - segment_start_;
-    result_->data.label.push_back(current_label_);
-    result_->data.time.push_back(static_cast<double>(segment_start_) / samplerate_);
-    result_->data.duration.push_back(static_cast<double>(frames) / samplerate_);
+    if (keeping_rows()) {
+        result_->data.label.push_back(current_label_);
+        result_->data.time.push_back(static_cast<double>(segment_start_) / samplerate_);
+        result_->data.duration.push_back(static_cast<double>(frames) / samplerate_);
+    }
     if (emitting()) emit({result_->id.id, segment_start_, samplerate_, frames, {}, current_label_});
 }
 

@@ -137,9 +137,11 @@ void aubio_temporal::on_setup(const stream_info& in) {
 void aubio_temporal::add_onset_rate(int64_t from, int64_t frames) {
     const double seconds = static_cast<double>(frames) / samplerate_;
     const double rate = seconds > 0 ? 60.0 / seconds : 0.0;
-    onset_rate_->data.time.push_back(static_cast<double>(from) / samplerate_);
-    onset_rate_->data.duration.push_back(seconds);
-    onset_rate_->data.value.push_back(rate);
+    if (keeping_rows()) {
+        onset_rate_->data.time.push_back(static_cast<double>(from) / samplerate_);
+        onset_rate_->data.duration.push_back(seconds);
+        onset_rate_->data.value.push_back(rate);
+    }
     if (emitting()) emit({onset_rate_->id.id, from, samplerate_, frames, {rate}, {}});
 }
 
@@ -147,8 +149,10 @@ void aubio_temporal::on_onset_hop(const fvec_t& hop, int64_t first) {
     aubio::lib().aubio_onset_do(onset_.get(), &hop, onset_out_.get());
     if (onset_out_->data[0] == 0) return;
     const int64_t frame = unwrap(aubio::lib().aubio_onset_get_last(onset_.get()), first);
-    onsets_->data.time.push_back(static_cast<double>(frame) / samplerate_);
-    onsets_->data.label.push_back(1);
+    if (keeping_rows()) {
+        onsets_->data.time.push_back(static_cast<double>(frame) / samplerate_);
+        onsets_->data.label.push_back(1);
+    }
     if (emitting()) emit({onsets_->id.id, frame, samplerate_, 0, {}, 1});
     // The previous onset's segment ends here (TimeSide's onset_rate: 60 / period, per onset).
     if (last_onset_) {
@@ -164,10 +168,12 @@ void aubio_temporal::on_tempo_hop(const fvec_t& hop, int64_t first) {
     const int64_t frame = unwrap(aubio::lib().aubio_tempo_get_last(tempo_.get()), first);
     const double time = static_cast<double>(frame) / samplerate_;
     const double confidence = aubio::finite(aubio::lib().aubio_tempo_get_confidence(tempo_.get()));
-    beats_->data.time.push_back(time);
-    beats_->data.label.push_back(1);
-    beat_confidence_->data.time.push_back(time);
-    beat_confidence_->data.value.push_back(confidence);
+    if (keeping_rows()) {
+        beats_->data.time.push_back(time);
+        beats_->data.label.push_back(1);
+        beat_confidence_->data.time.push_back(time);
+        beat_confidence_->data.value.push_back(confidence);
+    }
     if (emitting()) {
         emit({beats_->id.id, frame, samplerate_, 0, {}, 1});
         emit({beat_confidence_->id.id, frame, samplerate_, 0, {confidence}, {}});

@@ -65,6 +65,9 @@ protected:
                                           int blocksize, int stepsize, std::vector<double> y_value = {});
     void append_row(analyzer_result& r, std::span<const double> row);
     bool emitting() const { return static_cast<bool>(sink_); }
+    // False for a live analyzer (set_row_sink(..., false)): event and segment results it would
+    // grow row by row are not kept either, so memory stays flat whatever the run's length.
+    bool keeping_rows() const { return keep_rows_; }
     void emit(const analysis_event& e) const {
         if (sink_) sink_(e);
     }

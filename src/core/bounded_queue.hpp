@@ -1,5 +1,6 @@
 // A bounded multi-producer queue between the decoder and one lane: a full queue blocks the
-// producer, so a slow consumer slows the decoder instead of growing memory.
+// producer, so a slow consumer slows the decoder instead of growing memory; try_push() lets a
+// live producer skip a consumer that cannot keep up instead of waiting for it.
 #pragma once
 
 #include <condition_variable>
@@ -25,6 +26,23 @@ public:
         not_empty_.notify_one();
         return true;
     }
+
+    enum class offer { pushed, full, closed };
+    // Never waits: `full` when the queue holds `capacity` items (the item is dropped).
+    offer try_push(T item) {
+        std::lock_guard lock(mutex_);
+        if (closed_) return offer::closed;
+        if (items_.size() >= capacity_) return offer::full;
+        items_.push_back(std::move(item));
+        not_empty_.notify_one();
+        return offer::pushed;
+    }
+
+    size_t size() const {
+        std::lock_guard lock(mutex_);
+        return items_.size();
+    }
+    size_t capacity() const { return capacity_; }
 
     // Empty optional once the queue is closed and drained.
     std::optional<T> pop() {
@@ -55,7 +73,7 @@ public:
     }
 
 private:
-    std::mutex mutex_;
+    mutable std::mutex mutex_;
     std::condition_variable not_empty_, not_full_;
     std::deque<T> items_;
     size_t capacity_;

@@ -121,7 +121,14 @@ struct lane {
     size_t stream;  // index of the stream (decoder output or an effect's) it consumes
     std::unique_ptr<bounded_queue<block_ptr>> queue;
     std::thread thread;
+    bool lossy = false;
 };
+
+// Analyzers only: what a live run may let skip blocks.
+bool all_analyzers(const std::vector<consumer*>& targets) {
+    return std::all_of(targets.begin(), targets.end(),
+                       [](consumer* c) { return dynamic_cast<analyzer*>(c) != nullptr; });
+}
 
 }  // namespace
 
@@ -158,13 +165,32 @@ void pipe::run(const run_options& options) {
 
     // The first consumer runs on the decoding thread itself (the decoder only hands blocks over,
     // so that thread has room); every other consumer gets a lane of its own. One consumer thus
-    // costs no thread hop at all, and N consumers use N threads.
+    // costs no thread hop at all, and N consumers use N threads. In a lossy run the inline lane
+    // is the first lane that must see every block (a lossy one there could not skip); when every
+    // lane is lossy, none runs inline.
+    for (auto& l : lanes) l.lossy = options.lossy_analysis && all_analyzers(l.targets);
+    if (!lanes.empty() && lanes[0].lossy) {
+        auto keeper = std::find_if(lanes.begin(), lanes.end(), [](const lane& l) { return !l.lossy; });
+        if (keeper != lanes.end()) std::iter_swap(lanes.begin(), keeper);
+    }
+    const size_t first_queued = !lanes.empty() && !lanes[0].lossy ? 1 : 0;
+    if (options.skips) {
+        std::vector<skip_counters::lane> listed;
+        for (const auto& l : lanes) {
+            skip_counters::lane entry;
+            for (auto* t : l.targets) entry.consumers.push_back(t->id());
+            entry.lossy = l.lossy;
+            listed.push_back(std::move(entry));
+        }
+        options.skips->reset(std::move(listed));
+    }
+
     failure_state failure;
     auto stop_all = [&] {
-        for (size_t i = 1; i < lanes.size(); ++i) lanes[i].queue->cancel();
+        for (size_t i = first_queued; i < lanes.size(); ++i) lanes[i].queue->cancel();
         source_->cancel();
     };
-    for (size_t i = 1; i < lanes.size(); ++i) {
+    for (size_t i = first_queued; i < lanes.size(); ++i) {
         lane& l = lanes[i];
         l.queue = std::make_unique<bounded_queue<block_ptr>>(options.queue_blocks);
         l.thread = std::thread([&l, &failure, &stop_all] {
@@ -188,24 +214,35 @@ void pipe::run(const run_options& options) {
         while (!failure.failed()) {
             if (options.cancel && options.cancel->load()) throw cancelled_error();
             block_ptr b = source_->read();
-            if (!b) break;
+            if (!b) {
+                // A live decoder ends its stream when cancelled: that is a cancelled run, whose
+                // outputs are aborted, not a complete one.
+                if (options.cancel && options.cancel->load()) throw cancelled_error();
+                break;
+            }
             stage[0] = std::move(b);
             for (auto& [e, from] : effects) stage[from + 1] = e->transform(stage[from]);
-            for (size_t i = 1; i < lanes.size(); ++i)
-                if (!lanes[i].queue->push(stage[lanes[i].stream])) break;
-            if (!lanes.empty())
+            for (size_t i = first_queued; i < lanes.size(); ++i) {
+                if (!lanes[i].lossy) {
+                    if (!lanes[i].queue->push(stage[lanes[i].stream])) break;
+                } else if (lanes[i].queue->try_push(stage[lanes[i].stream]) ==
+                           bounded_queue<block_ptr>::offer::full) {
+                    if (options.skips) options.skips->skip(i);
+                }
+            }
+            if (first_queued == 1)
                 for (auto* t : lanes[0].targets) t->process(stage[lanes[0].stream]);
             decoded += stage[0]->frames();
             if (options.progress) options.progress(decoded, input_.total_frames);
         }
-        for (size_t i = 1; i < lanes.size(); ++i) lanes[i].queue->close();
-        if (!lanes.empty() && !failure.failed())
+        for (size_t i = first_queued; i < lanes.size(); ++i) lanes[i].queue->close();
+        if (first_queued == 1 && !failure.failed())
             for (auto* t : lanes[0].targets) t->finish();
     } catch (...) {
         failure.fail(std::current_exception());
         stop_all();
     }
-    for (size_t i = 1; i < lanes.size(); ++i) {
+    for (size_t i = first_queued; i < lanes.size(); ++i) {
         lanes[i].queue->close();
         lanes[i].thread.join();
     }

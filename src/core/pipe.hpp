@@ -1,12 +1,15 @@
 // The pipe: `decoder | a | b | c`, then run(). One decode feeds every processor; each consumer
 // runs in its own lane (the first on the decoding thread, every other on a worker thread behind
 // a bounded queue), effects run inline and feed the processors after them. A failure anywhere
-// stops the decode and aborts every output.
+// stops the decode and aborts every output. A live run (a decoder that never ends) may let its
+// analysis lanes skip blocks rather than hold back the encoders.
 #pragma once
 
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <string>
 #include <vector>
 
 #include "core/analyzer.hpp"
@@ -15,12 +18,49 @@
 
 namespace timeside {
 
+// The blocks lossy lanes skipped, readable from any thread while the run goes on: run() lists
+// the lanes at setup (reset), then counts on the decoding thread (skip).
+class skip_counters {
+public:
+    struct lane {
+        std::vector<std::string> consumers;  // processor ids, in lane order
+        bool lossy = false;
+        int64_t skipped = 0;
+    };
+    int64_t total() const { return total_.load(std::memory_order_relaxed); }
+    std::vector<lane> lanes() const {
+        std::lock_guard lock(mutex_);
+        return lanes_;
+    }
+    void reset(std::vector<lane> lanes) {
+        std::lock_guard lock(mutex_);
+        lanes_ = std::move(lanes);
+        total_ = 0;
+    }
+    void skip(size_t lane_index) {
+        std::lock_guard lock(mutex_);
+        if (lane_index < lanes_.size()) ++lanes_[lane_index].skipped;
+        total_.fetch_add(1, std::memory_order_relaxed);
+    }
+
+private:
+    mutable std::mutex mutex_;
+    std::vector<lane> lanes_;
+    std::atomic<int64_t> total_{0};
+};
+
 struct run_options {
     // Called on the decoding thread after each block: frames decoded, total (-1 if unknown).
     std::function<void(int64_t, int64_t)> progress;
     // Polled between blocks; when it becomes true the run stops with cancelled_error.
     const std::atomic<bool>* cancel = nullptr;
     size_t queue_blocks = 8;  // per lane
+    // A live run: a lane whose consumers are all analyzers is lossy. When its queue is full the
+    // block is skipped for that lane (counted in `skips`) instead of blocking the decoder, so a
+    // slow analysis never holds back the encoders, which still get every block. Lossy lanes
+    // never run on the decoding thread.
+    bool lossy_analysis = false;
+    skip_counters* skips = nullptr;
 };
 
 class pipe {

@@ -5,7 +5,7 @@
 
 #include <random>
 
-#include "live_test_support.hpp"
+#include "push_test_support.hpp"
 
 using namespace timeside::test::live;
 namespace tl = timeside::server::live;
