@@ -12,7 +12,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 
-#include "live_test_support.hpp"
+#include "push_test_support.hpp"
 #include "server/config.hpp"
 #include "server/http/listener.hpp"
 #include "server/live/ingest_session.hpp"

@@ -44,7 +44,7 @@ constexpr double amplitude = 0.5;
 // A 440 Hz sine encoded at 128 kbit/s, cut as the encoder wrote it: each write a chunk, its
 // end_frame counted from the MPEG frames it holds (1152 samples each).
 std::vector<chunk_ptr> mp3_chunks(double seconds) {
-    auto sink = std::make_shared<test::chunk_sink>(false);
+    auto sink = std::make_shared<test::recording_sink>();
     auto enc = default_registry().make("mp3_encoder", {{"bitrate", "128"}});
     std::dynamic_pointer_cast<timeside::encoder>(enc)->set_sink(sink);
     timeside::pipe p(array_decoder::from_samples(test::sine(440, rate, static_cast<int64_t>(seconds * rate), 1, amplitude),
@@ -53,10 +53,10 @@ std::vector<chunk_ptr> mp3_chunks(double seconds) {
     p.run();
     std::vector<chunk_ptr> out;
     int64_t frames = 0;
-    for (size_t i = 0; i < sink->starts.size(); ++i) {
+    for (const auto& written : sink->chunks) {
         auto c = std::make_shared<live_chunk>();
-        c->bytes = sink->chunk(i);
-        c->header = sink->headers[i];
+        c->bytes = written.data;
+        c->header = written.is_header;
         if (!c->header) {
             const auto lengths = test::frame_lengths(c->bytes);
             REQUIRE_FALSE(lengths.empty());
