@@ -24,6 +24,10 @@ public:
     // Whether rewrite() will work: encoders ask at setup, to write headers they patch at the end
     // (an MP3 Xing/LAME frame, FLAC's STREAMINFO totals) only where they can.
     virtual bool can_rewrite() const { return false; }
+    // A live stream: no beginning a listener is sure to get, no end. Encoders leave out what only
+    // a file needs (an MP3's ID3 tag: players of a live MP3 expect frames from the first byte, as
+    // Icecast sends them; titles go as ICY metadata).
+    virtual bool is_live() const { return false; }
     virtual void commit() {}
     virtual void abort() noexcept {}
 };

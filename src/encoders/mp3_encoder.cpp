@@ -152,8 +152,8 @@ void mp3_encoder::on_setup(const stream_info& in) {
                 frames.push_back({id, it->second});
     }
     frames.push_back({"TSSE", "TimeSide " TIMESIDE_VERSION});
-    const auto tag = id3v2_4_tag(frames);
-    sink().write(tag, true);
+    const auto tag = sink().is_live() ? std::vector<unsigned char>{} : id3v2_4_tag(frames);
+    if (!tag.empty()) sink().write(tag, true);
 
     lame_ = std::move(lame);
     channels_ = channels;

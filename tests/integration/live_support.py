@@ -198,6 +198,14 @@ class Listener:
         return wait_until(f"{n} audio bytes (have {self.audio_bytes()}, closed={self.closed}, error={self.error})",
                           lambda: self.audio_bytes() >= n, timeout)
 
+    def wait_seconds(self, fmt, seconds, timeout=20):
+        """Waits until what was received decodes (ffmpeg) to at least `seconds` of audio."""
+        def enough():
+            samples, _ = decode(self.snapshot(), fmt)
+            return len(samples) >= seconds * 44100
+        return wait_until(f"{seconds} s of {fmt} audio (closed={self.closed}, error={self.error})", enough, timeout,
+                          interval=0.25)
+
     def wait_closed(self, timeout=15):
         return wait_until("the server to close the listener", lambda: self.closed, timeout)
 
@@ -215,11 +223,12 @@ class Listener:
         self.thread.join(5)
 
 
-def decode(data, fmt, rate=44100, channels=1):
-    """Decodes a captured stream with ffmpeg (the independent reference) to float32 samples at
-    `rate`/`channels`; returns (samples, ffmpeg's error output)."""
+def decode(data, fmt, rate=44100):
+    """Decodes a captured stream with ffmpeg (the independent reference) to float32 samples of its
+    first channel at `rate` (a downmix would add the channels: a mono file on a stereo mount reads
+    3 dB louder); returns (samples, ffmpeg's error output)."""
     demuxer = {"mp3": "mp3", "ogg": "ogg", "opus": "ogg", "flac": "flac", "wav": "wav"}[fmt]
-    r = subprocess.run(["ffmpeg", "-v", "error", "-f", demuxer, "-i", "pipe:0", "-ac", str(channels), "-ar", str(rate),
+    r = subprocess.run(["ffmpeg", "-v", "error", "-f", demuxer, "-i", "pipe:0", "-af", "pan=mono|c0=c0", "-ar", str(rate),
                         "-f", "f32le", "pipe:1"], input=data, capture_output=True, timeout=120)
     samples = array.array("f")
     samples.frombytes(r.stdout[:len(r.stdout) // 4 * 4])
@@ -268,13 +277,18 @@ def ogg_pages(data):
 
 
 def check_one_ogg_stream(test, data):
-    """One logical stream from the first page on: one serial, page sequence numbers without a gap,
-    granule positions that never go back, one BOS page and no EOS."""
+    """One logical stream from the first page on: one serial, the header pages then audio pages
+    whose sequence numbers never skip (a listener joins mid-stream, so the first audio page follows
+    the headers with a jump, as on Icecast), granule positions that never go back, one BOS page and
+    no EOS."""
     pages = ogg_pages(data)
     test.assertGreater(len(pages), 3)
     test.assertEqual({p[1] for p in pages}, {pages[0][1]}, "several logical streams")
+    first_audio = next(i for i, p in enumerate(pages) if p[2] > 0)
     seqs = [p[3] for p in pages]
-    test.assertEqual(seqs, list(range(seqs[0], seqs[0] + len(seqs))), "page sequence numbers skip")
+    test.assertEqual(seqs[:first_audio], list(range(first_audio)), "the header pages are not pages 0..n")
+    audio = seqs[first_audio:]
+    test.assertEqual(audio, list(range(audio[0], audio[0] + len(audio))), "audio page sequence numbers skip")
     granules = [p[2] for p in pages if p[2] != -1]
     test.assertEqual(granules, sorted(granules), "granule positions go back")
     test.assertEqual(sum(1 for p in pages if p[4] & 2), 1, "not exactly one BOS page")

@@ -150,21 +150,33 @@ hub::join_result hub::try_join() {
         refused_.fetch_add(1, std::memory_order_relaxed);
         return {nullptr, fmt::format("{} is being removed", settings_.mount)};
     }
-    auto& server = settings_.server;
-    if (server) {
-        const unsigned before = server->listeners.fetch_add(1);
-        if (server->max > 0 && before >= server->max) {
-            server->listeners.fetch_sub(1);
-            refused_.fetch_add(1, std::memory_order_relaxed);
-            return {nullptr, fmt::format("the server has its maximum of {} listeners (max_listeners)", server->max)};
-        }
+    // Places are taken from the widest cap in, and given back if a narrower one is full.
+    auto take = [](listener_budget* b) { return !b || b->listeners.fetch_add(1) < b->max || b->max == 0; };
+    auto give_back = [](listener_budget* b) {
+        if (b) b->listeners.fetch_sub(1);
+    };
+    listener_budget* server = settings_.server.get();
+    listener_budget* mount = settings_.mount_budget.get();
+    auto refuse = [&](std::string why) {
+        refused_.fetch_add(1, std::memory_order_relaxed);
+        return join_result{nullptr, std::move(why)};
+    };
+    if (!take(server)) {
+        give_back(server);
+        return refuse(fmt::format("the server has its maximum of {} listeners (max_listeners)", server->max));
+    }
+    if (!take(mount)) {
+        give_back(mount);
+        give_back(server);
+        return refuse(fmt::format("mount {} has its maximum of {} listeners ([listeners] max)", settings_.mount_id,
+                                  mount->max));
     }
     const unsigned before = listeners_.fetch_add(1);
     if (settings_.max_listeners > 0 && before >= settings_.max_listeners) {
         listeners_.fetch_sub(1);
-        if (server) server->listeners.fetch_sub(1);
-        refused_.fetch_add(1, std::memory_order_relaxed);
-        return {nullptr, fmt::format("{} has its maximum of {} listeners ([listeners] max)", settings_.mount, settings_.max_listeners)};
+        give_back(mount);
+        give_back(server);
+        return refuse(fmt::format("{} has its maximum of {} listeners", settings_.mount, settings_.max_listeners));
     }
     connects_.fetch_add(1, std::memory_order_relaxed);
     uint64_t peak = peak_.load();
@@ -175,6 +187,7 @@ hub::join_result hub::try_join() {
 
 void hub::leave() {
     listeners_.fetch_sub(1);
+    if (settings_.mount_budget) settings_.mount_budget->listeners.fetch_sub(1);
     if (settings_.server) settings_.server->listeners.fetch_sub(1);
 }
 

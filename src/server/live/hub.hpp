@@ -49,6 +49,9 @@ struct hub_settings {
     // client is dropped at most this late. One pass over all listeners, no timer per write.
     double check_seconds = 0.25;
     std::shared_ptr<listener_budget> server;  // may be null: no server-wide cap
+    // The mount's cap ([listeners] max), shared by the hubs of its outputs; may be null.
+    std::shared_ptr<listener_budget> mount_budget;
+    std::string mount_id;  // names the mount in the mount cap's refusal
 };
 
 // A listener as the hub sees it. The on_* calls come from the publishing thread (or the one that

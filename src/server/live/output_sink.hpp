@@ -23,6 +23,7 @@ public:
     output_sink(std::shared_ptr<chunk_target> target, std::string format);
 
     void write(std::span<const unsigned char> chunk, bool is_header) override;
+    bool is_live() const override { return true; }
     // The encoder's lane, before each block: the frame its chunks are stamped with.
     void set_end_frame(int64_t frame) { end_frame_ = frame; }
 

@@ -128,6 +128,7 @@ std::shared_ptr<running_mount> station::build(const stream_definition& def) {
     auto m = std::make_shared<running_mount>();
     m->def = std::make_shared<const stream_definition>(def);
     std::vector<std::shared_ptr<chunk_target>> targets;
+    auto mount_budget = std::make_shared<listener_budget>(def.listeners.max);  // max 0: uncapped
     for (const auto& out : def.outputs) {
         hub_settings s;
         s.mount = fmt::format("/live/{}.{}", def.id, out.extension);
@@ -142,7 +143,8 @@ std::shared_ptr<running_mount> station::build(const stream_definition& def) {
         s.is_public = def.is_public;
         s.burst_seconds = def.listeners.burst_seconds;
         s.queue_seconds = def.listeners.queue_seconds;
-        s.max_listeners = def.listeners.max;
+        s.mount_budget = mount_budget;
+        s.mount_id = def.id;
         s.metaint = def.listeners.metaint;
         s.server = budget_;
         m->hubs.push_back(std::make_shared<hub>(std::move(s)));

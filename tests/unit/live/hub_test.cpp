@@ -169,7 +169,7 @@ TEST_CASE("hub: caps: the mount's max and the server's budget, each named when f
     REQUIRE(a2.place);
     auto a3 = a->try_join();
     CHECK_FALSE(a3.place);
-    CHECK(a3.refusal == "/live/test.mp3 has its maximum of 2 listeners ([listeners] max)");
+    CHECK(a3.refusal == "/live/test.mp3 has its maximum of 2 listeners");
     auto b1 = b->try_join();
     REQUIRE(b1.place);
     auto b2 = b->try_join();
@@ -190,6 +190,31 @@ TEST_CASE("hub: caps: the mount's max and the server's budget, each named when f
     CHECK(a->counters().listener_peak == 2);
     CHECK(a->counters().connects == 2);
     CHECK(b->counters().connects == 2);
+}
+
+TEST_CASE("hub: a mount's cap is shared by the hubs of all its outputs", "[hub]") {
+    auto server = std::make_shared<listener_budget>(100);
+    auto mount = std::make_shared<listener_budget>(2);
+    auto s = settings(1, 5, 0);
+    s.server = server;
+    s.mount_budget = mount;
+    s.mount_id = "tone";
+    auto mp3 = std::make_shared<hub>(s);
+    s.mount = "/live/tone.ogg";
+    auto ogg = std::make_shared<hub>(s);
+
+    auto x = mp3->try_join(), y = ogg->try_join();
+    REQUIRE(x.place);
+    REQUIRE(y.place);
+    auto z = ogg->try_join();
+    CHECK_FALSE(z.place);
+    CHECK(z.refusal == "mount tone has its maximum of 2 listeners ([listeners] max)");
+    CHECK(server->listeners == 2);  // the refused one gave its server place back
+    CHECK(mount->listeners == 2);
+    x.place.reset();
+    CHECK(mount->listeners == 1);
+    CHECK(server->listeners == 1);
+    CHECK(ogg->try_join().place);
 }
 
 TEST_CASE("hub: a queue shorter than the burst is refused at setup, naming both", "[hub]") {
