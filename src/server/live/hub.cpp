@@ -114,7 +114,35 @@ void hub::close_listeners() {
             if (auto r = w.lock()) all.push_back(std::move(r));
         readers_.clear();
     }
+    {
+        // Idle listeners hold the hub and the hub holds them: nothing would ever break that cycle
+        // once publishing stops.
+        std::unique_lock lock(mutex_);
+        std::lock_guard wl(waiters_mutex_);
+        waiters_.clear();
+    }
     for (auto& r : all) r->on_hub_closed();
+}
+
+hub_settings hub_settings_for(const stream_definition& def, const output_definition& output, int bitrate_kbps,
+                              std::shared_ptr<listener_budget> server) {
+    hub_settings s;
+    s.mount = "/live/" + def.id + "." + output.extension;
+    s.content_type = output.content_type;
+    s.samplerate = def.samplerate;
+    s.channels = def.channels;
+    s.bitrate_kbps = bitrate_kbps;
+    s.name = def.name;
+    s.description = def.description;
+    s.genre = def.genre;
+    s.url = def.url;
+    s.is_public = def.is_public;
+    s.burst_seconds = def.listeners.burst_seconds;
+    s.queue_seconds = def.listeners.queue_seconds;
+    s.max_listeners = def.listeners.max;
+    s.metaint = def.listeners.metaint;
+    s.server = std::move(server);
+    return s;
 }
 
 void hub::trim() {

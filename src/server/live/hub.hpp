@@ -14,6 +14,7 @@
 
 #include "server/live/chunk.hpp"
 #include "server/live/icy.hpp"
+#include "server/live/stream_definition.hpp"
 
 namespace timeside::server::live {
 
@@ -50,6 +51,12 @@ struct hub_settings {
     double check_seconds = 0.25;
     std::shared_ptr<listener_budget> server;  // may be null: no server-wide cap
 };
+
+// The settings of the hub of `output` of the mount `def`: its listener path /live/{id}.{ext}, the
+// stream's name, description, genre, url and public flag, its [listeners] max, burst, queue and
+// metaint. `bitrate_kbps`: the encoder's nominal rate (icy-br), 0 when it has none (VBR, FLAC).
+hub_settings hub_settings_for(const stream_definition& def, const output_definition& output, int bitrate_kbps,
+                              std::shared_ptr<listener_budget> server);
 
 // A listener as the hub sees it. The on_* calls come from the publishing thread (or the one that
 // closes the hub), outside the hub's locks: post to the listener's own strand.
@@ -139,7 +146,9 @@ public:
 
     // A listener to check for falling behind (held weakly: it leaves by being destroyed).
     void attach(const std::shared_ptr<hub_reader>& reader);
-    // The mount is removed: every attached listener is told (on_hub_closed), new ones are refused.
+    // The mount is removed (or its output changed): every attached listener is told
+    // (on_hub_closed: it closes), idle ones are let go, new ones are refused. Call it before
+    // dropping the hub: listeners waiting for chunks are held by it and hold it.
     void close_listeners();
 
     int64_t end_frame() const;          // the newest chunk's
