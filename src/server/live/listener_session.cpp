@@ -29,7 +29,6 @@ namespace beast = boost::beast;
 namespace {
 constexpr size_t max_chunks_per_write = 512;
 constexpr int min_send_buffer = 16 * 1024;
-
 }  // namespace
 
 listener_request read_listener_request(const http::request& req) {

@@ -33,10 +33,12 @@ listener_request read_listener_request(const http::request& req);
 
 // The route handler's answer for GET or HEAD /live/{id}.{ext} (the lead's route):
 //
+//     http::route_options o;
+//     o.cors_headers = {"Icy-MetaData"};  // browser players' preflight
 //     routes.add({verb::get}, "/live/{id}.{ext}", [&](const http::request_context& ctx) {
 //         auto h = /* the hub of that mount's output with that extension, else throw 404 */;
 //         return live::serve_listener(std::move(h), ctx.req, connections);
-//     }, {.cors_headers = {"Icy-MetaData"}});
+//     }, o);
 //
 // GET takes a place under the hub's `max` and the server's budget: a 503 JSON error naming the
 // full cap when there is none (with Retry-After), else a takeover that starts a listener_session
