@@ -18,8 +18,8 @@
 
 namespace timeside::server::live {
 
-// The server-wide listener cap, one for every hub: the lead creates it from the configuration
-// and passes it to each hub's settings. `max` 0: no server-wide cap.
+// The server-wide listener cap, one for every hub: the server makes it from its configuration
+// and gives it to each hub's settings. `max` 0: no server-wide cap.
 struct listener_budget {
     explicit listener_budget(unsigned max_listeners) : max(max_listeners) {}
     const unsigned max;
