@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
@@ -58,14 +59,20 @@ struct hub_settings {
 hub_settings hub_settings_for(const stream_definition& def, const output_definition& output, int bitrate_kbps,
                               std::shared_ptr<listener_budget> server);
 
-// A listener as the hub sees it. The on_* calls come from the publishing thread (or the one that
-// closes the hub), outside the hub's locks: post to the listener's own strand.
+// What waits for chunks after a take() found none: woken once by a later publish, on the
+// publishing thread, outside the hub's locks (post to your own strand). The hub holds it until
+// then: an idle listener needs no other owner.
+class hub_waiter {
+public:
+    virtual ~hub_waiter() = default;
+    virtual void on_chunks() = 0;
+};
+
+// A listener as the hub checks it (attach()). The on_* calls come from the publishing thread (or
+// the one closing the hub), outside the hub's locks: post to the listener's own strand.
 class hub_reader {
 public:
     virtual ~hub_reader() = default;
-    // Chunks arrived after a take() found none (once per such take; the hub holds the reader
-    // until then, so an idle listener needs no other owner).
-    virtual void on_chunks() = 0;
     // Its written_end_frame() is more than queue_seconds behind the newest chunk: drop it as slow
     // (a client that stopped reading: its write never completes).
     virtual void on_behind() = 0;
@@ -142,10 +149,13 @@ public:
     // none: nothing new; `waiter`, if given, is then woken by a later publish (once).
     // lost: `at` fell out of the ring: the listener is more than the ring behind.
     take_result take(cursor& at, std::vector<chunk_ptr>& out, size_t max_chunks,
-                     const std::shared_ptr<hub_reader>& waiter = nullptr);
+                     const std::shared_ptr<hub_waiter>& waiter = nullptr);
 
     // A listener to check for falling behind (held weakly: it leaves by being destroyed).
     void attach(const std::shared_ptr<hub_reader>& reader);
+    // State the hub's listeners share (listener_session's wake-up shards), made by `make` the
+    // first time it is asked for; the hub keeps it as long as it lives.
+    std::shared_ptr<void> listener_state(const std::function<std::shared_ptr<void>()>& make);
     // The mount is removed (or its output changed): every attached listener is told
     // (on_hub_closed: it closes), idle ones are let go, new ones are refused. Call it before
     // dropping the hub: listeners waiting for chunks are held by it and hold it.
@@ -190,14 +200,16 @@ private:
     uint64_t last_header_seq_ = 0;  // 1 + the sequence number of the last header in the ring; 0: none
     // Idle listeners own nothing else that keeps them alive: the hub holds them until it wakes them
     // (a listener closed meanwhile is released at that wake-up, or with the hub).
-    std::vector<std::shared_ptr<hub_reader>> waiters_;  // guarded by waiters_mutex_
+    std::vector<std::shared_ptr<hub_waiter>> waiters_;  // guarded by waiters_mutex_
     std::mutex waiters_mutex_;
     std::mutex publish_mutex_;
-    std::vector<std::shared_ptr<hub_reader>> spare_;  // guarded by publish_mutex_
+    std::vector<std::shared_ptr<hub_waiter>> spare_;  // guarded by publish_mutex_
     int64_t last_check_frame_ = 0;  // guarded by publish_mutex_
     std::vector<std::weak_ptr<hub_reader>> readers_;  // guarded by readers_mutex_
     std::mutex readers_mutex_;
     std::atomic<bool> closed_{false};
+    std::mutex listener_state_mutex_;
+    std::shared_ptr<void> listener_state_;
 
     mutable std::mutex title_mutex_;
     icy::title_ptr title_;
