@@ -306,3 +306,17 @@ TEST_CASE("hub: settings from a stream definition and one of its outputs", "[hub
     CHECK(s.metaint == 8192);
     CHECK(s.server == budget);
 }
+
+TEST_CASE("hub: the listeners' shared state is made once, on first demand", "[hub]") {
+    auto h = std::make_shared<hub>(settings(1, 3));
+    int made = 0;
+    auto make = [&] {
+        ++made;
+        return std::shared_ptr<void>(std::make_shared<int>(42));
+    };
+    auto a = h->listener_state(make);
+    auto b = h->listener_state(make);
+    CHECK(made == 1);
+    CHECK(a == b);
+    CHECK(*std::static_pointer_cast<int>(a) == 42);
+}
