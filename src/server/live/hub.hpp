@@ -94,8 +94,9 @@ struct hub_counters {
 
 class hub : public chunk_target, public std::enable_shared_from_this<hub> {
 public:
-    // Throws usage_error when queue_seconds < burst_seconds (a listener would be dropped as it
-    // joins) or the rate is not positive.
+    // Made with std::make_shared (a listener's place holds the hub). Throws usage_error when
+    // queue_seconds < burst_seconds (a listener would be dropped as it joins) or the rate is not
+    // positive.
     explicit hub(hub_settings settings);
     const hub_settings& settings() const { return settings_; }
     // The Icecast listener head for this output, with or without icy-metaint (listener_head.hpp),
