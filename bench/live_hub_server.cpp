@@ -6,6 +6,8 @@
 //
 // The listener URL is http://127.0.0.1:PORT/live/bench.mp3; SIGINT/SIGTERM close every listener
 // and print the hub's counters as JSON.
+#include <sys/resource.h>
+
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -44,6 +46,11 @@ int main(int argc, char** argv) {
         else if (a == "--threads") threads = static_cast<unsigned>(std::atoi(argv[i + 1]));
         else if (a == "--chunk-frames") chunk_frames = static_cast<size_t>(std::atoi(argv[i + 1]));
         else if (a == "--wake") s.wake_seconds = std::atof(argv[i + 1]);
+    }
+    // One descriptor per listener: up to the hard limit (Debian's soft limit is 1024).
+    if (rlimit r{}; getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
+        r.rlim_cur = r.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &r);
     }
     std::ifstream in(argv[2], std::ios::binary);
     const std::vector<unsigned char> file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

@@ -39,7 +39,7 @@ hub::hub(hub_settings settings)
 void hub::publish(chunk_ptr chunk) {
     if (!chunk) return;
     chunks_.fetch_add(1, std::memory_order_relaxed);
-    std::vector<std::shared_ptr<hub_reader>> woken;
+    std::vector<std::shared_ptr<hub_waiter>> woken;
     bool check = false;
     std::lock_guard publishing(publish_mutex_);  // one publisher at a time (spare_ is reused)
     woken.swap(spare_);  // empty, with the capacity of the last wake-up: no regrowth per wake
@@ -114,7 +114,44 @@ void hub::close_listeners() {
             if (auto r = w.lock()) all.push_back(std::move(r));
         readers_.clear();
     }
+    std::vector<std::shared_ptr<hub_waiter>> waiting;
+    {
+        // Idle listeners hold the hub and the hub holds them: nothing would ever break that cycle
+        // once publishing stops. They are woken once more, after being told to close, so that
+        // whatever holds them lets them go.
+        std::unique_lock lock(mutex_);
+        std::lock_guard wl(waiters_mutex_);
+        waiting.swap(waiters_);
+    }
     for (auto& r : all) r->on_hub_closed();
+    for (auto& w : waiting) w->on_chunks();
+}
+
+std::shared_ptr<void> hub::listener_state(const std::function<std::shared_ptr<void>()>& make) {
+    std::lock_guard lock(listener_state_mutex_);
+    if (!listener_state_) listener_state_ = make();
+    return listener_state_;
+}
+
+hub_settings hub_settings_for(const stream_definition& def, const output_definition& output, int bitrate_kbps,
+                              std::shared_ptr<listener_budget> server) {
+    hub_settings s;
+    s.mount = "/live/" + def.id + "." + output.extension;
+    s.content_type = output.content_type;
+    s.samplerate = def.samplerate;
+    s.channels = def.channels;
+    s.bitrate_kbps = bitrate_kbps;
+    s.name = def.name;
+    s.description = def.description;
+    s.genre = def.genre;
+    s.url = def.url;
+    s.is_public = def.is_public;
+    s.burst_seconds = def.listeners.burst_seconds;
+    s.queue_seconds = def.listeners.queue_seconds;
+    s.max_listeners = def.listeners.max;
+    s.metaint = def.listeners.metaint;
+    s.server = std::move(server);
+    return s;
 }
 
 void hub::trim() {
@@ -212,7 +249,7 @@ hub::start_point hub::start() const {
 }
 
 hub::take_result hub::take(cursor& at, std::vector<chunk_ptr>& out, size_t max_chunks,
-                           const std::shared_ptr<hub_reader>& waiter) {
+                           const std::shared_ptr<hub_waiter>& waiter) {
     std::shared_lock lock(mutex_);
     if (at.next < first_seq_) return take_result::lost;
     const uint64_t end = first_seq_ + ring_.size();

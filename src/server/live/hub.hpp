@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
@@ -14,11 +15,12 @@
 
 #include "server/live/chunk.hpp"
 #include "server/live/icy.hpp"
+#include "server/live/stream_definition.hpp"
 
 namespace timeside::server::live {
 
-// The server-wide listener cap, one for every hub: the lead creates it from the configuration
-// and passes it to each hub's settings. `max` 0: no server-wide cap.
+// The server-wide listener cap, one for every hub: the server makes it from its configuration
+// and gives it to each hub's settings. `max` 0: no server-wide cap.
 struct listener_budget {
     explicit listener_budget(unsigned max_listeners) : max(max_listeners) {}
     const unsigned max;
@@ -54,14 +56,26 @@ struct hub_settings {
     std::string mount_id;  // names the mount in the mount cap's refusal
 };
 
-// A listener as the hub sees it. The on_* calls come from the publishing thread (or the one that
-// closes the hub), outside the hub's locks: post to the listener's own strand.
+// The settings of the hub of `output` of the mount `def`: its listener path /live/{id}.{ext}, the
+// stream's name, description, genre, url and public flag, its [listeners] max, burst, queue and
+// metaint. `bitrate_kbps`: the encoder's nominal rate (icy-br), 0 when it has none (VBR, FLAC).
+hub_settings hub_settings_for(const stream_definition& def, const output_definition& output, int bitrate_kbps,
+                              std::shared_ptr<listener_budget> server);
+
+// What waits for chunks after a take() found none: woken once by a later publish, on the
+// publishing thread, outside the hub's locks (post to your own strand). The hub holds it until
+// then: an idle listener needs no other owner.
+class hub_waiter {
+public:
+    virtual ~hub_waiter() = default;
+    virtual void on_chunks() = 0;
+};
+
+// A listener as the hub checks it (attach()). The on_* calls come from the publishing thread (or
+// the one closing the hub), outside the hub's locks: post to the listener's own strand.
 class hub_reader {
 public:
     virtual ~hub_reader() = default;
-    // Chunks arrived after a take() found none (once per such take; the hub holds the reader
-    // until then, so an idle listener needs no other owner).
-    virtual void on_chunks() = 0;
     // Its written_end_frame() is more than queue_seconds behind the newest chunk: drop it as slow
     // (a client that stopped reading: its write never completes).
     virtual void on_behind() = 0;
@@ -83,8 +97,9 @@ struct hub_counters {
 
 class hub : public chunk_target, public std::enable_shared_from_this<hub> {
 public:
-    // Throws usage_error when queue_seconds < burst_seconds (a listener would be dropped as it
-    // joins) or the rate is not positive.
+    // Made with std::make_shared (a listener's place holds the hub). Throws usage_error when
+    // queue_seconds < burst_seconds (a listener would be dropped as it joins) or the rate is not
+    // positive.
     explicit hub(hub_settings settings);
     const hub_settings& settings() const { return settings_; }
     // The Icecast listener head for this output, with or without icy-metaint (listener_head.hpp),
@@ -138,11 +153,16 @@ public:
     // none: nothing new; `waiter`, if given, is then woken by a later publish (once).
     // lost: `at` fell out of the ring: the listener is more than the ring behind.
     take_result take(cursor& at, std::vector<chunk_ptr>& out, size_t max_chunks,
-                     const std::shared_ptr<hub_reader>& waiter = nullptr);
+                     const std::shared_ptr<hub_waiter>& waiter = nullptr);
 
     // A listener to check for falling behind (held weakly: it leaves by being destroyed).
     void attach(const std::shared_ptr<hub_reader>& reader);
-    // The mount is removed: every attached listener is told (on_hub_closed), new ones are refused.
+    // State the hub's listeners share (listener_session's wake-up shards), made by `make` the
+    // first time it is asked for; the hub keeps it as long as it lives.
+    std::shared_ptr<void> listener_state(const std::function<std::shared_ptr<void>()>& make);
+    // The mount is removed (or its output changed): every attached listener is told
+    // (on_hub_closed: it closes), idle ones are let go, new ones are refused. Call it before
+    // dropping the hub: listeners waiting for chunks are held by it and hold it.
     void close_listeners();
 
     int64_t end_frame() const;          // the newest chunk's
@@ -184,14 +204,16 @@ private:
     uint64_t last_header_seq_ = 0;  // 1 + the sequence number of the last header in the ring; 0: none
     // Idle listeners own nothing else that keeps them alive: the hub holds them until it wakes them
     // (a listener closed meanwhile is released at that wake-up, or with the hub).
-    std::vector<std::shared_ptr<hub_reader>> waiters_;  // guarded by waiters_mutex_
+    std::vector<std::shared_ptr<hub_waiter>> waiters_;  // guarded by waiters_mutex_
     std::mutex waiters_mutex_;
     std::mutex publish_mutex_;
-    std::vector<std::shared_ptr<hub_reader>> spare_;  // guarded by publish_mutex_
+    std::vector<std::shared_ptr<hub_waiter>> spare_;  // guarded by publish_mutex_
     int64_t last_check_frame_ = 0;  // guarded by publish_mutex_
     std::vector<std::weak_ptr<hub_reader>> readers_;  // guarded by readers_mutex_
     std::mutex readers_mutex_;
     std::atomic<bool> closed_{false};
+    std::mutex listener_state_mutex_;
+    std::shared_ptr<void> listener_state_;
 
     mutable std::mutex title_mutex_;
     icy::title_ptr title_;

@@ -1,5 +1,6 @@
 // The listener's write loop: one write in flight, gathering every chunk taken since the last one
-// (plus ICY blocks) into one buffer sequence; idle, it waits as the hub's waiter. Falling behind
+// (plus ICY blocks) into one buffer sequence; idle, it parks in its shard until the hub's next
+// wake-up (listener_shard.hpp). Falling behind
 // is measured in stream time: the audio not yet written plus what the socket still holds
 // (SIOCOUTQ, over a send buffer kept to ~0.5 s of the stream so the kernel cannot hide minutes),
 // after each write; a write that never completes is found by the hub's periodic check.
@@ -17,8 +18,10 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 #include <boost/beast/core/error.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
 #include <fmt/format.h>
 
+#include "server/live/listener_shard.hpp"
 #include "server/log.hpp"
 
 namespace timeside::server::live {
@@ -30,6 +33,20 @@ namespace {
 constexpr size_t max_chunks_per_write = 512;
 constexpr int min_send_buffer = 16 * 1024;
 
+// The connection's socket, moved onto `executor` (its shard's strand). expires_never() first: the
+// session's timer wait would keep the stream's state allocated until its deadline (10 s).
+asio::ip::tcp::socket onto(const asio::any_io_executor& executor, beast::tcp_stream& stream) {
+    stream.expires_never();
+    asio::ip::tcp::socket from = stream.release_socket();
+    asio::ip::tcp::socket to(executor);
+    boost::system::error_code ec;
+    const auto local = from.local_endpoint(ec);
+    if (!ec) {
+        const auto fd = from.release(ec);
+        if (!ec) to.assign(local.protocol(), fd, ec);
+    }
+    return to;  // closed when the connection was already gone: the first write says client_gone
+}
 }  // namespace
 
 listener_request read_listener_request(const http::request& req) {
@@ -58,10 +75,9 @@ http::reply serve_listener(std::shared_ptr<hub> h, const http::request& req, htt
 
 listener_session::listener_session(http::taken_connection&& taken, std::shared_ptr<hub> h, std::shared_ptr<hub::slot> place,
                                    listener_request request, http::connection_registry& connections)
-    // expires_never() first: the session's timer wait would keep the stream's state allocated
-    // until its deadline (10 s) after the socket left it.
-    : socket_((taken.stream.expires_never(), taken.stream.release_socket())),
-      executor_(socket_.get_executor()),
+    : shard_(shard_for(*h, taken.stream.get_executor())),
+      socket_(onto(shard_->executor(), taken.stream)),
+      executor_(shard_->executor()),
       hub_(std::move(h)),
       place_(std::move(place)),
       request_(request),
@@ -107,10 +123,6 @@ void listener_session::close() {
     asio::post(executor_, [self = shared_from_this()] { self->do_close("drained"); });
 }
 
-void listener_session::on_chunks() {
-    asio::post(executor_, [self = shared_from_this()] { self->do_take(); });
-}
-
 void listener_session::on_behind() {
     asio::post(executor_, [self = shared_from_this()] { self->do_close("slow"); });
 }
@@ -121,16 +133,21 @@ void listener_session::on_hub_closed() {
 
 // Takes what the hub has and writes it: at once when the socket takes it all (the common case:
 // no handler, no allocation, no strand hop), else the rest with one async_write; with nothing to
-// write it waits as the hub's waiter.
+// write it parks in its shard.
 void listener_session::do_take() {
     while (!done_ && !writing_) {
         if (!request_.head_only && chunks_.size() < max_chunks_per_write) {
-            // Wait only when there is nothing at all to write (the head is something).
+            // Park only when there is nothing at all to write (the head is something); the shard is
+            // registered for the hub's next wake-up by the first of its listeners that parks.
             const bool idle = head_sent_ && chunks_.empty();
+            const bool register_shard = idle && !shard_->registered();
             const auto got = hub_->take(cursor_, chunks_, max_chunks_per_write - chunks_.size(),
-                                        idle ? shared_from_this() : nullptr);
+                                        register_shard ? shard_ : nullptr);
             if (got == hub::take_result::lost) return do_close("slow");
-            if (got == hub::take_result::none && idle) return;
+            if (got == hub::take_result::none && idle) {
+                if (register_shard) shard_->set_registered();
+                return shard_->park(shared_from_this());
+            }
         }
         prepare_buffers();
         boost::system::error_code ec;

@@ -33,15 +33,19 @@ listener_request read_listener_request(const http::request& req);
 
 // The route handler's answer for GET or HEAD /live/{id}.{ext} (the lead's route):
 //
+//     http::route_options o;
+//     o.cors_headers = {"Icy-MetaData"};  // browser players' preflight
 //     routes.add({verb::get}, "/live/{id}.{ext}", [&](const http::request_context& ctx) {
 //         auto h = /* the hub of that mount's output with that extension, else throw 404 */;
 //         return live::serve_listener(std::move(h), ctx.req, connections);
-//     }, {.cors_headers = {"Icy-MetaData"}});
+//     }, o);
 //
 // GET takes a place under the hub's `max` and the server's budget: a 503 JSON error naming the
 // full cap when there is none (with Retry-After), else a takeover that starts a listener_session
 // on the connection's strand. HEAD takes no place: it gets the same head, and the connection closes.
 http::reply serve_listener(std::shared_ptr<hub> h, const http::request& req, http::connection_registry& connections);
+
+class listener_shard;
 
 class listener_session : public http::connection, public hub_reader,
                          public std::enable_shared_from_this<listener_session> {
@@ -55,7 +59,8 @@ public:
     // Both close at once: a live stream never ends by itself, a draining server must not wait.
     void drain() override;
     void close() override;
-    void on_chunks() override;
+    // On its shard's strand, at a wake-up: writes what arrived, or parks again.
+    void resume() { do_take(); }
     void on_behind() override;
     void on_hub_closed() override;
     int64_t written_end_frame() const override { return written_end_frame_.load(std::memory_order_relaxed); }
@@ -70,9 +75,11 @@ private:
     void do_close(const char* why);
     bool too_far_behind();  // after a write: the audio not yet written and what the socket holds
 
-    // A plain socket: no timer per write (a stuck write is found by the hub's check, on_behind).
+    // The wake-up shard whose strand everything of this listener runs on; the socket is moved
+    // onto that strand. A plain socket: no timer per write (the hub's check finds a stuck write).
+    std::shared_ptr<listener_shard> shard_;
     boost::asio::ip::tcp::socket socket_;
-    boost::asio::any_io_executor executor_;  // the connection's strand
+    boost::asio::any_io_executor executor_;  // the shard's strand
     std::shared_ptr<hub> hub_;
     std::shared_ptr<hub::slot> place_;
     listener_request request_;

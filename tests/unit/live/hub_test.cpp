@@ -42,7 +42,7 @@ int64_t publish_run(hub& h, int64_t end, int count, int sync_every = 1) {
     return end;
 }
 
-struct counting_waiter : hub_reader {
+struct counting_waiter : hub_waiter, hub_reader {
     int calls = 0, behind = 0, closed = 0;
     int64_t written = 0;
     void on_chunks() override { ++calls; }
@@ -287,4 +287,61 @@ TEST_CASE("hub: a listener more than queue seconds behind is told, within check_
     auto late = h->try_join();
     CHECK_FALSE(late.place);
     CHECK(late.refusal == "/live/test.mp3 is being removed");
+}
+
+TEST_CASE("hub: close_listeners lets idle listeners go (they hold the hub, it holds them)", "[hub]") {
+    auto h = std::make_shared<hub>(settings(1, 3));
+    auto idle = std::make_shared<counting_waiter>();
+    h->attach(idle);
+    auto at = h->start();
+    std::vector<chunk_ptr> out;
+    REQUIRE(h->take(at.from, out, 10, idle) == hub::take_result::none);
+    CHECK(idle.use_count() == 2);  // the hub's wake-up list
+    h->close_listeners();
+    CHECK(idle->closed == 1);
+    CHECK(idle.use_count() == 1);
+    CHECK(idle->calls == 1);  // woken once more, after being told to close
+}
+
+TEST_CASE("hub: settings from a stream definition and one of its outputs", "[hub]") {
+    stream_definition d;
+    d.id = "studio";
+    d.name = "Studio";
+    d.genre = "Jazz";
+    d.samplerate = 48000;
+    d.channels = 2;
+    d.listeners.max = 7;
+    d.listeners.burst_seconds = 0.5;
+    d.listeners.queue_seconds = 4;
+    d.listeners.metaint = 8192;
+    output_definition o;
+    o.extension = "opus";
+    o.content_type = "audio/ogg";
+    auto budget = std::make_shared<listener_budget>(100);
+    const auto s = hub_settings_for(d, o, 96, budget);
+    CHECK(s.mount == "/live/studio.opus");
+    CHECK(s.content_type == "audio/ogg");
+    CHECK(s.samplerate == 48000);
+    CHECK(s.bitrate_kbps == 96);
+    CHECK(s.name == "Studio");
+    CHECK(s.genre == "Jazz");
+    CHECK(s.max_listeners == 7);
+    CHECK(s.burst_seconds == 0.5);
+    CHECK(s.queue_seconds == 4);
+    CHECK(s.metaint == 8192);
+    CHECK(s.server == budget);
+}
+
+TEST_CASE("hub: the listeners' shared state is made once, on first demand", "[hub]") {
+    auto h = std::make_shared<hub>(settings(1, 3));
+    int made = 0;
+    auto make = [&] {
+        ++made;
+        return std::shared_ptr<void>(std::make_shared<int>(42));
+    };
+    auto a = h->listener_state(make);
+    auto b = h->listener_state(make);
+    CHECK(made == 1);
+    CHECK(a == b);
+    CHECK(*std::static_pointer_cast<int>(a) == 42);
 }

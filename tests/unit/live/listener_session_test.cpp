@@ -69,6 +69,31 @@ std::vector<chunk_ptr> mp3_chunks(double seconds) {
     return out;
 }
 
+// Opus in Ogg at 48 kHz, each page the encoder wrote a chunk; end_frame from the last page's
+// granule position (48 kHz samples, pre-skip included).
+std::vector<chunk_ptr> opus_chunks(double seconds) {
+    constexpr int opus_rate = 48000;
+    auto sink = std::make_shared<test::chunk_sink>(false);
+    auto enc = default_registry().make("opus_encoder", {{"bitrate", "96"}});
+    std::dynamic_pointer_cast<timeside::encoder>(enc)->set_sink(sink);
+    timeside::pipe p(array_decoder::from_samples(
+        test::sine(440, opus_rate, static_cast<int64_t>(seconds * opus_rate), 1, amplitude), opus_rate, 1, 4096));
+    p.add(std::dynamic_pointer_cast<consumer>(enc));
+    p.run();
+    std::vector<chunk_ptr> out;
+    for (size_t i = 0; i < sink->starts.size(); ++i) {
+        auto c = std::make_shared<live_chunk>();
+        c->bytes = sink->chunk(i);
+        c->header = sink->headers[i];
+        const auto pages = test::parse_ogg(c->bytes).pages;  // whole pages, or it throws
+        REQUIRE_FALSE(pages.empty());
+        c->sync = !c->header;
+        c->end_frame = c->header ? 0 : pages.back().granule;
+        out.push_back(std::move(c));
+    }
+    return out;
+}
+
 template <class F>
 bool wait_for(F done, std::chrono::milliseconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -94,12 +119,12 @@ struct live_server {
     std::vector<std::thread> threads;
     uint16_t port = 0;
 
-    explicit live_server(std::shared_ptr<hub> h) {
+    explicit live_server(std::shared_ptr<hub> h, std::string ext = "mp3") {
         config.listen = {"127.0.0.1", 0};
         config.access_log = false;
         routes.add({http::verb::get}, "/live/{id}.{ext}",
-                   [this, h](const http::request_context& ctx) -> http::reply {
-                       if (ctx.param("id") != "test" || ctx.param("ext") != "mp3")
+                   [this, h, ext](const http::request_context& ctx) -> http::reply {
+                       if (ctx.param("id") != "test" || ctx.param("ext") != ext)
                            throw http::http_error(http::status::not_found, "no such mount");
                        return serve_listener(h, ctx.req, connections);
                    },
@@ -154,6 +179,35 @@ http::route_options listener_route_options() {
     return o;
 }
 
+// A player on a thread: sends `request`, reads until the server closes, and says once the audio
+// (ICY blocks stripped) ends with `tail`, the last bytes published.
+struct reading_client {
+    std::string bytes;  // everything received, head included
+    std::atomic<bool> complete{false};
+    std::thread thread;
+    reading_client(uint16_t port, std::string request, size_t metaint, std::vector<unsigned char> tail)
+        : thread([this, port, request = std::move(request), metaint, tail = std::move(tail)] {
+              raw_client c(port);
+              c.send(request);
+              const std::string head = c.read_head();
+              icy_reader live(metaint ? metaint : SIZE_MAX);
+              char buf[65536];
+              boost::system::error_code ec;
+              while (!ec) {
+                  const size_t n = c.socket.read_some(asio::buffer(buf), ec);
+                  bytes.append(buf, n);
+                  live.feed(reinterpret_cast<const unsigned char*>(buf), n);
+                  if (live.audio.size() >= tail.size() &&
+                      std::equal(tail.begin(), tail.end(), live.audio.end() - static_cast<std::ptrdiff_t>(tail.size())))
+                      complete = true;
+              }
+              bytes.insert(0, head);
+          }) {}
+    void join() {
+        if (thread.joinable()) thread.join();
+    }
+};
+
 bool has_line(const std::string& head, const std::string& line) { return head.find("\r\n" + line + "\r\n") != std::string::npos; }
 
 }  // namespace
@@ -183,9 +237,40 @@ TEST_CASE("listener: Icecast head, exact stream with ICY blocks, FFmpeg decodes 
     size_t next = 0;
     while (next < chunks.size() && chunks[next]->end_frame <= static_cast<int64_t>(pre_seconds * rate)) h->publish(chunks[next++]);
     const int64_t pre_end = chunks[next - 1]->end_frame;
+    std::thread publisher;
+
+    // Whatever fails below, the threads end: the streams are closed, then joined.
+    std::unique_ptr<reading_client> a;
+    std::future<std::string> ffmpeg;
+    struct joiner {
+        std::function<void()> f;
+        ~joiner() { f(); }
+    } join_all{[&] {
+        server.connections.close_all();
+        if (publisher.joinable()) publisher.join();
+        if (a) a->join();
+    }};
+    // Client A: raw HTTP/1.1 with Icy-MetaData, reads until the server closes.
+    std::vector<unsigned char> last_bytes;
+    for (size_t i = chunks.size() - 3; i < chunks.size(); ++i)
+        last_bytes.insert(last_bytes.end(), chunks[i]->bytes.begin(), chunks[i]->bytes.end());
+    a = std::make_unique<reading_client>(server.port, "GET /live/test.mp3 HTTP/1.1\r\nHost: 127.0.0.1\r\nIcy-MetaData: 1\r\n\r\n",
+                                         16000, last_bytes);
+    // FFmpeg, as a player: it asks for ICY metadata itself.
+    ffmpeg = std::async(std::launch::async, [&] {
+        return test::run_command("ffmpeg -nostdin -v error -i http://127.0.0.1:" + std::to_string(server.port) +
+                                 "/live/test.mp3 -f f32le -c:a pcm_f32le -ac 1 - 2>/dev/null");
+    });
+    // A client that reads the head, then nothing (a small receive buffer: its own kernel holds little).
+    raw_client stalled(server.port, 4096);
+    stalled.send("GET /live/test.mp3 HTTP/1.0\r\n\r\n");
+    const std::string stalled_head = stalled.read_head();
+
+    REQUIRE(wait_for([&] { return h->counters().listeners == 3; }, std::chrono::seconds(5)));
+    // From here on the mount goes on at real time: every listener has its burst, then 5 s.
     const auto t0 = std::chrono::steady_clock::now();
     std::atomic<bool> titled{false};
-    std::thread publisher([&] {
+    publisher = std::thread([&] {
         for (; next < chunks.size(); ++next) {
             const auto due = t0 + std::chrono::microseconds((chunks[next]->end_frame - pre_end) * 1000000 / rate);
             std::this_thread::sleep_until(due);
@@ -197,53 +282,6 @@ TEST_CASE("listener: Icecast head, exact stream with ICY blocks, FFmpeg decodes 
         }
     });
 
-    // Whatever fails below, the threads end: the streams are closed, then joined.
-    std::thread a_thread;
-    std::future<std::string> ffmpeg;
-    struct joiner {
-        std::function<void()> f;
-        ~joiner() { f(); }
-    } join_all{[&] {
-        server.connections.close_all();
-        if (publisher.joinable()) publisher.join();
-        if (a_thread.joinable()) a_thread.join();
-    }};
-    // Client A: raw HTTP/1.1 with Icy-MetaData, reads until the server closes; says when its audio
-    // ends with the last chunk's bytes (everything published reached it).
-    std::vector<unsigned char> last_bytes;
-    for (size_t i = chunks.size() - 3; i < chunks.size(); ++i)
-        last_bytes.insert(last_bytes.end(), chunks[i]->bytes.begin(), chunks[i]->bytes.end());
-    std::string a_bytes;
-    std::atomic<bool> a_complete{false};
-    a_thread = std::thread([&] {
-        raw_client a(server.port);
-        a.send("GET /live/test.mp3 HTTP/1.1\r\nHost: 127.0.0.1\r\nIcy-MetaData: 1\r\n\r\n");
-        const std::string head = a.read_head();
-        icy_reader live(16000);
-        char buf[65536];
-        boost::system::error_code ec;
-        while (!ec) {
-            const size_t n = a.socket.read_some(asio::buffer(buf), ec);
-            a_bytes.append(buf, n);
-            live.feed(reinterpret_cast<const unsigned char*>(buf), n);
-            if (live.audio.size() >= last_bytes.size() &&
-                std::equal(last_bytes.begin(), last_bytes.end(), live.audio.end() - static_cast<std::ptrdiff_t>(last_bytes.size())))
-                a_complete = true;
-        }
-        a_bytes.insert(0, head);
-    });
-    // FFmpeg, as a player: it asks for ICY metadata itself.
-    ffmpeg = std::async(std::launch::async, [&] {
-        return test::run_command("ffmpeg -nostdin -v error -i http://127.0.0.1:" + std::to_string(server.port) +
-                                 "/live/test.mp3 -f f32le -c:a pcm_f32le -ac 1 - 2>/dev/null");
-    });
-    // A client that reads the head, then nothing (a small receive buffer: its own kernel holds little).
-    raw_client stalled(server.port, 4096);
-    stalled.send("GET /live/test.mp3 HTTP/1.0\r\n\r\n");
-    const std::string stalled_head = stalled.read_head();
-    const auto stalled_at = std::chrono::steady_clock::now();
-
-    REQUIRE(wait_for([&] { return h->counters().listeners == 3; }, std::chrono::seconds(5)));
     {  // a fourth listener: the mount is full
         raw_client extra(server.port);
         extra.send("GET /live/test.mp3 HTTP/1.0\r\n\r\n");
@@ -260,17 +298,19 @@ TEST_CASE("listener: Icecast head, exact stream with ICY blocks, FFmpeg decodes 
 
     // The stalled client goes once it is queue_seconds behind; the others are not slowed.
     REQUIRE(wait_for([&] { return h->counters().slow_listeners == 1; }, std::chrono::seconds(6)));
-    const double dropped_after = std::chrono::duration<double>(std::chrono::steady_clock::now() - stalled_at).count();
+    const double dropped_after = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();  // it stalled before
     CHECK(dropped_after <= s.queue_seconds + 1.5);
-    CHECK(dropped_after >= s.queue_seconds - 1.2);  // not before it could have been behind that much
+    // Not before it could be that far behind: it joined burst seconds behind.
+    CHECK(dropped_after >= s.queue_seconds - s.burst_seconds - 0.2);
     CHECK(h->counters().listeners == 2);
     CHECK(stalled_head.rfind("HTTP/1.0 200 OK\r\n", 0) == 0);
 
     publisher.join();
-    REQUIRE(wait_for([&] { return a_complete.load(); }, std::chrono::seconds(3)));
+    REQUIRE(wait_for([&] { return a->complete.load(); }, std::chrono::seconds(3)));
     CHECK(server.connections.count() == 2);  // A and FFmpeg: the others are gone
     server.connections.close_all();  // SIGTERM: live streams end at once
-    a_thread.join();
+    a->join();
+    const std::string& a_bytes = a->bytes;
     const std::string decoded = ffmpeg.get();
     REQUIRE(wait_for([&] { return h->counters().listeners == 0; }, std::chrono::seconds(2)));
 
@@ -314,8 +354,8 @@ TEST_CASE("listener: Icecast head, exact stream with ICY blocks, FFmpeg decodes 
     for (size_t i = first; i < chunks.size(); ++i) expected.insert(expected.end(), chunks[i]->bytes.begin(), chunks[i]->bytes.end());
     CHECK(reader.audio == expected);
     const int64_t burst_start = chunks[first - 1]->end_frame;
-    CHECK(burst_start >= pre_end - rate);  // within the 1 s burst of the newest chunk when A joined
-    CHECK(burst_start <= pre_end);         // and A got a burst at all (it joined before the pacing moved 1 s)
+    CHECK(burst_start >= pre_end - rate);             // within the 1 s burst of the newest chunk when A joined
+    CHECK(burst_start <= pre_end - rate + rate / 5);  // and as much of it as a sync chunk allows
     size_t titled_blocks = 0;
     for (const auto& b : reader.blocks) {
         if (b.length_byte == 0) continue;
@@ -329,8 +369,9 @@ TEST_CASE("listener: Icecast head, exact stream with ICY blocks, FFmpeg decodes 
     std::vector<float> samples(decoded.size() / 4);
     std::memcpy(samples.data(), decoded.data(), samples.size() * 4);
     const double seconds = static_cast<double>(samples.size()) / rate;
-    CHECK(seconds > live_seconds);
-    CHECK(seconds < live_seconds + s.burst_seconds + 0.2);
+    // A burst of at most 1 s and at least 1 s less one chunk (93 ms), then the 5 s published.
+    CHECK(seconds > live_seconds + s.burst_seconds - 0.2);
+    CHECK(seconds < live_seconds + s.burst_seconds + 0.1);
     REQUIRE(samples.size() > static_cast<size_t>(rate));
     std::vector<float> middle(samples.begin() + rate / 2, samples.end() - rate / 2);
     // The reference: the same MP3 bytes decoded from a file by FFmpeg (LAME renders this sine
@@ -356,4 +397,86 @@ TEST_CASE("listener: Icecast head, exact stream with ICY blocks, FFmpeg decodes 
     CHECK(c.refused == 1);
     CHECK(c.slow_listeners == 1);
     CHECK(c.bytes_sent >= a_bytes.size() + stalled_head.size());
+}
+
+TEST_CASE("listener: Ogg Opus with ICY blocks too: the blocks sit at every metaint bytes and FFmpeg decodes the stream", "[listener]") {
+    constexpr int opus_rate = 48000;
+    const double pre_seconds = 2, live_seconds = 3;
+    const auto chunks = opus_chunks(pre_seconds + live_seconds);
+    REQUIRE(chunks.front()->header);  // OpusHead
+    hub_settings s;
+    s.mount = "/live/test.opus";
+    s.content_type = "audio/ogg";
+    s.samplerate = opus_rate;
+    s.channels = 1;
+    s.bitrate_kbps = 96;
+    s.burst_seconds = 1;
+    s.queue_seconds = 5;
+    s.metaint = 4000;  // several blocks a second at 96 kbit/s
+    auto h = std::make_shared<hub>(s);
+    h->set_title("Opus - Title");
+    live_server server(h, "opus");
+
+    size_t next = 0;
+    while (next < chunks.size() && (chunks[next]->header || chunks[next]->end_frame <= static_cast<int64_t>(pre_seconds * opus_rate)))
+        h->publish(chunks[next++]);
+    const int64_t pre_end = chunks[next - 1]->end_frame;
+
+    std::thread publisher;
+    std::unique_ptr<reading_client> a;
+    std::future<std::string> ffmpeg;
+    struct joiner {
+        std::function<void()> f;
+        ~joiner() { f(); }
+    } join_all{[&] {
+        server.connections.close_all();
+        if (publisher.joinable()) publisher.join();
+        if (a) a->join();
+    }};
+    a = std::make_unique<reading_client>(server.port, "GET /live/test.opus HTTP/1.0\r\nIcy-MetaData: 1\r\n\r\n", 4000,
+                                         chunks.back()->bytes);
+    ffmpeg = std::async(std::launch::async, [&] {
+        return test::run_command("ffmpeg -nostdin -v error -i http://127.0.0.1:" + std::to_string(server.port) +
+                                 "/live/test.opus -f f32le -c:a pcm_f32le -ac 1 -ar 48000 - 2>/dev/null");
+    });
+    REQUIRE(wait_for([&] { return h->counters().listeners == 2; }, std::chrono::seconds(5)));
+    const auto t0 = std::chrono::steady_clock::now();
+    publisher = std::thread([&] {
+        for (; next < chunks.size(); ++next) {
+            std::this_thread::sleep_until(t0 + std::chrono::microseconds((chunks[next]->end_frame - pre_end) * 1000000 / opus_rate));
+            h->publish(chunks[next]);
+        }
+    });
+    publisher.join();
+    REQUIRE(wait_for([&] { return a->complete.load(); }, std::chrono::seconds(3)));  // the last page reached it
+    server.connections.close_all();
+    a->join();
+    const std::string& a_bytes = a->bytes;
+    const std::string decoded = ffmpeg.get();
+
+    const size_t head_end = a_bytes.find("\r\n\r\n");
+    REQUIRE(head_end != std::string::npos);
+    CHECK(a_bytes.rfind("HTTP/1.0 200 OK\r\n", 0) == 0);
+    CHECK(a_bytes.find("\r\nicy-metaint: 4000\r\n") < head_end);
+    CHECK(a_bytes.find("\r\nContent-Type: audio/ogg\r\n") < head_end);
+    icy_reader reader(4000);
+    reader.feed(reinterpret_cast<const unsigned char*>(a_bytes.data()) + head_end + 4, a_bytes.size() - head_end - 4);
+    // Stripped of its blocks, the body is a valid Ogg stream: the headers, then whole pages.
+    const auto stream = test::parse_ogg(reader.audio);
+    REQUIRE(stream.pages.size() > 3);
+    CHECK(std::equal(chunks.front()->bytes.begin(), chunks.front()->bytes.end(), reader.audio.begin()));
+    for (const auto& page : stream.pages) CHECK(page.crc_ok);
+    CHECK(reader.blocks.size() == reader.audio.size() / 4000);
+    REQUIRE_FALSE(reader.blocks.empty());
+    CHECK(reader.blocks.front().title() == "Opus - Title");  // the title at once, then empty blocks
+    for (size_t i = 1; i < reader.blocks.size(); ++i) CHECK(reader.blocks[i].length_byte == 0);
+
+    std::vector<float> samples(decoded.size() / 4);
+    std::memcpy(samples.data(), decoded.data(), samples.size() * 4);
+    const double seconds = static_cast<double>(samples.size()) / opus_rate;
+    CHECK(seconds > live_seconds + 0.5);  // the burst: whole pages within 1 s
+    CHECK(seconds < live_seconds + s.burst_seconds + 0.1);
+    REQUIRE(samples.size() > static_cast<size_t>(opus_rate));
+    std::vector<float> middle(samples.begin() + opus_rate / 2, samples.end() - opus_rate / 4);
+    CHECK(test::rms_db(middle) == Approx(20 * std::log10(amplitude / std::sqrt(2.0))).margin(0.5));
 }
