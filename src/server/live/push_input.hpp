@@ -33,6 +33,10 @@ struct push_input_options {
 // video/x-matroska (libshout declares WebM as video/webm).
 bool accepted_source_type(std::string_view content_type);
 
+// Whether what the type finder saw ("application/ogg", "audio/mpeg", "audio/x-flac", "video/webm")
+// is what `content_type` declared. A mismatch is logged, not refused: the bytes decide.
+bool declared_type_matches(std::string_view content_type, std::string_view detected);
+
 class push_input : public live_input {
 public:
     explicit push_input(push_input_options options);
@@ -77,6 +81,7 @@ private:
     std::atomic<bool> full_{false};
     std::atomic<bool> stopped_{false};
     bool ended_ = false;
+    bool type_checked_ = false;  // the reader's thread only
     uint64_t bytes_fed_ = 0;
     uint64_t frames_seen_ = 0;        // frames_decoded() at the last feed
     size_t bytes_since_audio_ = 0;    // fed since the decoder last delivered a frame

@@ -108,6 +108,20 @@ TEST_CASE("ffmpeg pushes Ogg Vorbis with PUT; the mount hears it and gets the ic
     CHECK_FALSE(server.mount->has_source());
 }
 
+TEST_CASE("ffmpeg's Ogg without -content_type (declared audio/mpeg) is decoded as what it is", "[live][ingest][push]") {
+    REQUIRE(have_ffmpeg());
+    temp_dir dir;
+    ingest_server server;
+    const auto bytes = ffmpeg_sine(dir, "-c:a libopus -b:a 96k -f ogg", 3.0);
+    const auto file = write_file(dir, "src.opus", bytes);
+    REQUIRE(run("ffmpeg -nostdin -hide_banner -loglevel error -re -i '" + file.string() + "' -c copy -f ogg '" +
+                server.url("/live/x") + "'") == 0);
+    source_run r;
+    REQUIRE(server.mount->finished_run(0, r));
+    CHECK(r.info.content_type == "audio/mpeg");
+    check_heard(r, dir, bytes);
+}
+
 TEST_CASE("ffmpeg -legacy_icecast 1 pushes MP3 with SOURCE", "[live][ingest][push]") {
     REQUIRE(have_ffmpeg());
     temp_dir dir;

@@ -192,3 +192,14 @@ TEST_CASE("source types: what Icecast's clients declare is accepted, the rest re
     for (auto t : {"", "text/plain", "audio/wav", "application/octet-stream", "audio/mpegx", "video/mp4"})
         CHECK_FALSE(tl::accepted_source_type(t));
 }
+
+TEST_CASE("a declared type is checked against what the stream turns out to be", "[live][push][ingest]") {
+    CHECK(tl::declared_type_matches("audio/mpeg", "audio/mpeg"));
+    CHECK(tl::declared_type_matches("audio/aac", "audio/mpeg"));  // ADTS is typed audio/mpeg, mpegversion=4
+    CHECK(tl::declared_type_matches("application/ogg", "application/ogg"));
+    CHECK(tl::declared_type_matches("audio/ogg; codecs=opus", "application/ogg"));
+    CHECK(tl::declared_type_matches("audio/flac", "audio/x-flac"));
+    CHECK(tl::declared_type_matches("video/webm", "video/x-matroska"));
+    CHECK_FALSE(tl::declared_type_matches("audio/mpeg", "application/ogg"));  // ffmpeg's default for Ogg
+    CHECK_FALSE(tl::declared_type_matches("audio/flac", "audio/mpeg"));
+}
