@@ -109,6 +109,7 @@ http::reply ingest_endpoint::handle(const http::request_context& ctx) const {
     options.label = fmt::format("source on {}", mount_path);
     options.content_type = type;
     options.buffer_bytes = limits_.input_buffer_bytes;
+    options.undecodable_for = mount->source_timeout();
     auto input = std::make_shared<push_input>(std::move(options));
     try {
         input->start(mount->format());

@@ -77,6 +77,7 @@ void push_input::start(audio_format format) {
     });
     appsrc_ = src;
     format_ = format;
+    last_audio_ = std::chrono::steady_clock::now();
     decoder->play();
     decoder_ = std::move(decoder);
 }
@@ -94,13 +95,20 @@ push_input::feed_result push_input::feed(const unsigned char* bytes, size_t size
     if (decoder_->failed()) return feed_result::closed;
     // Garbage watchdog: bytes keep coming, no audio comes out.
     const uint64_t frames = decoder_->frames_decoded();
+    const auto now = std::chrono::steady_clock::now();
     if (frames != frames_seen_) {
         frames_seen_ = frames;
         bytes_since_audio_ = 0;
+        last_audio_ = now;
     }
     bytes_since_audio_ += size;
-    if (bytes_since_audio_ > options_.undecodable_bytes) {
-        decoder_->fail(fmt::format("{} bytes without a decodable audio frame (declared {})", bytes_since_audio_,
+    const bool too_many = bytes_since_audio_ > options_.undecodable_bytes;
+    // feed() is only called when the buffer had room, that is when the decoder consumed bytes:
+    // a decoder merely held back by the mount is not seen here.
+    const bool too_long = now - last_audio_ > options_.undecodable_for;
+    if (too_many || too_long) {
+        decoder_->fail(fmt::format("{} bytes without a decodable audio frame{} (declared {})", bytes_since_audio_,
+                                   too_long ? fmt::format(" in {} s", std::chrono::duration<double>(now - last_audio_).count()) : "",
                                    options_.content_type.empty() ? "no type" : options_.content_type));
         return feed_result::closed;
     }
