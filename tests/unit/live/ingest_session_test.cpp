@@ -212,7 +212,8 @@ TEST_CASE("a source silent past source_timeout is cut and the mount is free agai
     temp_dir dir;
     ingest_server server;
     server.mount->timeout = 500ms;
-    const auto bytes = ffmpeg_sine(dir, "-c:a libvorbis -f ogg", 3.0);
+    const auto bytes = ffmpeg_sine(dir, "-c:a libvorbis -f ogg", 20.0);
+    REQUIRE(bytes.size() > 20000);
     raw_source source(server.port());
     source.send(std::vector<unsigned char>(bytes.begin(), bytes.begin() + 20000));
     const auto sent_at = std::chrono::steady_clock::now();
@@ -265,7 +266,8 @@ TEST_CASE("closing the server's connections cuts a source at once", "[live][inge
     REQUIRE(have_ffmpeg());
     temp_dir dir;
     ingest_server server;
-    const auto bytes = ffmpeg_sine(dir, "-c:a libvorbis -f ogg", 3.0);
+    const auto bytes = ffmpeg_sine(dir, "-c:a libvorbis -f ogg", 20.0);
+    REQUIRE(bytes.size() > 20000);
     raw_source source(server.port());
     source.send(std::vector<unsigned char>(bytes.begin(), bytes.begin() + 20000));
     REQUIRE(wait_until([&] { return server.mount->has_source(); }, 5000ms));
