@@ -122,6 +122,21 @@ TEST_CASE("ffmpeg's Ogg without -content_type (declared audio/mpeg) is decoded a
     check_heard(r, dir, bytes);
 }
 
+TEST_CASE("ffmpeg with a wrong password is refused at once with 401", "[live][ingest][push]") {
+    REQUIRE(have_ffmpeg());
+    temp_dir dir;
+    ingest_server server;
+    const auto file = write_file(dir, "src.ogg", ffmpeg_sine(dir, "-c:a libvorbis -f ogg", 3.0));
+    const auto log = dir / "ffmpeg.log";
+    const auto t0 = std::chrono::steady_clock::now();
+    CHECK(run("ffmpeg -nostdin -hide_banner -loglevel error -re -i '" + file.string() +
+              "' -c copy -content_type audio/ogg -f ogg '" + server.url("/live/x", "source:wrong") + "' 2> '" +
+              log.string() + "'") != 0);
+    CHECK(std::chrono::steady_clock::now() - t0 < 2s);  // refused before any audio was sent
+    CHECK(read_text(log).find("401") != std::string::npos);
+    CHECK(server.mount->run_count() == 0);
+}
+
 TEST_CASE("ffmpeg -legacy_icecast 1 pushes MP3 with SOURCE", "[live][ingest][push]") {
     REQUIRE(have_ffmpeg());
     temp_dir dir;
