@@ -125,7 +125,7 @@ TEST_CASE("a pulled Icecast stream is heard, its ICY titles taken over, and it r
             if (std::chrono::steady_clock::now() > deadline) return false;
             const auto t0 = std::chrono::steady_clock::now();
             const auto st = in.read(audio, 4800, 100ms);
-            CHECK(std::chrono::steady_clock::now() - t0 < 600ms);
+            CHECK(std::chrono::steady_clock::now() - t0 < 600ms);  // 103 ms seen; slack for a loaded machine
             CHECK(st != tl::live_input::status::ended);
             CHECK(st != tl::live_input::status::failed);
             if (auto t = in.take_title()) titles.push_back(*t);
