@@ -86,6 +86,8 @@ gst_live_decoder::gst_live_decoder(std::string label, audio_format format, GstEl
 gst_live_decoder::~gst_live_decoder() { stop(); }
 
 void gst_live_decoder::play() {
+    std::lock_guard lock(state_mutex_);
+    if (stopped_) return;
     if (gst_element_set_state(pipeline_.get(), GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
         poll_bus();
         if (!failed_) fail("the decoding pipeline does not start");
@@ -95,7 +97,7 @@ void gst_live_decoder::play() {
 void gst_live_decoder::stop() noexcept {
     if (stopped_.exchange(true)) return;
     chunks_->stop();  // a streaming thread waiting for room returns FLUSHING
-    std::lock_guard lock(mutex_);
+    std::lock_guard lock(state_mutex_);
     gst_element_set_state(pipeline_.get(), GST_STATE_NULL);
 }
 

@@ -75,7 +75,8 @@ private:
     std::atomic<bool> failed_{false};
     std::atomic<bool> stopped_{false};
     std::atomic<uint64_t> frames_decoded_{0};
-    mutable std::mutex mutex_;  // error_, types_, title_, and the pipeline's state changes
+    std::mutex state_mutex_;    // play() against stop(); never held while a streaming thread needs mutex_
+    mutable std::mutex mutex_;  // error_, type_, title_ (streaming threads take it too)
     std::string error_;
     std::function<void()> on_failed_;
     std::string type_;

@@ -86,8 +86,9 @@ http::reply ingest_endpoint::handle(const http::request_context& ctx) const {
     if (req.find(http::bhttp::field::transfer_encoding) != req.end()) body = chunked_body(chunked_body::framing::chunked);
     else if (auto cl = req.find(http::bhttp::field::content_length); cl != req.end())
         body = chunked_body(chunked_body::framing::length, std::stoull(std::string(cl->value())));
-    // curl's, libshout's and others' probes without a body get nothing to decode: answered as a
-    // bad request rather than taking the mount for an empty source.
+    // An authenticated request with an empty body (Content-Length: 0) has nothing to decode: a
+    // bad request, rather than the mount taken by an empty source. (libshout's probe is empty too,
+    // but carries no credentials: it got its 401 above.)
     if (body.done())
         return text_reply(http::status::bad_request, fmt::format("{}: the source's body is empty (Content-Length: 0)",
                                                                  mount_path));
@@ -109,6 +110,7 @@ http::reply ingest_endpoint::handle(const http::request_context& ctx) const {
     options.label = fmt::format("source on {}", mount_path);
     options.content_type = type;
     options.buffer_bytes = limits_.input_buffer_bytes;
+    options.undecodable_for = mount->source_timeout();
     auto input = std::make_shared<push_input>(std::move(options));
     try {
         input->start(mount->format());

@@ -24,6 +24,12 @@ ingest_session::ingest_session(http::taken_connection&& taken, setup s, http::co
 
 ingest_session::~ingest_session() {
     if (registration_) connections_.remove(registration_);
+    if (finished_) return;
+    // Destroyed unfinished (its io_context went away with a handler pending): the input must not
+    // keep our strand's executor, nor the mount a source nobody feeds.
+    setup_.input->set_on_space(nullptr);
+    setup_.input->stop();
+    if (attached_) setup_.mount->detach_source(setup_.input);
 }
 
 void ingest_session::start() {
@@ -81,7 +87,7 @@ void ingest_session::close() {
 }
 
 // Expect: 100-continue gets its interim answer first, in a write of its own, then the 200 head
-// Icecast sends; libshout reads the 100 and then waits for the 200 before it sends audio.
+// Icecast sends (ffmpeg reads the 100 only; libshout waits for the 200 before it sends audio).
 void ingest_session::do_write_head() {
     if (setup_.send_continue && !continue_sent_) {
         continue_sent_ = true;
@@ -148,7 +154,8 @@ void ingest_session::take_body(const unsigned char* data, size_t size) {
                 paused_ = true;
                 paused_self_ = shared_from_this();
                 break;
-            case push_input::feed_result::closed: return finish("source_failed", false);
+            case push_input::feed_result::closed:
+                return finish(setup_.input->failed() ? "source_failed" : "input_stopped", false);
         }
     }
     if (setup_.body.done()) finish("source_body_complete", true);

@@ -1,9 +1,9 @@
 // Icecast source ingest at /live/{id}: PUT (Icecast 2.4+, ffmpeg, libshout when we list PUT in
 // Allow:) and legacy SOURCE (ffmpeg -legacy_icecast 1, older libshout, Liquidsoap). The route
 // handler (ingest_endpoint::handle) checks the request head and answers refusals as ordinary
-// replies (text bodies naming the cause: 404, 401 + WWW-Authenticate, 400, 415, 409); an accepted
-// source's connection is taken over by an ingest_session, which answers 100 Continue / 200 OK and
-// reads the body as a stream into a push_input attached to the mount.
+// replies (text bodies naming the cause: 404, 401 + WWW-Authenticate, 400, 415); an accepted
+// source's connection is taken over by an ingest_session, which attaches a push_input to the mount
+// (409 when it has a source), answers 100 Continue / 200 OK and reads the body into the input.
 #pragma once
 
 #include <chrono>
@@ -11,7 +11,6 @@
 #include <memory>
 #include <string>
 #include <vector>
-
 
 #include "core/format.hpp"
 #include "server/http/connections.hpp"
@@ -69,8 +68,9 @@ class ingest_endpoint {
 public:
     ingest_endpoint(http::connection_registry& connections, ingest_mount_lookup lookup, ingest_limits limits = {});
 
-    // The options of the route it serves: `router.add({verb::put}, "/live/{id}",
-    //   [&e](const auto& ctx) { return e.handle(ctx); }, ingest_endpoint::route_options());`
+    // The options of the route it serves (PUT, and SOURCE through extra_methods):
+    //   router.add({http::verb::put}, "/live/{id}", [&e](const auto& ctx) { return e.handle(ctx); },
+    //              ingest_endpoint::route_options());
     static http::route_options route_options();
     // The handler: the request head only (the body is the connection's, after a takeover).
     http::reply handle(const http::request_context& ctx) const;

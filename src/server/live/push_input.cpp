@@ -11,14 +11,37 @@
 #include <gst/app/gstappsrc.h>
 
 #include "core/errors.hpp"
+#include "server/log.hpp"
 
 namespace timeside::server::live {
 
-bool accepted_source_type(std::string_view content_type) {
+namespace {
+
+std::string media_type(std::string_view content_type) {
     std::string type(content_type.substr(0, content_type.find(';')));
     while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.pop_back();
     while (!type.empty() && (type.front() == ' ' || type.front() == '\t')) type.erase(type.begin());
     std::transform(type.begin(), type.end(), type.begin(), [](unsigned char c) { return std::tolower(c); });
+    return type;
+}
+
+}  // namespace
+
+bool declared_type_matches(std::string_view content_type, std::string_view detected) {
+    const std::string type = media_type(content_type);
+    const auto has = [&](std::string_view family) { return type.find(family) != std::string::npos; };
+    if (detected == "audio/mpeg") return has("mpeg") || has("mp3") || has("aac");  // MPEG-1/2 layer 3, MPEG-4 AAC
+    if (detected == "audio/x-aac") return has("aac");
+    if (detected == "application/ogg" || detected == "audio/ogg") return has("ogg") || has("opus") || has("vorbis") || has("flac");
+    if (detected == "audio/x-flac") return has("flac");
+    if (detected == "video/webm" || detected == "audio/webm" || detected == "video/x-matroska" ||
+        detected == "audio/x-matroska")
+        return has("webm") || has("matroska");
+    return false;
+}
+
+bool accepted_source_type(std::string_view content_type) {
+    const std::string type = media_type(content_type);
     static const std::array<std::string_view, 15> accepted = {
         "audio/mpeg", "audio/mp3", "audio/ogg", "application/ogg", "audio/opus",
         "audio/vorbis", "audio/flac", "audio/x-flac", "audio/aac", "audio/aacp",
@@ -54,6 +77,7 @@ void push_input::start(audio_format format) {
     });
     appsrc_ = src;
     format_ = format;
+    last_audio_ = std::chrono::steady_clock::now();
     decoder->play();
     decoder_ = std::move(decoder);
 }
@@ -71,13 +95,20 @@ push_input::feed_result push_input::feed(const unsigned char* bytes, size_t size
     if (decoder_->failed()) return feed_result::closed;
     // Garbage watchdog: bytes keep coming, no audio comes out.
     const uint64_t frames = decoder_->frames_decoded();
+    const auto now = std::chrono::steady_clock::now();
     if (frames != frames_seen_) {
         frames_seen_ = frames;
         bytes_since_audio_ = 0;
+        last_audio_ = now;
     }
     bytes_since_audio_ += size;
-    if (bytes_since_audio_ > options_.undecodable_bytes) {
-        decoder_->fail(fmt::format("{} bytes without a decodable audio frame (declared {})", bytes_since_audio_,
+    const bool too_many = bytes_since_audio_ > options_.undecodable_bytes;
+    // feed() is only called when the buffer had room, that is when the decoder consumed bytes:
+    // a decoder merely held back by the mount is not seen here.
+    const bool too_long = now - last_audio_ > options_.undecodable_for;
+    if (too_many || too_long) {
+        decoder_->fail(fmt::format("{} bytes without a decodable audio frame{} (declared {})", bytes_since_audio_,
+                                   too_long ? fmt::format(" in {} s", std::chrono::duration<double>(now - last_audio_).count()) : "",
                                    options_.content_type.empty() ? "no type" : options_.content_type));
         return feed_result::closed;
     }
@@ -107,7 +138,17 @@ live_input::status push_input::read(std::vector<float>& out, int64_t max_frames,
     }
     if (!decoder) return status::waiting;
     // decoder_ lives until the destructor: stop() only stops it.
-    return decoder->read(out, max_frames, wait);
+    const status st = decoder->read(out, max_frames, wait);
+    if (st == status::data && !type_checked_) {
+        // The type finder decides what the bytes are; a wrong declaration (ffmpeg's default
+        // audio/mpeg for an Ogg stream) is worth a line in the log, not a refusal.
+        type_checked_ = true;
+        const std::string detected = decoder->detected_type();
+        if (!detected.empty() && !declared_type_matches(options_.content_type, detected))
+            log(log_level::warn, "source_type_mismatch",
+                {{"source", options_.label}, {"declared", options_.content_type}, {"decoding", detected}});
+    }
+    return st;
 }
 
 bool push_input::failed() const {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -25,6 +26,9 @@ struct push_input_options {
     // Bytes fed in a row without a single decoded frame before the input is declared failed:
     // endless garbage costs nothing and the mount falls back. Above any real stream's headers.
     size_t undecodable_bytes = 2 * 1024 * 1024;
+    // The same in time: bytes keep coming and no audio comes out for that long (a slow source of
+    // garbage would take minutes to send undecodable_bytes). The ingest sets source_timeout.
+    std::chrono::milliseconds undecodable_for{10000};
 };
 
 // Whether a source's Content-Type is one we decode (parameters such as "; codecs=opus" ignored):
@@ -32,6 +36,10 @@ struct push_input_options {
 // audio/x-flac, audio/aac, audio/aacp, audio/x-aac, audio/webm, video/webm, audio/x-matroska,
 // video/x-matroska (libshout declares WebM as video/webm).
 bool accepted_source_type(std::string_view content_type);
+
+// Whether what the type finder saw ("application/ogg", "audio/mpeg", "audio/x-flac", "video/webm")
+// is what `content_type` declared. A mismatch is logged, not refused: the bytes decide.
+bool declared_type_matches(std::string_view content_type, std::string_view detected);
 
 class push_input : public live_input {
 public:
@@ -77,9 +85,11 @@ private:
     std::atomic<bool> full_{false};
     std::atomic<bool> stopped_{false};
     bool ended_ = false;
+    bool type_checked_ = false;  // the reader's thread only
     uint64_t bytes_fed_ = 0;
     uint64_t frames_seen_ = 0;        // frames_decoded() at the last feed
     size_t bytes_since_audio_ = 0;    // fed since the decoder last delivered a frame
+    std::chrono::steady_clock::time_point last_audio_{};  // when feed() last saw new frames (or start())
 };
 
 }  // namespace timeside::server::live

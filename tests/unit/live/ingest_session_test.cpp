@@ -108,6 +108,35 @@ TEST_CASE("ffmpeg pushes Ogg Vorbis with PUT; the mount hears it and gets the ic
     CHECK_FALSE(server.mount->has_source());
 }
 
+TEST_CASE("ffmpeg's Ogg without -content_type (declared audio/mpeg) is decoded as what it is", "[live][ingest][push]") {
+    REQUIRE(have_ffmpeg());
+    temp_dir dir;
+    ingest_server server;
+    const auto bytes = ffmpeg_sine(dir, "-c:a libopus -b:a 96k -f ogg", 3.0);
+    const auto file = write_file(dir, "src.opus", bytes);
+    REQUIRE(run("ffmpeg -nostdin -hide_banner -loglevel error -re -i '" + file.string() + "' -c copy -f ogg '" +
+                server.url("/live/x") + "'") == 0);
+    source_run r;
+    REQUIRE(server.mount->finished_run(0, r));
+    CHECK(r.info.content_type == "audio/mpeg");
+    check_heard(r, dir, bytes);
+}
+
+TEST_CASE("ffmpeg with a wrong password is refused at once with 401", "[live][ingest][push]") {
+    REQUIRE(have_ffmpeg());
+    temp_dir dir;
+    ingest_server server;
+    const auto file = write_file(dir, "src.ogg", ffmpeg_sine(dir, "-c:a libvorbis -f ogg", 3.0));
+    const auto log = dir / "ffmpeg.log";
+    const auto t0 = std::chrono::steady_clock::now();
+    CHECK(run("ffmpeg -nostdin -hide_banner -loglevel error -re -i '" + file.string() +
+              "' -c copy -content_type audio/ogg -f ogg '" + server.url("/live/x", "source:wrong") + "' 2> '" +
+              log.string() + "'") != 0);
+    CHECK(std::chrono::steady_clock::now() - t0 < 2s);  // refused before any audio was sent
+    CHECK(read_text(log).find("401") != std::string::npos);
+    CHECK(server.mount->run_count() == 0);
+}
+
 TEST_CASE("ffmpeg -legacy_icecast 1 pushes MP3 with SOURCE", "[live][ingest][push]") {
     REQUIRE(have_ffmpeg());
     temp_dir dir;
@@ -198,7 +227,8 @@ TEST_CASE("a source silent past source_timeout is cut and the mount is free agai
     temp_dir dir;
     ingest_server server;
     server.mount->timeout = 500ms;
-    const auto bytes = ffmpeg_sine(dir, "-c:a libvorbis -f ogg", 3.0);
+    const auto bytes = ffmpeg_sine(dir, "-c:a libvorbis -f ogg", 20.0);
+    REQUIRE(bytes.size() > 20000);
     raw_source source(server.port());
     source.send(std::vector<unsigned char>(bytes.begin(), bytes.begin() + 20000));
     const auto sent_at = std::chrono::steady_clock::now();
@@ -251,7 +281,8 @@ TEST_CASE("closing the server's connections cuts a source at once", "[live][inge
     REQUIRE(have_ffmpeg());
     temp_dir dir;
     ingest_server server;
-    const auto bytes = ffmpeg_sine(dir, "-c:a libvorbis -f ogg", 3.0);
+    const auto bytes = ffmpeg_sine(dir, "-c:a libvorbis -f ogg", 20.0);
+    REQUIRE(bytes.size() > 20000);
     raw_source source(server.port());
     source.send(std::vector<unsigned char>(bytes.begin(), bytes.begin() + 20000));
     REQUIRE(wait_until([&] { return server.mount->has_source(); }, 5000ms));
@@ -262,4 +293,100 @@ TEST_CASE("closing the server's connections cuts a source at once", "[live][inge
     source_run r;
     REQUIRE(server.mount->finished_run(0, r, 2000ms));
     CHECK(server.connections().count() == 0);
+}
+
+namespace {
+
+// Reads from `s` until `received` holds `marker` `times` times (or `within` passes).
+bool read_until_marker(asio::ip::tcp::socket& s, std::string& received, const std::string& marker, int times,
+                       std::chrono::milliseconds within) {
+    auto count = [&] {
+        int n = 0;
+        for (size_t at = received.find(marker); at != std::string::npos; at = received.find(marker, at + 1)) ++n;
+        return n;
+    };
+    s.non_blocking(true);
+    const auto deadline = std::chrono::steady_clock::now() + within;
+    char buf[4096];
+    while (count() < times) {
+        if (std::chrono::steady_clock::now() > deadline) return false;
+        boost::system::error_code ec;
+        const size_t n = s.read_some(asio::buffer(buf), ec);
+        if (ec == asio::error::would_block) {
+            std::this_thread::sleep_for(5ms);
+            continue;
+        }
+        if (ec) return false;
+        received.append(buf, n);
+    }
+    s.non_blocking(false);
+    return true;
+}
+
+}  // namespace
+
+TEST_CASE("libshout's exchange byte by byte: probe, 401 with Allow, PUT on the same connection, 100 then 200",
+          "[live][ingest][push]") {
+    REQUIRE(have_ffmpeg());
+    temp_dir dir;
+    ingest_server server;
+    const auto bytes = ffmpeg_sine(dir, "-c:a libvorbis -f ogg", 3.0);
+    asio::io_context ioc;
+    asio::ip::tcp::socket s(ioc);
+    s.connect({asio::ip::make_address("127.0.0.1"), server.port()});
+    // What libshout 2.4 sends first: no credentials, an empty body, keep-alive.
+    asio::write(s, asio::buffer(std::string("SOURCE /live/x HTTP/1.0\r\nHost: 127.0.0.1\r\nUser-Agent: libshout/2.4.6\r\n"
+                                            "Content-Type: application/ogg\r\nContent-Length: 0\r\n"
+                                            "Connection: Keep-Alive\r\nice-public: 0\r\n\r\n")));
+    std::string answer;
+    REQUIRE(read_until_marker(s, answer, "\r\n\r\n", 1, 5000ms));
+    const std::string head = answer.substr(0, answer.find("\r\n\r\n") + 4);
+    CHECK(head.rfind("HTTP/1.1 401 Unauthorized\r\n", 0) == 0);
+    CHECK(head.find("\r\nWWW-Authenticate: Basic realm=\"TimeSide\"\r\n") != std::string::npos);
+    CHECK(head.find("\r\nAllow: PUT, SOURCE\r\n") != std::string::npos);  // libshout then uses PUT
+    CHECK(head.find("Connection: close") == std::string::npos);           // and may reuse the connection
+    const size_t cl = head.find("Content-Length: ");
+    REQUIRE(cl != std::string::npos);
+    const size_t body_size = std::stoul(head.substr(cl + 16));
+    while (answer.size() < head.size() + body_size) REQUIRE(read_until_marker(s, answer, "\n", 1, 5000ms));
+    CHECK(answer.substr(head.size()).find("wrong or missing credentials") != std::string::npos);
+    CHECK(server.mount->run_count() == 0);
+
+    // The real request on the same connection.
+    answer.clear();
+    asio::write(s, asio::buffer(std::string("PUT /live/x HTTP/1.1\r\nAuthorization: Basic c291cmNlOmhhY2ttZQ==\r\n"
+                                            "Host: 127.0.0.1\r\nContent-Type: application/ogg\r\n"
+                                            "Expect: 100-continue\r\nice-name: Probe FM\r\n\r\n")));
+    REQUIRE(read_until_marker(s, answer, "\r\n\r\n", 2, 5000ms));
+    CHECK(answer.rfind("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n", 0) == 0);
+    asio::write(s, asio::buffer(bytes));
+    s.shutdown(asio::ip::tcp::socket::shutdown_send);
+    source_run r;
+    REQUIRE(server.mount->finished_run(0, r));
+    CHECK(r.info.method == "PUT");
+    CHECK(r.info.name == "Probe FM");
+    check_heard(r, dir, bytes);
+}
+
+TEST_CASE("a SOURCE over HTTP/1.0 without a type is taken as MP3 and answered in HTTP/1.0", "[live][ingest][push]") {
+    REQUIRE(have_ffmpeg());
+    temp_dir dir;
+    ingest_server server;
+    const auto bytes = ffmpeg_sine(dir, "-c:a libmp3lame -b:a 128k -f mp3", 3.0);
+    asio::io_context ioc;
+    asio::ip::tcp::socket s(ioc);
+    s.connect({asio::ip::make_address("127.0.0.1"), server.port()});
+    asio::write(s, asio::buffer(std::string("SOURCE /live/x HTTP/1.0\r\nAuthorization: Basic c291cmNlOmhhY2ttZQ==\r\n"
+                                            "ice-name: Old \xff Client\r\n\r\n")));
+    std::string answer;
+    REQUIRE(read_until_marker(s, answer, "\r\n\r\n", 1, 5000ms));
+    CHECK(answer.rfind("HTTP/1.0 200 OK\r\n", 0) == 0);
+    asio::write(s, asio::buffer(bytes));
+    s.close();
+    source_run r;
+    REQUIRE(server.mount->finished_run(0, r));
+    CHECK(r.info.method == "SOURCE");
+    CHECK(r.info.content_type == "audio/mpeg");
+    CHECK(r.info.name == "Old \xEF\xBF\xBD Client");  // a Latin-1 byte: U+FFFD, never invalid UTF-8
+    check_heard(r, dir, bytes);
 }

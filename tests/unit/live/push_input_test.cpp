@@ -142,6 +142,35 @@ TEST_CASE("an MP3 followed by garbage plays its audio, then fails", "[live][push
     CHECK(s.audible_s >= 1.95);
 }
 
+TEST_CASE("a slow trickle of garbage after audio fails after undecodable_for", "[live][push][ingest]") {
+    REQUIRE(have_ffmpeg());
+    temp_dir dir;
+    const auto mp3 = ffmpeg_sine(dir, "-c:a libmp3lame -b:a 128k -f mp3", 1.0);
+    REQUIRE(!mp3.empty());
+    auto o = options_for("audio/mpeg");
+    o.undecodable_for = 300ms;
+    tl::push_input in(o);
+    in.start(mount_format);
+    REQUIRE(in.feed(mp3.data(), mp3.size()) == tl::push_input::feed_result::accepted);
+    // 2 KiB of garbage every 20 ms (100 KB/s: 2 MiB would take 20 s), read as a mount would.
+    const auto garbage = random_bytes(2048, 5);
+    std::vector<float> out;
+    tl::push_input::feed_result res = tl::push_input::feed_result::accepted;
+    std::chrono::steady_clock::time_point garbage_from{};
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (res != tl::push_input::feed_result::closed && std::chrono::steady_clock::now() < deadline) {
+        in.read(out, 4800, 20ms);
+        if (stats_of(out, 2, mount_format.samplerate).audible_s < 0.95) continue;  // the MP3 first
+        if (garbage_from == std::chrono::steady_clock::time_point{}) garbage_from = std::chrono::steady_clock::now();
+        res = in.feed(garbage.data(), garbage.size());
+    }
+    REQUIRE(res == tl::push_input::feed_result::closed);
+    const auto after = std::chrono::steady_clock::now() - garbage_from;
+    CHECK(after < 2s);
+    CHECK(in.error().find("without a decodable audio frame in") != std::string::npos);
+    CHECK(in.read(out, 4800, 20ms) == tl::live_input::status::failed);
+}
+
 TEST_CASE("a full input buffer says so without blocking, and on_space fires once it drains", "[live][push][ingest]") {
     REQUIRE(have_ffmpeg());  // a test requirement (Debian: ffmpeg)
     temp_dir dir;
@@ -191,4 +220,15 @@ TEST_CASE("source types: what Icecast's clients declare is accepted, the rest re
         CHECK(tl::accepted_source_type(t));
     for (auto t : {"", "text/plain", "audio/wav", "application/octet-stream", "audio/mpegx", "video/mp4"})
         CHECK_FALSE(tl::accepted_source_type(t));
+}
+
+TEST_CASE("a declared type is checked against what the stream turns out to be", "[live][push][ingest]") {
+    CHECK(tl::declared_type_matches("audio/mpeg", "audio/mpeg"));
+    CHECK(tl::declared_type_matches("audio/aac", "audio/mpeg"));  // ADTS is typed audio/mpeg, mpegversion=4
+    CHECK(tl::declared_type_matches("application/ogg", "application/ogg"));
+    CHECK(tl::declared_type_matches("audio/ogg; codecs=opus", "application/ogg"));
+    CHECK(tl::declared_type_matches("audio/flac", "audio/x-flac"));
+    CHECK(tl::declared_type_matches("video/webm", "video/x-matroska"));
+    CHECK_FALSE(tl::declared_type_matches("audio/mpeg", "application/ogg"));  // ffmpeg's default for Ogg
+    CHECK_FALSE(tl::declared_type_matches("audio/flac", "audio/mpeg"));
 }
