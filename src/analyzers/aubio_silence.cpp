@@ -46,7 +46,7 @@ void aubio_silence::close_segment(int64_t end) {
         result_->data.time.push_back(static_cast<double>(segment_start_) / samplerate_);
         result_->data.duration.push_back(static_cast<double>(frames) / samplerate_);
     }
-    if (emitting()) emit({result_->id.id, segment_start_, samplerate_, frames, {}, current_label_});
+    if (emitting()) emit({result_->id.id, segment_start_ + skipped_frames(), samplerate_, frames, {}, current_label_});
 }
 
 void aubio_silence::on_block(const fvec_t& hop, int64_t first) {

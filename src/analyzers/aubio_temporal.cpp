@@ -142,7 +142,7 @@ void aubio_temporal::add_onset_rate(int64_t from, int64_t frames) {
         onset_rate_->data.duration.push_back(seconds);
         onset_rate_->data.value.push_back(rate);
     }
-    if (emitting()) emit({onset_rate_->id.id, from, samplerate_, frames, {rate}, {}});
+    if (emitting()) emit({onset_rate_->id.id, from + skipped_frames(), samplerate_, frames, {rate}, {}});
 }
 
 void aubio_temporal::on_onset_hop(const fvec_t& hop, int64_t first) {
@@ -153,7 +153,7 @@ void aubio_temporal::on_onset_hop(const fvec_t& hop, int64_t first) {
         onsets_->data.time.push_back(static_cast<double>(frame) / samplerate_);
         onsets_->data.label.push_back(1);
     }
-    if (emitting()) emit({onsets_->id.id, frame, samplerate_, 0, {}, 1});
+    if (emitting()) emit({onsets_->id.id, frame + skipped_frames(), samplerate_, 0, {}, 1});
     // The previous onset's segment ends here (TimeSide's onset_rate: 60 / period, per onset).
     if (last_onset_) {
         last_period_ = frame - *last_onset_;
@@ -175,11 +175,13 @@ void aubio_temporal::on_tempo_hop(const fvec_t& hop, int64_t first) {
         beat_confidence_->data.value.push_back(confidence);
     }
     if (emitting()) {
-        emit({beats_->id.id, frame, samplerate_, 0, {}, 1});
-        emit({beat_confidence_->id.id, frame, samplerate_, 0, {confidence}, {}});
+        // Frames here count what the trackers were fed; a live lane may have skipped some.
+        const int64_t at = frame + skipped_frames();
+        emit({beats_->id.id, at, samplerate_, 0, {}, 1});
+        emit({beat_confidence_->id.id, at, samplerate_, 0, {confidence}, {}});
         // The tracker's current estimate, for live displays; the final value is the median.
         emit({bpm_->id.id,
-              frame,
+              at,
               samplerate_,
               0,
               {aubio::finite(aubio::lib().aubio_tempo_get_bpm(tempo_.get()))},

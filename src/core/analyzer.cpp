@@ -14,10 +14,14 @@ void analyzer::setup(const stream_info& in) {
     input_ = in;
     results_.clear();
     frames_seen_ = 0;
+    next_position_ = -1;
+    skipped_frames_ = 0;
     on_setup(in);
 }
 
 void analyzer::process(const block_ptr& b) {
+    if (next_position_ >= 0 && b->position() > next_position_) skipped_frames_ += b->position() - next_position_;
+    next_position_ = b->position() + b->frames();
     frames_seen_ += b->frames();
     on_process(b);
 }
@@ -48,12 +52,13 @@ analyzer_result& analyzer::new_framewise_result(const std::string& suffix, const
     return r;
 }
 
-// Every framewise row is also an event for live subscribers, stamped with its window's first frame.
+// Every framewise row is also an event for live subscribers, stamped with its window's first
+// stream frame (rows are counted over the frames seen: blocks a live lane skipped are added back).
 void analyzer::append_row(analyzer_result& r, std::span<const double> row) {
     if (keep_rows_) r.data.value.insert(r.data.value.end(), row.begin(), row.end());
     if (rows_) rows_->append(r.id.id, row);
     if (sink_)
-        sink_({r.id.id, static_cast<int64_t>(r.appended_rows) * r.frames.stepsize, r.frames.samplerate,
+        sink_({r.id.id, static_cast<int64_t>(r.appended_rows) * r.frames.stepsize + skipped_frames_, r.frames.samplerate,
                r.frames.blocksize, std::vector<double>(row.begin(), row.end()), {}});
     ++r.appended_rows;
 }

@@ -68,6 +68,10 @@ protected:
     // False for a live analyzer (set_row_sink(..., false)): event and segment results it would
     // grow row by row are not kept either, so memory stays flat whatever the run's length.
     bool keeping_rows() const { return keep_rows_; }
+    // Stream frames this analyzer was not given (a live analysis lane skips blocks when it falls
+    // behind): a frame counted over the blocks it saw, plus this, is a stream frame. Framewise
+    // rows are stamped so by append_row; analyzers that emit frames they count themselves add it.
+    int64_t skipped_frames() const { return skipped_frames_; }
     void emit(const analysis_event& e) const {
         if (sink_) sink_(e);
     }
@@ -75,6 +79,8 @@ protected:
 private:
     stream_info input_;
     int64_t frames_seen_ = 0;  // the true length, known at finish (a header's may be wrong)
+    int64_t next_position_ = -1;  // where the next block should start; -1 before the first
+    int64_t skipped_frames_ = 0;
     std::deque<analyzer_result> results_;
     event_sink sink_;
     std::shared_ptr<row_sink> rows_;
