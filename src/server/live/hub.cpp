@@ -133,14 +133,14 @@ std::shared_ptr<void> hub::listener_state(const std::function<std::shared_ptr<vo
     return listener_state_;
 }
 
-hub_settings hub_settings_for(const stream_definition& def, const output_definition& output, int bitrate_kbps,
-                              std::shared_ptr<listener_budget> server) {
+hub_settings hub_settings_for(const stream_definition& def, const output_definition& output,
+                              std::shared_ptr<listener_budget> server, std::shared_ptr<listener_budget> mount) {
     hub_settings s;
     s.mount = "/live/" + def.id + "." + output.extension;
     s.content_type = output.content_type;
     s.samplerate = def.samplerate;
     s.channels = def.channels;
-    s.bitrate_kbps = bitrate_kbps;
+    s.bitrate_kbps = static_cast<int>(output.bitrate_kbps);
     s.name = def.name;
     s.description = def.description;
     s.genre = def.genre;
@@ -148,9 +148,10 @@ hub_settings hub_settings_for(const stream_definition& def, const output_definit
     s.is_public = def.is_public;
     s.burst_seconds = def.listeners.burst_seconds;
     s.queue_seconds = def.listeners.queue_seconds;
-    s.max_listeners = def.listeners.max;
     s.metaint = def.listeners.metaint;
     s.server = std::move(server);
+    s.mount_budget = std::move(mount);
+    s.mount_id = def.id;
     return s;
 }
 

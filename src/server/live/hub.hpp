@@ -57,10 +57,11 @@ struct hub_settings {
 };
 
 // The settings of the hub of `output` of the mount `def`: its listener path /live/{id}.{ext}, the
-// stream's name, description, genre, url and public flag, its [listeners] max, burst, queue and
-// metaint. `bitrate_kbps`: the encoder's nominal rate (icy-br), 0 when it has none (VBR, FLAC).
-hub_settings hub_settings_for(const stream_definition& def, const output_definition& output, int bitrate_kbps,
-                              std::shared_ptr<listener_budget> server);
+// stream's name, description, genre, url and public flag, the output's nominal bitrate (icy-br; 0
+// when it has none: VBR, FLAC), [listeners] burst, queue and metaint; `mount`: the budget of
+// [listeners] max that all the mount's outputs share, `server` the server-wide one.
+hub_settings hub_settings_for(const stream_definition& def, const output_definition& output,
+                              std::shared_ptr<listener_budget> server, std::shared_ptr<listener_budget> mount);
 
 // What waits for chunks after a take() found none: woken once by a later publish, on the
 // publishing thread, outside the hub's locks (post to your own strand). The hub holds it until

@@ -130,24 +130,7 @@ std::shared_ptr<running_mount> station::build(const stream_definition& def) {
     std::vector<std::shared_ptr<chunk_target>> targets;
     auto mount_budget = std::make_shared<listener_budget>(def.listeners.max);  // max 0: uncapped
     for (const auto& out : def.outputs) {
-        hub_settings s;
-        s.mount = fmt::format("/live/{}.{}", def.id, out.extension);
-        s.content_type = out.content_type;
-        s.samplerate = def.samplerate;
-        s.channels = def.channels;
-        s.bitrate_kbps = static_cast<int>(out.bitrate_kbps);
-        s.name = def.name;
-        s.description = def.description;
-        s.genre = def.genre;
-        s.url = def.url;
-        s.is_public = def.is_public;
-        s.burst_seconds = def.listeners.burst_seconds;
-        s.queue_seconds = def.listeners.queue_seconds;
-        s.mount_budget = mount_budget;
-        s.mount_id = def.id;
-        s.metaint = def.listeners.metaint;
-        s.server = budget_;
-        m->hubs.push_back(std::make_shared<hub>(std::move(s)));
+        m->hubs.push_back(std::make_shared<hub>(hub_settings_for(def, out, budget_, mount_budget)));
         targets.push_back(m->hubs.back());
     }
     mount_options options;

@@ -317,15 +317,19 @@ TEST_CASE("hub: settings from a stream definition and one of its outputs", "[hub
     output_definition o;
     o.extension = "opus";
     o.content_type = "audio/ogg";
+    o.bitrate_kbps = 96;
     auto budget = std::make_shared<listener_budget>(100);
-    const auto s = hub_settings_for(d, o, 96, budget);
+    auto mount = std::make_shared<listener_budget>(d.listeners.max);
+    const auto s = hub_settings_for(d, o, budget, mount);
     CHECK(s.mount == "/live/studio.opus");
     CHECK(s.content_type == "audio/ogg");
     CHECK(s.samplerate == 48000);
     CHECK(s.bitrate_kbps == 96);
     CHECK(s.name == "Studio");
     CHECK(s.genre == "Jazz");
-    CHECK(s.max_listeners == 7);
+    CHECK(s.mount_budget == mount);
+    CHECK(s.mount_id == "studio");
+    CHECK(s.max_listeners == 0);  // the mount's cap is the budget its outputs share
     CHECK(s.burst_seconds == 0.5);
     CHECK(s.queue_seconds == 4);
     CHECK(s.metaint == 8192);

@@ -73,7 +73,7 @@ std::vector<chunk_ptr> mp3_chunks(double seconds) {
 // granule position (48 kHz samples, pre-skip included).
 std::vector<chunk_ptr> opus_chunks(double seconds) {
     constexpr int opus_rate = 48000;
-    auto sink = std::make_shared<test::chunk_sink>(false);
+    auto sink = std::make_shared<test::recording_sink>();
     auto enc = default_registry().make("opus_encoder", {{"bitrate", "96"}});
     std::dynamic_pointer_cast<timeside::encoder>(enc)->set_sink(sink);
     timeside::pipe p(array_decoder::from_samples(
@@ -81,10 +81,10 @@ std::vector<chunk_ptr> opus_chunks(double seconds) {
     p.add(std::dynamic_pointer_cast<consumer>(enc));
     p.run();
     std::vector<chunk_ptr> out;
-    for (size_t i = 0; i < sink->starts.size(); ++i) {
+    for (const auto& written : sink->chunks) {
         auto c = std::make_shared<live_chunk>();
-        c->bytes = sink->chunk(i);
-        c->header = sink->headers[i];
+        c->bytes = written.data;
+        c->header = written.is_header;
         const auto pages = test::parse_ogg(c->bytes).pages;  // whole pages, or it throws
         REQUIRE_FALSE(pages.empty());
         c->sync = !c->header;
