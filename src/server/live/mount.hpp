@@ -67,6 +67,8 @@ struct mount_status {
     std::vector<mount_output_status> outputs;
 };
 
+// Threads: construct, start() and stop() from the owner (the server's mount table); attach,
+// detach, set_title, title, status and feed from any thread.
 class mount {
 public:
     // `targets`: one per def.outputs, same order (the outputs' hubs).
