@@ -207,10 +207,12 @@ int64_t live_source::take_primary(clock_type::time_point deadline) {
         for (int i = 0; i < max_reads_per_block && st == live_input::status::data && have() < block; ++i)
             st = src->read(pending_, block - have(), 0ms);
     }
-    // Late: wait for it within the grace, unless the fallback is already filling in.
-    for (int i = 0; i < max_reads_per_block && have() < block && st == live_input::status::waiting && !on_fallback_ &&
-                    !cancelled_;
-         ++i) {
+    // Late: wait for the rest within the grace (it may come in pieces), unless the fallback is
+    // already filling in.
+    const auto usable = [](live_input::status s) {
+        return s == live_input::status::waiting || s == live_input::status::data;
+    };
+    for (int i = 0; i < max_reads_per_block && have() < block && usable(st) && !on_fallback_ && !cancelled_; ++i) {
         const auto now = clock_type::now();
         if (now >= deadline) break;
         const auto slice = std::min<clock_type::duration>(deadline - now, 10ms);

@@ -67,6 +67,8 @@ struct mount_status {
     std::vector<mount_output_status> outputs;
 };
 
+// Threads: construct, start() and stop() from the owner (the server's mount table); attach,
+// detach, set_title, title, status and feed from any thread.
 class mount {
 public:
     // `targets`: one per def.outputs, same order (the outputs' hubs).
@@ -83,7 +85,9 @@ public:
     // finished (a live stream has no end). Idempotent.
     void stop() noexcept;
 
-    // A pushed source (ingest) takes over; false when one is attached already (409).
+    // A pushed source (ingest) takes over; it is started here (towards the mount's format, on
+    // the caller's thread: live_input::start returns soon). False when one is attached already
+    // (409) or the mount is not started.
     bool attach_source(std::shared_ptr<live_input> source);
     void detach_source(const std::shared_ptr<live_input>& source);
 

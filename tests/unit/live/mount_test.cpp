@@ -297,3 +297,64 @@ TEST_CASE("titles from set_title and from the source reach the callback once per
     std::lock_guard lock(mutex);
     CHECK(titles == std::vector<std::string>{"Morning Show", "Band - Song"});
 }
+
+TEST_CASE("sources coming and going under a mount leave its Ogg output one continuous stream", "[live][mount]") {
+    test::temp_dir dir;
+    stream_definition def;
+    def.id = "studio";
+    def.file = "streams/studio.toml";
+    def.input.type = input_definition::kind::icecast;
+    def.outputs = {output("ogg", "vorbis_encoder")};
+    auto ogg = std::make_shared<test::recording_target>();
+    mount m(def, {ogg});
+    m.start();
+    // Fallback (silence), a source, fallback again, another source, and it fails.
+    auto wait_frames = [&](int64_t more) {
+        const int64_t until = m.status().stream_frames + more;
+        REQUIRE(test::wait_until([&] { return m.status().stream_frames >= until; }, 3000ms));
+    };
+    wait_frames(11025);
+    auto a = std::make_shared<test::scripted_source>(0.25f);
+    REQUIRE(m.attach_source(a));
+    wait_frames(22050);
+    a->end();
+    REQUIRE(test::wait_until([&] { return m.status().fallback_active; }, 1000ms));
+    wait_frames(11025);
+    auto b = std::make_shared<test::scripted_source>(-0.25f);
+    REQUIRE(m.attach_source(b));
+    wait_frames(22050);
+    b->fail();
+    REQUIRE(test::wait_until([&] { return m.status().fallback_active; }, 1000ms));
+    wait_frames(44100);  // past the Vorbis page that held the switch
+    m.stop();
+    const auto st = m.status();
+    CHECK(st.source_connects == 2);
+    CHECK(st.last_error == "scripted source: broke on purpose");
+    CHECK(st.fallback_switches == 3);
+
+    const auto parsed = test::parse_ogg(ogg->bytes());
+    int64_t granule = 0;
+    int bos = 0;
+    for (size_t i = 0; i < parsed.pages.size(); ++i) {
+        const auto& p = parsed.pages[i];
+        CHECK(p.serial == parsed.pages[0].serial);
+        CHECK(p.sequence == i);
+        bos += (p.flags & 2) ? 1 : 0;
+        if (p.granule != -1) {
+            CHECK(p.granule >= granule);
+            granule = p.granule;
+        }
+    }
+    CHECK(bos == 1);
+    const auto decoded = test::decode_file(save(*ogg, dir / "studio.ogg"));
+    CHECK(decoded.frames() == granule);
+    // Both sources are heard, each for about the half second it was on (DC through Vorbis:
+    // counted by sign, loosely), with silence around them.
+    int64_t positive = 0, negative = 0;
+    for (size_t i = 0; i < decoded.samples.size(); i += 2) {
+        positive += decoded.samples[i] > 0.15f;
+        negative += decoded.samples[i] < -0.15f;
+    }
+    CHECK(positive == Approx(22050).margin(6000));
+    CHECK(negative == Approx(22050).margin(6000));
+}
