@@ -174,6 +174,10 @@ void opus_encoder::on_setup(const stream_info& in) {
     const auto muxing_delay_48k = static_cast<opus_int32>(parameters().integer("page_duration") * 48);
     if (err = ope_encoder_ctl(s->enc, OPE_SET_MUXING_DELAY(muxing_delay_48k)); err != OPE_OK)
         throw processing_error(fmt::format("opus_encoder: cannot set the page duration: {}", ope_strerror(err)));
+    // libopusenc also holds audio back before encoding it (2 s by default, room for decisions we
+    // never take: we do not chain streams). No more than a page: a live listener hears it later.
+    if (err = ope_encoder_ctl(s->enc, OPE_SET_DECISION_DELAY(muxing_delay_48k)); err != OPE_OK)
+        throw processing_error(fmt::format("opus_encoder: cannot set the decision delay: {}", ope_strerror(err)));
     // libopusenc would take the serial from rand(), unseeded: the same in every process.
     const auto serial = static_cast<opus_int32>(std::random_device{}() & 0x7fffffff);
     if (err = ope_encoder_ctl(s->enc, OPE_SET_SERIALNO(serial)); err != OPE_OK)

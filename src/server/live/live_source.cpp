@@ -149,6 +149,9 @@ live_source_status live_source::status() const {
 
 void live_source::primary_over(const std::shared_ptr<live_input>& input, bool attached, live_input::status why) {
     std::string error = why == live_input::status::failed ? input->error() : std::string{};
+    // A source that ended (its client closed the stream) is heard to its last sample: what it sent
+    // ahead of the clock plays out before the next primary or the fallback. A failed one's is not.
+    playout_ = attached && why == live_input::status::ended;
     if (attached) {
         {
             std::lock_guard lock(state_mutex_);
@@ -176,16 +179,18 @@ int64_t live_source::take_primary(clock_type::time_point deadline) {
     }
     const bool attached = src != nullptr;
     if (!attached && !input_over_) src = input_;
-    // A new primary: what the previous one left is not this one's audio.
+    // A new primary: what the previous one left is not this one's audio, unless it is an ended
+    // source's last audio, played out first (a new source taking over cuts it).
     if (src.get() != primary_) {
-        if (primary_ != nullptr) pending_.clear();
+        if (primary_ != nullptr && !(playout_ && !attached)) pending_.clear();
+        playout_ = false;
         primary_ = src.get();
         std::lock_guard lock(state_mutex_);
         status_.source = src ? src->describe() : std::string{};
     }
-    if (!src) return 0;
-
     auto have = [&] { return static_cast<int64_t>(pending_.size()) / ch; };
+    if (!src) return std::min(have(), block);
+
     auto st = live_input::status::data;
     if (attached) {
         // A pushed source comes by its sender's clock: take all it has, keep at most

@@ -103,6 +103,7 @@ private:
     std::condition_variable clock_cv_;
     std::chrono::steady_clock::time_point start_;
     int64_t next_block_ = 0;
+    bool playout_ = false;  // the pushed source ended: its pending audio plays out first
     std::vector<float> pending_;  // primary audio read, not yet delivered
     std::vector<float> scratch_;
     bool on_fallback_ = false;    // the previous block held fallback audio

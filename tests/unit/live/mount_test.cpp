@@ -119,8 +119,8 @@ TEST_CASE("every output's chunks: headers first, then chunks that each start a p
     const char* names[] = {"out.mp3", "out.ogg", "out.opus", "out.flac"};
     // Audio an encoder still holds when the stream is cut (the mount never finishes them): LAME
     // a frame or two; Vorbis its unfinished page (pages end every 0.5 s); libopusenc its
-    // decision delay (2 s by default) and its page (0.5 s); libFLAC a frame (4096).
-    const double held_back[] = {0.1, 0.6, 2.6, 0.15};
+    // decision delay and its page (0.5 s each with these parameters); libFLAC a frame (4096).
+    const double held_back[] = {0.1, 0.6, 1.1, 0.15};
     // LAME at 128 kbit/s gives this 440 Hz sine 0.45 dB below its input, in batch runs too.
     const double level_margin[] = {0.6, 0.3, 0.3, 0.1};
     for (size_t i = 0; i < 4; ++i) {
@@ -129,7 +129,10 @@ TEST_CASE("every output's chunks: headers first, then chunks that each start a p
         REQUIRE(chunks.size() > 2);
         size_t headers = 0;
         while (headers < chunks.size() && chunks[headers]->header) ++headers;
-        CHECK(headers >= 1);
+        // A live MP3 has no header (no ID3 tag: frames from the first byte, as Icecast sends);
+        // Ogg's and FLAC's codec headers come first.
+        if (def.outputs[i].format == "mp3") CHECK(headers == 0);
+        else CHECK(headers >= 1);
         REQUIRE(chunks.size() > headers);
         int64_t end = 0;
         for (size_t k = headers; k < chunks.size(); ++k) {
