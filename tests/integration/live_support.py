@@ -339,8 +339,9 @@ def ffmpeg_source(port, mount, input_args, fmt="ogg", password=SOURCE_PASSWORD, 
     return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
-def sine_input(freq, seconds, rate=44100, volume=0.5):
-    return ["-f", "lavfi", "-i", f"sine=frequency={freq}:sample_rate={rate}:duration={seconds},volume={volume}"]
+def sine_input(freq, seconds, rate=44100, amplitude=0.5):
+    """ffmpeg input arguments: a mono sine of peak `amplitude` (lavfi's `sine` is fixed at 1/8)."""
+    return ["-f", "lavfi", "-i", f"aevalsrc={amplitude}*sin(2*PI*{freq}*t):s={rate}:d={seconds}"]
 
 
 def stop_process(proc, timeout=5):

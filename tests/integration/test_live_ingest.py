@@ -16,7 +16,7 @@ from live_support import (SOURCE_PASSWORD, Listener, Station, check_one_ogg_stre
 STUDIO = f'''
 name = "Studio"
 description = "Live from the studio"
-source_timeout = 2
+source_timeout = 5
 
 [input]
 kind = "icecast"
@@ -88,6 +88,12 @@ class LiveIngest(unittest.TestCase):
         self.assertEqual(l.status(), 200)
         return l
 
+    def settle(self, listener, fmt, seconds=1.5):
+        """Waits until the listener has `seconds` more decoded audio than now: what the source sent
+        last (played out after it left) has reached it, with some of the fallback after it."""
+        have, _ = decode(listener.snapshot(), fmt)
+        listener.wait_seconds(fmt, len(have) / 44100 + seconds)
+
     def segments(self, samples, rate=44100, seconds=0.25):
         """(frequency, level) of consecutive windows."""
         n = int(rate * seconds)
@@ -97,10 +103,11 @@ class LiveIngest(unittest.TestCase):
         listener = self.listen("mp3")
         src = self.source(sine_input(880, 4), fmt="ogg")
         self.wait_source(True)
-        status = self.station.mount_status("studio")
-        self.assertFalse(status["fallback_active"])
+        # Its first audio replaces the fallback as soon as it decodes.
+        self.station.wait_mount("studio", lambda m: m["source"]["connected"] and not m["fallback_active"], 5)
         src.wait(timeout=20)
         self.wait_source(False)
+        self.settle(listener, "mp3")
         samples, errors = decode(listener.snapshot(), "mp3")
         self.assertEqual(errors.strip(), "")
         heard = [s for s in self.segments(samples) if abs(s[0] - 880) < 5]
@@ -114,6 +121,7 @@ class LiveIngest(unittest.TestCase):
         self.wait_source(True)
         src.wait(timeout=20)
         self.wait_source(False)
+        self.settle(listener, "ogg")
         samples, errors = decode(listener.snapshot(), "ogg")
         self.assertEqual(errors.strip(), "")
         heard = [s for s in self.segments(samples) if abs(s[0] - 660) < 5]
@@ -149,6 +157,8 @@ class LiveIngest(unittest.TestCase):
         self.assertEqual(status, 409, lines)
         self.assertIn("already", body.decode().lower())
         first.wait(timeout=20)
+        self.wait_source(False)
+        self.settle(listener, "ogg")
         samples, errors = decode(listener.snapshot(), "ogg")
         heard = [s for s in self.segments(samples) if abs(s[0] - 440) < 5]
         self.assertGreater(len(heard) * 0.25, 3.5, "the first source was disturbed")
@@ -157,12 +167,11 @@ class LiveIngest(unittest.TestCase):
         listener = self.listen("ogg")
         self.source(sine_input(440, 2), fmt="ogg").wait(timeout=20)
         self.wait_source(False)
-        # The fallback (silence) plays while nobody pushes: at least a second of it.
-        start = listener.audio_bytes()
-        listener.wait_audio(start + 20000)
+        # The fallback (silence) plays while nobody pushes: a second and a half of it.
+        self.settle(listener, "ogg")
         self.source(sine_input(880, 2), fmt="mp3").wait(timeout=20)
         self.wait_source(False)
-        listener.wait_audio(listener.audio_bytes() + 5000)
+        self.settle(listener, "ogg")
         self.assertFalse(listener.closed)
         data = listener.snapshot()
         check_one_ogg_stream(self, data)
@@ -235,6 +244,7 @@ class LiveIngest(unittest.TestCase):
                     finally:
                         stop_process(p)
                     self.wait_source(False)
+                    self.settle(listener, "ogg")
                     samples, errors = decode(listener.snapshot(), "ogg")
                     heard = [s for s in self.segments(samples) if abs(s[0] - 550) < 5]
                     self.assertGreater(len(heard) * 0.25, 2.0, f"{name}: the source was not heard")
