@@ -174,6 +174,38 @@ class LiveListeners(unittest.TestCase):
                 self.assertIn(title, result["titles"])
                 self.assertGreater(result["audioBytes"], 16000)
 
+    def test_status_json_xsl_reads_as_icecast2s_for_the_running_mount(self):
+        """Our /status-json.xsl over the running mount, against what Debian's icecast2 writes
+        (tests/unit/live/data/icecast2_status.json, captured and checked by test_icecast_status)."""
+        with open(os.path.join(ROOT, "tests", "unit", "live", "data", "icecast2_status.json")) as f:
+            reference = json.load(f)["several"]["icestats"]
+        ref_sources = reference["source"]
+        known = set().union(*(s.keys() for s in ref_sources))
+        always = set.intersection(*(set(s.keys()) for s in ref_sources))
+        listener = self.listen("opus")
+        wait_until("the opus listener counted", lambda: any(
+            o["url"].endswith(".opus") and o["listeners"] > 0 for o in self.station.mount_status("tone")["outputs"]))
+        self.assertEqual(self.station.set_title("tone", "Status - Check"), 200)
+        status, headers, body = self.station.server.request("GET", "/status-json.xsl")
+        self.assertEqual(status, 200)
+        self.assertTrue(headers["content-type"].startswith("application/json"))
+        doc = json.loads(body)["icestats"]
+        self.assertEqual(list(doc.keys()), list(reference.keys()))  # icecast's keys, in its order
+        sources = doc["source"]
+        self.assertEqual([s["listenurl"] for s in sources],
+                         sorted(f"http://127.0.0.1:{self.station.port}/live/tone.{ext}" for ext in FORMATS))
+        for src in sources:
+            with self.subTest(source=src["listenurl"]):
+                self.assertLessEqual(set(src.keys()), known, "a key icecast2 does not write")
+                self.assertLessEqual(always, set(src.keys()), "a key icecast2 always writes is missing")
+                self.assertEqual(list(src.keys())[-1], "dummy")
+                self.assertEqual(src["server_name"], "Test tone")
+                self.assertEqual(src["title"], "Status - Check")
+                if src["listenurl"].endswith(".opus"):
+                    self.assertGreaterEqual(src["listeners"], 1)
+                    self.assertGreaterEqual(src["listener_peak"], src["listeners"])
+        listener.close()
+
     def test_admin_metadata_needs_the_admin_credentials(self):
         url = self.station.url("/admin/metadata?mount=/live/tone&mode=updinfo&song=x")
         for args in ([], ["-u", "admin:wrong"], ["-u", "source:admin-test-secret"]):

@@ -9,6 +9,7 @@
 #include "core/errors.hpp"
 #include "core/presets.hpp"
 #include "server/live/definition_watch.hpp"
+#include "server/live/http_input.hpp"
 #include "server/live/icecast_status.hpp"
 #include "server/live/mount.hpp"
 #include "server/log.hpp"
@@ -134,6 +135,11 @@ std::shared_ptr<running_mount> station::build(const stream_definition& def) {
         targets.push_back(m->hubs.back());
     }
     mount_options options;
+    // The engine plays files, playlists, signals and pushed sources itself; pulled streams are ours.
+    options.make_input = [](const input_definition& in) -> std::shared_ptr<live_input> {
+        if (in.type != input_definition::kind::http) return nullptr;
+        return std::make_shared<http_input>(http_input_options{.uri = in.uri});
+    };
     options.find_feed = [this](const std::string& id) -> std::shared_ptr<audio_feed> {
         auto other = find(id);
         return other && other->engine ? other->engine->feed() : nullptr;
