@@ -90,17 +90,8 @@ def main():
     with live_peers.workdir() as tmp:
         mp3 = os.path.join(tmp, "source.mp3")
         make_mp3(mp3)
-        definition = """name = "Relay"
-[input]
-kind = "icecast"
-password = "bench-source"
-[[outputs]]
-format = "mp3"
-preset = "mp3-128k"
-[listeners]
-burst = 2
-queue = 10
-"""
+        definition = live_peers.definition("Relay", {"kind": "icecast", "password": "bench-source"},
+                                           [live_peers.MP3_128], listeners={"burst": 2, "queue": 10})
         server = f"max_connections = {top + 200}\n"
         live = f"max_listeners = {top + 100}\n"
         results = []

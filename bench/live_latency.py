@@ -174,21 +174,9 @@ def main():
     args = ap.parse_args()
     with live_peers.workdir() as tmp:
         data = make_source(os.path.join(tmp, "blips.mp3"), args.blips)
-        definition = """name = "Latency"
-[input]
-kind = "icecast"
-password = "bench-source"
-[[outputs]]
-format = "mp3"
-preset = "mp3-128k"
-[[outputs]]
-format = "opus"
-preset = "opus-96k"
-frame_duration = 20
-page_duration = 60
-[listeners]
-burst = 0
-"""
+        opus = dict(live_peers.OPUS_96, frame_duration=20, page_duration=60)
+        definition = live_peers.definition("Latency", {"kind": "icecast", "password": "bench-source"},
+                                           [live_peers.MP3_128, opus], listeners={"burst": 0})
         print("latency from a source's byte to the listener's byte with the same audio (burst 0):")
         with live_peers.timeside(args.build, tmp, {"latency": definition}) as ts:
             ours = measure("timeside", ts.port, "/live/latency", "bench-source",

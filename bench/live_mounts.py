@@ -154,22 +154,10 @@ def main():
     args = ap.parse_args()
     live_peers.raise_fd_limit()
     with live_peers.workdir() as tmp:
-        music = os.path.join(tmp, "music.wav")
-        subprocess.run(["sox", "-n", "-r", "44100", "-c", "2", "-b", "16", music, "synth", "30", "pinknoise", "synth",
-                        "30", "sine", "mix", "220-880", "tremolo", "0.5", "40", "vol", "0.5"], check=True)
-        definition = f'''name = "Mount"
-[input]
-kind = "file"
-uri = "{music}"
-[[outputs]]
-format = "mp3"
-preset = "mp3-128k"
-[[outputs]]
-format = "opus"
-preset = "opus-96k"
-[analysis]
-processors = ["level", "aubio_temporal"]
-'''
+        music = live_peers.make_music(os.path.join(tmp, "music.wav"), 30)
+        definition = live_peers.definition("Mount", {"kind": "file", "uri": music},
+                                           [live_peers.MP3_128, live_peers.OPUS_96],
+                                           analysis=("level", "aubio_temporal"))
         print(f"{args.mounts} re-encoding mounts (MP3 128k + Opus 96k each), {args.seconds:.0f} s window:")
         paths = [p for i in range(args.mounts) for p in (f"/live/m{i}.mp3", f"/live/m{i}.opus")]
         live = f"max_listeners = {4 * args.mounts + 16}\n"

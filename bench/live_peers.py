@@ -34,6 +34,41 @@ def workdir():
         shutil.rmtree(path, ignore_errors=True)
 
 
+def make_music(path, seconds):
+    """A music-like test signal (as bench/run.py's): pink noise under a slow tremolo and a few
+    tones, 44.1 kHz stereo 16-bit WAV."""
+    subprocess.run(["sox", "-n", "-r", "44100", "-c", "2", "-b", "16", path, "synth", str(seconds), "pinknoise",
+                    "synth", str(seconds), "sine", "mix", "220-880", "tremolo", "0.5", "40", "vol", "0.5"], check=True)
+    return path
+
+
+def _toml_value(v):
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return str(v)
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    return '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def definition(name, input, outputs, analysis=(), listeners=None):
+    """A stream definition's TOML: `input` and each of `outputs` are dicts of keys."""
+    lines = [f"name = {_toml_value(name)}", "[input]"] + [f"{k} = {_toml_value(v)}" for k, v in input.items()]
+    for out in outputs:
+        lines += ["[[outputs]]"] + [f"{k} = {_toml_value(v)}" for k, v in out.items()]
+    if analysis:
+        lines += ["[analysis]", f"processors = {_toml_value(list(analysis))}"]
+    if listeners:
+        lines += ["[listeners]"] + [f"{k} = {_toml_value(v)}" for k, v in listeners.items()]
+    return "\n".join(lines) + "\n"
+
+
+MP3_128 = {"format": "mp3", "preset": "mp3-128k"}
+OPUS_96 = {"format": "opus", "preset": "opus-96k"}
+VORBIS = {"format": "ogg", "preset": "vorbis-q5"}
+
+
 def cpu_seconds(pid):
     """utime + stime of a process (its threads included)."""
     with open(f"/proc/{pid}/stat") as f:

@@ -10,7 +10,6 @@ Usage: bench/live_soak.py [--build build] [--minutes 60] [--every 10] [--max-gro
 import argparse
 import os
 import socket
-import subprocess
 import sys
 import time
 
@@ -43,25 +42,10 @@ class Reader:
 
 def run(build, minutes, every, max_growth, settle=60, churn=20):
     with live_peers.workdir() as tmp:
-        music = os.path.join(tmp, "music.wav")
-        subprocess.run(["sox", "-n", "-r", "44100", "-c", "2", "-b", "16", music, "synth", "20", "pinknoise", "synth",
-                        "20", "sine", "mix", "220-880", "tremolo", "0.5", "40", "vol", "0.5"], check=True)
-        definition = f'''name = "Soak"
-[input]
-kind = "file"
-uri = "{music}"
-[[outputs]]
-format = "mp3"
-preset = "mp3-128k"
-[[outputs]]
-format = "opus"
-preset = "opus-96k"
-[[outputs]]
-format = "ogg"
-preset = "vorbis-q5"
-[analysis]
-processors = ["level", "aubio_temporal", "aubio_pitch"]
-'''
+        music = live_peers.make_music(os.path.join(tmp, "music.wav"), 20)
+        definition = live_peers.definition("Soak", {"kind": "file", "uri": music},
+                                           [live_peers.MP3_128, live_peers.OPUS_96, live_peers.VORBIS],
+                                           analysis=("level", "aubio_temporal", "aubio_pitch"))
         with live_peers.timeside(build, tmp, {"soak": definition}) as ts:
             steady = Reader(ts.port, "/live/soak.mp3")
             churners = []

@@ -113,6 +113,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
     config.cache_max_bytes = 16 << 20;
     config.max_transcodes = 4;
     config.presets_dir = TIMESIDE_SOURCE_ROOT "/presets";
+    config.streams_dir = dir / "streams";  // none: no live mount runs under the fuzzer
     config.web_dir = TIMESIDE_SOURCE_ROOT "/web";
     config.streams_dir = TIMESIDE_SOURCE_ROOT "/streams";
     limits = config;

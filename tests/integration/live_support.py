@@ -32,6 +32,16 @@ def wait_until(what, predicate, timeout=10.0, interval=0.02):
         time.sleep(interval)
 
 
+PRESETS = {"mp3": "mp3-128k", "ogg": "vorbis-q5", "opus": "opus-96k", "flac": "flac"}
+
+
+def file_mount(uri, formats=("mp3", "ogg", "opus", "flac"), head='name = "Test tone"', tail=""):
+    """A definition playing `uri` looped, one output per format with its usual preset; `head`
+    (top-level keys) and `tail` (more tables) as TOML text."""
+    outputs = "".join(f'[[outputs]]\nformat = "{f}"\npreset = "{PRESETS[f]}"\n' for f in formats)
+    return f'{head}\n[input]\nkind = "file"\nuri = "{uri}"\nloop = true\n{outputs}{tail}'
+
+
 class Station:
     """`timeside serve` over a temporary streams folder holding `definitions` ({id: toml text});
     `config` is appended to a config that sets the admin password. Use as a context manager."""

@@ -7,7 +7,7 @@ import os
 import sys
 import unittest
 
-from live_support import Station, wait_until
+from live_support import Station, file_mount, wait_until
 from support import ROOT, sample
 
 sys.path.insert(0, os.path.join(ROOT, "tests", "web"))
@@ -38,21 +38,7 @@ window.live = Promise.all([...document.querySelectorAll('audio')].map(a => new P
 </script>
 """
 
-TONE = f'''
-name = "Browser tone"
-[input]
-kind = "file"
-uri = "{sample("sine440Hz_mono.wav")}"
-[[outputs]]
-format = "mp3"
-preset = "mp3-128k"
-[[outputs]]
-format = "ogg"
-preset = "vorbis-q5"
-[[outputs]]
-format = "opus"
-preset = "opus-96k"
-'''
+TONE = file_mount(sample("sine440Hz_mono.wav"), FORMATS, head='name = "Browser tone"')
 
 
 class LiveBrowserTest(unittest.TestCase):

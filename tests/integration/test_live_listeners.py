@@ -10,43 +10,20 @@ import tempfile
 import time
 import unittest
 
-from live_support import (Listener, Station, check_mp3_back_to_back, check_one_ogg_stream, decode, rms_db,
+from live_support import (Listener, Station, check_mp3_back_to_back, check_one_ogg_stream, decode, file_mount, rms_db,
                           stop_process, tone_frequency, wait_until, window_levels)
 from support import ROOT, sample, sox_stats
 
 SINE = sample("sine440Hz_mono.wav")
 
-TONE = f'''
-name = "Test tone"
+TONE = file_mount(SINE, head='''name = "Test tone"
 description = "A looped 440 Hz sine"
 genre = "Test"
-url = "http://127.0.0.1/tone"
-
-[input]
-kind = "file"
-uri = "{SINE}"
-loop = true
-
-[[outputs]]
-format = "mp3"
-preset = "mp3-128k"
-
-[[outputs]]
-format = "ogg"
-preset = "vorbis-q5"
-
-[[outputs]]
-format = "opus"
-preset = "opus-96k"
-
-[[outputs]]
-format = "flac"
-
-[listeners]
+url = "http://127.0.0.1/tone"''', tail='''[listeners]
 burst = 2
 queue = 3
 max = 20
-'''
+''')
 
 FORMATS = ("mp3", "ogg", "opus", "flac")
 MP3_RATE = 16000  # bytes per second of the 128 kbit/s CBR output

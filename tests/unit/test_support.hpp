@@ -36,7 +36,7 @@ private:
 // thread reaches (or must not reach: `!eventually(...)` over a short limit, once the thread is
 // known to have run up to that point).
 template <class F>
-bool eventually(F condition, std::chrono::milliseconds limit) {
+bool eventually(F condition, std::chrono::milliseconds limit = std::chrono::seconds(5)) {
     const auto deadline = std::chrono::steady_clock::now() + limit;
     while (!condition()) {
         if (std::chrono::steady_clock::now() >= deadline) return false;

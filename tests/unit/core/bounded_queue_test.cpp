@@ -7,21 +7,13 @@
 #include <future>
 #include <thread>
 
+#include "../test_support.hpp"
 #include "core/bounded_queue.hpp"
 
 using namespace timeside;
 using namespace std::chrono_literals;
 
 namespace {
-template <class F>
-bool wait_for(F&& condition, std::chrono::milliseconds deadline = 5000ms) {
-    const auto until = std::chrono::steady_clock::now() + deadline;
-    while (!condition()) {
-        if (std::chrono::steady_clock::now() > until) return false;
-        std::this_thread::sleep_for(1ms);
-    }
-    return true;
-}
 }  // namespace
 
 TEST_CASE("try_push takes items up to the capacity, then says full without waiting", "[core][bounded_queue]") {
@@ -53,14 +45,14 @@ TEST_CASE("a push into a full queue waits until the consumer has taken half", "[
     // The consumer starts once the producer is calling push() on the full queue, and takes one
     // item every 5 ms, counting each pop before making it. A push that did not wait would
     // return before the first pop (pops_when_pushed 0, nine items queued).
-    REQUIRE(wait_for([&] { return calling.load(); }));
+    REQUIRE(test::eventually([&] { return calling.load(); }));
     std::this_thread::sleep_for(20ms);
     for (int i = 0; i < 8 && !done; ++i) {
         pops.fetch_add(1);
         CHECK(q.pop() == i);
         std::this_thread::sleep_for(5ms);
     }
-    REQUIRE(wait_for([&] { return done.load(); }));
+    REQUIRE(test::eventually([&] { return done.load(); }));
     producer.join();
     CHECK(pops_when_pushed >= 4);  // released once at most half (4 of 8) was left
     CHECK(size_after_push <= 5);   // and so never above the capacity

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <thread>
 
+#include "../test_support.hpp"
 #include "core/analyzer.hpp"
 #include "core/decoder.hpp"
 #include "core/errors.hpp"
@@ -20,15 +21,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-template <class F>
-bool wait_for(F&& condition, std::chrono::milliseconds deadline = 5000ms) {
-    const auto until = std::chrono::steady_clock::now() + deadline;
-    while (!condition()) {
-        if (std::chrono::steady_clock::now() > until) return false;
-        std::this_thread::sleep_for(1ms);
-    }
-    return true;
-}
 
 const processor_info endless_info{"endless", "Endless", "1.0", "never ends", "", processor_kind::decoder, {}};
 
@@ -135,7 +127,7 @@ TEST_CASE("a never-ending pipe runs until cancelled, every consumer seeing conti
     options.cancel = &cancel;
     auto run = std::async(std::launch::async, [&] { p.run(options); });
 
-    REQUIRE(wait_for([&] { return a->positions().size() >= 200 && b->positions().size() >= 200; }));
+    REQUIRE(test::eventually([&] { return a->positions().size() >= 200 && b->positions().size() >= 200; }));
     cancel = true;
     source->cancel();
     REQUIRE(run.wait_for(5s) == std::future_status::ready);
@@ -156,7 +148,7 @@ TEST_CASE("a cancel flag alone stops a never-ending pipe", "[core][pipe][live]")
     run_options options;
     options.cancel = &cancel;
     auto run = std::async(std::launch::async, [&] { p.run(options); });
-    REQUIRE(wait_for([&] { return a->positions().size() >= 50; }));
+    REQUIRE(test::eventually([&] { return a->positions().size() >= 50; }));
     cancel = true;
     REQUIRE(run.wait_for(5s) == std::future_status::ready);
     CHECK_THROWS_AS(run.get(), cancelled_error);
@@ -180,9 +172,9 @@ TEST_CASE("in a lossy run a stalled analysis lane skips blocks, counted, while t
     auto run = std::async(std::launch::async, [&] { p.run(options); });
 
     // The decoder gets through every block while the analyzer is stuck on its first one.
-    REQUIRE(wait_for([&] { return source->produced_ == blocks; }));
-    REQUIRE(wait_for([&] { return static_cast<int64_t>(fast->positions().size()) == blocks; }));
-    REQUIRE(wait_for([&] { return slow->positions().size() == 1; }));
+    REQUIRE(test::eventually([&] { return source->produced_ == blocks; }));
+    REQUIRE(test::eventually([&] { return static_cast<int64_t>(fast->positions().size()) == blocks; }));
+    REQUIRE(test::eventually([&] { return slow->positions().size() == 1; }));
     const int64_t skipped_while_stalled = skips.total();
     CHECK(skipped_while_stalled >= blocks - 1 - 8 - 1);
 
@@ -225,8 +217,8 @@ TEST_CASE("without lossy_analysis a stalled analyzer holds the decoder back", "[
     auto run = std::async(std::launch::async, [&] { p.run(options); });
     // The decoder stops at the queue's bound (8 queued, the first maybe taken, one waiting): it
     // has started, and it does not get through the stream while the analyzer is stuck.
-    REQUIRE(wait_for([&] { return source->produced_ >= 9; }));
-    CHECK_FALSE(wait_for([&] { return source->produced_ > 12; }, 200ms));
+    REQUIRE(test::eventually([&] { return source->produced_ >= 9; }));
+    CHECK_FALSE(test::eventually([&] { return source->produced_ > 12; }, 200ms));
     slow->open_gate();
     REQUIRE(run.wait_for(5s) == std::future_status::ready);
     run.get();

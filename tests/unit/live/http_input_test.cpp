@@ -79,7 +79,7 @@ public:
                    static_cast<char*>(nullptr));
             _exit(127);
         }
-        REQUIRE(wait_until([&] { return std::filesystem::exists(port_file); }, 10000ms));
+        REQUIRE(timeside::test::eventually([&] { return std::filesystem::exists(port_file); }, 10000ms));
         port_ = static_cast<uint16_t>(std::atoi(read_text(port_file).c_str()));
         REQUIRE(port_ != 0);
     }

@@ -285,7 +285,7 @@ TEST_CASE("closing the server's connections cuts a source at once", "[live][inge
     REQUIRE(bytes.size() > 20000);
     raw_source source(server.port());
     source.send(std::vector<unsigned char>(bytes.begin(), bytes.begin() + 20000));
-    REQUIRE(wait_until([&] { return server.mount->has_source(); }, 5000ms));
+    REQUIRE(timeside::test::eventually([&] { return server.mount->has_source(); }, 5000ms));
     CHECK(server.connections().count() == 1);  // the ingest registered itself
     server.connections().close_all();
     std::string answer;

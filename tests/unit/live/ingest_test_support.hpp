@@ -20,15 +20,6 @@
 
 namespace timeside::test::live {
 
-// Polls `done` until it holds or `within` passes; whether it held.
-inline bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds within) {
-    const auto deadline = std::chrono::steady_clock::now() + within;
-    while (!done()) {
-        if (std::chrono::steady_clock::now() > deadline) return false;
-        std::this_thread::sleep_for(10ms);
-    }
-    return true;
-}
 
 struct source_run {
     tl::source_info info;
@@ -81,7 +72,7 @@ public:
     }
     // A copy of run `i` once it is finished and detached (false when not within `within`).
     bool finished_run(size_t i, source_run& out, std::chrono::milliseconds within = 30000ms) const {
-        const bool ok = wait_until(
+        const bool ok = eventually(
             [&] {
                 std::lock_guard lock(mutex_);
                 return i < runs_.size() && runs_[i].finished && runs_[i].detached;
@@ -139,7 +130,7 @@ public:
         connections_.close_all();
         work_.reset();
         // Sessions end once closed; the bound keeps a stuck one from hanging the test run.
-        wait_until([&] { return connections_.count() == 0; }, 5000ms);
+        eventually([&] { return connections_.count() == 0; }, 5000ms);
         ioc_.stop();
         thread_.join();
     }

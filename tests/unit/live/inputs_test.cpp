@@ -133,7 +133,7 @@ TEST_CASE("a file that cannot be played is failed with its cause, not an excepti
     REQUIRE_NOTHROW(in.start({44100, 2}));
     std::vector<float> out;
     st s = st::waiting;
-    REQUIRE(test::wait_until([&] { return (s = in.read(out, 1024, 10ms)) != st::waiting; }, 5000ms));
+    REQUIRE(test::eventually([&] { return (s = in.read(out, 1024, 10ms)) != st::waiting; }, 5000ms));
     CHECK(s == st::failed);
     CHECK_THAT(in.error(), Catch::Contains("missing.ogg"));
     CHECK(out.empty());
@@ -142,7 +142,7 @@ TEST_CASE("a file that cannot be played is failed with its cause, not an excepti
     std::ofstream(dir / "text.mp3") << "this is not audio at all, just some text\n";
     file_input garbage((dir / "text.mp3").string(), true);
     garbage.start({44100, 2});
-    REQUIRE(test::wait_until([&] { return (s = garbage.read(out, 1024, 10ms)) != st::waiting; }, 5000ms));
+    REQUIRE(test::eventually([&] { return (s = garbage.read(out, 1024, 10ms)) != st::waiting; }, 5000ms));
     CHECK(s == st::failed);
     CHECK_THAT(garbage.error(), Catch::Contains("text.mp3"));
 }
@@ -176,7 +176,7 @@ TEST_CASE("a playlist none of whose files plays fails, naming the last cause", "
     in.start({44100, 2});
     std::vector<float> out;
     st s = st::waiting;
-    REQUIRE(test::wait_until([&] { return (s = in.read(out, 1024, 10ms)) != st::waiting; }, 5000ms));
+    REQUIRE(test::eventually([&] { return (s = in.read(out, 1024, 10ms)) != st::waiting; }, 5000ms));
     CHECK(s == st::failed);
     CHECK_THAT(in.error(), Catch::Contains("no file of the playlist plays") && Catch::Contains(".wav"));
     CHECK_THROWS_AS(playlist_input({}, true, false), usage_error);

@@ -94,15 +94,6 @@ std::vector<chunk_ptr> opus_chunks(double seconds) {
     return out;
 }
 
-template <class F>
-bool wait_for(F done, std::chrono::milliseconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!done()) {
-        if (std::chrono::steady_clock::now() > deadline) return false;
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    return true;
-}
 
 http::route_options listener_route_options();
 
@@ -138,7 +129,7 @@ struct live_server {
         acceptor->stop();
         connections.close_all();
         work.reset();
-        wait_for([&] { return connections.count() == 0; }, std::chrono::seconds(5));
+        test::eventually([&] { return connections.count() == 0; }, std::chrono::seconds(5));
         ioc.stop();
         for (auto& t : threads) t.join();
     }
@@ -248,6 +239,8 @@ TEST_CASE("listener: Icecast head, exact stream with ICY blocks, FFmpeg decodes 
     } join_all{[&] {
         server.connections.close_all();
         if (publisher.joinable()) publisher.join();
+        // As the station does when a mount goes: parked listeners and the hub let go of each other.
+        h->close_listeners();
         if (a) a->join();
     }};
     // Client A: raw HTTP/1.1 with Icy-MetaData, reads until the server closes.
@@ -266,7 +259,7 @@ TEST_CASE("listener: Icecast head, exact stream with ICY blocks, FFmpeg decodes 
     stalled.send("GET /live/test.mp3 HTTP/1.0\r\n\r\n");
     const std::string stalled_head = stalled.read_head();
 
-    REQUIRE(wait_for([&] { return h->counters().listeners == 3; }, std::chrono::seconds(5)));
+    REQUIRE(test::eventually([&] { return h->counters().listeners == 3; }, std::chrono::seconds(5)));
     // From here on the mount goes on at real time: every listener has its burst, then 5 s.
     const auto t0 = std::chrono::steady_clock::now();
     std::atomic<bool> titled{false};
@@ -297,7 +290,7 @@ TEST_CASE("listener: Icecast head, exact stream with ICY blocks, FFmpeg decodes 
     }
 
     // The stalled client goes once it is queue_seconds behind; the others are not slowed.
-    REQUIRE(wait_for([&] { return h->counters().slow_listeners == 1; }, std::chrono::seconds(6)));
+    REQUIRE(test::eventually([&] { return h->counters().slow_listeners == 1; }, std::chrono::seconds(6)));
     const double dropped_after = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();  // it stalled before
     CHECK(dropped_after <= s.queue_seconds + 1.5);
     // Not before it could be that far behind: it joined burst seconds behind.
@@ -306,13 +299,13 @@ TEST_CASE("listener: Icecast head, exact stream with ICY blocks, FFmpeg decodes 
     CHECK(stalled_head.rfind("HTTP/1.0 200 OK\r\n", 0) == 0);
 
     publisher.join();
-    REQUIRE(wait_for([&] { return a->complete.load(); }, std::chrono::seconds(3)));
+    REQUIRE(test::eventually([&] { return a->complete.load(); }, std::chrono::seconds(3)));
     CHECK(server.connections.count() == 2);  // A and FFmpeg: the others are gone
     server.connections.close_all();  // SIGTERM: live streams end at once
     a->join();
     const std::string& a_bytes = a->bytes;
     const std::string decoded = ffmpeg.get();
-    REQUIRE(wait_for([&] { return h->counters().listeners == 0; }, std::chrono::seconds(2)));
+    REQUIRE(test::eventually([&] { return h->counters().listeners == 0; }, std::chrono::seconds(2)));
 
     // A's head: Icecast's, with CORS for browser players, no Content-Length.
     const size_t head_end = a_bytes.find("\r\n\r\n");
@@ -431,6 +424,8 @@ TEST_CASE("listener: Ogg Opus with ICY blocks too: the blocks sit at every metai
     } join_all{[&] {
         server.connections.close_all();
         if (publisher.joinable()) publisher.join();
+        // As the station does when a mount goes: parked listeners and the hub let go of each other.
+        h->close_listeners();
         if (a) a->join();
     }};
     a = std::make_unique<reading_client>(server.port, "GET /live/test.opus HTTP/1.0\r\nIcy-MetaData: 1\r\n\r\n", 4000,
@@ -439,7 +434,7 @@ TEST_CASE("listener: Ogg Opus with ICY blocks too: the blocks sit at every metai
         return test::run_command("ffmpeg -nostdin -v error -i http://127.0.0.1:" + std::to_string(server.port) +
                                  "/live/test.opus -f f32le -c:a pcm_f32le -ac 1 -ar 48000 - 2>/dev/null");
     });
-    REQUIRE(wait_for([&] { return h->counters().listeners == 2; }, std::chrono::seconds(5)));
+    REQUIRE(test::eventually([&] { return h->counters().listeners == 2; }, std::chrono::seconds(5)));
     const auto t0 = std::chrono::steady_clock::now();
     publisher = std::thread([&] {
         for (; next < chunks.size(); ++next) {
@@ -448,7 +443,7 @@ TEST_CASE("listener: Ogg Opus with ICY blocks too: the blocks sit at every metai
         }
     });
     publisher.join();
-    REQUIRE(wait_for([&] { return a->complete.load(); }, std::chrono::seconds(3)));  // the last page reached it
+    REQUIRE(test::eventually([&] { return a->complete.load(); }, std::chrono::seconds(3)));  // the last page reached it
     server.connections.close_all();
     a->join();
     const std::string& a_bytes = a->bytes;

@@ -57,7 +57,7 @@ TEST_CASE("a slow analysis lane skips blocks while the encoder output stays real
     o.queue_blocks = 8;
     std::thread runner([&] { CHECK_THROWS_AS(p.run(o), cancelled_error); });
     const auto t0 = std::chrono::steady_clock::now();
-    REQUIRE(test::wait_until([&] { return source->status().stream_frames >= 2 * 44100; }, 4000ms));
+    REQUIRE(test::eventually([&] { return source->status().stream_frames >= 2 * 44100; }, 4000ms));
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     cancel = true;
     source->cancel();

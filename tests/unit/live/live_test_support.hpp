@@ -12,20 +12,12 @@
 #include <utility>
 #include <vector>
 
+#include "../test_support.hpp"
 #include "server/live/chunk.hpp"
 #include "server/live/live_input.hpp"
 
 namespace timeside::test {
 
-template <class F>
-bool wait_until(F&& condition, std::chrono::milliseconds deadline) {
-    const auto until = std::chrono::steady_clock::now() + deadline;
-    while (!condition()) {
-        if (std::chrono::steady_clock::now() > until) return false;
-        std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-    return true;
-}
 
 class recording_target : public server::live::chunk_target {
 public:

@@ -55,10 +55,10 @@ TEST_CASE("a mount with encoders and analyzers keeps its memory flat", "[.soak][
     const double cpu0 = cpu_seconds();
     m.start();
     const auto frames = [&](double s) { return static_cast<int64_t>(s * 44100); };
-    REQUIRE(test::wait_until([&] { return m.status().stream_frames >= frames(seconds / 6); },
+    REQUIRE(test::eventually([&] { return m.status().stream_frames >= frames(seconds / 6); },
                              std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000 / 6 + 5000))));
     const double rss_warm = rss_mib();
-    REQUIRE(test::wait_until([&] { return m.status().stream_frames >= frames(seconds); },
+    REQUIRE(test::eventually([&] { return m.status().stream_frames >= frames(seconds); },
                              std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000 + 10000))));
     const double rss_end = rss_mib();
     const double cpu = cpu_seconds() - cpu0;

@@ -62,7 +62,7 @@ TEST_CASE("a looped 1 s file run 3 s is one continuous Ogg Vorbis stream of 3 s 
     auto ogg = std::make_shared<test::recording_target>();
     mount m(def, {ogg});
     m.start();
-    REQUIRE(test::wait_until([&] { return m.status().stream_frames >= 3 * 44100; }, 5000ms));
+    REQUIRE(test::eventually([&] { return m.status().stream_frames >= 3 * 44100; }, 5000ms));
     m.stop();
     const auto st = m.status();
     CHECK(st.filled_frames == 0);  // the file was always there: no fallback at the loop points
@@ -113,7 +113,7 @@ TEST_CASE("every output's chunks: headers first, then chunks that each start a p
     }
     mount m(def, as_targets);
     m.start();
-    REQUIRE(test::wait_until([&] { return m.status().stream_frames >= 3 * 44100; }, 6000ms));
+    REQUIRE(test::eventually([&] { return m.status().stream_frames >= 3 * 44100; }, 6000ms));
     m.stop();
     const int64_t frames = m.status().stream_frames;
     const char* names[] = {"out.mp3", "out.ogg", "out.opus", "out.flac"};
@@ -173,7 +173,7 @@ TEST_CASE("live analyzers emit events and keep no rows", "[live][mount]") {
     };
     mount m(def, {}, o);
     m.start();
-    REQUIRE(test::wait_until([&] { return m.status().stream_frames >= 3 * 44100; }, 6000ms));
+    REQUIRE(test::eventually([&] { return m.status().stream_frames >= 3 * 44100; }, 6000ms));
     m.stop();
     std::lock_guard lock(mutex);
     // level: one pair per block; beats at 120 BPM: about 2 a second once the tracker locks.
@@ -199,7 +199,7 @@ TEST_CASE("stop() returns promptly, and a stopped mount's feed ends", "[live][mo
     auto target = std::make_shared<test::recording_target>();
     mount m(def, {target});
     m.start();
-    REQUIRE(test::wait_until([&] { return m.status().stream_frames >= 44100 / 2; }, 5000ms));
+    REQUIRE(test::eventually([&] { return m.status().stream_frames >= 44100 / 2; }, 5000ms));
     const auto t0 = std::chrono::steady_clock::now();
     m.stop();
     CHECK(std::chrono::steady_clock::now() - t0 < 500ms);
@@ -254,7 +254,7 @@ TEST_CASE("a mount whose fallback is another mount hears that mount while it has
 
     // After a moment (the lookup and two blocks of priming), studio's audio is main's sine.
     std::vector<float> heard;
-    REQUIRE(test::wait_until(
+    REQUIRE(test::eventually(
         [&] {
             std::vector<float> got;
             if (reader->read(got, 4096, 2) != live_input::status::data) return false;
@@ -270,7 +270,7 @@ TEST_CASE("a mount whose fallback is another mount hears that mount while it has
     // A source pushed to studio replaces main's audio at once.
     auto src = std::make_shared<test::scripted_source>(0.25f);
     REQUIRE(studio_mount.attach_source(src));
-    REQUIRE(test::wait_until([&] { return !studio_mount.status().fallback_active; }, 2000ms));
+    REQUIRE(test::eventually([&] { return !studio_mount.status().fallback_active; }, 2000ms));
     CHECK(studio_mount.status().source_connected);
     studio_mount.stop();
     main_mount.stop();
@@ -295,7 +295,7 @@ TEST_CASE("titles from set_title and from the source reach the callback once per
     auto src = std::make_shared<test::scripted_source>(0.25f);
     src->set_title("Band - Song");
     REQUIRE(m.attach_source(src));
-    REQUIRE(test::wait_until([&] { return m.title() == "Band - Song"; }, 2000ms));
+    REQUIRE(test::eventually([&] { return m.title() == "Band - Song"; }, 2000ms));
     m.stop();
     std::lock_guard lock(mutex);
     CHECK(titles == std::vector<std::string>{"Morning Show", "Band - Song"});
@@ -314,20 +314,20 @@ TEST_CASE("sources coming and going under a mount leave its Ogg output one conti
     // Fallback (silence), a source, fallback again, another source, and it fails.
     auto wait_frames = [&](int64_t more) {
         const int64_t until = m.status().stream_frames + more;
-        REQUIRE(test::wait_until([&] { return m.status().stream_frames >= until; }, 3000ms));
+        REQUIRE(test::eventually([&] { return m.status().stream_frames >= until; }, 3000ms));
     };
     wait_frames(11025);
     auto a = std::make_shared<test::scripted_source>(0.25f);
     REQUIRE(m.attach_source(a));
     wait_frames(22050);
     a->end();
-    REQUIRE(test::wait_until([&] { return m.status().fallback_active; }, 1000ms));
+    REQUIRE(test::eventually([&] { return m.status().fallback_active; }, 1000ms));
     wait_frames(11025);
     auto b = std::make_shared<test::scripted_source>(-0.25f);
     REQUIRE(m.attach_source(b));
     wait_frames(22050);
     b->fail();
-    REQUIRE(test::wait_until([&] { return m.status().fallback_active; }, 1000ms));
+    REQUIRE(test::eventually([&] { return m.status().fallback_active; }, 1000ms));
     wait_frames(44100);  // past the Vorbis page that held the switch
     m.stop();
     const auto st = m.status();
