@@ -26,12 +26,17 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 INTEGRATION = os.path.join(ROOT, "tests", "integration")
 
 # Integration tests that also run against the ASan + UBSan binary: the HTTP edge, bad input, the
-# decoders and jobs, and the black-box HTTP fuzzer (which runs there only: it is the sanitizers
+# decoders and jobs, sources pushing (garbage among them), and the black-box HTTP fuzzer (which runs there only: it is the sanitizers
 # that turn its silent memory errors into findings). A missing file is skipped (added by a branch
 # not merged yet).
 ASAN_INTEGRATION = ["test_server_core.py", "test_bad_input.py", "test_http_hardening.py",
-                    "test_decoder_hardening.py", "test_job_hardening.py", "test_http_fuzz.py"]
+                    "test_decoder_hardening.py", "test_job_hardening.py", "test_http_fuzz.py",
+                    "test_live_ingest.py"]
 ASAN_ONLY = {"test_http_fuzz.py"}
+# The live tests: real time bound (audio plays at its own pace while they wait on it), so they run
+# in a process of their own beside the other integration tests (their servers use free ports).
+LIVE_INTEGRATION = sorted(os.path.basename(p) for p in glob.glob(os.path.join(INTEGRATION, "test_live_*.py"))) + \
+    ["test_icecast_status.py"]
 FUZZ_TEST_SECONDS = int(os.environ.get("FUZZ_TEST_SECONDS", "35"))
 
 SANITIZER_ENV = {
@@ -183,11 +188,11 @@ def run_fuzzers(build, seconds):
     return passed, failed
 
 
-PHASES = ["unit", "asan", "integration", "integration-asan", "fuzz"]
-# Run beside the integration tests, in a child process of their own: the sanitized unit tests and
-# the fuzzers keep one core busy while the integration tests mostly wait on their servers and
-# clients, which takes minutes off `make test` on two cores.
-BESIDE = ["asan", "fuzz"]
+PHASES = ["unit", "asan", "integration", "integration-live", "integration-asan", "fuzz"]
+# Run beside the integration tests, each group in a child process of its own: the sanitized unit
+# tests and the fuzzers keep one core busy while the integration tests mostly wait on their
+# servers and clients, and the live tests wait on real time; minutes off `make test` on two cores.
+BESIDE = [["asan", "fuzz"], ["integration-live"]]
 
 
 def run_phase(name, args):
@@ -197,24 +202,26 @@ def run_phase(name, args):
         env = dict(os.environ, **SANITIZER_ENV)
         return run_catch2(os.path.join(args.asan_build, "tests", "unit_tests"), "asan+ubsan", env)
     if name == "integration":
-        return run_integration(args.build, exclude=ASAN_ONLY)
+        return run_integration(args.build, exclude=ASAN_ONLY | set(LIVE_INTEGRATION))
+    if name == "integration-live":
+        return run_integration(args.build, "integration-live", LIVE_INTEGRATION)
     if name == "integration-asan":
         return run_integration(args.asan_build, "integration-asan", ASAN_INTEGRATION, sanitized=True)
     return run_fuzzers(args.asan_build, FUZZ_TEST_SECONDS)
 
 
-def start_beside(args):
-    """The BESIDE phases in a child process; returns (process, its output file, its summary file)."""
+def start_beside(args, phases):
+    """`phases` in a child process; returns (process, its output file, its summary file, phases)."""
     out = tempfile.TemporaryFile(mode="w+")
     summary = tempfile.NamedTemporaryFile(suffix=".json", delete=False)
     summary.close()
     proc = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--build", args.build,
-                             "--asan-build", args.asan_build, "--only", ",".join(BESIDE),
+                             "--asan-build", args.asan_build, "--only", ",".join(phases),
                              "--summary", summary.name], stdout=out, stderr=subprocess.STDOUT, text=True)
-    return proc, out, summary.name
+    return proc, out, summary.name, phases
 
 
-def finish_beside(proc, out, summary_path):
+def finish_beside(proc, out, summary_path, phases):
     """Waits for the child, prints what it printed; returns (passed, failed names)."""
     code = proc.wait()
     out.seek(0)
@@ -225,7 +232,7 @@ def finish_beside(proc, out, summary_path):
             summary = json.load(f)
         passed, failed = summary["passed"], summary["failed"]
     except (OSError, ValueError, KeyError):
-        passed, failed = 0, [f"{','.join(BESIDE)}: no summary (exit {code})"]
+        passed, failed = 0, [f"{','.join(phases)}: no summary (exit {code})"]
     os.unlink(summary_path)
     return passed, failed
 
@@ -243,18 +250,18 @@ def main():
             ap.error(f"--only: unknown phase '{name}'; phases: {', '.join(PHASES)}")
     os.chdir(ROOT)
     total_passed, total_failed = 0, []
-    beside = None
+    beside = []
     for name in phases:
-        if name in BESIDE and not args.only:
-            continue  # run by the child started below
+        if any(name in group for group in BESIDE) and not args.only:
+            continue  # run by the children started below
         if name == "integration" and not args.only:
             sys.stdout.flush()
-            beside = start_beside(args)
+            beside = [start_beside(args, group) for group in BESIDE]
         p, f = run_phase(name, args)
         total_passed += p
         total_failed += f
-    if beside:
-        p, f = finish_beside(*beside)
+    for child in beside:
+        p, f = finish_beside(*child)
         total_passed += p
         total_failed += f
 
