@@ -113,9 +113,15 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
     config.cache_max_bytes = 16 << 20;
     config.max_transcodes = 4;
     config.presets_dir = TIMESIDE_SOURCE_ROOT "/presets";
-    config.streams_dir = dir / "streams";  // none: no live mount runs under the fuzzer
+    // One live mount (a signal: nothing to read from disk), so that the live routes (listeners,
+    // sources, /admin/metadata, /status-json.xsl) answer from a running mount.
+    std::filesystem::create_directories(dir / "streams");
+    fuzz::write_file(dir / "streams" / "tone.toml",
+                          "name = \"Tone\"\n[input]\nkind = \"signal\"\nsignal = \"sine:440\"\n"
+                          "[[outputs]]\nformat = \"mp3\"\npreset = \"mp3-128k\"\n");
+    config.streams_dir = dir / "streams";
+    config.admin_password = "fuzz-admin";
     config.web_dir = TIMESIDE_SOURCE_ROOT "/web";
-    config.streams_dir = TIMESIDE_SOURCE_ROOT "/streams";
     limits = config;
     // Never destroyed: job threads may still be finishing when libFuzzer exits.
     the_server = new server::server(std::move(config));

@@ -125,6 +125,10 @@ void hub::close_listeners() {
     }
     for (auto& r : all) r->on_hub_closed();
     for (auto& w : waiting) w->on_chunks();
+    // The listeners' shared state (their shards, strands of the server's io_context) goes now,
+    // while that io_context still exists: a hub may outlive it (its owner is destroyed after).
+    std::lock_guard lock(listener_state_mutex_);
+    listener_state_.reset();
 }
 
 std::shared_ptr<void> hub::listener_state(const std::function<std::shared_ptr<void>()>& make) {

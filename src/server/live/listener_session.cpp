@@ -255,6 +255,7 @@ void listener_session::do_close(const char* why) {
          {"why", why}});
     if (registration_) connections_.remove(std::exchange(registration_, 0));
     place_.reset();
+    shard_->unpark(this);
 }
 
 }  // namespace timeside::server::live

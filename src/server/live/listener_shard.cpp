@@ -35,6 +35,10 @@ void listener_shard::run() {
     running_.clear();
 }
 
+void listener_shard::unpark(const listener_session* l) {
+    std::erase_if(waiting_, [l](const auto& w) { return w.get() == l; });
+}
+
 std::shared_ptr<listener_shard> shard_for(hub& h, const asio::any_io_executor& connection_executor) {
     const io_strand* strand = connection_executor.target<io_strand>();
     if (!strand) return std::make_shared<listener_shard>(connection_executor);

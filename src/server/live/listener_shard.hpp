@@ -28,6 +28,10 @@ public:
     void set_registered() { registered_ = true; }
     // On the strand: `l` is resumed at the next wake-up.
     void park(std::shared_ptr<listener_session> l) { waiting_.push_back(std::move(l)); }
+    // On the strand: a listener that closed leaves at once. A parked listener holds its hub and
+    // the hub its shards: without this, one closed once publishing stopped (a server shutting
+    // down) would keep both alive for good.
+    void unpark(const listener_session* l);
 
     void on_chunks() override;  // any thread: resumes every parked listener on the strand
 
