@@ -150,7 +150,12 @@ def measure(name, port, mount, password, listen_paths, data, blips, user="source
     recorders = {fmt: Recorder(port, path) for fmt, path in listen_paths.items()}
     try:
         source.join()
-        time.sleep(1.0)  # the last blip's bytes reach the listeners before their capture ends
+        # The capture ends once every listener has the last blip's bytes (5 s at most).
+        demuxers = {fmt: "mp3" if fmt == "mp3" else "ogg" for fmt in recorders}
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and any(
+                len(onsets(bytes(r.data), demuxers[fmt])) < blips for fmt, r in recorders.items()):
+            time.sleep(0.2)
     finally:
         source.sock.close()
         for r in recorders.values():
@@ -158,8 +163,7 @@ def measure(name, port, mount, password, listen_paths, data, blips, user="source
     sent_at = [time_of_blip(k, data, source.marks, "mp3") for k in range(blips)]
     results = {}
     for fmt, r in recorders.items():
-        demuxer = "mp3" if fmt == "mp3" else "ogg"
-        got = [time_of_blip(k, bytes(r.data), r.marks, demuxer) for k in range(blips)]
+        got = [time_of_blip(k, bytes(r.data), r.marks, demuxers[fmt]) for k in range(blips)]
         lat = [(g - s) * 1000 for g, s in zip(got, sent_at) if g is not None and s is not None]
         results[fmt] = lat
         print(f"  {name} {fmt}: {len(lat)}/{blips} blips, latency median {statistics.median(lat):.0f} ms, "

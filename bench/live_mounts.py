@@ -125,7 +125,7 @@ def run_case(name, pid, port, paths, warmup, seconds):
     late = [c.path for c in clocks if c.seconds < 1.0]
     if late:
         raise RuntimeError(f"{name}: no audio on {late[:4]} ({clocks[0].error})")
-    time.sleep(warmup)
+    time.sleep(warmup)  # a settling period before the window: encoders and sockets at their steady pace
     rates, cores, rss = window(pid, clocks, seconds)
     for c in clocks:
         c.stop = True
