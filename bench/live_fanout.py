@@ -20,6 +20,13 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import live_peers  # noqa: E402
 
 
+# The same service on both: a 2 s burst for a joining listener, 10 s of queue before one is dropped
+# (icecast2's burst-size and queue-size in bytes of the 128 kbit/s stream). Each server's memory is
+# taken as its baseline once its queue is full, so that only the listeners' memory is counted.
+BURST_SECONDS, QUEUE_SECONDS = 2, 10
+SETTLE_SECONDS = QUEUE_SECONDS + 2
+
+
 def make_mp3(path, seconds=60):
     wav = path + ".wav"
     subprocess.run(["sox", "-n", "-r", "44100", "-c", "2", "-b", "16", wav, "synth", str(seconds), "pinknoise", "synth",
@@ -91,7 +98,8 @@ def main():
         mp3 = os.path.join(tmp, "source.mp3")
         make_mp3(mp3)
         definition = live_peers.definition("Relay", {"kind": "icecast", "password": "bench-source"},
-                                           [live_peers.MP3_128], listeners={"burst": 2, "queue": 10})
+                                           [live_peers.MP3_128],
+                                           listeners={"burst": BURST_SECONDS, "queue": QUEUE_SECONDS})
         server = f"max_connections = {top + 200}\n"
         live = f"max_listeners = {top + 100}\n"
         results = []
@@ -102,6 +110,7 @@ def main():
                 try:
                     wait_status(f"http://127.0.0.1:{ts.port}/api/status",
                                 lambda t: '"connected": true' in t, "the source on our mount")
+                    time.sleep(SETTLE_SECONDS)  # the ring fills: memory the stream holds with no listener
                     rss0 = live_peers.rss_kib(ts.proc.pid)
                     summary, cores, peak = load(client, f"http://127.0.0.1:{ts.port}/live/relay.mp3", n, args.seconds,
                                                 ts.proc.pid)
@@ -109,10 +118,12 @@ def main():
                 finally:
                     src.terminate()
                     src.wait(10)
-            with live_peers.icecast2(clients=top + 100) as ice:
+            with live_peers.icecast2(clients=top + 100, burst_size=BURST_SECONDS * 16000,
+                                     queue_size=QUEUE_SECONDS * 16000) as ice:
                 src = push(ice.source_url("/relay.mp3"), mp3)
                 try:
                     wait_status(ice.url("/status-json.xsl"), lambda t: "relay.mp3" in t, "the source on icecast2")
+                    time.sleep(SETTLE_SECONDS)
                     rss0 = live_peers.rss_kib(ice.proc.pid)
                     summary, cores, peak = load(client, ice.url("/relay.mp3"), n, args.seconds, ice.proc.pid)
                     peer = report("icecast2", n, summary, cores, rss0, peak)

@@ -45,7 +45,7 @@ int main(int argc, char** argv) {
         else if (a == "--queue") s.queue_seconds = std::atof(argv[i + 1]);
         else if (a == "--threads") threads = static_cast<unsigned>(std::atoi(argv[i + 1]));
         else if (a == "--chunk-frames") chunk_frames = static_cast<size_t>(std::atoi(argv[i + 1]));
-        else if (a == "--wake") s.wake_seconds = std::atof(argv[i + 1]);
+        else if (a == "--wake") s.wake_min_seconds = s.wake_max_seconds = std::atof(argv[i + 1]);
     }
     // One descriptor per listener: up to the hard limit (Debian's soft limit is 1024).
     if (rlimit r{}; getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {

@@ -23,7 +23,6 @@ hub::hub(hub_settings settings)
       heads_{listener_head(settings_, false), listener_head(settings_, true)},
       ring_frames_(seconds_to_frames(std::max(settings_.burst_seconds, settings_.queue_seconds), settings_.samplerate)),
       burst_frames_(seconds_to_frames(settings_.burst_seconds, settings_.samplerate)),
-      wake_frames_(seconds_to_frames(settings_.wake_seconds, settings_.samplerate)),
       check_frames_(std::max<int64_t>(1, seconds_to_frames(settings_.check_seconds, settings_.samplerate))),
       queue_frames_(seconds_to_frames(settings_.queue_seconds, settings_.samplerate)) {
     if (settings_.samplerate <= 0)
@@ -64,7 +63,7 @@ void hub::publish(chunk_ptr chunk) {
             end_frame_seen_.store(end_frame_, std::memory_order_relaxed);
         }
         trim();
-        if (chunk->header || end_frame_ - last_wake_frame_ >= wake_frames_) {
+        if (chunk->header || end_frame_ - last_wake_frame_ >= wake_frames()) {
             last_wake_frame_ = end_frame_;
             std::lock_guard wl(waiters_mutex_);
             woken.swap(waiters_);  // waiters_ now holds the spare capacity
@@ -78,6 +77,14 @@ void hub::publish(chunk_ptr chunk) {
     woken.clear();
     spare_.swap(woken);
     if (check) check_readers();
+}
+
+int64_t hub::wake_frames() const {
+    const double crowd = settings_.wake_writes_per_second > 0
+                             ? listeners_.load(std::memory_order_relaxed) / settings_.wake_writes_per_second
+                             : settings_.wake_max_seconds;
+    const double seconds = std::clamp(crowd, settings_.wake_min_seconds, std::max(settings_.wake_min_seconds, settings_.wake_max_seconds));
+    return seconds_to_frames(seconds, settings_.samplerate);
 }
 
 void hub::attach(const std::shared_ptr<hub_reader>& reader) {

@@ -77,13 +77,12 @@ listener_session::listener_session(http::taken_connection&& taken, std::shared_p
                                    listener_request request, http::connection_registry& connections)
     : shard_(shard_for(*h, taken.stream.get_executor())),
       socket_(onto(shard_->executor(), taken.stream)),
-      executor_(shard_->executor()),
       hub_(std::move(h)),
       place_(std::move(place)),
-      request_(request),
       connections_(connections),
       peer_(std::move(taken.peer)),
-      started_(std::chrono::steady_clock::now()) {
+      started_(std::chrono::steady_clock::now()),
+      request_(request) {
     if (request_.icy_metadata) icy_.emplace(hub_->settings().metaint);
 }
 
@@ -94,21 +93,21 @@ listener_session::~listener_session() {
 void listener_session::start() {
     size_t open = 0;
     registration_ = connections_.add(weak_from_this(), open);
-    asio::dispatch(executor_, [self = shared_from_this()] {
+    asio::dispatch(shard_->executor(), [self = shared_from_this()] {
         if (self->connections_.draining()) return self->do_close("drained");
         boost::system::error_code ec;
         // Little in the kernel, so that a client that stops reading shows as behind in seconds.
-        self->bytes_per_second_ = self->hub_->bytes_per_second();
+        self->bytes_per_second_ = static_cast<float>(self->hub_->bytes_per_second());
         const double rate = self->bytes_per_second_ > 0 ? self->bytes_per_second_ : 16000;
         self->socket_.set_option(asio::socket_base::send_buffer_size(std::max(min_send_buffer, static_cast<int>(rate / 2))), ec);
         asio::socket_base::send_buffer_size actual;
         self->socket_.get_option(actual, ec);
-        self->send_buffer_seconds_ = ec ? 0 : actual.value() / rate;
+        self->send_buffer_seconds_ = ec ? 0.0f : static_cast<float>(actual.value() / rate);
         self->socket_.set_option(asio::ip::tcp::no_delay(true), ec);  // chunks go out as they come
         self->socket_.non_blocking(true, ec);  // do_take writes what the socket takes at once
         if (!self->request_.head_only) {
             auto start = self->hub_->start();
-            self->chunks_ = std::move(start.headers);
+            self->shard_->chunks() = std::move(start.headers);  // written by do_take, below
             self->cursor_ = start.from;
             self->written_end_frame_ = start.start_frame;
             self->hub_->attach(self);
@@ -120,96 +119,100 @@ void listener_session::start() {
 void listener_session::drain() { close(); }
 
 void listener_session::close() {
-    asio::post(executor_, [self = shared_from_this()] { self->do_close("drained"); });
+    asio::post(shard_->executor(), [self = shared_from_this()] { self->do_close("drained"); });
 }
 
 void listener_session::on_behind() {
-    asio::post(executor_, [self = shared_from_this()] { self->do_close("slow"); });
+    asio::post(shard_->executor(), [self = shared_from_this()] { self->do_close("slow"); });
 }
 
 void listener_session::on_hub_closed() {
-    asio::post(executor_, [self = shared_from_this()] { self->do_close("mount_closed"); });
+    asio::post(shard_->executor(), [self = shared_from_this()] { self->do_close("mount_closed"); });
 }
 
 // Takes what the hub has and writes it: at once when the socket takes it all (the common case:
 // no handler, no allocation, no strand hop), else the rest with one async_write; with nothing to
-// write it parks in its shard.
+// write it parks in its shard. The shard's vectors are empty again whenever it returns.
 void listener_session::do_take() {
-    while (!done_ && !writing_) {
-        if (!request_.head_only && chunks_.size() < max_chunks_per_write) {
+    auto& chunks = shard_->chunks();
+    auto& buffers = shard_->buffers();
+    while (!done_ && !pending_) {
+        if (!request_.head_only && chunks.size() < max_chunks_per_write) {
             // Park only when there is nothing at all to write (the head is something); the shard is
             // registered for the hub's next wake-up by the first of its listeners that parks.
-            const bool idle = head_sent_ && chunks_.empty();
+            const bool idle = head_sent_ && chunks.empty();
             const bool register_shard = idle && !shard_->registered();
-            const auto got = hub_->take(cursor_, chunks_, max_chunks_per_write - chunks_.size(),
+            const auto got = hub_->take(cursor_, chunks, max_chunks_per_write - chunks.size(),
                                         register_shard ? shard_ : nullptr);
-            if (got == hub::take_result::lost) return do_close("slow");
+            if (got == hub::take_result::lost) {
+                chunks.clear();
+                return do_close("slow");
+            }
             if (got == hub::take_result::none && idle) {
                 if (register_shard) shard_->set_registered();
                 return shard_->park(shared_from_this());
             }
         }
-        prepare_buffers();
+        icy::title_ptr title;
+        prepare_buffers(chunks, buffers, title);
         boost::system::error_code ec;
-        const size_t total = asio::buffer_size(buffers_);
-        size_t n = socket_.write_some(buffers_, ec);  // non-blocking
+        const size_t total = asio::buffer_size(buffers);
+        size_t n = socket_.write_some(buffers, ec);  // non-blocking
         if (ec == asio::error::would_block || ec == asio::error::try_again) {
             ec = {};
             n = 0;
         }
         if (!ec && n < total) {
-            consume_buffers(n);
-            partial_ = n;
-            writing_ = true;
-            asio::async_write(socket_, buffers_, beast::bind_front_handler(&listener_session::on_write, shared_from_this()));
+            // The socket is full: the rest goes with one async write, which keeps what it needs.
+            pending_ = std::make_unique<pending_write>();
+            pending_->chunks.assign(chunks.begin(), chunks.end());
+            pending_->title = std::move(title);
+            pending_->written = n;
+            size_t whole = 0, skip = n;
+            while (whole < buffers.size() && skip >= buffers[whole].size()) skip -= buffers[whole++].size();
+            pending_->buffers.assign(buffers.begin() + static_cast<std::ptrdiff_t>(whole), buffers.end());
+            if (skip > 0) pending_->buffers.front() += skip;
+            chunks.clear();
+            buffers.clear();
+            asio::async_write(socket_, pending_->buffers,
+                              beast::bind_front_handler(&listener_session::on_write, shared_from_this()));
             return;
         }
-        if (!finish_write(ec, n)) return;
+        const bool more = finish_write(ec, n, chunks);
+        chunks.clear();
+        buffers.clear();
+        if (!more) return;
     }
 }
 
-void listener_session::prepare_buffers() {
-    buffers_.clear();
+void listener_session::prepare_buffers(const std::vector<chunk_ptr>& chunks, std::vector<asio::const_buffer>& buffers,
+                                       icy::title_ptr& title) {
+    buffers.clear();
     if (!head_sent_) {
         const std::string& head = hub_->head(request_.icy_metadata);
-        buffers_.emplace_back(head.data(), head.size());
+        buffers.emplace_back(head.data(), head.size());
     }
     if (icy_) {
-        title_in_flight_ = hub_->title();
-        for (const auto& c : chunks_)
-            icy_->interleave(c->bytes, *title_in_flight_, [this](std::span<const unsigned char> p) { buffers_.emplace_back(p.data(), p.size()); });
+        title = hub_->title();
+        for (const auto& c : chunks)
+            icy_->interleave(c->bytes, *title, [&buffers](std::span<const unsigned char> p) { buffers.emplace_back(p.data(), p.size()); });
     } else {
-        for (const auto& c : chunks_) buffers_.emplace_back(c->bytes.data(), c->bytes.size());
+        for (const auto& c : chunks) buffers.emplace_back(c->bytes.data(), c->bytes.size());
     }
-}
-
-void listener_session::consume_buffers(size_t n) {
-    size_t whole = 0;
-    while (whole < buffers_.size() && n >= buffers_[whole].size()) n -= buffers_[whole++].size();
-    buffers_.erase(buffers_.begin(), buffers_.begin() + static_cast<std::ptrdiff_t>(whole));
-    if (n > 0) buffers_.front() += n;
 }
 
 void listener_session::on_write(boost::system::error_code ec, size_t bytes) {
-    writing_ = false;
-    if (finish_write(ec, partial_ + bytes)) do_take();
+    const auto done = std::move(pending_);
+    if (finish_write(ec, done->written + bytes, done->chunks)) do_take();
 }
 
-bool listener_session::finish_write(boost::system::error_code ec, size_t bytes) {
+bool listener_session::finish_write(boost::system::error_code ec, size_t bytes, const std::vector<chunk_ptr>& chunks) {
     bytes_ += bytes;
     hub_->add_bytes_sent(bytes);
-    partial_ = 0;
     int64_t end = written_end_frame_.load(std::memory_order_relaxed);
-    for (const auto& c : chunks_)
+    for (const auto& c : chunks)
         if (!c->header) end = std::max(end, c->end_frame);
     written_end_frame_.store(end, std::memory_order_relaxed);
-    if (!head_sent_ && chunks_.capacity() > 8) {
-        // The burst is behind: a live write holds a chunk or two; 10,000 listeners keep only that.
-        std::vector<chunk_ptr>().swap(chunks_);  // (`= {}` would keep the capacity)
-        std::vector<asio::const_buffer>().swap(buffers_);
-    }
-    chunks_.clear();
-    title_in_flight_.reset();
     if (done_) return false;
     if (ec) {
         do_close("client_gone");
@@ -232,7 +235,7 @@ bool listener_session::too_far_behind() {
     const double ring_lag = static_cast<double>(hub_->end_frame() - written_end_frame()) / s.samplerate;
     // The socket can hide at most send_buffer_seconds_: ask it only when that could matter.
     if (ring_lag + send_buffer_seconds_ <= s.queue_seconds) return false;
-    if (bytes_per_second_ <= 0) bytes_per_second_ = hub_->bytes_per_second();
+    if (bytes_per_second_ <= 0) bytes_per_second_ = static_cast<float>(hub_->bytes_per_second());
     int queued = 0;
     const double held = bytes_per_second_ > 0 && ::ioctl(socket_.native_handle(), SIOCOUTQ, &queued) == 0 ? queued / bytes_per_second_ : 0;
     return ring_lag + held > s.queue_seconds;

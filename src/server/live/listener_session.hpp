@@ -66,43 +66,48 @@ public:
     int64_t written_end_frame() const override { return written_end_frame_.load(std::memory_order_relaxed); }
 
 private:
+    // A write the socket did not take at once: what it still needs, kept until it completes.
+    struct pending_write {
+        std::vector<chunk_ptr> chunks;
+        icy::title_ptr title;
+        std::vector<boost::asio::const_buffer> buffers;
+        size_t written = 0;  // taken at once, before the async_write
+    };
+
     void do_take();
-    void prepare_buffers();
-    void consume_buffers(size_t n);
+    // Gathers `chunks` (with the head first, and ICY blocks) into `buffers`; `title`: the ICY
+    // title the blocks point into.
+    void prepare_buffers(const std::vector<chunk_ptr>& chunks, std::vector<boost::asio::const_buffer>& buffers,
+                         icy::title_ptr& title);
     void on_write(boost::system::error_code ec, size_t bytes);
-    // Accounts a completed write; false when the listener is closed (by it or before it).
-    bool finish_write(boost::system::error_code ec, size_t bytes);
+    // Accounts a completed write of `chunks`; false when the listener is closed (by it or before it).
+    bool finish_write(boost::system::error_code ec, size_t bytes, const std::vector<chunk_ptr>& chunks);
     void do_close(const char* why);
     bool too_far_behind();  // after a write: the audio not yet written and what the socket holds
 
     // The wake-up shard whose strand everything of this listener runs on; the socket is moved
     // onto that strand. A plain socket: no timer per write (the hub's check finds a stuck write).
+    // What a listener takes and writes is gathered in the shard's vectors (listener_shard.hpp):
+    // an idle listener holds no buffers.
     std::shared_ptr<listener_shard> shard_;
     boost::asio::ip::tcp::socket socket_;
-    boost::asio::any_io_executor executor_;  // the shard's strand
     std::shared_ptr<hub> hub_;
     std::shared_ptr<hub::slot> place_;
-    listener_request request_;
     http::connection_registry& connections_;
     uint64_t registration_ = 0;
     std::string peer_;
 
     hub::cursor cursor_;
-    // Taken from the hub and not written yet, then the write in flight's, kept alive until it
-    // completes (nothing is taken while a write is in flight).
-    std::vector<chunk_ptr> chunks_;
-    icy::title_ptr title_in_flight_;
+    std::unique_ptr<pending_write> pending_;  // the write in flight, if the socket was full
     std::optional<icy::interleaver> icy_;
-    std::vector<boost::asio::const_buffer> buffers_;
     std::atomic<int64_t> written_end_frame_{0};  // the end of the audio written so far (or the burst's start)
-    double bytes_per_second_ = 0;
-    double send_buffer_seconds_ = 0;  // what the socket can hold, in stream time
+    float bytes_per_second_ = 0;
+    float send_buffer_seconds_ = 0;  // what the socket can hold, in stream time
 
     uint64_t bytes_ = 0;
-    size_t partial_ = 0;  // written at once before the async_write in flight
     std::chrono::steady_clock::time_point started_;
+    listener_request request_;
     bool head_sent_ = false;
-    bool writing_ = false;
     bool done_ = false;
 };
 

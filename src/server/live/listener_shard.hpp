@@ -10,6 +10,7 @@
 #include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/buffer.hpp>
 
 #include "server/live/hub.hpp"
 
@@ -35,12 +36,21 @@ public:
 
     void on_chunks() override;  // any thread: resumes every parked listener on the strand
 
+    // On the strand: where a listener gathers the chunks it takes and the buffers it writes. The
+    // shard's listeners run one at a time and each empties them before it returns (a write the
+    // socket does not take at once keeps its own copy), so 10,000 listeners share a handful of
+    // these instead of holding two vectors each.
+    std::vector<chunk_ptr>& chunks() { return chunks_; }
+    std::vector<boost::asio::const_buffer>& buffers() { return buffers_; }
+
 private:
     void run();
 
     boost::asio::any_io_executor strand_;
     bool registered_ = false;
     std::vector<std::shared_ptr<listener_session>> waiting_, running_;
+    std::vector<chunk_ptr> chunks_;
+    std::vector<boost::asio::const_buffer> buffers_;
 };
 
 // The shard for a new listener of `h` whose connection runs on `connection_executor` (a strand of

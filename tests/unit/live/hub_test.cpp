@@ -223,7 +223,7 @@ TEST_CASE("hub: a queue shorter than the burst is refused at setup, naming both"
 
 TEST_CASE("hub: only idle listeners are woken, once, when enough audio arrived", "[hub]") {
     auto s = settings(0, 5);
-    s.wake_seconds = 0.1;  // 4410 frames: the 4th chunk of 1152 crosses it
+    s.wake_min_seconds = s.wake_max_seconds = 0.1;  // 4410 frames: the 4th chunk of 1152 crosses it
     auto h = std::make_shared<hub>(s);
     auto idle = std::make_shared<counting_waiter>();
     auto at = h->start();
@@ -240,6 +240,38 @@ TEST_CASE("hub: only idle listeners are woken, once, when enough audio arrived",
     REQUIRE(h->take(at.from, out, 100, idle) == hub::take_result::none);
     publish_run(*h, end, 4);
     CHECK(idle->calls == 2);
+}
+
+TEST_CASE("hub: the wake-up interval grows with the audience, within its bounds", "[hub]") {
+    auto s = settings(0, 5);
+    s.wake_writes_per_second = 10;  // 2 listeners: 0.2 s (8820 frames, crossed by the 8th chunk of 1152)
+    s.wake_min_seconds = 0;
+    s.wake_max_seconds = 0.3;
+    auto h = std::make_shared<hub>(s);
+    auto idle = std::make_shared<counting_waiter>();
+    auto at = h->start();
+    std::vector<chunk_ptr> out;
+    // Nobody listening: every chunk wakes (the lowest latency).
+    REQUIRE(h->take(at.from, out, 10, idle) == hub::take_result::none);
+    int64_t end = publish_run(*h, 0, 1);
+    CHECK(idle->calls == 1);
+    auto a = h->try_join(), b = h->try_join();
+    REQUIRE((a.place && b.place));
+    REQUIRE(h->take(at.from, out, 10, idle) == hub::take_result::data);
+    REQUIRE(h->take(at.from, out, 10, idle) == hub::take_result::none);
+    end = publish_run(*h, end, 7);
+    CHECK(idle->calls == 1);  // 7 chunks since the last wake-up: 8064 frames < 8820
+    end = publish_run(*h, end, 1);
+    CHECK(idle->calls == 2);
+    // 100 listeners would want 10 s: capped at wake_max_seconds (13230 frames: the 12th chunk).
+    std::vector<hub::join_result> crowd;
+    for (int i = 0; i < 98; ++i) crowd.push_back(h->try_join());
+    REQUIRE(h->take(at.from, out, 100, idle) == hub::take_result::data);
+    REQUIRE(h->take(at.from, out, 100, idle) == hub::take_result::none);
+    end = publish_run(*h, end, 11);
+    CHECK(idle->calls == 2);
+    publish_run(*h, end, 1);
+    CHECK(idle->calls == 3);
 }
 
 TEST_CASE("hub: titles get a new version and their block once", "[hub][icy]") {
