@@ -36,7 +36,7 @@ public:
     void stop() noexcept override;
 
     // How far ahead of the clock the player decodes.
-    static constexpr double ahead_seconds = 1.0;
+    static constexpr double ahead_seconds = 0.5;
 
 protected:
     // The player's thread calls these. Derived classes call stop() in their destructor, so the

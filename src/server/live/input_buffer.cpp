@@ -1,4 +1,4 @@
-// input_buffer: a vector with a moving head, compacted once the head passes half of it.
+// input_buffer: a fixed ring of interleaved samples; writes and reads copy in at most two pieces.
 #include "server/live/input_buffer.hpp"
 
 #include <algorithm>
@@ -7,25 +7,22 @@
 namespace timeside::server::live {
 
 input_buffer::input_buffer(int channels, int64_t capacity_frames)
-    : channels_(channels), capacity_(static_cast<size_t>(std::max<int64_t>(1, capacity_frames) * channels)) {
-    samples_.reserve(capacity_);
-}
+    : channels_(channels), ring_(static_cast<size_t>(std::max<int64_t>(1, capacity_frames) * channels)) {}
 
 bool input_buffer::write(const float* samples, int64_t frames) {
     const size_t total = static_cast<size_t>(frames * channels_);
     size_t done = 0;
     std::unique_lock lock(mutex_);
     while (done < total) {
-        space_cv_.wait(lock, [&] { return closed_ || samples_.size() - head_ < capacity_; });
+        space_cv_.wait(lock, [&] { return closed_ || count_ < ring_.size(); });
         if (closed_) return false;
-        if (head_ > 0 && head_ >= samples_.size() / 2) {
-            samples_.erase(samples_.begin(), samples_.begin() + static_cast<std::ptrdiff_t>(head_));
-            head_ = 0;
-        }
-        // Whole frames only: room is a multiple of the channel count.
-        const size_t room = capacity_ - (samples_.size() - head_);
-        const size_t n = std::min(room, total - done);
-        samples_.insert(samples_.end(), samples + done, samples + done + n);
+        // Whole frames only: the capacity and the room are multiples of the channel count.
+        const size_t n = std::min(ring_.size() - count_, total - done);
+        const size_t tail = (head_ + count_) % ring_.size();
+        const size_t first = std::min(n, ring_.size() - tail);
+        std::copy_n(samples + done, first, ring_.begin() + static_cast<std::ptrdiff_t>(tail));
+        std::copy_n(samples + done + first, n - first, ring_.begin());
+        count_ += n;
         done += n;
         written_ += static_cast<int64_t>(n) / channels_;
         data_cv_.notify_one();
@@ -55,17 +52,18 @@ void input_buffer::close() {
 
 live_input::status input_buffer::read(std::vector<float>& out, int64_t max_frames, std::chrono::milliseconds wait) {
     std::unique_lock lock(mutex_);
-    data_cv_.wait_for(lock, wait, [&] { return closed_ || end_ || samples_.size() > head_; });
-    const size_t available = samples_.size() - head_;
-    if (available == 0) {
+    data_cv_.wait_for(lock, wait, [&] { return closed_ || end_ || count_ > 0; });
+    if (count_ == 0) {
         if (end_) return *end_;
         return closed_ ? live_input::status::ended : live_input::status::waiting;
     }
-    const size_t n = std::min(available, static_cast<size_t>(max_frames * channels_));
-    out.insert(out.end(), samples_.begin() + static_cast<std::ptrdiff_t>(head_),
-               samples_.begin() + static_cast<std::ptrdiff_t>(head_ + n));
-    head_ += n;
-    if (head_ == samples_.size()) samples_.clear(), head_ = 0;
+    const size_t n = std::min(count_, static_cast<size_t>(max_frames * channels_));
+    const size_t first = std::min(n, ring_.size() - head_);
+    const auto at = ring_.begin() + static_cast<std::ptrdiff_t>(head_);
+    out.insert(out.end(), at, at + static_cast<std::ptrdiff_t>(first));
+    out.insert(out.end(), ring_.begin(), ring_.begin() + static_cast<std::ptrdiff_t>(n - first));
+    head_ = (head_ + n) % ring_.size();
+    count_ -= n;
     read_ += static_cast<int64_t>(n) / channels_;
     // The title of the audio just read: the last mark at or before it.
     while (!titles_.empty() && titles_.front().first < read_) {
@@ -88,7 +86,7 @@ std::string input_buffer::error() const {
 
 int64_t input_buffer::buffered_frames() const {
     std::lock_guard lock(mutex_);
-    return static_cast<int64_t>(samples_.size() - head_) / channels_;
+    return static_cast<int64_t>(count_) / channels_;
 }
 
 }  // namespace timeside::server::live

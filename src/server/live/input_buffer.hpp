@@ -37,11 +37,12 @@ public:
 
 private:
     const int channels_;
-    const size_t capacity_;  // samples
     mutable std::mutex mutex_;
     std::condition_variable data_cv_, space_cv_;
-    std::vector<float> samples_;  // unread samples from head_ on
-    size_t head_ = 0;
+    // A ring of the capacity, allocated once: the unread samples are the `count_` from `head_`
+    // on, wrapping at the end (no growth, no shifting: a mount's memory stays what it was given).
+    std::vector<float> ring_;
+    size_t head_ = 0, count_ = 0;
     int64_t written_ = 0, read_ = 0;  // frames, since the start
     std::deque<std::pair<int64_t, std::string>> titles_;  // (frame written next, title)
     std::optional<std::string> title_;  // reached, not yet taken
