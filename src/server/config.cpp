@@ -76,6 +76,7 @@ std::map<std::string, key_handler> server_keys(const std::filesystem::path& base
          }},
         {"max_connections", [](const toml::node& n, server_config& c, const std::string& w) {
              c.max_connections = static_cast<unsigned>(integer_in(n, w, 1, 1000000));
+             c.max_connections_given = true;
          }},
         {"header_limit", [](const toml::node& n, server_config& c, const std::string& w) {
              c.header_limit = static_cast<size_t>(integer_in(n, w, 1024, 1024 * 1024));

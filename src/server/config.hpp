@@ -25,7 +25,8 @@ struct server_config {
     // [server]
     listen_address listen;
     unsigned threads = 0;                 // 0: one per core
-    unsigned max_connections = 1024;      // beyond: 503 and close
+    unsigned max_connections = 1024;      // beyond: 503 and close (see connection_cap())
+    bool max_connections_given = false;   // the file set it
     size_t header_limit = 8 * 1024;       // bytes of request line + headers; beyond: 431
     size_t body_limit = 1024 * 1024;      // bytes of request body; beyond: 413
     std::chrono::milliseconds read_timeout{10000};   // a whole request must arrive within it
@@ -55,6 +56,11 @@ struct server_config {
     std::chrono::milliseconds source_timeout{10000};  // a definition's source_timeout when it sets none
 
     std::filesystem::path source;         // the file read, empty for the defaults
+
+    // The cap on open connections: max_connections when the file gives it; else 1024 plus room
+    // for every live listener the server admits (each is a connection: a station configured for
+    // 5,000 listeners must not refuse the 1,025th).
+    unsigned connection_cap() const { return max_connections_given ? max_connections : max_connections + max_listeners; }
 };
 
 // Reads `file` over the defaults; relative folders in the file are taken relative to the file's

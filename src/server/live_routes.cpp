@@ -79,7 +79,7 @@ void add_live_routes(http::router& routes, live_state& state) {
         auto h = state.station.find_hub(ctx.param("id"), ctx.param("ext"));
         if (!h) throw http::http_error(status::not_found, fmt::format("no live output /live/{}.{}", ctx.param("id"), ctx.param("ext")));
         return live::serve_listener(std::move(h), ctx.req, state.connections);
-    }, http::route_options{.cors_headers = {"Icy-MetaData"}});
+    }, http::route_options{.stream_body = false, .extra_methods = {}, .cors_headers = {"Icy-MetaData"}});
     routes.add({verb::put}, "/live/{id}", [&state](const http::request_context& ctx) { return state.ingest.handle(ctx); },
                live::ingest_endpoint::route_options());
     routes.add({verb::get}, "/admin/metadata", [&state](const http::request_context& ctx) { return admin_metadata(state, ctx); });

@@ -18,6 +18,7 @@
 #include "server/log.hpp"
 #include "server/live_routes.hpp"
 #include "server/media_routes.hpp"
+#include "server/open_files.hpp"
 #include "server/status_routes.hpp"
 
 namespace timeside::server {
@@ -109,10 +110,19 @@ int server::run() {
     const unsigned threads = config_.threads ? config_.threads : std::max(1u, std::thread::hardware_concurrency());
     std::vector<std::string> folders;
     for (const auto& f : config_.media_folders) folders.push_back(f.string());
+    const uint64_t open_files = raise_open_files_limit();
+    // A descriptor per connection, plus the server's own (files, pipes, GStreamer's, the inotify watch).
+    if (open_files < uint64_t(config_.connection_cap()) + 128)
+        log(log_level::warn, "open_files",
+            {{"limit", std::to_string(open_files)},
+             {"connection_cap", std::to_string(config_.connection_cap())},
+             {"cause", "fewer descriptors than connections the server admits: raise the hard limit (ulimit -Hn, "
+                       "systemd's LimitNOFILE=) or lower max_connections / max_listeners"}});
     const auto ep = listener_->local_endpoint();
     log(log_level::info, "listening",
         {{"url", fmt::format("http://{}/", listen_address{ep.address().to_string(), ep.port()}.to_string())},
          {"threads", std::to_string(threads)},
+         {"open_files", std::to_string(open_files)},
          {"media", fmt::format("{}", fmt::join(folders, ","))},
          {"config", config_.source.empty() ? std::string("defaults") : config_.source.string()}});
     std::vector<std::thread> pool;

@@ -16,6 +16,10 @@ namespace timeside::server::http {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
+namespace {
+constexpr int accept_batch = 64;
+}  // namespace
+
 listener::listener(asio::io_context& ioc, const listen_address& address, session_context& context)
     : ioc_(ioc), acceptor_(asio::make_strand(ioc)), backoff_(acceptor_.get_executor()), context_(context) {
     auto fail = [&](const std::string& cause) {
@@ -29,6 +33,7 @@ listener::listener(asio::io_context& ioc, const listen_address& address, session
     if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
     if (!ec) acceptor_.bind(endpoint, ec);
     if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    if (!ec) acceptor_.non_blocking(true, ec);  // on_accept's batch: accept() says would_block when empty
     if (ec) throw fail(ec.message());
 }
 
@@ -58,6 +63,16 @@ void listener::on_accept(boost::system::error_code ec, tcp::socket socket) {
         return;
     }
     std::make_shared<session>(std::move(socket), context_)->start();
+    // A crowd tuning in at once is taken from the backlog here, a batch per handler, rather than
+    // one connection per trip through the io_context's queue, where each waits behind every
+    // listener's wake-up while the kernel's backlog fills. An error ends the batch; the next
+    // async_accept meets it again and reports it.
+    for (int i = 0; i < accept_batch; ++i) {
+        tcp::socket next(asio::make_strand(ioc_));
+        acceptor_.accept(next, ec);
+        if (ec) break;  // would_block: the backlog is empty
+        std::make_shared<session>(std::move(next), context_)->start();
+    }
     do_accept();
 }
 

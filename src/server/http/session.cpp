@@ -46,7 +46,7 @@ session::~session() {
 void session::start() {
     size_t open = 0;
     registration_ = context_.connections.add(weak_from_this(), open);
-    over_capacity_ = open > context_.config.max_connections;
+    over_capacity_ = open > context_.config.connection_cap();
     asio::dispatch(executor_, beast::bind_front_handler(&session::do_read, shared_from_this()));
 }
 
@@ -179,7 +179,7 @@ void session::on_request() {
     if (over_capacity_) {
         last_answer_ = true;
         auto res = error_reply(status::service_unavailable,
-                               fmt::format("too many connections (max_connections = {})", context_.config.max_connections));
+                               fmt::format("too many connections (max_connections = {})", context_.config.connection_cap()));
         res.set(bhttp::field::retry_after, "1");
         return do_respond(std::move(res));
     }

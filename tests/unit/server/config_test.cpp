@@ -31,6 +31,7 @@ TEST_CASE("an empty config gives the documented defaults", "[server][config]") {
     CHECK(c.listen.port == 8000);
     CHECK(c.threads == 0);
     CHECK(c.max_connections == 1024);
+    CHECK(c.connection_cap() == 1024 + 5000);  // room for every listener admitted by default
     CHECK(c.header_limit == 8192);
     CHECK(c.body_limit == 1048576);
     CHECK(c.read_timeout == 10s);
@@ -72,6 +73,7 @@ max_transcodes = 2
     CHECK(c.listen.to_string() == "[::1]:8123");
     CHECK(c.threads == 3);
     CHECK(c.max_connections == 10);
+    CHECK(c.connection_cap() == 10);  // given: exactly that
     CHECK(c.header_limit == 4096);
     CHECK(c.body_limit == 0);
     CHECK(c.read_timeout == 2500ms);
