@@ -19,7 +19,7 @@ PRESETS = os.path.join(ROOT, "presets")
 
 
 class Server:
-    def __init__(self, media=(SAMPLES,), config=None, extra=()):
+    def __init__(self, media=(SAMPLES,), config=None, extra=(), preexec_fn=None):
         self.port = free_port()
         self.log_file = tempfile.NamedTemporaryFile(prefix="timeside-serve-", suffix=".log", delete=False)
         args = [TIMESIDE, "serve", "--listen", f"127.0.0.1:{self.port}", "--presets", PRESETS]
@@ -35,7 +35,8 @@ class Server:
         self.cache_dir = os.path.join(self.cache_home, "timeside")
         env = dict(os.environ, XDG_CACHE_HOME=self.cache_home)
         env.pop("CACHE_DIRECTORY", None)
-        self.proc = subprocess.Popen([*args, *extra], stdout=subprocess.DEVNULL, stderr=self.log_file, env=env)
+        self.proc = subprocess.Popen([*args, *extra], stdout=subprocess.DEVNULL, stderr=self.log_file, env=env,
+                                     preexec_fn=preexec_fn)
         self.log_file.close()  # the server has its own descriptor
         self.wait_for_log(r"\blistening url=")
 

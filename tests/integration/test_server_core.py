@@ -4,6 +4,7 @@ connection cap (503), the access log, bad configurations, and the drain on SIGTE
 import json
 import os
 import re
+import resource
 import socket
 import subprocess
 import time
@@ -166,6 +167,37 @@ class ServerCoreTest(unittest.TestCase):
     def test_responses_name_the_server(self):
         _, headers, _ = self.server.request("GET", "/api/status")
         self.assertTrue(headers["server"].startswith("TimeSide/"))
+
+
+def open_files_limits(pid):
+    """(soft, hard) 'Max open files' of a process, from /proc."""
+    with open(f"/proc/{pid}/limits") as f:
+        for line in f:
+            if line.startswith("Max open files"):
+                soft, hard = line.split()[3:5]
+                return int(soft), int(hard)
+    raise AssertionError("no 'Max open files' in /proc limits")
+
+
+class OpenFilesLimitTest(unittest.TestCase):
+    def test_the_soft_limit_is_raised_to_the_hard_one(self):
+        _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        server = Server(preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard)))
+        try:
+            self.assertEqual(open_files_limits(server.proc.pid), (hard, hard))
+            self.assertRegex(server.log(), rf"listening url=\S+ threads=\d+ open_files={hard} ")
+            self.assertNotIn("open_files limit=", server.log())
+        finally:
+            server.stop_and_cleanup()
+
+    def test_a_hard_limit_below_the_connection_cap_is_named(self):
+        # 1024 + the default 5,000 listeners: 600 descriptors cannot hold them.
+        server = Server(preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (600, 600)))
+        try:
+            self.assertRegex(server.log(), r"warn open_files limit=600 connection_cap=6024 cause=\"fewer descriptors")
+            self.assertEqual(server.get("/api/status")[0], 200)  # it serves all the same
+        finally:
+            server.stop_and_cleanup()
 
 
 class ConnectionCapTest(unittest.TestCase):
