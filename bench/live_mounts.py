@@ -29,6 +29,7 @@ class AudioClock(threading.Thread):
         self.path, self.port, self.buf = path, port, b""
         self.seconds, self.stop, self.error = 0.0, False, None
         self.first_granule = None
+        self.stream_base = 0.0  # seconds of the chained Ogg streams before this one
         self.start()
 
     def run(self):
@@ -98,10 +99,14 @@ class AudioClock(threading.Thread):
                     pos = at
                     break
                 granule = struct.unpack_from("<q", b, at + 6)[0]
+                if b[at + 5] & 0x02 and self.first_granule is not None:
+                    # A new chained stream (Liquidsoap starts one at each track): its granules start
+                    # over; the audio counted so far stays counted.
+                    self.stream_base, self.first_granule = self.seconds, None
                 if granule > 0:
                     if self.first_granule is None:
-                        self.first_granule = granule
-                    self.seconds = (granule - self.first_granule) / 48000
+                        self.first_granule = 0 if self.stream_base else granule
+                    self.seconds = self.stream_base + (granule - self.first_granule) / 48000
                 pos = at + size
         self.buf = b[max(0, pos):]
 
