@@ -53,6 +53,7 @@ void sse_session::start() {
         if (self->connections_.draining()) return self->finish("drained");
         boost::system::error_code ec;
         self->stream_.socket().set_option(asio::ip::tcp::no_delay(true), ec);
+        self->stream_.socket().set_option(asio::socket_base::send_buffer_size(subscriber_send_buffer), ec);
         self->cursor_.attach(self, self->last_event_id_);
         self->arm_keep_alive();
         self->do_read();

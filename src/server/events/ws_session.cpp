@@ -50,6 +50,10 @@ void ws_session::start() {
     ws_.auto_fragment(false);
     asio::dispatch(ws_.get_executor(), [self = shared_from_this()] {
         if (self->connections_.draining()) return self->finish("drained");
+        boost::system::error_code ec;
+        auto& socket = beast::get_lowest_layer(self->ws_).socket();
+        socket.set_option(asio::socket_base::send_buffer_size(subscriber_send_buffer), ec);
+        socket.set_option(asio::ip::tcp::no_delay(true), ec);
         self->ws_.async_accept(self->parser_->get(), beast::bind_front_handler(&ws_session::on_accept, self));
     });
 }

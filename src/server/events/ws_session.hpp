@@ -22,6 +22,9 @@
 namespace timeside::server::events {
 
 inline constexpr size_t max_client_message = 64 * 1024;
+// The kernel's send buffer of a subscriber's socket: small, so that a peer that stops reading
+// shows as lag in the hub within seconds (the kernel would hide minutes of a feed otherwise).
+inline constexpr int subscriber_send_buffer = 32 * 1024;
 
 struct session_options {
     std::chrono::milliseconds ping{30000};  // a ping after this long without a word from the peer
