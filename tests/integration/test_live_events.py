@@ -168,8 +168,9 @@ class LiveEvents(unittest.TestCase):
             "clicks": mount('[input]\nkind = "signal"\nsignal = "clicks:120"\n', "[events]\nqueue = 3\n"),
             "looped": mount(f'[input]\nkind = "file"\nuri = "{cls.wav}"\nloop = true\n'),
             "capped": mount('[input]\nkind = "signal"\nsignal = "silence"\n', "[events]\nmax_subscribers = 2\n"),
+            "reloaded": mount('[input]\nkind = "signal"\nsignal = "silence"\n'),
         })
-        for m in ("clicks", "looped", "capped"):
+        for m in ("clicks", "looped", "capped", "reloaded"):
             cls.station.wait_mount(m)
         cls.looped_filled_before = cls.station.mount_status("looped")["filled_frames"]
         cls.clicks_ws = Collector(cls.station.port, "/events/clicks", WINDOW)
@@ -284,6 +285,35 @@ class LiveEvents(unittest.TestCase):
         self.assertIn("'nowhere'", body["error"])
         status, headers, body = self.station.server.get("/events/capped")
         self.assertEqual(status, 426)
+
+    def test_reload_closes_subscribers_with_news_and_1012_and_removal_with_1001(self):
+        async def until_closed(ws):
+            seen = []
+            with self.assertRaises(websockets.ConnectionClosed) as closed:
+                while True:
+                    seen.append(json.loads(await asyncio.wait_for(ws.recv(), 15)))
+            self.assertEqual(list(VALIDATOR.iter_errors(seen[-1])), [])
+            return seen[-1], closed.exception.code
+
+        async def run():
+            url = f"ws://127.0.0.1:{self.station.port}/events/reloaded"
+            async with websockets.connect(url) as ws:
+                before = json.loads(await ws.recv())
+                self.station.write("reloaded", mount('[input]\nkind = "signal"\nsignal = "sine:440"\n'))
+                restarted = await until_closed(ws)
+            async with websockets.connect(url) as ws:
+                after = json.loads(await ws.recv())
+                self.station.remove("reloaded")
+                stopped = await until_closed(ws)
+            return before, restarted, after, stopped
+        before, (news, code), after, (news2, code2) = asyncio.run(run())
+        self.assertEqual((news["type"], news["news"], news["reason"], code), ("news", "closing", "restarted", 1012))
+        self.assertEqual(after["type"], "hello")
+        self.assertGreater(after["seq"], news["seq"], "the new mount's feed numbers go on past the old one's")
+        self.assertLess(after["frame"], min(before["frame"], 2 * RATE))  # a new stream time: it started again
+        self.assertEqual((news2["news"], news2["reason"], code2), ("closing", "stopped", 1001))
+        status, _, _ = self.station.server.get("/events/reloaded")
+        self.assertEqual(status, 404)
 
     def test_sse_reconnect_with_last_event_id_misses_nothing(self):
         url = self.station.url("/events/clicks")
