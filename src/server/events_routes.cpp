@@ -48,7 +48,7 @@ http::reply serve_events(live_state& state, const http::request_context& ctx) {
     }
     static const events::catalog empty;
     const auto catalog = hub->get_catalog();
-    events::subscription sub = events::subscription_from_query(ctx.query_params(), catalog ? *catalog : empty);
+    events::subscription sub = events::subscription_from_query(ctx.query_params(), catalog ? *catalog : empty, websocket);
     const auto resume = websocket ? std::nullopt : last_event_id(ctx.req);
     auto joined = hub->try_join();
     if (!joined.slot) {

@@ -59,9 +59,9 @@ def write_clicks_wav(path):
         w.writeframes(b"".join(struct.pack("<h", round(v * 32767)) for v in samples))
 
 
-def mount(input_table, tail=""):
+def mount(input_table, tail="", analysis=ANALYSIS):
     return (f'samplerate = {RATE}\nchannels = 1\n{input_table}[[outputs]]\nformat = "mp3"\npreset = "mp3-128k"\n'
-            f'{ANALYSIS}{tail}')
+            f'{analysis}{tail}')
 
 
 class Collector:
@@ -169,8 +169,10 @@ class LiveEvents(unittest.TestCase):
             "looped": mount(f'[input]\nkind = "file"\nuri = "{cls.wav}"\nloop = true\n'),
             "capped": mount('[input]\nkind = "signal"\nsignal = "silence"\n', "[events]\nmax_subscribers = 2\n"),
             "reloaded": mount('[input]\nkind = "signal"\nsignal = "silence"\n'),
+            "spectrum": mount('[input]\nkind = "signal"\nsignal = "sine:440"\n',
+                              analysis='[analysis]\nprocessors = ["spectrogram_analyzer"]\n'),
         })
-        for m in ("clicks", "looped", "capped", "reloaded"):
+        for m in ("clicks", "looped", "capped", "reloaded", "spectrum"):
             cls.station.wait_mount(m)
         cls.looped_filled_before = cls.station.mount_status("looped")["filled_frames"]
         cls.clicks_ws = Collector(cls.station.port, "/events/clicks", WINDOW)
@@ -368,6 +370,45 @@ class LiveEvents(unittest.TestCase):
         wait_until("the reference going on", lambda: any(t > closed_at + 1 for t, _ in list(self.clicks_ws.messages)),
                    timeout=5)
         self.assertIsNone(self.clicks_ws.close_code)
+
+    def test_spectrogram_as_binary_8_bit_columns(self):
+        async def run():
+            url = f"ws://127.0.0.1:{self.station.port}/events/spectrum?analyzers=spectrogram_analyzer&rate=5&spectrogram=u8"
+            async with websockets.connect(url) as ws:
+                hello = json.loads(await ws.recv())
+                columns, texts = [], []
+                while len(columns) < 8:
+                    m = await asyncio.wait_for(ws.recv(), 10)
+                    (columns if isinstance(m, bytes) else texts).append(m)
+                return hello, columns, texts
+        hello, columns, texts = asyncio.run(run())
+        self.assertEqual(list(VALIDATOR.iter_errors(hello)), [])
+        self.assertEqual(hello["subscription"]["spectrogram"], "u8")
+        info = hello["analyzers"][0]["results"][0]["columns"]
+        self.assertEqual((info["bins"], info["bin_hz"], info["min_db"], info["max_db"]), (1025, RATE / 2048, -120, 0))
+        self.assertEqual(texts, [], "the spectrum came as JSON too")
+        previous_end = None
+        for i, c in enumerate(columns):
+            version, kind, bins, count, seq, frame, duration, rate, id_length = struct.unpack_from("<BBHIQqIIB", c)
+            self.assertEqual((version, kind, bins, rate), (1, 1, 1025, RATE))
+            self.assertEqual(c[33:33 + id_length], b"spectrogram_analyzer")
+            q = c[33 + id_length:]
+            self.assertEqual(len(q), bins)
+            peak = max(range(bins), key=lambda k: q[k])
+            self.assertLessEqual(abs(peak * info["bin_hz"] - 440), info["bin_hz"])  # the sine's bin
+            # 0.5 (-6.02 dB), less the Hann window's loss between bins (440 Hz is 0.43 bin off one)
+            expected = 255 * (120 - 6.02) / 120
+            self.assertTrue(expected - 5 <= q[peak] <= expected + 1, q[peak])
+            self.assertLess(max(q[:10]), q[peak] - 100)  # far from 440 Hz: far below
+            # windows of 2048 every 1024 frames, rate 5: about 8820 frames an interval, no gaps
+            if i == 0:  # its rate began mid-interval: a partial one
+                previous_start, previous_end, previous_count = frame, frame + duration, count
+                continue
+            self.assertIn(count, range(8, 10))
+            if previous_end is not None:
+                self.assertLessEqual(frame, previous_end)  # windows overlap: the next starts before the end
+                self.assertEqual(frame - previous_start, previous_count * 1024)
+            previous_start, previous_end, previous_count = frame, frame + duration, count
 
     def test_status_and_metrics_count_subscribers(self):
         self.raw_subscriber("/events/capped")

@@ -32,7 +32,16 @@ std::shared_ptr<const catalog> make_catalog(const live::stream_definition& def,
     for (const auto& a : analyzers) {
         analyzer_entry entry{a->id(), a->info().name, a->info().unit, {}};
         for (const auto& r : a->results()) {
-            entry.results.push_back({r.id.id, r.id.name, r.id.unit, r.tmode, r.dmode});
+            result_entry e{r.id.id, r.id.name, r.id.unit, r.tmode, r.dmode};
+            // The spectrogram's rows: a magnitude per frequency bin. Its windows are Hann-weighted,
+            // so a full-scale sine peaks at a quarter of the window's length in its bin.
+            if (a->id() == "spectrogram_analyzer" && r.tmode == time_mode::framewise && r.data.width > 1 &&
+                r.data.y_value.size() == r.data.width && r.frames.blocksize > 0) {
+                e.bins = r.data.width;
+                e.bin_hz = r.data.y_value.size() > 1 ? r.data.y_value[1] - r.data.y_value[0] : 0;
+                c->spectra[r.id.id] = {r.data.width, r.frames.blocksize / 4.0};
+            }
+            entry.results.push_back(std::move(e));
             c->modes[r.id.id] = r.tmode;
         }
         c->analyzers.push_back(std::move(entry));
@@ -46,10 +55,13 @@ std::string hello_json(const catalog& c, int64_t frame, uint64_t seq, const nloh
     ordered analyzers = ordered::array();
     for (const auto& a : c.analyzers) {
         ordered results = ordered::array();
-        for (const auto& r : a.results)
-            results.push_back({{"id", r.id}, {"name", r.name}, {"unit", r.unit}, {"time_mode", to_string(r.tmode)},
-                               {"data_mode", to_string(r.dmode)},
-                               {"decimated", r.tmode == time_mode::framewise || r.tmode == time_mode::global}});
+        for (const auto& r : a.results) {
+            ordered e{{"id", r.id}, {"name", r.name}, {"unit", r.unit}, {"time_mode", to_string(r.tmode)},
+                      {"data_mode", to_string(r.dmode)},
+                      {"decimated", r.tmode == time_mode::framewise || r.tmode == time_mode::global}};
+            if (r.bins) e["columns"] = {{"bins", r.bins}, {"bin_hz", r.bin_hz}, {"min_db", column_min_db}, {"max_db", column_max_db}};
+            results.push_back(std::move(e));
+        }
         analyzers.push_back({{"id", a.id}, {"name", a.name}, {"unit", a.unit}, {"results", results}});
     }
     ordered outputs = ordered::array();

@@ -21,6 +21,14 @@ struct result_entry {
     std::string id, name, unit;
     time_mode tmode = time_mode::framewise;
     data_mode dmode = data_mode::value;
+    size_t bins = 0;      // a spectrum (a framewise row of magnitudes per frequency bin): its bins
+    double bin_hz = 0;    // and their spacing
+};
+
+// A spectrum result, as binary 8-bit columns can carry it (docs/events.md, "Binary columns").
+struct spectrum_info {
+    size_t bins = 0;
+    double full_scale = 1;  // the magnitude of a full-scale sine in its bin (0 dB)
 };
 
 struct analyzer_entry {
@@ -46,11 +54,15 @@ struct catalog {
     bool decimated(const analysis_event& e) const;
 
     std::unordered_map<std::string, time_mode> modes;  // result id -> its time mode
+    std::unordered_map<std::string, spectrum_info> spectra;  // results binary columns can carry
 };
 
 // The catalog of a running mount: `analyzers` as its engine built them (after start()).
 std::shared_ptr<const catalog> make_catalog(const live::stream_definition& def,
                                             const std::vector<std::shared_ptr<analyzer>>& analyzers);
+
+// Binary columns map this range of dB (relative to a full-scale sine) onto 0..255.
+inline constexpr double column_min_db = -120, column_max_db = 0;
 
 // Where a resumed SSE subscription starts: the id it gave and whether the ring still held
 // everything after it (else it starts from now).

@@ -16,7 +16,7 @@ event_hub::event_hub(event_hub_settings settings)
     : settings_(std::move(settings)), front_seq_(settings_.first_seq), next_seq_(settings_.first_seq) {
     // The default rate's decimator always runs: an SSE subscriber that reconnects finds its
     // framewise values in the ring even when it was the only one at that rate.
-    tiers_.try_emplace(default_rate, tier{decimator(default_rate, settings_.samplerate), 0});
+    tiers_.try_emplace(default_rate, tier{decimator(default_rate, settings_.samplerate), 0, 0, {}});
 }
 
 event_hub::~event_hub() = default;
@@ -64,8 +64,17 @@ void event_hub::publish(const analysis_event& e) {
         if (!decimated) {
             append(make_event_message(next_seq(), e, now));
         } else {
-            for (auto& [rate, t] : tiers_)
-                if (auto v = t.dec.add(e)) append(make_interval_message(next_seq(), rate, *v, now));
+            const auto spectrum = catalog_ ? catalog_->spectra.find(e.result_id) : decltype(catalog_->spectra)::const_iterator{};
+            const bool is_spectrum = catalog_ && spectrum != catalog_->spectra.end();
+            for (auto& [rate, t] : tiers_) {
+                auto v = t.dec.add(e);
+                if (!v) continue;
+                // A spectrum goes as JSON to whoever reads it so (and always at the default rate:
+                // the ring keeps it for SSE), as a binary column while someone takes those.
+                if (!is_spectrum || rate == default_rate || t.readers > t.column_readers)
+                    append(make_interval_message(next_seq(), rate, *v, now));
+                if (is_spectrum && t.column_readers) append(make_column_message(next_seq(), rate, *v, spectrum->second.full_scale, now));
+            }
         }
         wake = take_waiters();
     }
@@ -118,8 +127,8 @@ void event_hub::check(clock::time_point now) {
                     for (uint64_t s = first; s < next_seq_; ++s)
                         if (ring_[s - front_seq_]->rate == rate) ++skipped;
                     dropped_.fetch_add(skipped, std::memory_order_relaxed);
-                    remove_tier(rate);
-                    add_tier(lower);
+                    remove_tier(rate, r->columns);
+                    add_tier(lower, r->columns);
                     r->rate = lower;
                     it->lowered = now;
                     actions.push_back({r, lower});
@@ -205,18 +214,20 @@ event_hub::join_result event_hub::try_join() {
     return {std::make_shared<place>(shared_from_this()), {}};
 }
 
-void event_hub::add_tier(int rate) {
-    auto [it, fresh] = tiers_.try_emplace(rate, tier{decimator(rate, settings_.samplerate), 0});
+void event_hub::add_tier(int rate, bool columns) {
+    auto [it, fresh] = tiers_.try_emplace(rate, tier{decimator(rate, settings_.samplerate), 0, 0, {}});
     ++it->second.readers;
+    if (columns) ++it->second.column_readers;
 }
 
-void event_hub::remove_tier(int rate) {
+void event_hub::remove_tier(int rate, bool columns) {
     auto it = tiers_.find(rate);
     if (it == tiers_.end() || it->second.readers == 0) return;
+    if (columns && it->second.column_readers) --it->second.column_readers;
     if (--it->second.readers == 0) it->second.idle_since = clock::now();
 }
 
-uint64_t event_hub::attach(const std::shared_ptr<feed_reader>& r, int rate, std::optional<uint64_t> last_event_id,
+uint64_t event_hub::attach(const std::shared_ptr<feed_reader>& r, int rate, bool columns, std::optional<uint64_t> last_event_id,
                            std::optional<resume_info>& resume) {
     std::lock_guard lock(mutex_);
     const uint64_t last = next_seq_ - 1;
@@ -227,7 +238,8 @@ uint64_t event_hub::attach(const std::shared_ptr<feed_reader>& r, int rate, std:
         resume = resume_info{*last_event_id, complete};
     }
     r->rate = rate;
-    add_tier(rate);
+    r->columns = columns;
+    add_tier(rate, columns);
     r->done_seq = cursor;
     readers_.push_back({r, r.get(), {}});
     return cursor;
@@ -238,17 +250,16 @@ void event_hub::detach(feed_reader* r) {
     auto it = std::find_if(readers_.begin(), readers_.end(), [r](const reader_entry& e) { return e.key == r; });
     if (it == readers_.end()) return;
     readers_.erase(it);
-    remove_tier(r->rate.load());
+    remove_tier(r->rate.load(), r->columns.load());
     std::erase_if(waiters_, [r](const std::shared_ptr<feed_reader>& w) { return w.get() == r; });
 }
 
-void event_hub::set_rate(feed_reader& r, int rate) {
+void event_hub::set_rate(feed_reader& r, int rate, bool columns) {
     std::lock_guard lock(mutex_);
-    const int old = r.rate.load();
-    if (old == rate) return;
-    remove_tier(old);
-    add_tier(rate);
+    remove_tier(r.rate.load(), r.columns.load());
+    add_tier(rate, columns);
     r.rate = rate;
+    r.columns = columns;
 }
 
 event_hub::take_result event_hub::take(uint64_t& cursor, int rate, std::vector<message_ptr>& out, size_t max,

@@ -62,6 +62,8 @@ public:
     std::atomic<uint64_t> done_seq{0};
     // The rate whose decimated messages it reads (set by the hub: attach, set_rate, lowering).
     std::atomic<int> rate{default_rate};
+    // Whether it takes spectra as binary columns (set by the hub: attach, set_rate).
+    std::atomic<bool> columns{false};
 };
 
 // Delivery latency buckets (seconds): from the end of the analysis to the message written.
@@ -120,10 +122,11 @@ public:
 
     // Starts reading at `rate`; the cursor it starts from: now, or after `last_event_id` when the
     // ring still holds everything after it (`resume` says which).
-    uint64_t attach(const std::shared_ptr<feed_reader>& r, int rate, std::optional<uint64_t> last_event_id,
+    // `columns`: it takes spectra as binary columns (made for its rate only while someone does).
+    uint64_t attach(const std::shared_ptr<feed_reader>& r, int rate, bool columns, std::optional<uint64_t> last_event_id,
                     std::optional<resume_info>& resume);
     void detach(feed_reader* r);
-    void set_rate(feed_reader& r, int rate);
+    void set_rate(feed_reader& r, int rate, bool columns);
 
     enum class take_result { data, none, lost, closed };
     // The messages after `cursor` for `rate` (shared ones and that rate's), at most `max`, into
@@ -141,6 +144,7 @@ private:
     struct tier {
         decimator dec;
         unsigned readers = 0;
+        unsigned column_readers = 0;  // of which take spectra as binary columns
         std::chrono::steady_clock::time_point idle_since{};
     };
     struct reader_entry {
@@ -150,8 +154,8 @@ private:
     };
     void append(message_ptr m);  // under mutex_
     uint64_t next_seq() { return next_seq_++; }  // under mutex_
-    void add_tier(int rate);     // under mutex_
-    void remove_tier(int rate);  // under mutex_
+    void add_tier(int rate, bool columns);     // under mutex_
+    void remove_tier(int rate, bool columns);  // under mutex_
     std::vector<std::shared_ptr<feed_reader>> take_waiters();  // under mutex_
     void check(std::chrono::steady_clock::time_point now);
 

@@ -14,7 +14,7 @@ feed_cursor::feed_cursor(std::shared_ptr<event_hub> hub, std::shared_ptr<event_h
 
 void feed_cursor::attach(const std::shared_ptr<feed_reader>& self, std::optional<uint64_t> last_event_id) {
     std::optional<resume_info> resume;
-    cursor_ = start_seq_ = hub_->attach(self, sub_.rate, last_event_id, resume);
+    cursor_ = start_seq_ = hub_->attach(self, sub_.rate, sub_.columns, last_event_id, resume);
     static const catalog empty;
     push_private(hello_json(catalog_ ? *catalog_ : empty, hub_->stream_frame(), start_seq_, sub_.to_json(), resume));
 }
@@ -27,7 +27,7 @@ void feed_cursor::rate_lowered(int rate) {
 }
 
 void feed_cursor::resubscribe(feed_reader& self, subscription sub) {
-    hub_->set_rate(self, sub.rate);
+    hub_->set_rate(self, sub.rate, sub.columns);
     sub_ = std::move(sub);
     push_private(subscribed_json(sub_, "asked"));
 }
@@ -54,8 +54,9 @@ feed_cursor::next_result feed_cursor::next(outgoing& out, const std::shared_ptr<
             shared_.pop_front();
             if (!m->closing.empty()) {
                 closing_sent_ = true;
-            } else if ((m->rate != 0 && m->rate != rate) || (!m->result_id.empty() && !sub_.wants(m->result_id))) {
-                continue;  // another rate's (it was lowered), or not asked for
+            } else if ((m->rate != 0 && m->rate != rate) || (!m->result_id.empty() && !sub_.wants(m->result_id)) ||
+                       m->binary != (sub_.columns && m->rate != 0 && catalog_ && catalog_->spectra.count(m->result_id))) {
+                continue;  // another rate's (it was lowered), not asked for, or the other form of a spectrum
             }
             out.shared = std::move(m);
             return next_result::item;

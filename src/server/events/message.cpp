@@ -2,7 +2,9 @@
 // then `seq`), stream time both as the exact frame and in seconds.
 #include "server/events/message.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -59,6 +61,45 @@ message_ptr make_interval_message(uint64_t seq, int rate, const interval_values&
               {"t", seconds(v.frame, v.samplerate)}, {"duration", seconds(v.end_frame - v.frame, v.samplerate)},
               {"value", values(v.mean)}, {"min", values(v.min)}, {"max", values(v.max)}, {"count", v.count}};
     return finish(seq, v.result_id, rate, j, made);
+}
+
+namespace {
+template <class T>
+void put(std::string& out, T v) {  // little-endian, as every platform this builds on
+    char bytes[sizeof v];
+    std::memcpy(bytes, &v, sizeof v);
+    out.append(bytes, sizeof v);
+}
+}  // namespace
+
+message_ptr make_column_message(uint64_t seq, int rate, const interval_values& v, double full_scale,
+                                std::chrono::steady_clock::time_point made) {
+    auto m = std::make_shared<message>();
+    m->seq = seq;
+    m->result_id = v.result_id;
+    m->rate = rate;
+    m->made = made;
+    m->binary = true;
+    std::string& out = m->json;
+    const auto id_length = static_cast<uint8_t>(std::min<size_t>(v.result_id.size(), 255));
+    out.reserve(32 + id_length + v.mean.size());
+    put<uint8_t>(out, 1);  // version
+    put<uint8_t>(out, 1);  // kind: a spectrum column
+    put<uint16_t>(out, static_cast<uint16_t>(std::min<size_t>(v.mean.size(), 65535)));
+    put<uint32_t>(out, static_cast<uint32_t>(v.count));
+    put<uint64_t>(out, seq);
+    put<int64_t>(out, v.frame);
+    put<uint32_t>(out, static_cast<uint32_t>(v.end_frame - v.frame));
+    put<uint32_t>(out, static_cast<uint32_t>(v.samplerate));
+    put<uint8_t>(out, id_length);
+    out.append(v.result_id, 0, id_length);
+    const double span = column_max_db - column_min_db;
+    for (size_t k = 0; k < v.mean.size() && k < 65535; ++k) {
+        const double magnitude = v.mean[k] / full_scale;
+        const double db = magnitude > 0 && std::isfinite(magnitude) ? 20 * std::log10(magnitude) : column_min_db;
+        out.push_back(static_cast<char>(static_cast<uint8_t>(std::lround(255 * std::clamp((db - column_min_db) / span, 0.0, 1.0)))));
+    }
+    return m;
 }
 
 message_ptr make_news_message(uint64_t seq, const news& n, std::chrono::steady_clock::time_point made) {

@@ -13,6 +13,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "core/analyzer.hpp"
+#include "server/events/catalog.hpp"
 
 namespace timeside::server::events {
 
@@ -22,6 +23,7 @@ struct message {
     std::string result_id;      // analysis: what a subscriber's analyzer filter matches; else empty
     int rate = 0;               // 0: for every subscriber; else only those decimated to this rate
     std::string closing;        // the mount's last message ("stopped", "restarted", "shutdown"): close after it
+    bool binary = false;        // `json` holds a binary column (WebSocket binary frame), not JSON
     std::chrono::steady_clock::time_point made;  // when the analysis (or the news) was complete
     std::string json;           // the message, serialized once
     std::string sse_head;       // "id: <seq>\ndata: ": what SSE writes before `json` (then "\n\n")
@@ -53,6 +55,10 @@ message_ptr make_event_message(uint64_t seq, const analysis_event& e, std::chron
 // {"type":"analysis", ..., "value" (the interval's mean), "min", "max", "count"}, for subscribers at `rate`.
 message_ptr make_interval_message(uint64_t seq, int rate, const interval_values& v,
                                   std::chrono::steady_clock::time_point made);
+// A spectrum's interval as an 8-bit column (docs/events.md, "Binary columns"): the mean magnitude
+// of each bin in dB relative to `full_scale`, from column_min_db (0) to column_max_db (255).
+message_ptr make_column_message(uint64_t seq, int rate, const interval_values& v, double full_scale,
+                                std::chrono::steady_clock::time_point made);
 message_ptr make_news_message(uint64_t seq, const news& n, std::chrono::steady_clock::time_point made);
 
 // Private messages (one subscriber's), serialized for it alone.

@@ -21,6 +21,7 @@ nlohmann::json subscription::to_json() const {
     j["analyzers"] = analyzers ? nlohmann::json(*analyzers) : nlohmann::json(nullptr);
     j["rate"] = rate;
     j["sid"] = sid.empty() ? nlohmann::json(nullptr) : nlohmann::json(sid);
+    j["spectrogram"] = columns ? nlohmann::json("u8") : nlohmann::json(nullptr);
     j["start_frame"] = nullptr;  // issue 12 item 3: the stream frame the listener `sid` hears first
     return j;
 }
@@ -80,8 +81,11 @@ subscription read_subscribe(const nlohmann::json& j, const catalog& c) {
         } else if (key == "sid") {
             if (!value.is_string()) throw field_error{key, "expected a listener's token (a string)"};
             s.sid = checked_sid(value.get<std::string>(), key);
+        } else if (key == "spectrogram") {
+            if (!value.is_null() && value != "u8") throw field_error{key, "expected \"u8\" (8-bit binary columns) or null"};
+            s.columns = value == "u8";
         } else {
-            throw field_error{key, "unknown field; subscribe takes: analyzers, rate, sid"};
+            throw field_error{key, "unknown field; subscribe takes: analyzers, rate, sid, spectrogram"};
         }
     }
     return s;
@@ -133,7 +137,7 @@ client_message parse_client_message(std::string_view text, const catalog& c) {
     return m;
 }
 
-subscription subscription_from_query(const raw_parameters& query, const catalog& c) {
+subscription subscription_from_query(const raw_parameters& query, const catalog& c, bool binary) {
     subscription s;
     auto text = [](const param_value& v) {
         if (const auto* str = std::get_if<std::string>(&v)) return *str;
@@ -159,8 +163,12 @@ subscription subscription_from_query(const raw_parameters& query, const catalog&
                 s.rate = checked_rate(d, key);
             } else if (key == "sid") {
                 s.sid = checked_sid(text(value), key);
+            } else if (key == "spectrogram") {
+                if (!binary) throw field_error{key, "binary columns need a WebSocket (SSE carries text only)"};
+                if (text(value) != "u8") throw field_error{key, "expected u8 (8-bit binary columns)"};
+                s.columns = true;
             } else {
-                throw field_error{key, "unknown parameter; /events takes: analyzers, rate, sid"};
+                throw field_error{key, "unknown parameter; /events takes: analyzers, rate, sid, spectrogram"};
             }
         }
     } catch (const field_error& e) {

@@ -23,10 +23,11 @@ struct subscription {
     std::optional<std::vector<std::string>> analyzers;  // analyzer or result ids; none: all
     int rate = default_rate;
     std::string sid;  // a listener's token (`/live/{id}.{ext}?sid=`); its start_frame is item 3's
+    bool columns = false;  // `"spectrogram": "u8"`: spectra as binary 8-bit columns (WebSocket only)
 
     // Whether a message of `result_id` is for this subscriber (analysis only; news always are).
     bool wants(const std::string& result_id) const;
-    // {"analyzers": [...] | null, "rate", "sid": ... | null, "start_frame": null}
+    // {"analyzers": [...] | null, "rate", "sid": ... | null, "spectrogram": "u8" | null, "start_frame": null}
     nlohmann::json to_json() const;
 };
 
@@ -45,8 +46,8 @@ struct client_message {
 };
 client_message parse_client_message(std::string_view text, const catalog& c);
 
-// SSE: `?analyzers=level,aubio_temporal.onset&rate=10&sid=TOKEN`. Throws usage_error naming the
-// parameter (the route answers 400).
-subscription subscription_from_query(const raw_parameters& query, const catalog& c);
+// `?analyzers=level,aubio_temporal.onset&rate=10&sid=TOKEN(&spectrogram=u8)`. Throws usage_error
+// naming the parameter (the route answers 400); `spectrogram` only where `binary` (WebSocket).
+subscription subscription_from_query(const raw_parameters& query, const catalog& c, bool binary);
 
 }  // namespace timeside::server::events

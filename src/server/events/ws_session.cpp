@@ -108,7 +108,7 @@ void ws_session::do_write() {
     switch (cursor_.next(in_flight_, shared_from_this(), *this)) {
         case feed_cursor::next_result::item:
             writing_ = true;
-            ws_.text(true);
+            ws_.binary(in_flight_.shared && in_flight_.shared->binary);
             ws_.async_write(asio::buffer(in_flight_.json()), beast::bind_front_handler(&ws_session::on_write, shared_from_this()));
             return;
         case feed_cursor::next_result::idle: return;

@@ -52,8 +52,8 @@ TEST_CASE("events are never decimated; framewise rows come at the reader's rate"
     auto h = std::make_shared<event_hub>(settings());
     auto fast = std::make_shared<recording_reader>(), slow = std::make_shared<recording_reader>();
     std::optional<resume_info> resume;
-    uint64_t c_fast = h->attach(fast, 20, std::nullopt, resume);
-    uint64_t c_slow = h->attach(slow, 2, std::nullopt, resume);
+    uint64_t c_fast = h->attach(fast, 20, false, std::nullopt, resume);
+    uint64_t c_slow = h->attach(slow, 2, false, std::nullopt, resume);
     CHECK_FALSE(resume);
     // 10 s: a row per 1024-frame block and an onset every 0.25 s.
     int onsets = 0;
@@ -84,7 +84,7 @@ TEST_CASE("a parked reader is woken once by the next message", "[events]") {
     auto h = std::make_shared<event_hub>(settings());
     auto r = std::make_shared<recording_reader>();
     std::optional<resume_info> resume;
-    uint64_t cursor = h->attach(r, 20, std::nullopt, resume);
+    uint64_t cursor = h->attach(r, 20, false, std::nullopt, resume);
     std::vector<message_ptr> out;
     CHECK(h->take(cursor, 20, out, 64, r) == event_hub::take_result::none);
     h->publish(onset(10));
@@ -101,7 +101,7 @@ TEST_CASE("a reconnect resumes after its last id while the ring holds it, else f
     for (int i = 0; i < 5; ++i) h->publish(onset(i * 100));  // seqs 1000..1004
     auto r = std::make_shared<recording_reader>();
     std::optional<resume_info> resume;
-    uint64_t cursor = h->attach(r, 20, uint64_t{1002}, resume);
+    uint64_t cursor = h->attach(r, 20, false, uint64_t{1002}, resume);
     REQUIRE(resume);
     CHECK(resume->complete);
     CHECK(cursor == 1002);
@@ -110,7 +110,7 @@ TEST_CASE("a reconnect resumes after its last id while the ring holds it, else f
     CHECK(got[0]->seq == 1003);
     h->detach(r.get());
     for (int i = 0; i < 10; ++i) h->publish(onset(1000 + i));  // the ring keeps the last 8
-    cursor = h->attach(r, 20, uint64_t{1002}, resume);
+    cursor = h->attach(r, 20, false, uint64_t{1002}, resume);
     CHECK_FALSE(resume->complete);
     CHECK(cursor == h->last_seq());
     // A reader whose cursor the ring no longer holds is lost.
@@ -123,8 +123,8 @@ TEST_CASE("a reader that stops writing is lowered to a quarter of its rate, then
     auto h = std::make_shared<event_hub>(settings(0.4));  // lowered past 0.1 s, behind past 0.4 s
     auto stuck = std::make_shared<recording_reader>(), fine = std::make_shared<recording_reader>();
     std::optional<resume_info> resume;
-    h->attach(stuck, 20, std::nullopt, resume);
-    uint64_t cursor = h->attach(fine, 20, std::nullopt, resume);
+    h->attach(stuck, 20, false, std::nullopt, resume);
+    uint64_t cursor = h->attach(fine, 20, false, std::nullopt, resume);
     int64_t frame = 0;
     const auto start = std::chrono::steady_clock::now();
     const bool behind = test::eventually([&] {
@@ -174,7 +174,7 @@ TEST_CASE("closing the hub sends its closing news last and refuses new subscribe
     auto h = std::make_shared<event_hub>(settings());
     auto r = std::make_shared<recording_reader>();
     std::optional<resume_info> resume;
-    uint64_t cursor = h->attach(r, 20, std::nullopt, resume);
+    uint64_t cursor = h->attach(r, 20, false, std::nullopt, resume);
     h->publish(onset(5));
     h->close("restarted");
     h->publish(onset(6));  // too late: not published
@@ -186,4 +186,35 @@ TEST_CASE("closing the hub sends its closing news last and refuses new subscribe
     std::vector<message_ptr> out;
     CHECK(h->take(cursor, 20, out, 64, nullptr) == event_hub::take_result::closed);
     CHECK_FALSE(h->try_join().slot);
+}
+
+TEST_CASE("spectra go as binary columns to the readers that take them, as JSON to the others", "[events]") {
+    auto h = std::make_shared<event_hub>(settings());
+    auto c = std::make_shared<catalog>();
+    c->modes["spectrogram_analyzer"] = time_mode::framewise;
+    c->spectra["spectrogram_analyzer"] = {3, 256};
+    h->set_catalog(c);
+    auto columns = std::make_shared<recording_reader>(), text = std::make_shared<recording_reader>();
+    std::optional<resume_info> resume;
+    uint64_t c_columns = h->attach(columns, 10, true, std::nullopt, resume);
+    uint64_t c_text = h->attach(text, 10, false, std::nullopt, resume);
+    for (int64_t f = 0; f < 44100; f += 512) h->publish(analysis_event{"spectrogram_analyzer", f, 44100, 2048, {256, 1, 0}, {}});
+    const auto a = take_all(*h, c_columns, 10), b = take_all(*h, c_text, 10);
+    auto binaries = [](const std::vector<message_ptr>& ms) {
+        return std::count_if(ms.begin(), ms.end(), [](const message_ptr& m) { return m->binary; });
+    };
+    // At rate 10 both forms exist in the ring, one of each per interval; each reader's cursor
+    // returns both (feed_cursor picks by its subscription), so here: 9 intervals closed, twice.
+    CHECK(binaries(a) == 9);
+    CHECK(a.size() == 18);
+    CHECK(b.size() == 18);
+    h->detach(columns.get());
+    const uint64_t before = h->last_seq();
+    for (int64_t f = 44100; f < 88200; f += 512) h->publish(analysis_event{"spectrogram_analyzer", f, 44100, 2048, {256, 1, 0}, {}});
+    std::vector<message_ptr> later;
+    uint64_t from = before;
+    while (h->take(from, 10, later, 64, nullptr) == event_hub::take_result::data) {
+    }
+    CHECK(binaries(later) == 0);  // nobody takes columns any more: none made
+    CHECK(later.size() == 10);
 }

@@ -4,6 +4,7 @@
 #include "server/events/message.hpp"
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include <catch2/catch.hpp>
@@ -78,4 +79,32 @@ TEST_CASE("errors name the field; pongs echo the ping's id", "[events]") {
     const json id = {{"n", 1}};
     CHECK(json::parse(pong_json(&id, 88200, 44100)) == json{{"type", "pong"}, {"id", id}, {"frame", 88200}, {"t", 2.0}});
     CHECK_FALSE(json::parse(pong_json(nullptr, 0, 44100)).contains("id"));
+}
+
+TEST_CASE("a spectrum column: its header, then each bin's mean in dB of full scale on 8 bits", "[events]") {
+    // bins: full scale (0 dB), -60 dB, silence, above full scale (clamped)
+    interval_values v{"spectrogram_analyzer", 44100, 88200, 90405, 4, {1024, 1.024, 0, 4096}, {}, {}};
+    auto m = make_column_message(77, 20, v, 1024, made);
+    REQUIRE(m->binary);
+    const std::string& b = m->json;
+    auto read = [&](size_t at, auto value) {
+        std::memcpy(&value, b.data() + at, sizeof value);
+        return value;
+    };
+    CHECK(read(0, uint8_t{}) == 1);   // version
+    CHECK(read(1, uint8_t{}) == 1);   // kind: spectrum column
+    CHECK(read(2, uint16_t{}) == 4);  // bins
+    CHECK(read(4, uint32_t{}) == 4);  // rows aggregated
+    CHECK(read(8, uint64_t{}) == 77);
+    CHECK(read(16, int64_t{}) == 88200);
+    CHECK(read(24, uint32_t{}) == 2205);
+    CHECK(read(28, uint32_t{}) == 44100);
+    REQUIRE(read(32, uint8_t{}) == 20);
+    CHECK(b.substr(33, 20) == "spectrogram_analyzer");
+    REQUIRE(b.size() == 33 + 20 + 4);
+    const auto* q = reinterpret_cast<const uint8_t*>(b.data() + 53);
+    CHECK(q[0] == 255);
+    CHECK(q[1] == 128);  // -60 dB: half of the -120..0 dB range
+    CHECK(q[2] == 0);
+    CHECK(q[3] == 255);
 }

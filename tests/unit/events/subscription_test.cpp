@@ -25,6 +25,8 @@ TEST_CASE("a subscribe sets analyzers, rate and sid; the filter matches results 
     REQUIRE(m.type == client_message::kind::subscribe);
     CHECK(m.sub.rate == 5);
     CHECK(m.sub.sid == "abc");
+    CHECK_FALSE(m.sub.columns);
+    CHECK(parse_client_message(R"({"type":"subscribe","spectrogram":"u8"})", c).sub.columns);
     CHECK(m.sub.wants("level.max"));
     CHECK(m.sub.wants("level"));
     CHECK(m.sub.wants("aubio_temporal.onset"));
@@ -52,6 +54,7 @@ TEST_CASE("a bad client message is answered with the problem and its field", "[e
                          bad{R"({"type":"subscribe","analyzers":["level",3]})", "bad_field", "analyzers[1]"},
                          bad{R"({"type":"subscribe","analyzers":["pitch"]})", "bad_field", "analyzers[0]"},
                          bad{R"({"type":"subscribe","sid":1})", "bad_field", "sid"},
+                         bad{R"({"type":"subscribe","spectrogram":"u16"})", "bad_field", "spectrogram"},
                          bad{R"({"type":"ping","x":1})", "bad_field", "x"}}) {
         INFO(b.text);
         const auto m = parse_client_message(b.text, c);
@@ -66,16 +69,20 @@ TEST_CASE("a bad client message is answered with the problem and its field", "[e
 
 TEST_CASE("an SSE query gives the subscription; a bad parameter is a usage error naming it", "[events]") {
     const auto c = test_catalog();
-    const auto s = subscription_from_query({{"analyzers", std::string("level,aubio_temporal.onset")}, {"rate", int64_t{4}}}, c);
+    const auto s = subscription_from_query({{"analyzers", std::string("level,aubio_temporal.onset")}, {"rate", int64_t{4}}}, c, false);
     REQUIRE(s.analyzers);
     CHECK(*s.analyzers == std::vector<std::string>{"level", "aubio_temporal.onset"});
     CHECK(s.rate == 4);
-    CHECK_THROWS_WITH(subscription_from_query({{"rate", std::string("fast")}}, c), Catch::Contains("rate"));
-    CHECK_THROWS_WITH(subscription_from_query({{"analyzers", std::string("nope")}}, c), Catch::Contains("'nope'"));
-    CHECK_THROWS_WITH(subscription_from_query({{"colour", std::string("red")}}, c), Catch::Contains("colour"));
+    CHECK_THROWS_WITH(subscription_from_query({{"rate", std::string("fast")}}, c, false), Catch::Contains("rate"));
+    CHECK_THROWS_WITH(subscription_from_query({{"analyzers", std::string("nope")}}, c, false), Catch::Contains("'nope'"));
+    CHECK_THROWS_WITH(subscription_from_query({{"colour", std::string("red")}}, c, false), Catch::Contains("colour"));
+    // Binary columns only where the transport carries binary (a WebSocket, not SSE).
+    CHECK_THROWS_WITH(subscription_from_query({{"spectrogram", std::string("u8")}}, c, false), Catch::Contains("WebSocket"));
+    CHECK(subscription_from_query({{"spectrogram", std::string("u8")}}, c, true).columns);
     const auto j = nlohmann::json::parse(subscribed_json(s, "asked"));
     CHECK(j["type"] == "subscribed");
     CHECK(j["rate"] == 4);
     CHECK(j["start_frame"].is_null());
+    CHECK(j["spectrogram"].is_null());
     CHECK(j["reason"] == "asked");
 }
