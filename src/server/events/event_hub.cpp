@@ -37,12 +37,15 @@ uint64_t event_hub::last_seq() const {
 }
 
 void event_hub::append(message_ptr m) {
+    ring_bytes_ += m->json.size() + m->sse_head.size();
     ring_.push_back(std::move(m));
     messages_.fetch_add(1, std::memory_order_relaxed);
     const auto keep = std::chrono::duration_cast<clock::duration>(
         std::chrono::duration<double>(std::max(settings_.resume_seconds, settings_.queue_seconds) + 1));
     const auto oldest = ring_.back()->made - keep;
-    while (ring_.size() > settings_.max_ring || (ring_.size() > 1 && ring_.front()->made < oldest)) {
+    while (ring_.size() > 1 && (ring_.size() > settings_.max_ring || ring_bytes_ > settings_.max_ring_bytes ||
+                                ring_.front()->made < oldest)) {
+        ring_bytes_ -= ring_.front()->json.size() + ring_.front()->sse_head.size();
         ring_.pop_front();
         ++front_seq_;
     }
@@ -69,9 +72,9 @@ void event_hub::publish(const analysis_event& e) {
             for (auto& [rate, t] : tiers_) {
                 auto v = t.dec.add(e);
                 if (!v) continue;
-                // A spectrum goes as JSON to whoever reads it so (and always at the default rate:
-                // the ring keeps it for SSE), as a binary column while someone takes those.
-                if (!is_spectrum || rate == default_rate || t.readers > t.column_readers)
+                // A spectrum (tens of kilobytes as JSON) is made only in the forms its rate's
+                // readers take: JSON, binary columns, or both.
+                if (!is_spectrum || t.readers > t.column_readers)
                     append(make_interval_message(next_seq(), rate, *v, now));
                 if (is_spectrum && t.column_readers) append(make_column_message(next_seq(), rate, *v, spectrum->second.full_scale, now));
             }

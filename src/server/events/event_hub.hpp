@@ -43,6 +43,7 @@ struct event_hub_settings {
     double queue_seconds = 10;
     double resume_seconds = 30;  // the ring: how far back an SSE Last-Event-ID can resume
     size_t max_ring = 1 << 17;   // messages; the oldest go first beyond
+    size_t max_ring_bytes = 32 << 20;  // and the same beyond these bytes of serialized messages
     uint64_t first_seq = 1;      // a restarted mount's hub goes on from the previous one's numbers
     double check_seconds = 0.25; // how often (stream time) subscribers are checked for lag
     double ping_seconds = 30;    // WebSocket subscribers: a ping after this long without a word
@@ -165,6 +166,7 @@ private:
     mutable std::mutex mutex_;
     std::shared_ptr<const catalog> catalog_;
     std::deque<message_ptr> ring_;
+    size_t ring_bytes_ = 0;
     uint64_t front_seq_;  // the seq of ring_.front() (or of the next message when empty)
     uint64_t next_seq_;
     std::map<int, tier> tiers_;

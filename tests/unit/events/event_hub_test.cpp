@@ -218,3 +218,27 @@ TEST_CASE("spectra go as binary columns to the readers that take them, as JSON t
     CHECK(binaries(later) == 0);  // nobody takes columns any more: none made
     CHECK(later.size() == 10);
 }
+
+TEST_CASE("the ring is bounded in bytes too: the oldest messages go first", "[events]") {
+    auto s = settings();
+    s.max_ring_bytes = 4096;
+    auto h = std::make_shared<event_hub>(s);
+    for (int i = 0; i < 200; ++i) h->publish(onset(i * 100));  // ~100 bytes each
+    auto r = std::make_shared<recording_reader>();
+    std::optional<resume_info> resume;
+    h->attach(r, 20, false, uint64_t{1000}, resume);  // the first message's id
+    CHECK_FALSE(resume->complete);  // long gone
+    h->detach(r.get());
+    h->attach(r, 20, false, h->last_seq() - 10, resume);
+    CHECK(resume->complete);
+    size_t bytes = 0, held = 0;
+    uint64_t from = 999;
+    std::vector<message_ptr> out;
+    CHECK(h->take(from, 20, out, 1000, nullptr) == event_hub::take_result::lost);
+    from = h->last_seq() - 30;
+    while (h->take(from, 20, out, 1000, nullptr) == event_hub::take_result::data) {
+    }
+    for (const auto& m : out) bytes += m->json.size() + m->sse_head.size(), ++held;
+    CHECK(held == 30);
+    CHECK(bytes <= 4096);
+}
