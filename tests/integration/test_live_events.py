@@ -21,7 +21,7 @@ import wave
 import jsonschema
 import websockets
 
-from live_support import Station, wait_until
+from live_support import SOURCE_PASSWORD, Station, ffmpeg_source, sine_input, stop_process, wait_until
 from support import ROOT, TempDir
 
 SCHEMA = json.load(open(os.path.join(ROOT, "docs", "events.schema.json")))
@@ -169,10 +169,11 @@ class LiveEvents(unittest.TestCase):
             "looped": mount(f'[input]\nkind = "file"\nuri = "{cls.wav}"\nloop = true\n'),
             "capped": mount('[input]\nkind = "signal"\nsignal = "silence"\n', "[events]\nmax_subscribers = 2\n"),
             "reloaded": mount('[input]\nkind = "signal"\nsignal = "silence"\n'),
+            "studio": mount(f'[input]\nkind = "icecast"\npassword = "{SOURCE_PASSWORD}"\n', analysis=""),
             "spectrum": mount('[input]\nkind = "signal"\nsignal = "sine:440"\n',
                               analysis='[analysis]\nprocessors = ["spectrogram_analyzer"]\n'),
         })
-        for m in ("clicks", "looped", "capped", "reloaded", "spectrum"):
+        for m in ("clicks", "looped", "capped", "reloaded", "spectrum", "studio"):
             cls.station.wait_mount(m)
         cls.looped_filled_before = cls.station.mount_status("looped")["filled_frames"]
         cls.clicks_ws = Collector(cls.station.port, "/events/clicks", WINDOW)
@@ -287,6 +288,51 @@ class LiveEvents(unittest.TestCase):
         self.assertIn("'nowhere'", body["error"])
         status, headers, body = self.station.server.get("/events/capped")
         self.assertEqual(status, 426)
+
+    def test_news_of_titles_listeners_sources_and_fallback(self):
+        news, stop = [], threading.Event()
+
+        async def subscribe():
+            async with websockets.connect(f"ws://127.0.0.1:{self.station.port}/events/studio") as ws:
+                while not stop.is_set():
+                    try:
+                        m = json.loads(await asyncio.wait_for(ws.recv(), 0.2))
+                    except asyncio.TimeoutError:
+                        continue
+                    self.assertEqual(list(VALIDATOR.iter_errors(m)), [], m)
+                    if m["type"] == "news":
+                        news.append(m)
+        thread = threading.Thread(target=lambda: asyncio.run(subscribe()), daemon=True)
+        thread.start()
+        self.addCleanup(thread.join, 5)
+        self.addCleanup(stop.set)
+
+        def seen(kind, **fields):
+            return wait_until(f"news {kind} {fields}", lambda: next(
+                (m for m in list(news) if m["news"] == kind and all(m.get(k) == v for k, v in fields.items())), None),
+                timeout=15)
+        time.sleep(0.5)  # subscribed (a hello arrives within milliseconds)
+        self.assertEqual(self.station.set_title("studio", "Artist - Song"), 200)
+        title = seen("title", title="Artist - Song")
+        listener = socket.create_connection(("127.0.0.1", self.station.port), timeout=10)
+        self.addCleanup(listener.close)
+        listener.sendall(b"GET /live/studio.mp3 HTTP/1.1\r\nHost: x\r\n\r\n")
+        seen("listeners", listeners=1)
+        source = ffmpeg_source(self.station.port, "studio", sine_input(440, 2), fmt="mp3")
+        self.addCleanup(stop_process, source)
+        connected = seen("source_connected")
+        ended = seen("fallback_ended")
+        lost = seen("source_lost")
+        started = seen("fallback_started")
+        self.assertEqual(connected["source"], "source on /live/studio (audio/mpeg)")
+        self.assertEqual(lost["error"], "")  # it ended its stream: no error
+        # In stream order: the source's audio replaces the fallback, plays about its 2 s, then the fallback again.
+        self.assertLessEqual(title["frame"], connected["frame"])
+        self.assertLessEqual(connected["frame"], ended["frame"])
+        self.assertLess(ended["frame"], started["frame"])
+        self.assertAlmostEqual((started["frame"] - ended["frame"]) / RATE, 2.0, delta=0.5)
+        self.assertLess(ended["frame"], lost["frame"])
+        self.assertLessEqual(lost["frame"], started["frame"] + 1024)  # gone once its last audio played
 
     def test_reload_closes_subscribers_with_news_and_1012_and_removal_with_1001(self):
         async def until_closed(ws):
