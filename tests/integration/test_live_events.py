@@ -30,7 +30,7 @@ VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
 RATE = 44100
 BEAT = 22050  # clicks:120 at 44.1 kHz: the signal clicks at every multiple of this stream frame
 TOLERANCE = round(0.012 * RATE)
-WINDOW = 45.0  # seconds the two reference subscribers listen (the other tests run meanwhile)
+WINDOW = 60.0  # seconds the two reference subscribers listen (the other tests run meanwhile)
 # aubio's onset detector with its default 256-frame hop misses most of these 10 ms clicks (found
 # while writing this test: about one in three detected, offline too); a 128-frame hop finds them all.
 ANALYSIS = '[analysis]\nprocessors = ["aubio_temporal:onset_hop_size=128", "level"]\n'
