@@ -169,11 +169,12 @@ class LiveEvents(unittest.TestCase):
             "looped": mount(f'[input]\nkind = "file"\nuri = "{cls.wav}"\nloop = true\n'),
             "capped": mount('[input]\nkind = "signal"\nsignal = "silence"\n', "[events]\nmax_subscribers = 2\n"),
             "reloaded": mount('[input]\nkind = "signal"\nsignal = "silence"\n'),
+            "pinged": mount('[input]\nkind = "signal"\nsignal = "silence"\n', "[events]\nping = 1\n", analysis=""),
             "studio": mount(f'[input]\nkind = "icecast"\npassword = "{SOURCE_PASSWORD}"\n', analysis=""),
             "spectrum": mount('[input]\nkind = "signal"\nsignal = "sine:440"\n',
                               analysis='[analysis]\nprocessors = ["spectrogram_analyzer"]\n'),
         })
-        for m in ("clicks", "looped", "capped", "reloaded", "spectrum", "studio"):
+        for m in ("clicks", "looped", "capped", "reloaded", "spectrum", "studio", "pinged"):
             cls.station.wait_mount(m)
         cls.looped_filled_before = cls.station.mount_status("looped")["filled_frames"]
         cls.clicks_ws = Collector(cls.station.port, "/events/clicks", WINDOW)
@@ -333,6 +334,37 @@ class LiveEvents(unittest.TestCase):
         self.assertAlmostEqual((started["frame"] - ended["frame"]) / RATE, 2.0, delta=0.5)
         self.assertLess(ended["frame"], lost["frame"])
         self.assertLessEqual(lost["frame"], started["frame"] + 1024)  # gone once its last audio played
+
+    def test_pings_keep_a_live_peer_and_drop_a_dead_one(self):
+        # `[events] ping = 1`: a ping after 1 s without a word from the peer, dropped after 2 s.
+        dead, code = self.raw_subscriber("/events/pinged")  # a raw socket: it never answers a ping
+        self.assertEqual(code, 101)
+        started, data, frames, pinged_at = time.monotonic(), b"", [], None
+        dead.settimeout(0.2)
+        while time.monotonic() - started < 6:
+            try:
+                chunk = dead.recv(65536)
+            except socket.timeout:
+                continue
+            if not chunk:
+                break
+            data += chunk
+            frames = read_frames(data)
+            if pinged_at is None and 9 in [op for op, _ in frames]:
+                pinged_at = time.monotonic() - started
+        gone = time.monotonic() - started
+        self.assertIsNotNone(pinged_at, "no ping came")
+        self.assertGreaterEqual(pinged_at, 0.9)
+        self.assertLess(gone, 4, "the peer that never answered was not dropped")
+        self.assertGreaterEqual(gone, 1.9)
+
+        async def alive():  # websockets answers pings itself
+            async with websockets.connect(f"ws://127.0.0.1:{self.station.port}/events/pinged") as ws:
+                await ws.recv()  # hello
+                await asyncio.sleep(3.5)
+                await ws.send('{"type": "ping", "id": 1}')
+                return json.loads(await asyncio.wait_for(ws.recv(), 5))
+        self.assertEqual(asyncio.run(alive())["type"], "pong")
 
     def test_reload_closes_subscribers_with_news_and_1012_and_removal_with_1001(self):
         async def until_closed(ws):
