@@ -13,7 +13,7 @@ DEBIAN_PACKAGES := meson ninja-build pkg-config g++ python3 \
 	libogg-dev libvorbis-dev libopusenc-dev libflac-dev libmp3lame-dev libcairo2-dev libssl-dev \
 	libebur128-dev libaubio-dev libfftw3-dev libhdf5-dev \
 	nlohmann-json3-dev libtomlplusplus-dev libcli11-dev libfmt-dev catch2 libboost-dev \
-	ffmpeg sox aubio-tools hdf5-tools \
+	ffmpeg sox aubio-tools hdf5-tools python3-websockets python3-jsonschema \
 	alsa-utils sound-theme-freedesktop \
 	clang libclang-rt-14-dev \
 	icecast2 ezstream mpv gstreamer1.0-libav

@@ -20,7 +20,11 @@ double level::to_db(double amplitude) {
     return amplitude > 0 ? std::max(floor_db, 20.0 * std::log10(amplitude)) : floor_db;
 }
 
+// The results exist from setup (their values come at finish), so that a live mount can list
+// them to its subscribers before the stream ends.
 void level::on_setup(const stream_info&) {
+    max_ = &new_result(data_mode::value, time_mode::global, "max", "Max");
+    rms_ = &new_result(data_mode::value, time_mode::global, "rms", "RMS");
     peak_ = 0;
     sum_squares_ = 0;
     samples_ = 0;
@@ -69,10 +73,8 @@ void level::on_process(const block_ptr& b) {
 }
 
 void level::on_finish() {
-    auto& max = new_result(data_mode::value, time_mode::global, "max", "Max");
-    max.data.value = {to_db(peak_)};
-    auto& rms = new_result(data_mode::value, time_mode::global, "rms", "RMS");
-    rms.data.value = {to_db(samples_ ? std::sqrt(sum_squares_ / samples_) : 0.0)};
+    max_->data.value = {to_db(peak_)};
+    rms_->data.value = {to_db(samples_ ? std::sqrt(sum_squares_ / samples_) : 0.0)};
 }
 
 }  // namespace timeside

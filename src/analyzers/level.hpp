@@ -25,6 +25,8 @@ private:
     float peak_ = 0;
     double sum_squares_ = 0;
     int64_t samples_ = 0;
+    analyzer_result* max_ = nullptr;  // made at setup, filled at finish
+    analyzer_result* rms_ = nullptr;
 };
 
 }  // namespace timeside

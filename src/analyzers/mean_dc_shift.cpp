@@ -14,7 +14,9 @@ const processor_info& mean_dc_shift::describe() {
 
 mean_dc_shift::mean_dc_shift(parameter_set params) : analyzer(describe(), std::move(params)) {}
 
+// The result exists from setup (its value comes at finish): a live mount lists it to subscribers.
 void mean_dc_shift::on_setup(const stream_info&) {
+    result_ = &new_result(data_mode::value, time_mode::global);
     sum_ = 0;
     samples_ = 0;
 }
@@ -45,8 +47,7 @@ void mean_dc_shift::on_process(const block_ptr& b) {
 }
 
 void mean_dc_shift::on_finish() {
-    auto& r = new_result(data_mode::value, time_mode::global);
-    r.data.value = {samples_ ? 100.0 * sum_ / static_cast<double>(samples_) : 0.0};
+    result_->data.value = {samples_ ? 100.0 * sum_ / static_cast<double>(samples_) : 0.0};
 }
 
 }  // namespace timeside

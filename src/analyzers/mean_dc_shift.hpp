@@ -20,6 +20,7 @@ protected:
 private:
     double sum_ = 0;
     int64_t samples_ = 0;
+    analyzer_result* result_ = nullptr;  // made at setup, filled at finish
 };
 
 }  // namespace timeside

@@ -161,6 +161,9 @@ std::map<std::string, key_handler> live_keys(const std::filesystem::path& base) 
         {"max_listeners", [](const toml::node& n, server_config& c, const std::string& w) {
              c.max_listeners = static_cast<unsigned>(integer_in(n, w, 1, 1000000));
          }},
+        {"max_subscribers", [](const toml::node& n, server_config& c, const std::string& w) {
+             c.max_subscribers = static_cast<unsigned>(integer_in(n, w, 1, 1000000));
+         }},
         {"source_timeout", [](const toml::node& n, server_config& c, const std::string& w) {
              c.source_timeout = seconds_in(n, w, 1, 3600);
          }},

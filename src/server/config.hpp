@@ -53,6 +53,7 @@ struct server_config {
     std::string admin_user = "admin";  // /admin/* (Icecast's /admin/metadata) Basic auth user
     std::string admin_password;        // no default: empty refuses every /admin/* request (401)
     unsigned max_listeners = 5000;     // live listeners server-wide, all mounts; beyond: 503
+    unsigned max_subscribers = 10000;  // event subscribers (/events/{id}) server-wide, all mounts; beyond: 503
     std::chrono::milliseconds source_timeout{10000};  // a definition's source_timeout when it sets none
 
     std::filesystem::path source;         // the file read, empty for the defaults

@@ -16,6 +16,7 @@
 #include "server/web_routes.hpp"
 #include "server/http/listener.hpp"
 #include "server/log.hpp"
+#include "server/events_routes.hpp"
 #include "server/live_routes.hpp"
 #include "server/media_routes.hpp"
 #include "server/open_files.hpp"
@@ -79,6 +80,7 @@ server::server(server_config config)
                                                        return station_.find_ingest(id);
                                                    })});
     add_live_routes(router_, *live_);
+    add_event_routes(router_, *live_);
     status_ = std::make_unique<status_state>(
         status_state{library_, connections_, transcoder_, metrics_, station_, std::chrono::steady_clock::now()});
     add_status_routes(router_, *status_);

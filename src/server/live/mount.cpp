@@ -147,9 +147,11 @@ void mount::start() {
     auto started = std::make_shared<std::promise<void>>();
     auto once = std::make_shared<std::once_flag>();
     auto ready = started->get_future();
-    source_->on_block([feed = feed_, started, once](const block_ptr& b) {
+    reported_connected_ = reported_fallback_ = false;
+    source_->on_block([this, feed = feed_, started, once](const block_ptr& b) {
         feed->publish(b);
         std::call_once(*once, [&] { started->set_value(); });
+        report(b);
     });
     stream_start_ = std::chrono::system_clock::now();
     {
@@ -195,6 +197,22 @@ void mount::start() {
         stop();
         throw processing_error(fmt::format("{}: {}", def_.file.string(), e.what()));
     }
+}
+
+void mount::report(const block_ptr& b) {
+    if (options_.on_news) {
+        const auto st = source_->status();
+        if (st.source_connected != reported_connected_) {
+            reported_connected_ = st.source_connected;
+            options_.on_news({st.source_connected ? "source_connected" : "source_lost", b->position(),
+                              st.source_connected ? st.source : st.last_error});
+        }
+        if (st.fallback_active != reported_fallback_) {
+            reported_fallback_ = st.fallback_active;
+            options_.on_news({st.fallback_active ? "fallback_started" : "fallback_ended", b->position(), {}});
+        }
+    }
+    if (options_.on_block) options_.on_block(b->position() + b->frames());
 }
 
 void mount::stop() noexcept {

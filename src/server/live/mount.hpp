@@ -27,6 +27,15 @@ namespace timeside::server::live {
 
 class output_sink;
 
+// What changed in what listeners hear, from the block where it shows: a pushed source attached
+// (`source_connected`, text: its description) or gone (`source_lost`, text: why, if it failed), the
+// fallback filling in (`fallback_started`) or not any more (`fallback_ended`).
+struct mount_news {
+    std::string what;
+    int64_t frame = 0;
+    std::string text;
+};
+
 struct mount_options {
     int64_t block_frames = 1024;
     // Each lane's queue, in blocks: an encoder lane that is this far behind holds the clock
@@ -41,6 +50,10 @@ struct mount_options {
     std::function<void(const analysis_event&)> on_event;
     // The title changed (the input's tags, or set_title()); any thread.
     std::function<void(const std::string&)> on_title;
+    // On the clock's thread: each change of source or fallback, and every block as it is
+    // released (its end frame: the stream time now).
+    std::function<void(const mount_news&)> on_news;
+    std::function<void(int64_t end_frame)> on_block;
 };
 
 struct mount_output_status {
@@ -106,6 +119,7 @@ private:
     std::shared_ptr<live_input> make_input() const;
     std::shared_ptr<live_input> make_fallback() const;
     void build_pipe();
+    void report(const block_ptr& b);  // on_news, on_block: the clock's thread
 
     const stream_definition def_;
     const std::vector<std::shared_ptr<chunk_target>> targets_;
@@ -120,6 +134,7 @@ private:
     std::atomic<bool> cancel_{false};
     std::thread thread_;
     std::chrono::system_clock::time_point stream_start_{};
+    bool reported_connected_ = false, reported_fallback_ = false;  // the clock's thread only
 
     mutable std::mutex mutex_;  // title_, failure_, running_
     std::string title_;

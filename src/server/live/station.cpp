@@ -66,20 +66,48 @@ private:
 struct running_mount {
     std::shared_ptr<const stream_definition> def;
     std::vector<std::shared_ptr<hub>> hubs;  // one per output, in the definition's order
+    std::shared_ptr<events::event_hub> events;
     std::unique_ptr<mount> engine;
     std::shared_ptr<mount_ingest> ingest;  // kind icecast only
 
-    void stop() noexcept {
+    // `why`: what the event subscribers are told before they are closed ("stopped", "restarted",
+    // "shutdown"). A replaced mount's subscribers are closed too, as its listeners are: its
+    // stream time starts again from 0 and its analyzers may differ, so they come back (1012) to a
+    // fresh hello rather than carry on in a timeline that no longer holds.
+    void stop(const std::string& why) noexcept {
         if (engine) engine->stop();
         for (auto& h : hubs) h->close_listeners();
+        if (events) events->close(why);
     }
 };
+
+namespace {
+
+// Each block: the event hub's clock (lag checks), and the mount's listener count as news when it
+// changed, at most once a second.
+struct listener_news {
+    int64_t last_frame = -1;
+    int64_t last_count = -1;
+};
+
+// A hub's numbers go on from where the previous hub of any mount left them across restarts of
+// the mount and of the server: they start at the wall clock in microseconds (a feed never
+// publishes a million messages a second), so a Last-Event-ID from before is never taken for one
+// of now. Below 2^53: exact in JavaScript.
+uint64_t first_seq_now() {
+    return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count());
+}
+
+}  // namespace
 
 station::station(const server_config& config, const preset_library& presets, http::connection_registry& connections)
     : config_(config),
       presets_(presets),
       connections_(connections),
       budget_(std::make_shared<listener_budget>(config.max_listeners)),
+      subscriber_budget_(std::make_shared<events::subscriber_budget>(config.max_subscribers)),
       started_(std::chrono::system_clock::now()) {}
 
 station::~station() { stop(); }
@@ -122,7 +150,7 @@ void station::stop() noexcept {
         std::lock_guard lock(mutex_);
         gone.swap(mounts_);
     }
-    for (auto& [id, m] : gone) m->stop();
+    for (auto& [id, m] : gone) m->stop("shutdown");
 }
 
 std::shared_ptr<running_mount> station::build(const stream_definition& def) {
@@ -144,8 +172,38 @@ std::shared_ptr<running_mount> station::build(const stream_definition& def) {
         auto other = find(id);
         return other && other->engine ? other->engine->feed() : nullptr;
     };
-    options.on_title = [hubs = m->hubs](const std::string& title) {
+    events::event_hub_settings es;
+    es.mount_id = def.id;
+    es.samplerate = def.samplerate;
+    es.max_subscribers = def.events.max_subscribers;
+    es.server = subscriber_budget_;
+    es.queue_seconds = def.events.queue_seconds;
+    es.resume_seconds = def.events.resume_seconds;
+    es.ping_seconds = def.events.ping_seconds;
+    es.first_seq = first_seq_now();
+    m->events = std::make_shared<events::event_hub>(es);
+    options.on_title = [hubs = m->hubs, ev = m->events, rate = def.samplerate](const std::string& title) {
         for (const auto& h : hubs) h->set_title(title);
+        ev->publish(events::news{"title", ev->stream_frame(), rate, title, -1});
+    };
+    options.on_event = [ev = m->events](const analysis_event& e) { ev->publish(e); };
+    options.on_news = [ev = m->events, rate = def.samplerate](const mount_news& n) {
+        ev->publish(events::news{n.what, n.frame, rate, n.text, -1});
+    };
+    // The mount's own listener hubs are reached through a weak pointer: the engine's callback
+    // must not keep the running_mount alive.
+    options.on_block = [ev = m->events, weak = std::weak_ptr<running_mount>(m), rate = def.samplerate,
+                        state = std::make_shared<listener_news>()](int64_t end_frame) {
+        ev->tick(end_frame);
+        if (state->last_frame >= 0 && end_frame - state->last_frame < rate) return;
+        auto self = weak.lock();
+        if (!self) return;
+        int64_t count = 0;
+        for (const auto& h : self->hubs) count += static_cast<int64_t>(h->counters().listeners);
+        state->last_frame = end_frame;
+        if (count == state->last_count) return;
+        state->last_count = count;
+        ev->publish(events::news{"listeners", end_frame, rate, {}, count});
     };
     m->engine = std::make_unique<mount>(def, std::move(targets), std::move(options));
     if (def.input.type == input_definition::kind::icecast) m->ingest = std::make_shared<mount_ingest>(m->def, *m->engine);
@@ -155,6 +213,7 @@ std::shared_ptr<running_mount> station::build(const stream_definition& def) {
 void station::start_mount(const stream_definition& def) {
     auto m = build(def);
     m->engine->start();  // throws: mount_set keeps the error for /api/streams
+    m->events->set_catalog(events::make_catalog(def, m->engine->analyzers()));
     {
         std::lock_guard lock(mutex_);
         mounts_[def.id] = m;
@@ -173,12 +232,13 @@ void station::start_mount(const stream_definition& def) {
 void station::replace_mount(const stream_definition& def) {
     auto fresh = build(def);
     fresh->engine->start();  // throws: the previous version runs on
+    fresh->events->set_catalog(events::make_catalog(def, fresh->engine->analyzers()));
     std::shared_ptr<running_mount> old;
     {
         std::lock_guard lock(mutex_);
         old = std::exchange(mounts_[def.id], fresh);
     }
-    if (old) old->stop();
+    if (old) old->stop("restarted");
     log(log_level::info, "mount_replaced", {{"mount", def.id}, {"file", def.file.string()}});
 }
 
@@ -191,7 +251,7 @@ void station::stop_mount(const std::string& id) {
         old = std::move(it->second);
         mounts_.erase(it);
     }
-    old->stop();
+    old->stop("stopped");
     log(log_level::info, "mount_stopped", {{"mount", id}});
 }
 
@@ -216,6 +276,11 @@ std::shared_ptr<hub> station::find_hub(const std::string& id, const std::string&
     return nullptr;
 }
 
+std::shared_ptr<events::event_hub> station::find_events(const std::string& id) const {
+    auto m = find(id);
+    return m ? m->events : nullptr;
+}
+
 std::shared_ptr<ingest_mount> station::find_ingest(const std::string& id) const {
     auto m = find(id);
     return m ? m->ingest : nullptr;
@@ -232,6 +297,21 @@ nlohmann::json station::streams_json() const {
     if (set_) return set_->listing();
     return listing_json(config_.streams_dir, {});
 }
+
+namespace {
+nlohmann::json events_status(const running_mount& m) {
+    const auto c = m.events->counters();
+    return {{"url", "/events/" + m.def->id},
+            {"subscribers", c.subscribers},
+            {"subscriber_peak", c.subscriber_peak},
+            {"connects", c.connects},
+            {"refused", c.refused},
+            {"slow_closes", c.slow_closes},
+            {"messages", c.messages},
+            {"delivered", c.delivered},
+            {"dropped", c.dropped}};
+}
+}  // namespace
 
 nlohmann::json station::status_json() const {
     nlohmann::json mounts = nlohmann::json::array();
@@ -289,12 +369,15 @@ nlohmann::json station::status_json() const {
                           {"filled_frames", st.filled_frames},
                           {"trimmed_frames", st.trimmed_frames},
                           {"skipped_analysis_blocks", st.skipped_analysis_blocks},
-                          {"outputs", outputs}});
+                          {"outputs", outputs},
+                          {"events", events_status(*m)}});
     }
     return {{"mounts", mounts},
             {"listeners", listeners},
             {"max_listeners", budget_->max},
-            {"server_listeners", budget_->listeners.load()}};
+            {"server_listeners", budget_->listeners.load()},
+            {"subscribers", subscriber_budget_->subscribers.load()},
+            {"max_subscribers", subscriber_budget_->max}};
 }
 
 std::string station::icecast_status_json(const std::string& host, unsigned port) const {
@@ -363,6 +446,39 @@ void station::render_metrics(std::string& out) const {
               [](const mount_status& s) { return s.trimmed_frames; });
     per_mount("timeside_live_skipped_analysis_blocks_total", "counter", "Blocks the analysis lane skipped to keep up.",
               [](const mount_status& s) { return s.skipped_analysis_blocks; });
+    auto per_events = [&](const char* name, const char* type, const char* help, auto field) {
+        family(name, type, help, [&](const running_mount& m) {
+            out += fmt::format("{}{{mount=\"{}\"}} {}\n", name, escape_label_value(m.def->id), field(m.events->counters()));
+        });
+    };
+    using events::event_counters;
+    per_events("timeside_events_subscribers", "gauge", "Event subscribers (WebSocket and SSE) of a mount.",
+               [](const event_counters& c) { return c.subscribers; });
+    per_events("timeside_events_subscriber_connects_total", "counter", "Event subscribers admitted to a mount's feed.",
+               [](const event_counters& c) { return c.connects; });
+    per_events("timeside_events_refused_total", "counter", "Event subscribers refused (503) by a cap.",
+               [](const event_counters& c) { return c.refused; });
+    per_events("timeside_events_messages_total", "counter", "Messages published into a mount's feed (each serialized once).",
+               [](const event_counters& c) { return c.messages; });
+    per_events("timeside_events_delivered_total", "counter", "Feed messages written to subscribers (one per subscriber).",
+               [](const event_counters& c) { return c.delivered; });
+    per_events("timeside_events_dropped_total", "counter", "Framewise messages not sent to subscribers decimated for lagging.",
+               [](const event_counters& c) { return c.dropped; });
+    per_events("timeside_events_slow_closes_total", "counter", "Subscribers closed (1008) for falling too far behind.",
+               [](const event_counters& c) { return c.slow_closes; });
+    family("timeside_events_delivery_seconds", "histogram",
+           "From the end of an analysis (or news) to its message written to a subscriber.", [&](const running_mount& m) {
+               const auto c = m.events->counters();
+               const std::string mount = escape_label_value(m.def->id);
+               uint64_t cumulative = 0;
+               for (size_t i = 0; i < c.latency.size(); ++i) {
+                   cumulative += c.latency[i];
+                   const std::string le = i < events::latency_buckets.size() ? fmt::format("{}", events::latency_buckets[i]) : "+Inf";
+                   out += fmt::format("timeside_events_delivery_seconds_bucket{{mount=\"{}\",le=\"{}\"}} {}\n", mount, le, cumulative);
+               }
+               out += fmt::format("timeside_events_delivery_seconds_sum{{mount=\"{}\"}} {}\n", mount, c.latency_sum);
+               out += fmt::format("timeside_events_delivery_seconds_count{{mount=\"{}\"}} {}\n", mount, cumulative);
+           });
     per_mount("timeside_live_stream_seconds", "gauge", "Stream time of the mount (seconds since it started).",
               [](const mount_status& s) { return s.samplerate ? static_cast<double>(s.stream_frames) / s.samplerate : 0.0; });
 }

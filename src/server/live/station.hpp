@@ -15,6 +15,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "server/config.hpp"
+#include "server/events/event_hub.hpp"
 #include "server/http/connections.hpp"
 #include "server/live/hub.hpp"
 #include "server/live/ingest_session.hpp"
@@ -48,6 +49,8 @@ public:
 
     // The hub of mount `id`'s output with extension `ext`; null when there is none.
     std::shared_ptr<hub> find_hub(const std::string& id, const std::string& ext) const;
+    // The analysis events feed of mount `id`; null when there is no such mount.
+    std::shared_ptr<events::event_hub> find_events(const std::string& id) const;
     // The ingest side of mount `id` (its input is `icecast`); null otherwise.
     std::shared_ptr<ingest_mount> find_ingest(const std::string& id) const;
     // /admin/metadata: false when there is no such mount.
@@ -72,6 +75,7 @@ private:
     const preset_library& presets_;
     http::connection_registry& connections_;
     std::shared_ptr<listener_budget> budget_;
+    std::shared_ptr<events::subscriber_budget> subscriber_budget_;
     std::chrono::system_clock::time_point started_;
 
     mutable std::mutex mutex_;  // mounts_

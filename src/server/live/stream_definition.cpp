@@ -291,6 +291,19 @@ listener_limits read_listeners(const reader& r, const toml::table& t) {
     return l;
 }
 
+event_limits read_events(const reader& r, const toml::table& t) {
+    event_limits e;
+    for (const auto& [key, node] : t) {
+        const std::string name(key.str()), dotted = "events." + name;
+        if (name == "max_subscribers") e.max_subscribers = static_cast<unsigned>(r.integer(node, dotted, 0, 1000000));
+        else if (name == "queue") e.queue_seconds = r.seconds(node, dotted, 1, 600);
+        else if (name == "resume") e.resume_seconds = r.seconds(node, dotted, 1, 600);
+        else if (name == "ping") e.ping_seconds = r.seconds(node, dotted, 1, 300);
+        else r.unknown(node, dotted, "[events]", {"max_subscribers", "queue", "resume", "ping"});
+    }
+    return e;
+}
+
 fallback_definition read_fallback(const reader& r, const toml::table& t, const std::string& id) {
     fallback_definition fb;
     const toml::node* kind = t.get("kind");
@@ -378,6 +391,7 @@ stream_definition parse_stream_definition(std::string_view text, const std::file
         else if (k == "input") d.input = read_input(r, r.table(node, k)), have_input = true;
         else if (k == "analysis") d.analysis = read_analysis(r, r.table(node, k), presets);
         else if (k == "listeners") d.listeners = read_listeners(r, r.table(node, k));
+        else if (k == "events") d.events = read_events(r, r.table(node, k));
         else if (k == "fallback") fallback = &node;
         else if (k == "outputs") {
             auto a = node.as_array();
@@ -394,7 +408,7 @@ stream_definition parse_stream_definition(std::string_view text, const std::file
         } else
             r.unknown(node, k, "a stream definition",
                       {"name", "description", "genre", "url", "public", "samplerate", "channels", "source_timeout",
-                       "[input]", "[[outputs]]", "[analysis]", "[listeners]", "[fallback]"});
+                       "[input]", "[[outputs]]", "[analysis]", "[listeners]", "[events]", "[fallback]"});
     }
     if (fallback) d.fallback = read_fallback(r, r.table(*fallback, "fallback"), d.id);
     if (!have_input)

@@ -51,6 +51,14 @@ struct listener_limits {
     unsigned metaint = 16000;      // audio bytes between ICY metadata blocks
 };
 
+// [events]: the mount's analysis events feed (/events/{id}, docs/events.md).
+struct event_limits {
+    unsigned max_subscribers = 0;  // per mount; 0: only the server-wide [live] max_subscribers
+    double queue_seconds = 10.0;   // a subscriber whose oldest unwritten message is older is closed (1008)
+    double resume_seconds = 30.0;  // how far back an SSE reconnect's Last-Event-ID resumes
+    double ping_seconds = 30.0;    // a WebSocket ping after this long without a word from the peer
+};
+
 struct stream_definition {
     std::string id;
     std::filesystem::path file;
@@ -63,6 +71,7 @@ struct stream_definition {
     std::vector<output_definition> outputs;
     std::vector<std::string> analysis;  // processor specs, as on the command line
     listener_limits listeners;
+    event_limits events;
     fallback_definition fallback;
     std::chrono::milliseconds source_timeout{10000};
 };

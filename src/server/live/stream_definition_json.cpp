@@ -71,6 +71,11 @@ nlohmann::json to_json(const stream_definition& d) {
               {"burst", d.listeners.burst_seconds},
               {"queue", d.listeners.queue_seconds},
               {"metaint", d.listeners.metaint}}},
+            {"events",
+             {{"max_subscribers", d.events.max_subscribers},
+              {"queue", d.events.queue_seconds},
+              {"resume", d.events.resume_seconds},
+              {"ping", d.events.ping_seconds}}},
             {"fallback", fallback},
             {"source_timeout", d.source_timeout.count() / 1000.0}};
 }

@@ -73,6 +73,10 @@ TEST_CASE("a minimal definition gets the documented defaults", "[definition]") {
     CHECK(d.listeners.burst_seconds == 2.0);
     CHECK(d.listeners.queue_seconds == 10.0);
     CHECK(d.listeners.metaint == 16000);
+    CHECK(d.events.max_subscribers == 0);
+    CHECK(d.events.queue_seconds == 10.0);
+    CHECK(d.events.resume_seconds == 30.0);
+    CHECK(d.events.ping_seconds == 30.0);
     CHECK(d.fallback.type == fallback_definition::kind::silence);
     CHECK(d.source_timeout == 10s);
     // The server's [live] source_timeout is the default a definition falls back on.
@@ -246,6 +250,16 @@ TEST_CASE("mistakes name the file, the line and the key", "[definition]") {
     // Unknown keys, everywhere.
     CHECK(error_of("titel = \"x\"\n" + minimal).starts_with(
         "streams/radio.toml:1: key 'titel': unknown key; a stream definition takes: name, description, genre"));
+    const auto ev = parse_stream_definition(minimal + "[events]\nmax_subscribers = 7\nqueue = 3\nresume = 60\nping = 5\n",
+                                            "streams/radio.toml", presets());
+    CHECK(ev.events.max_subscribers == 7);
+    CHECK(ev.events.queue_seconds == 3);
+    CHECK(ev.events.resume_seconds == 60);
+    CHECK(ev.events.ping_seconds == 5);
+    CHECK(error_of(minimal + "[events]\nqueue = 0\n") ==
+          "streams/radio.toml:6: key 'events.queue': expected a number of seconds from 1 to 600, got 0");
+    CHECK(error_of(minimal + "[events]\nmax = 3\n") ==
+          "streams/radio.toml:6: key 'events.max': unknown key; [events] takes: max_subscribers, queue, resume, ping");
     CHECK(error_of(minimal + "[listeners]\nburst_size = 3\n") ==
           "streams/radio.toml:6: key 'listeners.burst_size': unknown key; [listeners] takes: max, burst, queue, metaint");
     CHECK(error_of("[input]\nkind = \"file\"\nuri = \"x.wav\"\nfiles = []\n" + outputs) ==

@@ -108,7 +108,7 @@ TEST_CASE("[live] streams names the stream definitions folder, relative to the c
     CHECK(error_of("[live]\nstreams = 3\n") == "test.toml: key 'live.streams': expected a string, got an integer");
     CHECK(error_of("[live]\nmounts = \"x\"\n") ==
           "test.toml: unknown key 'live.mounts'; [live] takes: admin_password, admin_user, max_listeners, "
-          "source_timeout, streams");
+          "max_subscribers, source_timeout, streams");
 }
 
 TEST_CASE("[live] credentials and limits: no built-in password, checked values", "[server][config]") {
@@ -116,7 +116,11 @@ TEST_CASE("[live] credentials and limits: no built-in password, checked values",
     CHECK(defaults.admin_user == "admin");
     CHECK(defaults.admin_password.empty());  // /admin/* refused until one is configured
     CHECK(defaults.max_listeners == 5000);
+    CHECK(defaults.max_subscribers == 10000);
     CHECK(defaults.source_timeout == 10s);
+    CHECK(timeside::server::parse_config("[live]\nmax_subscribers = 3\n", "test.toml").max_subscribers == 3);
+    CHECK(error_of("[live]\nmax_subscribers = 0\n") ==
+          "test.toml: key 'live.max_subscribers': expected an integer from 1 to 1000000, got 0");
     const auto c = timeside::server::parse_config(
         "[live]\nadmin_user = \"ops\"\nadmin_password = \"s3cret-Pw\"\nmax_listeners = 20000\nsource_timeout = 2.5\n",
         "test.toml");

@@ -1,0 +1,91 @@
+// A subscriber takes up to a batch of messages from the ring at once and writes them one by one;
+// messages its filter or its current rate do not want are skipped here, the cursor past them.
+#include "server/events/feed_cursor.hpp"
+
+namespace timeside::server::events {
+
+namespace {
+constexpr size_t take_batch = 64;
+constexpr size_t max_private = 64;
+}  // namespace
+
+feed_cursor::feed_cursor(std::shared_ptr<event_hub> hub, std::shared_ptr<event_hub::place> place, subscription sub)
+    : hub_(std::move(hub)), place_(std::move(place)), catalog_(hub_->get_catalog()), sub_(std::move(sub)) {}
+
+void feed_cursor::attach(const std::shared_ptr<feed_reader>& self, std::optional<uint64_t> last_event_id) {
+    std::optional<resume_info> resume;
+    cursor_ = start_seq_ = hub_->attach(self, sub_.rate, sub_.columns, last_event_id, resume);
+    static const catalog empty;
+    push_private(hello_json(catalog_ ? *catalog_ : empty, hub_->stream_frame(), start_seq_, sub_.to_json(), resume));
+}
+
+void feed_cursor::detach(feed_reader* self) { hub_->detach(self); }
+
+void feed_cursor::rate_lowered(int rate) {
+    sub_.rate = rate;
+    push_private(subscribed_json(sub_, "slow"));
+}
+
+void feed_cursor::resubscribe(feed_reader& self, subscription sub) {
+    hub_->set_rate(self, sub.rate, sub.columns);
+    sub_ = std::move(sub);
+    push_private(subscribed_json(sub_, "asked"));
+}
+
+bool feed_cursor::push_private(std::string json) {
+    if (private_.size() >= max_private) return false;
+    private_.push_back(std::make_shared<const std::string>(std::move(json)));
+    return true;
+}
+
+void feed_cursor::push_closing(message_ptr closing) { closing_ = std::move(closing); }
+
+feed_cursor::next_result feed_cursor::next(outgoing& out, const std::shared_ptr<feed_reader>& waiter, feed_reader& self) {
+    out = {};
+    if (!private_.empty()) {
+        out.own = private_.front();
+        private_.pop_front();
+        return next_result::item;
+    }
+    for (;;) {
+        const int rate = self.rate.load();
+        while (!shared_.empty()) {
+            message_ptr m = std::move(shared_.front());
+            shared_.pop_front();
+            if (!m->closing.empty()) {
+                closing_sent_ = true;
+            } else if ((m->rate != 0 && m->rate != rate) || (!m->result_id.empty() && !sub_.wants(m->result_id)) ||
+                       m->binary != (sub_.columns && m->rate != 0 && catalog_ && catalog_->spectra.count(m->result_id))) {
+                continue;  // another rate's (it was lowered), not asked for, or the other form of a spectrum
+            }
+            out.shared = std::move(m);
+            return next_result::item;
+        }
+        mark_done(self);
+        if (closing_sent_) return next_result::closed;
+        scratch_.clear();
+        const auto got = hub_->take(cursor_, rate, scratch_, take_batch, closing_ ? nullptr : waiter);
+        if (got == event_hub::take_result::lost) return next_result::lost;
+        if (got == event_hub::take_result::data) {
+            for (auto& m : scratch_) shared_.push_back(std::move(m));
+            continue;
+        }
+        if (closing_ && !closing_sent_) {  // the hub closed before its closing news reached this cursor: send it now
+            closing_sent_ = true;
+            out.shared = closing_;
+            return next_result::item;
+        }
+        return got == event_hub::take_result::closed ? next_result::closed : next_result::idle;
+    }
+}
+
+void feed_cursor::written(const outgoing& item, feed_reader& self) {
+    if (item.shared) hub_->count_delivered(item.shared->made, std::chrono::steady_clock::now());
+    mark_done(self);
+}
+
+void feed_cursor::mark_done(feed_reader& self) {
+    self.done_seq.store(shared_.empty() ? cursor_ : shared_.front()->seq - 1, std::memory_order_relaxed);
+}
+
+}  // namespace timeside::server::events

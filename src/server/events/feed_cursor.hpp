@@ -1,0 +1,71 @@
+// What the WebSocket and SSE sessions share: a subscriber's side of the hub (its place, its
+// cursor in the ring, its subscription) and the order of what it writes: its private messages
+// (hello, subscribed, pong, error) first, then the feed's messages it asked for, one at a time.
+// Used on the session's strand only.
+#pragma once
+
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "server/events/event_hub.hpp"
+#include "server/events/subscription.hpp"
+
+namespace timeside::server::events {
+
+// One thing to write: a shared message of the feed, or a private one.
+struct outgoing {
+    message_ptr shared;
+    std::shared_ptr<const std::string> own;
+    const std::string& json() const { return shared ? shared->json : *own; }
+    // The hub's closing news ("stopped", "restarted", "shutdown"): close after it; else empty.
+    std::string closing() const { return shared ? shared->closing : std::string(); }
+};
+
+class feed_cursor {
+public:
+    feed_cursor(std::shared_ptr<event_hub> hub, std::shared_ptr<event_hub::place> place, subscription sub);
+
+    // Starts reading the feed (now, or after `last_event_id`) and queues the hello.
+    void attach(const std::shared_ptr<feed_reader>& self, std::optional<uint64_t> last_event_id = std::nullopt);
+    void detach(feed_reader* self);
+    // A new subscription from the client: its rate and filter apply from the next message on;
+    // a `subscribed` message confirms it.
+    void resubscribe(feed_reader& self, subscription sub);
+    // The hub lowered its rate (it was falling behind): a `subscribed` message says so.
+    void rate_lowered(int rate);
+
+    // Private messages; false when too many wait (a client sending pings and reading nothing).
+    bool push_private(std::string json);
+    void push_closing(message_ptr closing);
+
+    enum class next_result { item, idle, lost, closed };
+    // The next thing to write. idle: nothing now, `waiter` is woken when something comes.
+    next_result next(outgoing& out, const std::shared_ptr<feed_reader>& waiter, feed_reader& self);
+    // `item` is written: accounting (delivery latency) and the cursor's done mark.
+    void written(const outgoing& item, feed_reader& self);
+
+    event_hub& hub() { return *hub_; }
+    const subscription& sub() const { return sub_; }
+    uint64_t start_seq() const { return start_seq_; }
+
+private:
+    void mark_done(feed_reader& self);
+
+    std::shared_ptr<event_hub> hub_;
+    std::shared_ptr<event_hub::place> place_;
+    std::shared_ptr<const catalog> catalog_;
+    subscription sub_;
+    uint64_t cursor_ = 0;     // the last seq taken from the hub
+    uint64_t start_seq_ = 0;  // the cursor at attach: the hello's seq
+    std::deque<std::shared_ptr<const std::string>> private_;
+    std::deque<message_ptr> shared_;  // taken, not written
+    std::vector<message_ptr> scratch_;
+    message_ptr closing_;
+    bool closing_sent_ = false;
+};
+
+}  // namespace timeside::server::events
