@@ -59,9 +59,11 @@ struct server_config {
     std::filesystem::path source;         // the file read, empty for the defaults
 
     // The cap on open connections: max_connections when the file gives it; else 1024 plus room
-    // for every live listener the server admits (each is a connection: a station configured for
-    // 5,000 listeners must not refuse the 1,025th).
-    unsigned connection_cap() const { return max_connections_given ? max_connections : max_connections + max_listeners; }
+    // for every live listener and event subscriber the server admits (each is a connection: a
+    // station configured for 5,000 listeners must not refuse the 1,025th).
+    unsigned connection_cap() const {
+        return max_connections_given ? max_connections : max_connections + max_listeners + max_subscribers;
+    }
 };
 
 // Reads `file` over the defaults; relative folders in the file are taken relative to the file's

@@ -191,10 +191,10 @@ class OpenFilesLimitTest(unittest.TestCase):
             server.stop_and_cleanup()
 
     def test_a_hard_limit_below_the_connection_cap_is_named(self):
-        # 1024 + the default 5,000 listeners: 600 descriptors cannot hold them.
+        # 1024 + the default 5,000 listeners and 10,000 subscribers: 600 descriptors cannot hold them.
         server = Server(preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (600, 600)))
         try:
-            self.assertRegex(server.log(), r"warn open_files limit=600 connection_cap=6024 cause=\"fewer descriptors")
+            self.assertRegex(server.log(), r"warn open_files limit=600 connection_cap=16024 cause=\"fewer descriptors")
             self.assertEqual(server.get("/api/status")[0], 200)  # it serves all the same
         finally:
             server.stop_and_cleanup()

@@ -31,7 +31,7 @@ TEST_CASE("an empty config gives the documented defaults", "[server][config]") {
     CHECK(c.listen.port == 8000);
     CHECK(c.threads == 0);
     CHECK(c.max_connections == 1024);
-    CHECK(c.connection_cap() == 1024 + 5000);  // room for every listener admitted by default
+    CHECK(c.connection_cap() == 1024 + 5000 + 10000);  // room for every listener and subscriber admitted
     CHECK(c.header_limit == 8192);
     CHECK(c.body_limit == 1048576);
     CHECK(c.read_timeout == 10s);
