@@ -107,14 +107,19 @@ fuzz: build-asan samples
 		--seed $(FUZZ_SEED) --count 100000000 --time-limit $(FUZZ_SECONDS)
 
 # wrk loads the server in bench/server.py; liquidsoap is the re-encoding peer of bench/live_*.py.
-# Debian's, installed when missing.
+# Debian's, installed when missing. Node's ws (bench/node, pinned by its package-lock.json, from
+# npm) is the peer of bench/events_fanout.py.
 BENCH_PACKAGES := wrk liquidsoap
-bench: build samples
+BENCH_NODE := bench/node
+bench: build samples web-deps
 	@$(call install_missing,$(BENCH_PACKAGES))
+	@[ $(BENCH_NODE)/node_modules/.package-lock.json -nt $(BENCH_NODE)/package-lock.json ] || \
+		(cd $(BENCH_NODE) && npm ci --no-audit --no-fund --loglevel=error)
 	/usr/bin/python3 bench/run.py --build $(BUILD)
 	/usr/bin/python3 bench/live_fanout.py --build $(BUILD)
 	/usr/bin/python3 bench/live_latency.py --build $(BUILD)
 	/usr/bin/python3 bench/live_mounts.py --build $(BUILD)
+	/usr/bin/python3 bench/events_fanout.py --build $(BUILD)
 
 # One live mount with analyzers for SOAK_MINUTES (60 by default): its RSS must grow less than
 # 5 MiB after the first minute (bench/live_soak.py; make test runs a short one).
