@@ -42,6 +42,11 @@ class InstallTest(unittest.TestCase):
         source_presets = sorted(f for f in os.listdir(os.path.join(ROOT, "presets")) if f.endswith(".toml"))
         self.assertEqual(sorted(os.listdir(os.path.join(self.data, "presets"))), source_presets)
         self.assertEqual(sorted(os.listdir(os.path.join(self.data, "streams"))), ["scale.toml", "studio.toml"])
+        # The shipped scale mount's file, relative to the unit's working directory (the data dir).
+        with open(os.path.join(self.data, "streams", "scale.toml")) as f:
+            uri = re.search(r'(?m)^uri = "([^"]+)"', f.read()).group(1)
+        with open(os.path.join(self.data, uri), "rb") as f:
+            self.assertEqual(f.read(4), b"RIFF")
         with open(os.path.join(self.data, "web", "index.html")) as f:
             self.assertIn("/api/items", f.read())
         self.assertTrue(os.path.isfile(os.path.join(self.data, "timeside.toml")))
