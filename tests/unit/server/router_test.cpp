@@ -139,7 +139,7 @@ TEST_CASE("a route can accept a method Beast does not know, by name (Icecast's S
     r.add({verb::put}, "/live/{id}", [&](const request_context& c) {
         seen = std::string(c.req.method_string()) + " " + c.param("id");
         return json_reply(status::ok, std::string("{}"));
-    }, route_options{.stream_body = true, .extra_methods = {"SOURCE"}});
+    }, route_options{.stream_body = true, .extra_methods = {"SOURCE"}, .cors_headers = {}});
     request source{verb::unknown, "/live/studio", 10};
     source.method_string("SOURCE");
     CHECK(r.dispatch(source).res.result() == status::ok);
@@ -159,7 +159,7 @@ TEST_CASE("streams_body names the routes that read their own body, by path and m
     router r;
     auto ok = [](const request_context&) { return json_reply(status::ok, std::string("{}")); };
     r.add({verb::get}, "/live/{id}.{ext}", ok);
-    r.add({verb::put}, "/live/{id}", ok, route_options{.stream_body = true, .extra_methods = {"SOURCE"}});
+    r.add({verb::put}, "/live/{id}", ok, route_options{.stream_body = true, .extra_methods = {"SOURCE"}, .cors_headers = {}});
     r.add({verb::post}, "/api/things", ok);
     CHECK(r.streams_body(make_request(verb::put, "/live/studio")));
     request source{verb::unknown, "/live/studio", 10};
@@ -175,7 +175,7 @@ TEST_CASE("streams_body names the routes that read their own body, by path and m
 TEST_CASE("a route's CORS request headers join the preflight's list", "[server][router]") {
     router r;
     r.add({verb::get}, "/live/{id}.{ext}", [](const request_context&) { return json_reply(status::ok, std::string("{}")); },
-          route_options{.cors_headers = {"Icy-MetaData"}});
+          route_options{.stream_body = false, .extra_methods = {}, .cors_headers = {"Icy-MetaData"}});
     auto pre = r.dispatch(make_request(verb::options, "/live/loop.mp3")).res;
     CHECK(pre.result() == status::no_content);
     CHECK(pre[bhttp::field::access_control_allow_headers] == "Range, If-None-Match, If-Range, Content-Type, Icy-MetaData");
