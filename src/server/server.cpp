@@ -61,7 +61,7 @@ server::server(server_config config)
       cache_(config_.cache_dir.empty() ? default_cache_dir() : config_.cache_dir, config_.cache_max_bytes),
       jobs_(cache_, config_.max_transcodes),
       transcoder_(jobs_, &metrics_),
-      station_(config_, presets_, connections_),
+      station_(config_, presets_),
       control_(asio::make_strand(ioc_)),
       signals_(control_, SIGINT, SIGTERM),
       reload_signal_(control_, SIGHUP),

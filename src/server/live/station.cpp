@@ -102,10 +102,9 @@ uint64_t first_seq_now() {
 
 }  // namespace
 
-station::station(const server_config& config, const preset_library& presets, http::connection_registry& connections)
+station::station(const server_config& config, const preset_library& presets)
     : config_(config),
       presets_(presets),
-      connections_(connections),
       budget_(std::make_shared<listener_budget>(config.max_listeners)),
       subscriber_budget_(std::make_shared<events::subscriber_budget>(config.max_subscribers)),
       started_(std::chrono::system_clock::now()) {}

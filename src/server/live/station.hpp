@@ -16,7 +16,6 @@
 
 #include "server/config.hpp"
 #include "server/events/event_hub.hpp"
-#include "server/http/connections.hpp"
 #include "server/live/hub.hpp"
 #include "server/live/ingest_session.hpp"
 #include "server/live/mount_set.hpp"
@@ -34,7 +33,7 @@ struct running_mount;
 
 class station {
 public:
-    station(const server_config& config, const preset_library& presets, http::connection_registry& connections);
+    station(const server_config& config, const preset_library& presets);
     ~station();
     station(const station&) = delete;
     station& operator=(const station&) = delete;
@@ -73,7 +72,6 @@ private:
 
     const server_config& config_;
     const preset_library& presets_;
-    http::connection_registry& connections_;
     std::shared_ptr<listener_budget> budget_;
     std::shared_ptr<events::subscriber_budget> subscriber_budget_;
     std::chrono::system_clock::time_point started_;
