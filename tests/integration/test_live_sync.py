@@ -29,9 +29,14 @@ RATE = 44100
 # start_frame off by more than a codec frame cannot match another click.
 CLICKS = [0.27, 0.71, 1.36, 1.82, 2.49, 3.07, 3.58]
 LOOP = 4.1
+LOOP_FRAMES = round(LOOP * RATE)
 ANALYSIS = '[analysis]\nprocessors = ["aubio_temporal:onset_hop_size=128"]\n'
 # One codec frame, in stream frames (44.1 kHz), and the rate ffmpeg decodes each output at.
 CODEC_FRAME = {"mp3": 1152, "ogg": 2048, "opus": round(960 * RATE / 48000), "flac": 4096}
+# Against the file's own clicks (the loop starts at stream frame 0, gapless): measured exact (0
+# frames) for every format; a Vorbis page can start inside a packet, which costs its first sample
+# up to a block, so Vorbis keeps its block.
+TRUE_TOLERANCE = {"mp3": 32, "ogg": 2048, "opus": 32, "flac": 32}
 DECODED_RATE = {"mp3": 44100, "ogg": 44100, "opus": 48000, "flac": 44100}
 THRESHOLD = 0.3  # the click starts at 0.9 (a 1 kHz cosine): silence between clicks stays far below
 
@@ -164,7 +169,7 @@ class LiveSync(unittest.TestCase):
             clicks = find_clicks(samples, DECODED_RATE[fmt])
             self.assertGreaterEqual(len(clicks), 5, f"{fmt}: clicks found in {len(samples)} decoded samples")
             onsets = subs[fmt].onsets()
-            errors = []
+            errors, truth = [], []
             for n in clicks:
                 at = m["start_frame"] + round(n * RATE / DECODED_RATE[fmt])
                 nearest = min(onsets, key=lambda f: abs(f - at))
@@ -172,8 +177,16 @@ class LiveSync(unittest.TestCase):
                                      f"{fmt}: a click decoded at sample {n} is at stream frame {at}; the nearest "
                                      f"onset event is at {nearest} ({(nearest - at) / RATE * 1000:+.1f} ms)")
                 errors.append(nearest - at)
+                # The file's own clicks (the loop starts at stream frame 0 and repeats gaplessly).
+                phase = at % LOOP_FRAMES
+                true = min((round(c * RATE) + k * LOOP_FRAMES for c in CLICKS for k in (-1, 0, 1)), key=lambda f: abs(f - phase))
+                truth.append(phase - true)
+                self.assertLessEqual(abs(phase - true), TRUE_TOLERANCE[fmt],
+                                     f"{fmt}: a click decoded at sample {n} is at stream frame {at}, "
+                                     f"{phase - true:+d} frames from the file's click")
             report.append(f"{fmt}: {len(errors)} clicks, onset - (start_frame + n) in frames: "
-                          f"mean {sum(errors) / len(errors):+.0f}, min {min(errors):+d}, max {max(errors):+d}")
+                          f"mean {sum(errors) / len(errors):+.0f}, min {min(errors):+d}, max {max(errors):+d}; "
+                          f"start_frame + n - true click: {sorted(truth)}")
         for s in subs.values():
             self.assertEqual(s.schema_errors, [])
         print("\n" + "\n".join(report))
