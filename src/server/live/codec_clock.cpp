@@ -61,7 +61,11 @@ int64_t codec_clock::ogg(std::span<const unsigned char> bytes, bool header) {
     const int64_t granule = le64(bytes.data() + 6);
     int64_t start = -1;
     if (header) {
-        granule_ = 0;  // a new logical stream (a chained one starts over)
+        // Headers after audio start a new logical stream whose granules start over at a stream
+        // frame the pages do not say: unknown from then on (the listener falls back on the stamps).
+        if (audio_seen_) granule_ = -1;
+    } else if (granule_ < 0) {
+        return -1;
     } else if (format_ == "opus") {
         // Granules include the pre-skip (312 at 48 kHz: the encoder's look-ahead), and a decoder
         // given the OpusHead drops that many samples from whatever it decodes first: the two
@@ -70,7 +74,8 @@ int64_t codec_clock::ogg(std::span<const unsigned char> bytes, bool header) {
     } else {
         start = to_stream(granule_ + vorbis_first_packet, mount_rate_);  // Vorbis codes at the mount's rate
     }
-    if (granule >= 0) granule_ = granule;
+    if (!header) audio_seen_ = true;
+    if (granule >= 0 && granule_ >= 0) granule_ = granule;
     return start;
 }
 

@@ -33,7 +33,8 @@ private:
     std::string format_;
     int mount_rate_;
     int64_t mp3_samples_ = 0;  // codec samples in the MP3 frames before this chunk
-    int64_t granule_ = 0;      // the granule position of the last Ogg page that had one
+    int64_t granule_ = 0;      // the granule position of the last Ogg page that had one; -1: unknown
+    bool audio_seen_ = false;
 };
 
 }  // namespace timeside::server::live
