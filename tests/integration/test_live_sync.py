@@ -31,13 +31,12 @@ CLICKS = [0.27, 0.71, 1.36, 1.82, 2.49, 3.07, 3.58]
 LOOP = 4.1
 LOOP_FRAMES = round(LOOP * RATE)
 ANALYSIS = '[analysis]\nprocessors = ["aubio_temporal:onset_hop_size=128"]\n'
-# One codec frame, in stream frames (44.1 kHz), and the rate ffmpeg decodes each output at.
-CODEC_FRAME = {"mp3": 1152, "ogg": 2048, "opus": round(960 * RATE / 48000), "flac": 4096}
+# One codec frame, in the codec's samples.
+CODEC_FRAME = {"mp3": 1152, "ogg": 2048, "opus": 960, "flac": 4096}
 # Against the file's own clicks (the loop starts at stream frame 0, gapless): measured exact (0
 # frames) for every format; a Vorbis page can start inside a packet, which costs its first sample
 # up to a block, so Vorbis keeps its block.
 TRUE_TOLERANCE = {"mp3": 32, "ogg": 2048, "opus": 32, "flac": 32}
-DECODED_RATE = {"mp3": 44100, "ogg": 44100, "opus": 48000, "flac": 44100}
 THRESHOLD = 0.3  # the click starts at 0.9 (a 1 kHz cosine): silence between clicks stays far below
 
 
@@ -53,6 +52,16 @@ def write_clicks_wav(path):
         w.setsampwidth(2)
         w.setframerate(RATE)
         w.writeframes(b"".join(struct.pack("<h", round(v * 32767)) for v in samples))
+
+
+def codec_rate(fmt, mount_rate):
+    """The rate each output codes (and ffmpeg decodes) at: Opus 48 kHz always; LAME resamples
+    rates MPEG cannot code (above 48 kHz: 44.1 kHz for multiples of 11025, else 48 kHz)."""
+    if fmt == "opus":
+        return 48000
+    if fmt == "mp3" and mount_rate > 48000:
+        return 44100 if mount_rate % 11025 == 0 else 48000
+    return mount_rate
 
 
 def decode_native(data, fmt):
@@ -123,37 +132,44 @@ class LiveSync(unittest.TestCase):
         root = cls.tmp.__enter__()
         wav = os.path.join(root, "sync_clicks.wav")
         write_clicks_wav(wav)
-        cls.station = Station({"sync": file_mount(wav, head=f"samplerate = {RATE}\nchannels = 1", tail=ANALYSIS)})
+        cls.station = Station({
+            "sync": file_mount(wav, head=f"samplerate = {RATE}\nchannels = 1", tail=ANALYSIS),
+            "sync64": file_mount(wav, formats=("mp3", "opus"), head="samplerate = 64000\nchannels = 1", tail=ANALYSIS),
+        })
         cls.station.wait_mount("sync")
+        cls.station.wait_mount("sync64")
 
     @classmethod
     def tearDownClass(cls):
         cls.station.__exit__(None, None, None)
         cls.tmp.__exit__(None, None, None)
 
-    def subscriber(self, sid):
-        s = Subscriber(self.station.port, f"/events/sync?sid={sid}&analyzers=aubio_temporal.onset")
+    def subscriber(self, sid, mount="sync"):
+        s = Subscriber(self.station.port, f"/events/{mount}?sid={sid}&analyzers=aubio_temporal.onset")
         self.addCleanup(s.stop)
         wait_until("the hello", lambda: s.of_type("hello") or s.error, 10)
         self.assertIsNone(s.error)
         return s
 
-    def listener(self, fmt, sid):
-        l = Listener(self.station.port, f"/live/sync.{fmt}?sid={sid}")
+    def listener(self, fmt, sid, mount="sync"):
+        l = Listener(self.station.port, f"/live/{mount}.{fmt}?sid={sid}")
         self.addCleanup(l.close)
         return l
 
-    def test_every_click_a_listener_decodes_is_at_start_frame_plus_its_sample(self):
-        sids = {fmt: f"{fmt}-{uuid.uuid4().hex[:8]}" for fmt in CODEC_FRAME}
+    def check_outputs(self, mount, rate, formats):
+        """For each output of `mount` (at `rate`): a subscriber, then a listener with its sid; every
+        click decoded from what the listener received, at decoded sample n, must lie at stream
+        frame start_frame + n within a codec frame of its onset event, and near the file's click."""
+        sids = {fmt: f"{fmt}-{uuid.uuid4().hex[:8]}" for fmt in formats}
         # The subscribers first: the listener's burst is audio of the last seconds, whose onsets
-        # were sent before it joined; 3 s of subscription cover it.
-        subs = {fmt: self.subscriber(sid) for fmt, sid in sids.items()}
+        # were sent before it joined; 3 s of subscription cover most of it.
+        subs = {fmt: self.subscriber(sid, mount) for fmt, sid in sids.items()}
         for s in subs.values():
             self.assertIsNone(s.of_type("hello")[0]["subscription"]["start_frame"], "no listener yet")
         for fmt, s in subs.items():
             since = s.of_type("hello")[0]["frame"]
-            wait_until(f"{fmt}: onsets over 2.5 s", lambda s=s, since=since: max(s.onsets(), default=0) - since > 2.5 * RATE, 10)
-        listeners = {fmt: self.listener(fmt, sid) for fmt, sid in sids.items()}
+            wait_until(f"{fmt}: onsets over 2.5 s", lambda s=s, since=since: max(s.onsets(), default=0) - since > 3 * rate, 10)
+        listeners = {fmt: self.listener(fmt, sid, mount) for fmt, sid in sids.items()}
         for fmt, l in listeners.items():
             self.assertEqual(l.status(), 200, fmt)
         starts = {fmt: wait_until(f"{fmt}: a start_frame message", lambda s=s: s.of_type("start_frame"), 10)[0]
@@ -163,33 +179,49 @@ class LiveSync(unittest.TestCase):
         report = []
         for fmt, l in listeners.items():
             m = starts[fmt]
-            self.assertEqual((m["sid"], m["output"]), (sids[fmt], f"/live/sync.{fmt}"))
-            self.assertAlmostEqual(m["t"], m["start_frame"] / RATE, places=6)
+            self.assertEqual((m["sid"], m["output"]), (sids[fmt], f"/live/{mount}.{fmt}"))
+            self.assertAlmostEqual(m["t"], m["start_frame"] / rate, places=6)
             samples = decode_native(l.snapshot(), fmt)
-            clicks = find_clicks(samples, DECODED_RATE[fmt])
-            self.assertGreaterEqual(len(clicks), 5, f"{fmt}: clicks found in {len(samples)} decoded samples")
+            decoded_rate = codec_rate(fmt, rate)
+            clicks = find_clicks(samples, decoded_rate)
+            self.assertGreaterEqual(len(clicks), 7, f"{fmt}: clicks found in {len(samples)} decoded samples")
             onsets = subs[fmt].onsets()
             errors, truth = [], []
+            codec_frame = round(CODEC_FRAME[fmt] * rate / decoded_rate)
+            # Onset events reach a subscriber from its hello on: clicks before it are checked
+            # against the file only (a burst can reach further back than the subscription, by
+            # the encoder's own buffering: Opus pages).
+            since = subs[fmt].of_type("hello")[0]["frame"] + rate // 10
             for n in clicks:
-                at = m["start_frame"] + round(n * RATE / DECODED_RATE[fmt])
-                nearest = min(onsets, key=lambda f: abs(f - at))
-                self.assertLessEqual(abs(nearest - at), CODEC_FRAME[fmt],
-                                     f"{fmt}: a click decoded at sample {n} is at stream frame {at}; the nearest "
-                                     f"onset event is at {nearest} ({(nearest - at) / RATE * 1000:+.1f} ms)")
-                errors.append(nearest - at)
-                # The file's own clicks (the loop starts at stream frame 0 and repeats gaplessly).
-                phase = at % LOOP_FRAMES
+                at = m["start_frame"] + round(n * rate / decoded_rate)
+                if at >= since:
+                    nearest = min(onsets, key=lambda f: abs(f - at))
+                    self.assertLessEqual(abs(nearest - at), codec_frame,
+                                         f"{fmt}: a click decoded at sample {n} is at stream frame {at}; the nearest "
+                                         f"onset event is at {nearest} ({(nearest - at) / rate * 1000:+.1f} ms)")
+                    errors.append(nearest - at)
+                # The file's own clicks (the loop starts at stream frame 0 and repeats gaplessly),
+                # in the file's frames.
+                phase = round(at * RATE / rate) % LOOP_FRAMES
                 true = min((round(c * RATE) + k * LOOP_FRAMES for c in CLICKS for k in (-1, 0, 1)), key=lambda f: abs(f - phase))
                 truth.append(phase - true)
                 self.assertLessEqual(abs(phase - true), TRUE_TOLERANCE[fmt],
                                      f"{fmt}: a click decoded at sample {n} is at stream frame {at}, "
                                      f"{phase - true:+d} frames from the file's click")
-            report.append(f"{fmt}: {len(errors)} clicks, onset - (start_frame + n) in frames: "
-                          f"mean {sum(errors) / len(errors):+.0f}, min {min(errors):+d}, max {max(errors):+d}; "
-                          f"start_frame + n - true click: {sorted(truth)}")
+            self.assertGreaterEqual(len(errors), 5, f"{fmt}: clicks after the subscription started")
+            report.append(f"{mount}.{fmt} ({rate} Hz, decoded at {decoded_rate}): {len(errors)} clicks, onset - "
+                          f"(start_frame + n) in stream frames: mean {sum(errors) / len(errors):+.0f}, min {min(errors):+d}, "
+                          f"max {max(errors):+d}; start_frame + n - the file's click, in its frames: {sorted(truth)}")
         for s in subs.values():
             self.assertEqual(s.schema_errors, [])
         print("\n" + "\n".join(report))
+
+    def test_every_click_a_listener_decodes_is_at_start_frame_plus_its_sample(self):
+        self.check_outputs("sync", RATE, list(CODEC_FRAME))
+
+    def test_the_same_where_the_encoders_resample(self):
+        # A 64 kHz mount: LAME codes MP3 at 48 kHz, libopusenc resamples to 48 kHz.
+        self.check_outputs("sync64", 64000, ["mp3", "opus"])
 
     def test_a_subscriber_after_the_listener_gets_it_in_the_hello_and_a_reconnect_sends_the_new_one(self):
         sid = f"again-{uuid.uuid4().hex[:8]}"
