@@ -22,7 +22,7 @@ import websockets
 
 from live_support import Listener, Station, file_mount, wait_until
 from support import TempDir
-from test_live_events import VALIDATOR
+from test_live_events import VALIDATOR, sse_read
 
 RATE = 44100
 # Clicks at irregular times (seconds) in a LOOP-second file: at least 0.4 s apart, so that a
@@ -136,8 +136,9 @@ class LiveSync(unittest.TestCase):
             "sync": file_mount(wav, head=f"samplerate = {RATE}\nchannels = 1", tail=ANALYSIS),
             "sync64": file_mount(wav, formats=("mp3", "opus"), head="samplerate = 64000\nchannels = 1", tail=ANALYSIS),
         })
-        cls.station.wait_mount("sync")
-        cls.station.wait_mount("sync64")
+        # Bursts of a full 2 s (the default) once the streams are older than that.
+        for mount in ("sync", "sync64"):
+            cls.station.wait_mount(mount, lambda m: m.get("state") == "running" and m.get("stream_seconds", 0) > 3)
 
     @classmethod
     def tearDownClass(cls):
@@ -253,6 +254,9 @@ class LiveSync(unittest.TestCase):
         again.close()
         late = self.subscriber(sid)
         self.assertEqual(late.of_type("hello")[0]["subscription"]["start_frame"], m["start_frame"])
+        sse = sse_read(self.station.url(f"/events/sync?sid={sid}&analyzers=aubio_temporal.onset"), 1.5)
+        self.assertEqual(sse[0][1]["type"], "hello")
+        self.assertEqual(sse[0][1]["subscription"]["start_frame"], m["start_frame"])  # the same over SSE
         self.assertEqual(late.schema_errors + s.schema_errors, [])
 
     def test_a_subscribe_message_naming_the_sid_gets_its_start_frame(self):
