@@ -82,7 +82,7 @@ void add_live_routes(http::router& routes, live_state& state) {
         // `?sid=TOKEN`: the listener's start frame is recorded for the mount's subscribers (docs/events.md).
         live::listener_request request = live::read_listener_request(ctx.req);
         std::shared_ptr<events::sync_registry> sync;
-        if (!ctx.query.empty())
+        if (ctx.query.find("sid") != std::string::npos)  // other queries (players' cache busters) are not read
             for (const auto& [k, v] : ctx.query_params())
                 if (k == "sid") {
                     request.sid = std::get<std::string>(v);
