@@ -9,10 +9,6 @@
 namespace timeside::server::live {
 
 namespace {
-// A Vorbis decoder returns nothing for the first packet it reads (it needs the previous window to
-// overlap with): its first sample is that packet's end, half a long block (1024) on average
-// after the previous page's granule position.
-constexpr int64_t vorbis_first_packet = 1024;
 
 int64_t le64(const unsigned char* p) {
     uint64_t v = 0;
@@ -64,6 +60,12 @@ int64_t codec_clock::ogg(std::span<const unsigned char> bytes, bool header) {
         // Headers after audio start a new logical stream whose granules start over at a stream
         // frame the pages do not say: unknown from then on (the listener falls back on the stamps).
         if (audio_seen_) granule_ = -1;
+        // Vorbis' identification header: "\x01vorbis", then the block sizes' exponents at byte 28.
+        const size_t data = 27 + static_cast<size_t>(bytes[26]);
+        if (format_ == "ogg" && bytes.size() > data + 28 && std::memcmp(bytes.data() + data, "\x01vorbis", 7) == 0) {
+            blocksize_[0] = int64_t{1} << (bytes[data + 28] & 0x0F);
+            blocksize_[1] = int64_t{1} << (bytes[data + 28] >> 4);
+        }
     } else if (granule_ < 0) {
         return -1;
     } else if (format_ == "opus") {
@@ -72,11 +74,50 @@ int64_t codec_clock::ogg(std::span<const unsigned char> bytes, bool header) {
         // cancel, the first sample kept is the previous granule's input sample.
         start = to_stream(granule_, opus_rate);
     } else {
-        start = to_stream(granule_ + vorbis_first_packet, mount_rate_);  // Vorbis codes at the mount's rate
+        start = vorbis(bytes);
     }
     if (!header) audio_seen_ = true;
     if (granule >= 0 && granule_ >= 0) granule_ = granule;
     return start;
+}
+
+// A Vorbis decoder returns nothing for the first packet it reads (it overlaps with the previous
+// one): its first sample is the end of the first packet that starts on the page. A packet ends
+// (prev + its own block size) / 4 samples after the one before: each packet's block flag is the
+// mode number in its first byte (bit 0: 0 for audio; bit 1: the mode, of libvorbis' two modes,
+// 0 short and 1 long). Pages with a packet continued from the previous one count it first.
+int64_t codec_clock::vorbis(std::span<const unsigned char> page) {
+    const size_t segments = page[26];
+    if (page.size() < 27 + segments) return -1;
+    const bool continued = page[5] & 1;
+    int64_t at = granule_;  // the end of the last packet completed before this page
+    int64_t start = -1;
+    int previous = last_flag_;
+    int completed = 0;
+    size_t offset = 27 + segments;  // the packet data
+    size_t packet_start = offset;
+    bool in_continued = continued;
+    for (size_t i = 0; i < segments; ++i) {
+        const unsigned lace = page[27 + i];
+        offset += lace;
+        if (lace == 255) continue;  // the packet goes on
+        int flag = open_flag_;
+        if (!in_continued) {
+            if (packet_start >= page.size()) return -1;
+            flag = (page[packet_start] >> 1) & 1;
+        }
+        at += (blocksize_[previous] + blocksize_[flag]) / 4;
+        previous = flag;
+        ++completed;
+        // The decoder's first packet is the first that starts here: its end is where output begins.
+        if (start < 0 && !in_continued) start = at;
+        in_continued = false;
+        packet_start = offset;
+    }
+    if (packet_start < page.size() && segments > 0 && page[27 + segments - 1] == 255)
+        open_flag_ = in_continued ? open_flag_ : (page[packet_start] >> 1) & 1;  // a packet left open
+    last_flag_ = previous;
+    return start < 0 ? -1 : to_stream(start, mount_rate_);  // Vorbis codes at the mount's rate
 }
 
 // A FLAC frame header carries its position: the frame number (fixed block size, what libFLAC

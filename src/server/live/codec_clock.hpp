@@ -28,6 +28,7 @@ private:
     int64_t mp3(std::span<const unsigned char> bytes);
     int64_t ogg(std::span<const unsigned char> bytes, bool header);
     int64_t flac(std::span<const unsigned char> bytes) const;
+    int64_t vorbis(std::span<const unsigned char> page);  // reads the page's packets' block sizes
     int64_t to_stream(int64_t codec_samples, int codec_rate) const;
 
     std::string format_;
@@ -35,6 +36,10 @@ private:
     int64_t mp3_samples_ = 0;  // codec samples in the MP3 frames before this chunk
     int64_t granule_ = 0;      // the granule position of the last Ogg page that had one; -1: unknown
     bool audio_seen_ = false;
+    // Vorbis: the short and long block sizes (identification header), the block flag of the last
+    // packet completed, and of a packet the previous page left unfinished.
+    int64_t blocksize_[2] = {256, 2048};
+    int last_flag_ = 1, open_flag_ = 1;
 };
 
 }  // namespace timeside::server::live

@@ -31,6 +31,27 @@ std::vector<unsigned char> ogg_page(int64_t granule) {
     return p;
 }
 
+// An Ogg page of `packets` (each under 255 bytes, or exactly 255 for one left open at the end);
+// `continued`: its first packet began on the previous page.
+std::vector<unsigned char> vorbis_page(int64_t granule, const std::vector<std::vector<unsigned char>>& packets,
+                                       bool continued = false, bool last_open = false) {
+    std::vector<unsigned char> p = ogg_page(granule);
+    p.resize(27);
+    p[5] = continued ? 1 : 0;
+    p[26] = static_cast<unsigned char>(packets.size());
+    for (size_t i = 0; i < packets.size(); ++i)
+        p.push_back(static_cast<unsigned char>(last_open && i + 1 == packets.size() ? 255 : packets[i].size()));
+    for (const auto& k : packets) p.insert(p.end(), k.begin(), k.end());
+    return p;
+}
+
+// An audio packet: bit 0 clear (audio), bit 1 the mode (libvorbis: 0 short, 1 long blocks).
+std::vector<unsigned char> audio_packet(int mode, size_t size = 10) {
+    std::vector<unsigned char> k(size, 0xAA);
+    k[0] = static_cast<unsigned char>(mode << 1);
+    return k;
+}
+
 // A FLAC frame header, fixed 4096-sample blocks (size code 12) at 44.1 kHz, mono 16-bit; the
 // frame number UTF-8-coded as FLAC codes it.
 std::vector<unsigned char> flac_frame(std::vector<unsigned char> number, bool variable = false) {
@@ -67,16 +88,27 @@ TEST_CASE("opus: the previous page's granule, in 48 kHz samples, pre-skip and de
     CHECK(c.next(ogg_page(48000 * 11), false) == 441000);
 }
 
-TEST_CASE("vorbis: the previous page's granule plus the first packet the decoder returns nothing for", "[live][sync]") {
+TEST_CASE("vorbis: the end of the first packet starting on the page, from the packets' block sizes", "[live][sync]") {
     codec_clock c("ogg", 44100);
-    for (int i = 0; i < 3; ++i) CHECK(c.next(ogg_page(0), true) == -1);
-    CHECK(c.next(ogg_page(0), false) == 1024);  // the first audio page (granule 0)
-    CHECK(c.next(ogg_page(40000), false) == 1024);
-    CHECK(c.next(ogg_page(80000), false) == 41024);
+    // The identification header: short blocks 2^8, long 2^11.
+    std::vector<unsigned char> ident{0x01, 'v', 'o', 'r', 'b', 'i', 's'};
+    ident.resize(28, 0);
+    ident.push_back(0xB8);
+    ident.push_back(0x01);
+    CHECK(c.next(vorbis_page(0, {ident}), true) == -1);
+    CHECK(c.next(ogg_page(0), true) == -1);
+    CHECK(c.next(ogg_page(0), true) == -1);
+    c.next(vorbis_page(3072, {audio_packet(1), audio_packet(1), audio_packet(1)}), false);
+    // Short after long: (2048 + 256) / 4 = 576 after the previous page's 3072; a long packet
+    // after it, and a short one left open at the page's end.
+    CHECK(c.next(vorbis_page(4224, {audio_packet(0), audio_packet(1), audio_packet(0, 255)}, false, true), false) == 3648);
+    // The page finishes the short packet (576 after 4224), then a long one starts: 576 more.
+    CHECK(c.next(vorbis_page(5376, {std::vector<unsigned char>(10, 0), audio_packet(1)}, true), false) == 5376);
+    // Long after long: 1024.
+    CHECK(c.next(vorbis_page(7424, {audio_packet(1), audio_packet(1)}), false) == 6400);
     SECTION("headers after audio (a chained stream, its granules from 0 again): unknown from then on") {
         CHECK(c.next(ogg_page(0), true) == -1);
-        CHECK(c.next(ogg_page(0), false) == -1);
-        CHECK(c.next(ogg_page(5000), false) == -1);
+        CHECK(c.next(vorbis_page(1024, {audio_packet(1)}), false) == -1);
     }
 }
 
