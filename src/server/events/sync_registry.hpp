@@ -46,7 +46,8 @@ public:
 
     // A listener with `sid` starts: recorded (replacing an earlier listener's), watchers told.
     // Its id, for closed(); 0 when the registry is full (the listener plays on, unrecorded).
-    uint64_t started(const std::string& sid, const std::string& output, int64_t start_frame, clock::time_point now = clock::now());
+    uint64_t started(const std::string& sid, const std::string& output, int64_t start_frame,
+                     clock::time_point now = clock::now());
     // That listener closed: its entry stays `grace` longer unless a newer listener replaced it.
     void closed(const std::string& sid, uint64_t listener, clock::time_point now = clock::now());
 

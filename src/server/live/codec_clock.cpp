@@ -17,7 +17,8 @@ int64_t le64(const unsigned char* p) {
 }
 }  // namespace
 
-codec_clock::codec_clock(std::string format, int mount_rate) : format_(std::move(format)), mount_rate_(mount_rate) {}
+codec_clock::codec_clock(std::string format, int mount_rate)
+    : format_(std::move(format)), mount_rate_(mount_rate) {}
 
 int64_t codec_clock::to_stream(int64_t codec_samples, int codec_rate) const {
     if (codec_rate <= 0 || mount_rate_ <= 0) return -1;
@@ -62,7 +63,8 @@ int64_t codec_clock::ogg(std::span<const unsigned char> bytes, bool header) {
         if (audio_seen_) granule_ = -1;
         // Vorbis' identification header: "\x01vorbis", then the block sizes' exponents at byte 28.
         const size_t data = 27 + static_cast<size_t>(bytes[26]);
-        if (format_ == "ogg" && bytes.size() > data + 28 && std::memcmp(bytes.data() + data, "\x01vorbis", 7) == 0) {
+        if (format_ == "ogg" && bytes.size() > data + 28 &&
+            std::memcmp(bytes.data() + data, "\x01vorbis", 7) == 0) {
             blocksize_[0] = int64_t{1} << (bytes[data + 28] & 0x0F);
             blocksize_[1] = int64_t{1} << (bytes[data + 28] >> 4);
         }
@@ -147,11 +149,16 @@ int64_t codec_clock::flac(std::span<const unsigned char> bytes) const {
     at += 1 + static_cast<size_t>(extra);
     if (variable) return to_stream(static_cast<int64_t>(number), mount_rate_);
     int64_t block = 0;
-    if (size_code == 1) block = 192;
-    else if (size_code >= 2 && size_code <= 5) block = 576LL << (size_code - 2);
-    else if (size_code == 6) block = bytes[at] + 1;
-    else if (size_code == 7) block = ((bytes[at] << 8) | bytes[at + 1]) + 1;
-    else if (size_code >= 8) block = 256LL << (size_code - 8);
+    if (size_code == 1)
+        block = 192;
+    else if (size_code >= 2 && size_code <= 5)
+        block = 576LL << (size_code - 2);
+    else if (size_code == 6)
+        block = bytes[at] + 1;
+    else if (size_code == 7)
+        block = ((bytes[at] << 8) | bytes[at + 1]) + 1;
+    else if (size_code >= 8)
+        block = 256LL << (size_code - 8);
     if (block == 0) return -1;
     return to_stream(static_cast<int64_t>(number) * block, mount_rate_);
 }

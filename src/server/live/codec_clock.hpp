@@ -12,7 +12,7 @@ namespace timeside::server::live {
 
 // Codec delays, in the codec's own samples (each measured: docs/events.md).
 inline constexpr int64_t lame_total_delay = 1105;  // LAME's encoder delay (576) + the decoder's (529)
-inline constexpr int64_t opus_rate = 48000;       // Opus granules count 48 kHz samples
+inline constexpr int64_t opus_rate = 48000;        // Opus granules count 48 kHz samples
 
 class codec_clock {
 public:

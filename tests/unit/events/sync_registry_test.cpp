@@ -17,7 +17,8 @@ struct recording_watcher : sync_watcher {
 const sync_registry::clock::time_point t0{};
 }  // namespace
 
-TEST_CASE("a subscriber learns the start frame of its sid's listener, before or after it starts", "[events][sync]") {
+TEST_CASE("a subscriber learns the start frame of its sid's listener, before or after it starts",
+          "[events][sync]") {
     sync_registry r(10s);
     auto before = std::make_shared<recording_watcher>();
     CHECK_FALSE(r.watch("abc", before, t0));
@@ -96,7 +97,8 @@ TEST_CASE("a sid is 1 to 128 URL-safe characters", "[events][sync]") {
     CHECK(parse_client_message(R"({"type":"subscribe","sid":null})", c).sub.sid.empty());
 }
 
-TEST_CASE("the subscription carries the start frame and its output; a start has its own message", "[events][sync]") {
+TEST_CASE("the subscription carries the start frame and its output; a start has its own message",
+          "[events][sync]") {
     subscription s;
     s.sid = "abc";
     auto j = s.to_json();
