@@ -87,7 +87,7 @@ int main(int argc, char** argv) {
     http::route_options options;
     options.cors_headers = {"Icy-MetaData"};
     routes.add({http::verb::get}, "/live/bench.mp3",
-               [&](const http::request_context& ctx) { return live::serve_listener(h, ctx.req, connections); }, options);
+               [&](const http::request_context& ctx) { return live::serve_listener(h, live::read_listener_request(ctx.req), connections); }, options);
     asio::io_context ioc;
     auto work = asio::make_work_guard(ioc);
     auto acceptor = std::make_shared<http::listener>(ioc, config.listen, context);

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "core/errors.hpp"
+#include "server/events/event_hub.hpp"
 #include "server/live/credentials.hpp"
 #include "server/live/listener_session.hpp"
 #include "server/log.hpp"
@@ -78,7 +79,20 @@ void add_live_routes(http::router& routes, live_state& state) {
     routes.add({verb::get}, "/live/{id}.{ext}", [&state](const http::request_context& ctx) -> http::reply {
         auto h = state.station.find_hub(ctx.param("id"), ctx.param("ext"));
         if (!h) throw http::http_error(status::not_found, fmt::format("no live output /live/{}.{}", ctx.param("id"), ctx.param("ext")));
-        return live::serve_listener(std::move(h), ctx.req, state.connections);
+        // `?sid=TOKEN`: the listener's start frame is recorded for the mount's subscribers (docs/events.md).
+        live::listener_request request = live::read_listener_request(ctx.req);
+        std::shared_ptr<events::sync_registry> sync;
+        if (ctx.query.find("sid") != std::string::npos)  // other queries (players' cache busters) are not read
+            for (const auto& [k, v] : ctx.query_params())
+                if (k == "sid") {
+                    request.sid = std::get<std::string>(v);
+                    if (const std::string problem = events::sid_problem(request.sid); !problem.empty())
+                        throw usage_error(fmt::format("sid: {} (a token the player chooses, to find its start_frame "
+                                                      "in /events/{})", problem, ctx.param("id")));
+                }
+        if (!request.sid.empty())
+            if (auto events = state.station.find_events(ctx.param("id"))) sync = events->sync();
+        return live::serve_listener(std::move(h), std::move(request), state.connections, std::move(sync));
     }, http::route_options{.stream_body = false, .extra_methods = {}, .cors_headers = {"Icy-MetaData"}});
     routes.add({verb::put}, "/live/{id}", [&state](const http::request_context& ctx) { return state.ingest.handle(ctx); },
                live::ingest_endpoint::route_options());

@@ -23,6 +23,7 @@
 #include "server/events/decimator.hpp"
 #include "server/events/message.hpp"
 #include "server/events/subscription.hpp"
+#include "server/events/sync_registry.hpp"
 
 namespace timeside::server::events {
 
@@ -50,14 +51,18 @@ struct event_hub_settings {
 };
 
 // A subscriber as the hub sees it. The on_* calls come from the publishing thread (or the one
-// closing the hub), outside the hub's locks: post to the subscriber's own strand.
-class feed_reader {
+// closing the hub), outside the hub's locks: post to the subscriber's own strand. As a
+// sync_watcher it is told when a listener with its subscription's sid starts (sync_registry).
+class feed_reader : public sync_watcher {
 public:
     virtual ~feed_reader() = default;
     virtual void on_messages() = 0;            // after a take() found none: something arrived
     virtual void on_behind() = 0;              // over queue_seconds behind: close with 1008
     virtual void on_rate_lowered(int rate) = 0;  // decimated harder: it was falling behind
     virtual void on_hub_closed(message_ptr closing) = 0;  // the mount stops or restarts: write it, close
+    // A listener with its sid started (the sessions post it to their strand); a reader without a sid
+    // is never told.
+    void on_listener_start(const listener_start&) override {}
 
     // Every message up to this seq is written or was not for it (set by the subscriber).
     std::atomic<uint64_t> done_seq{0};
@@ -90,6 +95,8 @@ public:
     const event_hub_settings& settings() const { return settings_; }
     void set_catalog(std::shared_ptr<const catalog> c);
     std::shared_ptr<const catalog> get_catalog() const;
+    // The mount's listeners that gave a sid, and their start frames (listeners record, subscribers watch).
+    const std::shared_ptr<sync_registry>& sync() const { return sync_; }
 
     // The producers. publish(event): the analysis lane's thread; publish(news): any thread;
     // tick: the clock's thread, each block (its end frame: the stream time now), which also
@@ -161,6 +168,7 @@ private:
     void check(std::chrono::steady_clock::time_point now);
 
     const event_hub_settings settings_;
+    const std::shared_ptr<sync_registry> sync_ = std::make_shared<sync_registry>();
     std::atomic<int64_t> stream_frame_{0};
 
     mutable std::mutex mutex_;

@@ -15,20 +15,55 @@ feed_cursor::feed_cursor(std::shared_ptr<event_hub> hub, std::shared_ptr<event_h
 void feed_cursor::attach(const std::shared_ptr<feed_reader>& self, std::optional<uint64_t> last_event_id) {
     std::optional<resume_info> resume;
     cursor_ = start_seq_ = hub_->attach(self, sub_.rate, sub_.columns, last_event_id, resume);
+    watch(self);
     static const catalog empty;
     push_private(hello_json(catalog_ ? *catalog_ : empty, hub_->stream_frame(), start_seq_, sub_.to_json(), resume));
 }
 
-void feed_cursor::detach(feed_reader* self) { hub_->detach(self); }
+void feed_cursor::detach(feed_reader* self) {
+    hub_->detach(self);
+    if (!sub_.sid.empty()) hub_->sync()->unwatch(sub_.sid, self);
+}
+
+// The registry's entry at the time of watching goes into the subscription (hello, subscribed);
+// later starts come as start_frame messages.
+void feed_cursor::watch(const std::shared_ptr<feed_reader>& self) {
+    sub_.start_frame.reset();
+    sub_.output.clear();
+    if (sub_.sid.empty()) return;
+    if (auto s = hub_->sync()->watch(sub_.sid, self)) {
+        sub_.start_frame = s->start_frame;
+        sub_.output = s->output;
+        listener_ = s->listener;
+    }
+}
+
+void feed_cursor::listener_started(const listener_start& start) {
+    if (start.sid != sub_.sid || start.listener == listener_) return;  // an old sid's, or already told
+    listener_ = start.listener;
+    sub_.start_frame = start.start_frame;
+    sub_.output = start.output;
+    push_private(start_frame_json(start.sid, start.output, start.start_frame, hub_->settings().samplerate));
+}
 
 void feed_cursor::rate_lowered(int rate) {
     sub_.rate = rate;
     push_private(subscribed_json(sub_, "slow"));
 }
 
-void feed_cursor::resubscribe(feed_reader& self, subscription sub) {
-    hub_->set_rate(self, sub.rate, sub.columns);
+void feed_cursor::resubscribe(const std::shared_ptr<feed_reader>& self, subscription sub) {
+    hub_->set_rate(*self, sub.rate, sub.columns);
+    const bool same_sid = sub.sid == sub_.sid;
+    if (!same_sid && !sub_.sid.empty()) hub_->sync()->unwatch(sub_.sid, self.get());
+    if (same_sid) {
+        sub.start_frame = sub_.start_frame;
+        sub.output = sub_.output;
+    }
     sub_ = std::move(sub);
+    if (!same_sid) {
+        listener_ = 0;
+        watch(self);
+    }
     push_private(subscribed_json(sub_, "asked"));
 }
 

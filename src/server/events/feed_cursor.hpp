@@ -34,7 +34,11 @@ public:
     void detach(feed_reader* self);
     // A new subscription from the client: its rate and filter apply from the next message on;
     // a `subscribed` message confirms it.
-    void resubscribe(feed_reader& self, subscription sub);
+    // A new sid is watched in the mount's sync_registry (its start_frame, if known, is in the
+    // `subscribed`).
+    void resubscribe(const std::shared_ptr<feed_reader>& self, subscription sub);
+    // A listener with the subscription's sid started: a `start_frame` message says where.
+    void listener_started(const listener_start& start);
     // The hub lowered its rate (it was falling behind): a `subscribed` message says so.
     void rate_lowered(int rate);
 
@@ -54,6 +58,7 @@ public:
 
 private:
     void mark_done(feed_reader& self);
+    void watch(const std::shared_ptr<feed_reader>& self);
 
     std::shared_ptr<event_hub> hub_;
     std::shared_ptr<event_hub::place> place_;
@@ -66,6 +71,7 @@ private:
     std::vector<message_ptr> scratch_;
     message_ptr closing_;
     bool closing_sent_ = false;
+    uint64_t listener_ = 0;  // the sync_registry's listener whose start the subscriber knows
 };
 
 }  // namespace timeside::server::events

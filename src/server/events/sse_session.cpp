@@ -164,6 +164,14 @@ void sse_session::on_hub_closed(message_ptr closing) {
     });
 }
 
+void sse_session::on_listener_start(const listener_start& start) {
+    asio::post(stream_.get_executor(), [self = shared_from_this(), start] {
+        if (self->done_) return;
+        self->cursor_.listener_started(start);
+        self->do_write();
+    });
+}
+
 void sse_session::drain() { close(); }
 
 void sse_session::close() {

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "core/errors.hpp"
+#include "server/events/sync_registry.hpp"
 
 namespace timeside::server::events {
 
@@ -22,7 +23,8 @@ nlohmann::json subscription::to_json() const {
     j["rate"] = rate;
     j["sid"] = sid.empty() ? nlohmann::json(nullptr) : nlohmann::json(sid);
     j["spectrogram"] = columns ? nlohmann::json("u8") : nlohmann::json(nullptr);
-    j["start_frame"] = nullptr;  // issue 12 item 3: the stream frame the listener `sid` hears first
+    j["start_frame"] = start_frame ? nlohmann::json(*start_frame) : nlohmann::json(nullptr);
+    j["output"] = output.empty() ? nlohmann::json(nullptr) : nlohmann::json(output);
     return j;
 }
 
@@ -31,6 +33,12 @@ std::string subscribed_json(const subscription& s, const std::string& reason) {
     const nlohmann::json fields = s.to_json();
     for (const auto& [k, v] : fields.items()) j[k] = nlohmann::ordered_json::parse(v.dump());
     j["reason"] = reason;
+    return j.dump();
+}
+
+std::string start_frame_json(const std::string& sid, const std::string& output, int64_t start_frame, int samplerate) {
+    nlohmann::ordered_json j{{"type", "start_frame"}, {"sid", sid}, {"output", output}, {"start_frame", start_frame},
+                             {"t", samplerate > 0 ? static_cast<double>(start_frame) / samplerate : 0.0}};
     return j.dump();
 }
 
@@ -57,7 +65,7 @@ std::string checked_analyzer(const std::string& name, const catalog& c, const st
 }
 
 std::string checked_sid(const std::string& sid, const std::string& field) {
-    if (sid.size() > 128) throw field_error{field, "expected a token of at most 128 characters"};
+    if (const std::string problem = sid_problem(sid); !problem.empty()) throw field_error{field, problem};
     return sid;
 }
 
@@ -79,7 +87,8 @@ subscription read_subscribe(const nlohmann::json& j, const catalog& c) {
             if (!value.is_number()) throw field_error{key, "expected a number of messages per second"};
             s.rate = checked_rate(value.get<double>(), key);
         } else if (key == "sid") {
-            if (!value.is_string()) throw field_error{key, "expected a listener's token (a string)"};
+            if (value.is_null()) continue;  // none
+            if (!value.is_string()) throw field_error{key, "expected a listener's token (a string), or null"};
             s.sid = checked_sid(value.get<std::string>(), key);
         } else if (key == "spectrogram") {
             if (!value.is_null() && value != "u8") throw field_error{key, "expected \"u8\" (8-bit binary columns) or null"};

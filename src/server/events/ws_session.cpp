@@ -91,7 +91,7 @@ void ws_session::on_client_message(std::string_view text) {
     auto m = parse_client_message(text, c ? *c : empty);
     bool queued = true;
     switch (m.type) {
-        case client_message::kind::subscribe: cursor_.resubscribe(*this, std::move(m.sub)); break;
+        case client_message::kind::subscribe: cursor_.resubscribe(shared_from_this(), std::move(m.sub)); break;
         case client_message::kind::ping:
             queued = cursor_.push_private(pong_json(m.ping_id ? &*m.ping_id : nullptr, cursor_.hub().stream_frame(),
                                                     cursor_.hub().settings().samplerate));
@@ -193,6 +193,14 @@ void ws_session::on_rate_lowered(int rate) {
 void ws_session::on_hub_closed(message_ptr closing) {
     asio::post(ws_.get_executor(), [self = shared_from_this(), closing = std::move(closing)] {
         self->cursor_.push_closing(closing);
+        self->do_write();
+    });
+}
+
+void ws_session::on_listener_start(const listener_start& start) {
+    asio::post(ws_.get_executor(), [self = shared_from_this(), start] {
+        if (self->done_) return;
+        self->cursor_.listener_started(start);
         self->do_write();
     });
 }

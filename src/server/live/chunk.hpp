@@ -19,6 +19,9 @@ struct live_chunk {
     // The stream frame (mount time, frames from the mount's start) up to which the audio in this
     // chunk was encoded: what burst, queue and lag are measured in.
     int64_t end_frame = 0;
+    // For a sync chunk: the stream frame of the first sample a decoder starting here gives, the
+    // codec's delays counted (codec_clock.hpp); -1 when unknown.
+    int64_t audio_frame = -1;
 };
 using chunk_ptr = std::shared_ptr<const live_chunk>;
 

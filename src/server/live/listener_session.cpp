@@ -56,9 +56,10 @@ listener_request read_listener_request(const http::request& req) {
     return r;
 }
 
-http::reply serve_listener(std::shared_ptr<hub> h, const http::request& req, http::connection_registry& connections) {
-    const listener_request request = read_listener_request(req);
+http::reply serve_listener(std::shared_ptr<hub> h, listener_request request, http::connection_registry& connections,
+                           std::shared_ptr<events::sync_registry> sync) {
     std::shared_ptr<hub::slot> place;
+    if (request.sid.empty()) sync.reset();
     if (!request.head_only) {
         auto joined = h->try_join();
         if (!joined.place) {
@@ -68,13 +69,15 @@ http::reply serve_listener(std::shared_ptr<hub> h, const http::request& req, htt
         }
         place = std::move(joined.place);
     }
-    return http::reply::take_over([h = std::move(h), place = std::move(place), request, &connections](http::taken_connection&& c) {
-        std::make_shared<listener_session>(std::move(c), h, place, request, connections)->start();
+    return http::reply::take_over([h = std::move(h), place = std::move(place), request = std::move(request), &connections,
+                                   sync = std::move(sync)](http::taken_connection&& c) {
+        std::make_shared<listener_session>(std::move(c), h, place, request, connections, sync)->start();
     });
 }
 
 listener_session::listener_session(http::taken_connection&& taken, std::shared_ptr<hub> h, std::shared_ptr<hub::slot> place,
-                                   listener_request request, http::connection_registry& connections)
+                                   listener_request request, http::connection_registry& connections,
+                                   std::shared_ptr<events::sync_registry> sync)
     : shard_(shard_for(*h, taken.stream.get_executor())),
       socket_(onto(shard_->executor(), taken.stream)),
       hub_(std::move(h)),
@@ -82,8 +85,12 @@ listener_session::listener_session(http::taken_connection&& taken, std::shared_p
       connections_(connections),
       peer_(std::move(taken.peer)),
       started_(std::chrono::steady_clock::now()),
-      request_(request) {
+      request_(std::move(request)) {
     if (request_.icy_metadata) icy_.emplace(hub_->settings().metaint);
+    if (sync && !request_.sid.empty() && !request_.head_only) {
+        sync_ = std::move(sync);
+        start_noted_ = false;
+    }
 }
 
 listener_session::~listener_session() {
@@ -110,6 +117,7 @@ void listener_session::start() {
             self->shard_->chunks() = std::move(start.headers);  // written by do_take, below
             self->cursor_ = start.from;
             self->written_end_frame_ = start.start_frame;
+            self->burst_frame_ = start.start_frame;
             self->hub_->attach(self);
         }
         self->do_take();
@@ -153,6 +161,7 @@ void listener_session::do_take() {
                 return shard_->park(shared_from_this());
             }
         }
+        if (!start_noted_) note_start(chunks);
         icy::title_ptr title;
         prepare_buffers(chunks, buffers, title);
         boost::system::error_code ec;
@@ -182,6 +191,16 @@ void listener_session::do_take() {
         chunks.clear();
         buffers.clear();
         if (!more) return;
+    }
+}
+
+void listener_session::note_start(const std::vector<chunk_ptr>& chunks) {
+    for (const auto& c : chunks) {
+        if (c->header) continue;
+        start_noted_ = true;
+        const int64_t frame = c->audio_frame >= 0 ? c->audio_frame : burst_frame_;
+        sync_listener_ = sync_->started(request_.sid, hub_->settings().mount, frame);
+        return;
     }
 }
 
@@ -257,6 +276,7 @@ void listener_session::do_close(const char* why) {
          {"icy", request_.icy_metadata ? "1" : "0"},
          {"why", why}});
     if (registration_) connections_.remove(std::exchange(registration_, 0));
+    if (sync_listener_) sync_->closed(request_.sid, std::exchange(sync_listener_, 0));
     place_.reset();
     shard_->unpark(this);
 }

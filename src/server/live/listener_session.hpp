@@ -16,6 +16,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/system/error_code.hpp>
 
+#include "server/events/sync_registry.hpp"
 #include "server/http/connections.hpp"
 #include "server/http/reply.hpp"
 #include "server/live/hub.hpp"
@@ -28,6 +29,7 @@ namespace timeside::server::live {
 struct listener_request {
     bool head_only = false;     // HEAD: the head, then close
     bool icy_metadata = false;  // `Icy-MetaData: 1` (any positive number, as Icecast)
+    std::string sid;            // `?sid=TOKEN` (checked by the route): its start frame is recorded
 };
 listener_request read_listener_request(const http::request& req);
 
@@ -43,7 +45,10 @@ listener_request read_listener_request(const http::request& req);
 // GET takes a place under the hub's `max` and the server's budget: a 503 JSON error naming the
 // full cap when there is none (with Retry-After), else a takeover that starts a listener_session
 // on the connection's strand. HEAD takes no place: it gets the same head, and the connection closes.
-http::reply serve_listener(std::shared_ptr<hub> h, const http::request& req, http::connection_registry& connections);
+// With a `sid` (request.sid), the listener's start frame goes to `sync` (the mount's
+// sync_registry) when its first audio is taken; without one, `sync` is never used.
+http::reply serve_listener(std::shared_ptr<hub> h, listener_request request, http::connection_registry& connections,
+                           std::shared_ptr<events::sync_registry> sync = nullptr);
 
 class listener_shard;
 
@@ -52,7 +57,8 @@ class listener_session : public http::connection, public hub_reader,
 public:
     // `place` may be null (HEAD).
     listener_session(http::taken_connection&& taken, std::shared_ptr<hub> h, std::shared_ptr<hub::slot> place,
-                     listener_request request, http::connection_registry& connections);
+                     listener_request request, http::connection_registry& connections,
+                     std::shared_ptr<events::sync_registry> sync = nullptr);
     ~listener_session() override;
 
     void start();
@@ -84,6 +90,8 @@ private:
     bool finish_write(boost::system::error_code ec, size_t bytes, const std::vector<chunk_ptr>& chunks);
     void do_close(const char* why);
     bool too_far_behind();  // after a write: the audio not yet written and what the socket holds
+    // The first audio chunk taken is where the player's decoder starts: its start frame is recorded.
+    void note_start(const std::vector<chunk_ptr>& chunks);
 
     // The wake-up shard whose strand everything of this listener runs on; the socket is moved
     // onto that strand. A plain socket: no timer per write (the hub's check finds a stuck write).
@@ -107,6 +115,10 @@ private:
     uint64_t bytes_ = 0;
     std::chrono::steady_clock::time_point started_;
     listener_request request_;
+    std::shared_ptr<events::sync_registry> sync_;  // null without a sid
+    uint64_t sync_listener_ = 0;  // its entry in sync_
+    int64_t burst_frame_ = 0;     // hub::start()'s start_frame: the fallback when the chunk has no audio_frame
+    bool start_noted_ = true;     // false while a listener with a sid has not taken audio yet
     bool head_sent_ = false;
     bool done_ = false;
 };

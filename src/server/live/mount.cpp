@@ -125,7 +125,7 @@ void mount::build_pipe() {
     for (size_t i = 0; i < def_.outputs.size(); ++i) {
         const auto& out = def_.outputs[i];
         auto e = build<encoder>(out.encoder_spec, fmt::format("{}: [[outputs]] #{} ({})", file, i + 1, out.format));
-        auto sink = std::make_shared<output_sink>(targets_[i], out.format);
+        auto sink = std::make_shared<output_sink>(targets_[i], out.format, def_.samplerate);
         sinks_.push_back(sink);
         pipe_->add(std::make_shared<encoder_lane>(std::move(e), std::move(sink)));
     }

@@ -15,8 +15,8 @@ bool starts_on_boundary(const std::string& format, std::span<const unsigned char
     return false;
 }
 
-output_sink::output_sink(std::shared_ptr<chunk_target> target, std::string format)
-    : target_(std::move(target)), format_(std::move(format)) {}
+output_sink::output_sink(std::shared_ptr<chunk_target> target, std::string format, int mount_rate)
+    : target_(std::move(target)), format_(std::move(format)), clock_(format_, mount_rate), timed_(mount_rate > 0) {}
 
 void output_sink::write(std::span<const unsigned char> chunk, bool is_header) {
     if (chunk.empty()) return;
@@ -25,6 +25,10 @@ void output_sink::write(std::span<const unsigned char> chunk, bool is_header) {
     c->header = is_header;
     c->sync = !is_header && starts_on_boundary(format_, chunk);
     c->end_frame = end_frame_;
+    if (timed_) {
+        const int64_t at = clock_.next(chunk, is_header);  // every chunk: the clock counts them all
+        if (c->sync) c->audio_frame = at;
+    }
     ++chunks_;
     bytes_ += static_cast<int64_t>(chunk.size());
     if (target_) target_->publish(std::move(c));

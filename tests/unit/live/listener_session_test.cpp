@@ -117,7 +117,7 @@ struct live_server {
                    [this, h, ext](const http::request_context& ctx) -> http::reply {
                        if (ctx.param("id") != "test" || ctx.param("ext") != ext)
                            throw http::http_error(http::status::not_found, "no such mount");
-                       return serve_listener(h, ctx.req, connections);
+                       return serve_listener(h, read_listener_request(ctx.req), connections);
                    },
                    listener_route_options());
         acceptor = std::make_shared<http::listener>(ioc, config.listen, context);
