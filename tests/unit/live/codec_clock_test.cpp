@@ -57,7 +57,9 @@ std::vector<unsigned char> audio_packet(int mode, size_t size = 10) {
 // A FLAC frame header, fixed 4096-sample blocks (size code 12) at 44.1 kHz, mono 16-bit; the
 // frame number UTF-8-coded as FLAC codes it.
 std::vector<unsigned char> flac_frame(std::vector<unsigned char> number, bool variable = false) {
-    std::vector<unsigned char> f{0xFF, static_cast<unsigned char>(variable ? 0xF9 : 0xF8), 0xC9, 0x08};
+    std::vector<unsigned char> f;
+    f.reserve(4 + number.size() + 21);
+    f.assign({0xFF, static_cast<unsigned char>(variable ? 0xF9 : 0xF8), 0xC9, 0x08});
     f.insert(f.end(), number.begin(), number.end());
     f.push_back(0x00);  // CRC-8 (not checked)
     f.resize(f.size() + 20, 0);
