@@ -11,12 +11,10 @@ Node: its process's CPU per delivered message (it does nothing else). Usage:
     bench/events_fanout.py [--build build] [--subscribers 10000] [--seconds 20]
 """
 import argparse
-import json
 import os
 import re
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
 
@@ -43,26 +41,8 @@ def idle_cores(pid):
 
 
 def load(client, url, n, seconds, pid):
-    """Runs the load client; (summary, cores, peak RSS KiB, window seconds)."""
-    peak = [live_peers.rss_kib(pid)]
-    done = threading.Event()
-
-    def sample():
-        while not done.wait(0.25):
-            peak[0] = max(peak[0], live_peers.rss_kib(pid))
-
-    t = threading.Thread(target=sample, daemon=True)
-    t.start()
-    cpu0, t0 = live_peers.cpu_seconds(pid), time.monotonic()
-    r = subprocess.run([client, url, "-n", str(n), "-d", str(seconds)], capture_output=True, text=True,
-                       timeout=seconds + 120)
-    elapsed = time.monotonic() - t0
-    cores = (live_peers.cpu_seconds(pid) - cpu0) / elapsed
-    done.set()
-    t.join()
-    if r.returncode != 0:
-        raise RuntimeError(f"events_load_client failed: {r.stderr[-2000:]}")
-    return json.loads(r.stdout.strip().splitlines()[-1]), cores, peak[0], elapsed
+    """Runs the load client against `url` while sampling `pid`: (summary, cores, peak RSS KiB, seconds)."""
+    return live_peers.run_load([client, url, "-n", str(n), "-d", str(seconds)], pid, seconds + 120)
 
 
 def report(name, n, summary, cores, idle, rss0, peak, elapsed):

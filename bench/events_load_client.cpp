@@ -6,7 +6,6 @@
 //   events_load_client ws://127.0.0.1:8000/events/x -n 10000 -d 20 [--ramp 2000]
 #include <netdb.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -20,7 +19,11 @@
 #include <string>
 #include <vector>
 
+#include "load_client_common.hpp"
+
 namespace {
+
+using bench::url_parts;
 
 using clock_type = std::chrono::steady_clock;
 
@@ -53,15 +56,11 @@ struct connection {
 options parse(int argc, char** argv) {
     options o;
     if (argc < 2) usage("a URL is needed");
-    std::string url = argv[1];
-    if (url.rfind("ws://", 0) != 0) usage("only ws:// URLs");
-    url = url.substr(5);
-    const size_t slash = url.find('/');
-    const std::string authority = url.substr(0, slash);
-    o.path = slash == std::string::npos ? "/" : url.substr(slash);
-    const size_t colon = authority.rfind(':');
-    o.host = authority.substr(0, colon);
-    if (colon != std::string::npos) o.port = authority.substr(colon + 1);
+    url_parts u;
+    if (!bench::split_url(argv[1], "ws", u)) usage("only ws:// URLs");
+    o.host = u.host;
+    o.port = u.port;
+    o.path = u.path;
     for (int i = 2; i < argc; ++i) {
         const std::string a = argv[i];
         auto value = [&]() -> const char* {
@@ -75,13 +74,6 @@ options parse(int argc, char** argv) {
     }
     if (o.connections < 1 || o.seconds <= 0 || o.ramp_per_second < 1) usage("-n, -d and --ramp must be positive");
     return o;
-}
-
-void raise_nofile(int needed) {
-    rlimit r{};
-    if (getrlimit(RLIMIT_NOFILE, &r) != 0) return;
-    r.rlim_cur = std::min<rlim_t>(r.rlim_max, static_cast<rlim_t>(needed) + 64);
-    setrlimit(RLIMIT_NOFILE, &r);
 }
 
 // Feeds received bytes to the frame parser; false when the server closed the feed (a close frame).
@@ -135,7 +127,7 @@ bool consume(connection& c, const unsigned char* p, size_t n, clock_type::time_p
 
 int main(int argc, char** argv) {
     const options o = parse(argc, argv);
-    raise_nofile(o.connections);
+    bench::raise_nofile(o.connections, "events_load_client");
     addrinfo hints{}, *res = nullptr;
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;

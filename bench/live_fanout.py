@@ -10,11 +10,9 @@ reading), divided by N; the whole process's ratio is printed too. Usage:
     bench/live_fanout.py [--build build] [--listeners 2000,10000] [--seconds 30]
 """
 import argparse
-import json
 import os
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
 
@@ -58,25 +56,10 @@ def wait_status(url, predicate, what, timeout=20):
 
 
 def load(client, url, n, seconds, pid):
-    """Runs the load client; samples the server's RSS while it runs. (summary, cpu cores, peak RSS KiB)."""
-    peak = [live_peers.rss_kib(pid)]
-    done = threading.Event()
-
-    def sample():
-        while not done.wait(0.25):
-            peak[0] = max(peak[0], live_peers.rss_kib(pid))
-
-    t = threading.Thread(target=sample, daemon=True)
-    t.start()
-    cpu0, t0 = live_peers.cpu_seconds(pid), time.monotonic()
-    r = subprocess.run([client, url, "-n", str(n), "-d", str(seconds), "--expect-kbps", "128", "--quiet"],
-                       capture_output=True, text=True, timeout=seconds + 120)
-    cores = (live_peers.cpu_seconds(pid) - cpu0) / (time.monotonic() - t0)
-    done.set()
-    t.join()
-    if r.returncode != 0:
-        raise RuntimeError(f"live_load_client failed: {r.stderr[-2000:]}")
-    return json.loads(r.stdout.strip().splitlines()[-1]), cores, peak[0]
+    """Runs the load client against `url` while sampling `pid`: (summary, cores, peak RSS KiB)."""
+    summary, cores, peak, _ = live_peers.run_load(
+        [client, url, "-n", str(n), "-d", str(seconds), "--expect-kbps", "128", "--quiet"], pid, seconds + 120)
+    return summary, cores, peak
 
 
 def settle(pid):

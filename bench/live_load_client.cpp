@@ -10,7 +10,6 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -24,7 +23,11 @@
 #include <string>
 #include <vector>
 
+#include "load_client_common.hpp"
+
 namespace {
+
+using bench::url_parts;
 
 using clock_type = std::chrono::steady_clock;
 
@@ -61,15 +64,11 @@ struct connection {
 options parse(int argc, char** argv) {
     options o;
     if (argc < 2) usage("a URL is needed");
-    std::string url = argv[1];
-    if (url.rfind("http://", 0) != 0) usage("only http:// URLs");
-    url = url.substr(7);
-    const size_t slash = url.find('/');
-    const std::string authority = url.substr(0, slash);
-    o.path = slash == std::string::npos ? "/" : url.substr(slash);
-    const size_t colon = authority.rfind(':');
-    o.host = authority.substr(0, colon);
-    if (colon != std::string::npos) o.port = authority.substr(colon + 1);
+    url_parts u;
+    if (!bench::split_url(argv[1], "http", u)) usage("only http:// URLs");
+    o.host = u.host;
+    o.port = u.port;
+    o.path = u.path;
     for (int i = 2; i < argc; ++i) {
         const std::string a = argv[i];
         auto value = [&]() -> const char* {
@@ -89,25 +88,11 @@ options parse(int argc, char** argv) {
     return o;
 }
 
-void raise_nofile(int needed) {
-    rlimit r{};
-    if (getrlimit(RLIMIT_NOFILE, &r) != 0) return;
-    const rlim_t want = std::min<rlim_t>(r.rlim_max, static_cast<rlim_t>(needed) + 64);
-    if (r.rlim_cur < want) {
-        r.rlim_cur = want;
-        setrlimit(RLIMIT_NOFILE, &r);
-    }
-    getrlimit(RLIMIT_NOFILE, &r);
-    if (r.rlim_cur < static_cast<rlim_t>(needed) + 16)
-        std::fprintf(stderr, "live_load_client: RLIMIT_NOFILE is %lu (hard limit), fewer than %d connections will open\n",
-                     static_cast<unsigned long>(r.rlim_cur), needed);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
     const options o = parse(argc, argv);
-    raise_nofile(o.connections);
+    bench::raise_nofile(o.connections, "live_load_client");
 
     addrinfo hints{}, *res = nullptr;
     hints.ai_family = AF_UNSPEC;

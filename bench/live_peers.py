@@ -2,6 +2,7 @@
 Debian's icecast2 (tests/integration/icecast_peer.py) and Liquidsoap, each on a free loopback port,
 with the process's CPU seconds and RSS read from /proc. Context managers: nothing is left running."""
 import contextlib
+import json
 import os
 import resource
 import shutil
@@ -9,6 +10,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -74,6 +76,29 @@ def cpu_seconds(pid):
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_load(command, pid, timeout):
+    """Runs a load client (its last stdout line a JSON summary) while sampling process `pid`.
+    (summary, its cores over the run, its peak RSS KiB, the run's seconds)."""
+    peak = [rss_kib(pid)]
+    done = threading.Event()
+
+    def sample():
+        while not done.wait(0.25):
+            peak[0] = max(peak[0], rss_kib(pid))
+
+    t = threading.Thread(target=sample, daemon=True)
+    t.start()
+    cpu0, t0 = cpu_seconds(pid), time.monotonic()
+    r = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+    elapsed = time.monotonic() - t0
+    cores = (cpu_seconds(pid) - cpu0) / elapsed
+    done.set()
+    t.join()
+    if r.returncode != 0:
+        raise RuntimeError(f"{os.path.basename(command[0])} failed: {r.stderr[-2000:]}")
+    return json.loads(r.stdout.strip().splitlines()[-1]), cores, peak[0], elapsed
 
 
 def rss_kib(pid):
