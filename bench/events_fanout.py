@@ -51,8 +51,10 @@ def report(name, n, summary, cores, idle, rss0, peak, elapsed):
           f"({summary['mean_rate']:.1f} messages/s each, slowest {summary['min_rate']:.1f}), "
           f"{summary['messages'] / elapsed:.0f} messages/s delivered, {summary['server_closes']} closed by the server; "
           f"{cores:.3f} cores ({idle:.3f} without subscribers): {per_message_us:.2f} us of CPU per delivered message; "
-          f"RSS +{(peak - rss0) / 1024:.1f} MiB ({(peak - rss0) / n:.2f} KiB per subscriber)")
-    return {"per_message_us": per_message_us, "per_subscriber_kib": (peak - rss0) / n, "summary": summary}
+          f"RSS +{(peak - rss0) / 1024:.1f} MiB ({(peak - rss0) / max(summary['upgraded'], 1):.2f} KiB per subscriber "
+          f"connected)")
+    return {"per_message_us": per_message_us, "per_subscriber_kib": (peak - rss0) / max(summary["upgraded"], 1),
+            "summary": summary}
 
 
 def main():
