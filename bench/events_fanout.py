@@ -36,7 +36,9 @@ def metrics(port):
 
 def idle_cores(pid):
     cpu0, t0 = live_peers.cpu_seconds(pid), time.monotonic()
-    time.sleep(SETTLE_SECONDS)  # the server's own work with no subscriber (ours: the mount and its analysis)
+    # A measurement window of fixed length, not a wait: the server's own work with no subscriber
+    # (ours: the mount and its analysis), measured over it.
+    time.sleep(SETTLE_SECONDS)
     return (live_peers.cpu_seconds(pid) - cpu0) / (time.monotonic() - t0)
 
 

@@ -66,7 +66,9 @@ def settle(pid):
     """Waits SETTLE_SECONDS with no listener; the server's cores over that wait (its own work: for us
     the source's decode and the MP3 encode, for icecast2 reading the source)."""
     cpu0, t0 = live_peers.cpu_seconds(pid), time.monotonic()
-    time.sleep(SETTLE_SECONDS)  # the queue fills: memory and CPU the stream costs with no listener
+    # A measurement window of fixed length, not a wait: the baseline's CPU is measured over it, and
+    # both servers pace their queue by the stream's clock, so after QUEUE_SECONDS + 2 it is full.
+    time.sleep(SETTLE_SECONDS)
     return (live_peers.cpu_seconds(pid) - cpu0) / (time.monotonic() - t0)
 
 

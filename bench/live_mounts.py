@@ -148,8 +148,8 @@ def run_case(name, pid, port, paths, warmup, seconds):
 def liquidsoap_script(music, port, mounts):
     lines = ["settings.init.allow_root.set(true)", "settings.log.stdout.set(false)", "settings.log.file.set(false)",
              'settings.harbor.bind_addrs.set(["127.0.0.1"])']
-    # internal_quality=3 is LAME's default, where our mp3_encoder leaves it (Liquidsoap's own default
-    # is 2, a slower search): the same encodings on both sides.
+    # internal_quality=3 is LAME's default, where our mp3_encoder leaves it (Liquidsoap's
+    # documentation gives 2, a slower search, as its default): the same encodings on both sides.
     for i in range(mounts):
         lines.append(f's{i} = mksafe(single("{music}"))')
         lines.append(f'output.harbor(%mp3(bitrate=128, internal_quality=3), port={port}, mount="m{i}.mp3", s{i})')

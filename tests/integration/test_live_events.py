@@ -291,7 +291,7 @@ class LiveEvents(unittest.TestCase):
         self.assertEqual(status, 426)
 
     def test_news_of_titles_listeners_sources_and_fallback(self):
-        news, stop = [], threading.Event()
+        news, stop, greeted = [], threading.Event(), threading.Event()
 
         async def subscribe():
             async with websockets.connect(f"ws://127.0.0.1:{self.station.port}/events/studio") as ws:
@@ -301,6 +301,8 @@ class LiveEvents(unittest.TestCase):
                     except asyncio.TimeoutError:
                         continue
                     self.assertEqual(list(VALIDATOR.iter_errors(m)), [], m)
+                    if m["type"] == "hello":
+                        greeted.set()
                     if m["type"] == "news":
                         news.append(m)
         thread = threading.Thread(target=lambda: asyncio.run(subscribe()), daemon=True)
@@ -312,7 +314,7 @@ class LiveEvents(unittest.TestCase):
             return wait_until(f"news {kind} {fields}", lambda: next(
                 (m for m in list(news) if m["news"] == kind and all(m.get(k) == v for k, v in fields.items())), None),
                 timeout=15)
-        time.sleep(0.5)  # subscribed (a hello arrives within milliseconds)
+        self.assertTrue(greeted.wait(10), "no hello within 10 s")  # subscribed before the title changes
         self.assertEqual(self.station.set_title("studio", "Artist - Song"), 200)
         title = seen("title", title="Artist - Song")
         listener = socket.create_connection(("127.0.0.1", self.station.port), timeout=10)
@@ -400,7 +402,11 @@ class LiveEvents(unittest.TestCase):
         first = sse_read(url, 3)
         self.assertEqual(first[0][1]["type"], "hello")
         last_id = first[-1][0]
-        time.sleep(2)  # messages published while the client is away
+        # Away for 2 s of stream time, as the reference subscriber sees it: what the resume must replay.
+        left_at = max(m["frame"] for _, m in first if "frame" in m)
+        wait_until("2 s of the feed published while the client is away", lambda: any(
+            m.get("type") == "analysis" and m["frame"] > left_at + 2 * RATE for _, m in list(self.clicks_ws.messages)),
+            timeout=10, interval=0.05)
         second = sse_read(url, 3, [f"Last-Event-ID: {last_id}"])
         hello = second[0][1]
         self.assertEqual(hello["resume"], {"last_event_id": last_id, "complete": True})
