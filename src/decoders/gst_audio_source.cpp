@@ -62,7 +62,9 @@ void gst_audio_source::cancel() noexcept {
 }
 
 GstFlowReturn gst_audio_source::on_new_sample(GstAppSink* sink, gpointer self_ptr) {
-    auto* self = static_cast<gst_audio_source*>(self_ptr);
+    guard::scope scope(self_ptr);
+    auto* self = scope.owner();
+    if (!self) return GST_FLOW_FLUSHING;
     gst_sample_ptr sample(gst_app_sink_pull_sample(sink));
     GstBuffer* buf = sample ? gst_sample_get_buffer(sample.get()) : nullptr;
     if (!buf || !self->chunks_) return GST_FLOW_OK;
@@ -75,12 +77,16 @@ GstFlowReturn gst_audio_source::on_new_sample(GstAppSink* sink, gpointer self_pt
 }
 
 void gst_audio_source::on_eos(GstAppSink*, gpointer self_ptr) {
-    auto* self = static_cast<gst_audio_source*>(self_ptr);
+    guard::scope scope(self_ptr);
+    auto* self = scope.owner();
+    if (!self) return;
     if (self->chunks_) self->chunks_->finish();
 }
 
 void gst_audio_source::on_pad_added(GstElement*, GstPad* pad, gpointer self_ptr) {
-    auto* self = static_cast<gst_audio_source*>(self_ptr);
+    guard::scope scope(self_ptr);
+    auto* self = scope.owner();
+    if (!self) return;
     gst_caps_ptr caps(gst_pad_get_current_caps(pad));
     if (!caps) caps.reset(gst_pad_query_caps(pad, nullptr));
     if (!caps_is_audio(caps.get()) || self->audio_linked_) return;
@@ -89,7 +95,9 @@ void gst_audio_source::on_pad_added(GstElement*, GstPad* pad, gpointer self_ptr)
 }
 
 void gst_audio_source::on_no_more_pads(GstElement*, gpointer self_ptr) {
-    auto* self = static_cast<gst_audio_source*>(self_ptr);
+    guard::scope scope(self_ptr);
+    auto* self = scope.owner();
+    if (!self) return;
     if (self->audio_linked_) return;
     GError* err = g_error_new_literal(GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED, "it holds no audio stream");
     gst_element_post_message(self->pipeline_.get(),
@@ -115,7 +123,9 @@ gboolean gst_audio_source::on_autoplug_query(GstElement*, GstPad*, GstElement*, 
 // Records the caps of each stage decodebin plugs, in order: the first is the container or codec
 // the type finder saw (audio/x-wav, audio/x-flac, audio/ogg ...), unless it is a tag wrapper.
 gboolean gst_audio_source::on_autoplug_continue(GstElement*, GstPad*, GstCaps* caps, gpointer self_ptr) {
-    auto* self = static_cast<gst_audio_source*>(self_ptr);
+    guard::scope scope(self_ptr);
+    auto* self = scope.owner();
+    if (!self) return TRUE;
     if (caps && gst_caps_get_size(caps) > 0) {
         std::lock_guard lock(self->mutex_);
         self->chain_types_.emplace_back(gst_structure_get_name(gst_caps_get_structure(caps, 0)));
@@ -125,7 +135,9 @@ gboolean gst_audio_source::on_autoplug_continue(GstElement*, GstPad*, GstCaps* c
 
 // Network sources: a bounded timeout, one retry at most, and our name in the User-Agent.
 void gst_audio_source::on_source_setup(GstElement*, GstElement* source, gpointer self_ptr) {
-    auto* self = static_cast<gst_audio_source*>(self_ptr);
+    guard::scope scope(self_ptr);
+    auto* self = scope.owner();
+    if (!self) return;
     GObjectClass* klass = G_OBJECT_GET_CLASS(source);
     auto secs = static_cast<guint>(std::max<int64_t>(1, self->options_.timeout.count() / 1000));
     if (g_object_class_find_property(klass, "timeout")) g_object_set(source, "timeout", secs, nullptr);
@@ -164,12 +176,12 @@ void gst_audio_source::open() {
     GstAppSinkCallbacks callbacks{};
     callbacks.eos = on_eos;
     callbacks.new_sample = on_new_sample;
-    gst_app_sink_set_callbacks(GST_APP_SINK(sink_), &callbacks, this, nullptr);
-    g_signal_connect(dec, "pad-added", G_CALLBACK(on_pad_added), this);
-    g_signal_connect(dec, "no-more-pads", G_CALLBACK(on_no_more_pads), this);
-    g_signal_connect(dec, "source-setup", G_CALLBACK(on_source_setup), this);
-    g_signal_connect(dec, "autoplug-query", G_CALLBACK(on_autoplug_query), this);
-    g_signal_connect(dec, "autoplug-continue", G_CALLBACK(on_autoplug_continue), this);
+    gst_app_sink_set_callbacks(GST_APP_SINK(sink_), &callbacks, guard_.user_data(), guard::release);
+    guard_.connect(dec, "pad-added", G_CALLBACK(on_pad_added));
+    guard_.connect(dec, "no-more-pads", G_CALLBACK(on_no_more_pads));
+    guard_.connect(dec, "source-setup", G_CALLBACK(on_source_setup));
+    guard_.connect(dec, "autoplug-query", G_CALLBACK(on_autoplug_query));
+    guard_.connect(dec, "autoplug-continue", G_CALLBACK(on_autoplug_continue));
     bus_.reset(gst_element_get_bus(pipeline_.get()));
 
     gst_element_set_state(pipeline_.get(), GST_STATE_PAUSED);

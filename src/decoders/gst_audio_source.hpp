@@ -15,6 +15,7 @@
 #include <gst/app/gstappsink.h>
 
 #include "core/format.hpp"
+#include "core/gst_callback_guard.hpp"
 #include "core/gst_handles.hpp"
 #include "decoders/chunk_queue.hpp"
 #include "decoders/mp3_gapless.hpp"
@@ -62,6 +63,7 @@ public:
     void poll_messages() { check_bus(); }
 
 private:
+    using guard = gst_callback_guard<gst_audio_source>;
     static void on_pad_added(GstElement* src, GstPad* pad, gpointer self);
     static void on_no_more_pads(GstElement* src, gpointer self);
     static gboolean on_autoplug_query(GstElement* bin, GstPad* pad, GstElement* element, GstQuery* query,
@@ -93,6 +95,7 @@ private:
     std::unique_ptr<chunk_queue> chunks_;  // created before PLAYING, fed by on_new_sample
     std::mutex mutex_;  // guards what streaming-thread callbacks record
     std::vector<std::string> chain_types_;
+    guard guard_{this};  // last: detaches first (the callbacks' user data)
 };
 
 }  // namespace timeside

@@ -76,10 +76,10 @@ gst_live_decoder::gst_live_decoder(std::string label, audio_format format, GstEl
     GstAppSinkCallbacks callbacks{};
     callbacks.eos = on_eos;
     callbacks.new_sample = on_new_sample;
-    gst_app_sink_set_callbacks(GST_APP_SINK(sink), &callbacks, this, nullptr);
-    g_signal_connect(dec, "pad-added", G_CALLBACK(on_pad_added), this);
-    g_signal_connect(dec, "no-more-pads", G_CALLBACK(on_no_more_pads), this);
-    g_signal_connect(dec, "autoplug-continue", G_CALLBACK(on_autoplug_continue), this);
+    gst_app_sink_set_callbacks(GST_APP_SINK(sink), &callbacks, guard_.user_data(), guard::release);
+    guard_.connect(dec, "pad-added", G_CALLBACK(on_pad_added));
+    guard_.connect(dec, "no-more-pads", G_CALLBACK(on_no_more_pads));
+    guard_.connect(dec, "autoplug-continue", G_CALLBACK(on_autoplug_continue));
     bus_.reset(gst_element_get_bus(pipeline_.get()));
 }
 
@@ -102,7 +102,9 @@ void gst_live_decoder::stop() noexcept {
 }
 
 GstFlowReturn gst_live_decoder::on_new_sample(GstAppSink* sink, gpointer self_ptr) {
-    auto* self = static_cast<gst_live_decoder*>(self_ptr);
+    guard::scope scope(self_ptr);
+    auto* self = scope.owner();
+    if (!self) return GST_FLOW_FLUSHING;
     gst_sample_ptr sample(gst_app_sink_pull_sample(sink));
     GstBuffer* buf = sample ? gst_sample_get_buffer(sample.get()) : nullptr;
     if (!buf) return GST_FLOW_OK;
@@ -114,10 +116,15 @@ GstFlowReturn gst_live_decoder::on_new_sample(GstAppSink* sink, gpointer self_pt
                                                                                        : GST_FLOW_FLUSHING;
 }
 
-void gst_live_decoder::on_eos(GstAppSink*, gpointer self_ptr) { static_cast<gst_live_decoder*>(self_ptr)->chunks_->finish(); }
+void gst_live_decoder::on_eos(GstAppSink*, gpointer self_ptr) {
+    guard::scope scope(self_ptr);
+    if (auto* self = scope.owner()) self->chunks_->finish();
+}
 
 void gst_live_decoder::on_pad_added(GstElement*, GstPad* pad, gpointer self_ptr) {
-    auto* self = static_cast<gst_live_decoder*>(self_ptr);
+    guard::scope scope(self_ptr);
+    auto* self = scope.owner();
+    if (!self) return;
     gst_caps_ptr caps(gst_pad_get_current_caps(pad));
     if (!caps) caps.reset(gst_pad_query_caps(pad, nullptr));
     if (!caps || gst_caps_get_size(caps.get()) == 0 || self->audio_linked_) return;
@@ -127,13 +134,17 @@ void gst_live_decoder::on_pad_added(GstElement*, GstPad* pad, gpointer self_ptr)
 }
 
 void gst_live_decoder::on_no_more_pads(GstElement*, gpointer self_ptr) {
-    auto* self = static_cast<gst_live_decoder*>(self_ptr);
+    guard::scope scope(self_ptr);
+    auto* self = scope.owner();
+    if (!self) return;
     if (self->audio_linked_) return;
     self->fail("it holds no audio stream");
 }
 
 gboolean gst_live_decoder::on_autoplug_continue(GstElement*, GstPad*, GstCaps* caps, gpointer self_ptr) {
-    auto* self = static_cast<gst_live_decoder*>(self_ptr);
+    guard::scope scope(self_ptr);
+    auto* self = scope.owner();
+    if (!self) return TRUE;
     if (caps && gst_caps_get_size(caps) > 0) {
         std::string name = gst_structure_get_name(gst_caps_get_structure(caps, 0));
         std::lock_guard lock(self->mutex_);

@@ -18,6 +18,7 @@
 #include <gst/gst.h>
 
 #include "core/format.hpp"
+#include "core/gst_callback_guard.hpp"
 #include "core/gst_handles.hpp"
 #include "decoders/chunk_queue.hpp"
 #include "server/live/live_input.hpp"
@@ -56,6 +57,7 @@ public:
     std::string detected_type() const;
 
 private:
+    using guard = gst_callback_guard<gst_live_decoder>;
     static void on_pad_added(GstElement* bin, GstPad* pad, gpointer self);
     static void on_no_more_pads(GstElement* bin, gpointer self);
     static gboolean on_autoplug_continue(GstElement* bin, GstPad* pad, GstCaps* caps, gpointer self);
@@ -82,6 +84,7 @@ private:
     std::string type_;
     std::string title_;        // the last title seen
     std::string taken_title_;  // the last title take_title() returned
+    guard guard_{this};  // last: detaches first (the callbacks' user data)
 };
 
 }  // namespace timeside::server::live
