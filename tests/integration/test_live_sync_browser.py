@@ -18,7 +18,9 @@ The mapping from a click the tap sees to the element's currentTime, and its erro
   across threads, so most readings give the constant exactly (to 0.1 ms), some one render quantum
   (128 frames, 2.9 ms) low or ~2.3 ms high. The most frequent value (0.1 ms bins) over the 4 s
   around the click is taken: element time of the click = F / context rate + that value. A median
-  over 0.5 s was off by one quantum for some clicks, the mode over 4 s for none.
+  over 0.5 s was off by one quantum for some clicks, the mode over 4 s for none. A stall (the
+  element waits for data or CPU while the context runs on) moves the difference: readings are cut
+  into stretches there, and a click is mapped with readings of its own stretch only.
 - Not getOutputTimestamp(): the context's output is later than its render position by the graph's
   output latency (32 to 41 ms measured here, printed; Chromium reports baseLatency 10 ms and
   outputLatency 32 ms), which the element knows nothing of. That latency belongs to the tap: a
@@ -28,6 +30,9 @@ The mapping from a click the tap sees to the element's currentTime, and its erro
   MP3 and Vorbis; Chromium starts an Ogg Opus element at the stream's own timestamp instead,
   (g - 312) / 48000 with g the first page's previous granule, i.e. start_frame / rate - 6.5 ms.
 - The onset events lie 1.4 ms before the clicks (aubio_temporal, hop 128: the detector).
+- Real time: the element's clock over the wall clock, from its start to the end, within 5 %. On a
+  starved machine (load average 10 on 2 cores) the browser froze 0.6 s and 3.4 s in two runs of 15:
+  this fails then, with the page's longest pause between its 10 ms readings in the message.
 
 Measured (5 runs): MP3 clicks at their file time exactly (0.0 ms; once the first click of a run
 +3.9 ms: Chromium's start attenuated it, peak 0.31); Vorbis 0.0 ms, or -2.3 to -2.8 ms for every
@@ -74,7 +79,7 @@ ANALYSIS = '[analysis]\nprocessors = ["aubio_temporal:onset_hop_size=128"]\n'
 FORMATS = {"mp3": 44100, "ogg": 44100, "opus": 48000}
 MIN_CLICKS = 22
 P95_MS, MAX_MS = 20.0, 40.0
-REAL_TIME = 0.02  # element time over wall time while playing, within 2 %
+REAL_TIME = 0.05  # element time over wall time while playing: a stall of 0.5 s in 10 s fails
 WINDOW = 2.0      # s each side of a click whose clock readings map it
 
 
@@ -133,12 +138,27 @@ def playing_samples(r):
     return out
 
 
-def element_time(samples, frame, rate):
-    """The element's currentTime at the click the tap saw at context frame `frame`; None when too few
-    readings around it."""
+def stretches(samples):
+    """The playing readings cut where currentTime - AudioContext.currentTime moves by more than 8 ms
+    between two (a stall: the element waited while the context ran on; the readings' own jitter spans
+    5.2 ms), so that no click is mapped with readings from the other side of one."""
+    out = []
+    for s in samples:
+        if out and abs((s["e"] - s["c"]) - (out[-1][-1]["e"] - out[-1][-1]["c"])) <= 0.008:
+            out[-1].append(s)
+        else:
+            out.append([s])
+    return out
+
+
+def element_time(parts, frame, rate):
+    """The element's currentTime at the click the tap saw at context frame `frame`: the most frequent
+    difference of the two clocks (0.1 ms bins) in the readings of its stretch within WINDOW of it;
+    None when fewer than 5 (a stretch cut short by stalls)."""
     t = frame / rate
-    near = [round(s["e"] - s["c"], 4) for s in samples if abs(s["c"] - t) <= WINDOW]
-    return t + collections.Counter(near).most_common(1)[0][0] if len(near) >= 20 else None
+    part = next((p for p in parts if p[0]["c"] <= t <= p[-1]["c"] + 0.05), [])
+    near = [round(s["e"] - s["c"], 4) for s in part if abs(s["c"] - t) <= WINDOW]
+    return t + collections.Counter(near).most_common(1)[0][0] if len(near) >= 5 else None
 
 
 def output_offset(samples):
@@ -191,17 +211,16 @@ class LiveSyncBrowser(unittest.TestCase):
         self.assertGreaterEqual(len(r["clicks"]), MIN_CLICKS, f"{fmt}: clicks the element played")
         origin = r["origin"]["e"]
         samples = playing_samples(r)
+        parts = stretches(samples)
         waits = sum(1 for w in r["waits"] if w["w"] > r["playing"]["w"])  # stalls once it played
-        # Real time: the element's clock against the wall clock from its start to the end.
+        # The page's longest pause between two 10 ms readings: long ones say the browser was starved.
+        gap = max(b["w"] - a["w"] for a, b in zip(r["samples"], r["samples"][1:]))
         first, last = samples[0], samples[-1]
         speed = (last["e"] - first["e"]) / ((last["w"] - first["w"]) / 1000)
-        self.assertAlmostEqual(speed, 1.0, delta=REAL_TIME,
-                               msg=f"{fmt}: the element played {last['e'] - first['e']:.2f} s in "
-                                   f"{(last['w'] - first['w']) / 1000:.2f} s ({waits} waits)")
         events = [e["t"] for e in r["events"]]
         errors, truth, stream_times, unmapped = [], [], [], 0
         for click in r["clicks"]:
-            e = element_time(samples, click["frame"], r["contextRate"])
+            e = element_time(parts, click["frame"], r["contextRate"])
             if e is None:
                 unmapped += 1
                 continue
@@ -210,23 +229,26 @@ class LiveSyncBrowser(unittest.TestCase):
             errors.append((nearest - at) * 1000)
             truth.append(from_true_click(at) * 1000)
             stream_times.append(at)
-        self.assertEqual(unmapped, 0, f"{fmt}: clicks without clock readings around them")
-        # One onset event per click played, none missed, none more (the clicks are >= 0.36 s apart).
-        played = [t for t in events if stream_times[0] - 0.1 <= t <= stream_times[-1] + 0.1]
-        matched = sum(1 for x in errors if abs(x) <= MAX_MS)
-        self.assertEqual((matched, len(played)), (len(errors), len(errors)),
-                         f"{fmt}: clicks with an onset event within {MAX_MS} ms, onset events over the clicks' span")
-        summary = (f"{fmt}: {len(errors)} clicks, origin {origin:.4f} s, start_frame {m['start_frame']}; "
+        summary = (f"{fmt}: {len(errors)} clicks ({unmapped} unmapped), origin {origin:.4f} s, start_frame {m['start_frame']}; "
                    f"onset event - click (ms): mean {statistics.mean(errors):+.1f}, p95 |e| "
                    f"{percentile([abs(x) for x in errors], 95):.1f}, max |e| {max(abs(x) for x in errors):.1f}; "
                    f"click - the file's (ms): mean {statistics.mean(truth):+.1f}, min {min(truth):+.1f}, "
-                   f"max {max(truth):+.1f}; speed {speed:.4f}, waits {waits}; output latency "
-                   f"{output_offset(samples) * 1000:.1f} ms (base {r['baseLatency'] * 1000:.1f} + output "
-                   f"{r['outputLatency'] * 1000:.1f})")
-        # Every click the element played has its onset event (none missed by the feed), near enough.
+                   f"max {max(truth):+.1f}; played {last['e'] - first['e']:.2f} s in "
+                   f"{(last['w'] - first['w']) / 1000:.2f} s ({speed:.4f}), waits {waits}, longest reading gap "
+                   f"{gap:.0f} ms; output latency {output_offset(samples) * 1000:.1f} ms (base "
+                   f"{r['baseLatency'] * 1000:.1f} + output {r['outputLatency'] * 1000:.1f})")
+        # Each click's stream time against its onset event and against the file.
         for name, values in (("onset event", errors), ("the file's click", truth)):
             self.assertLessEqual(percentile([abs(x) for x in values], 95), P95_MS, f"{name}: {summary}")
             self.assertLessEqual(max(abs(x) for x in values), MAX_MS, f"{name}: {summary}")
+        self.assertEqual(unmapped, 0, f"clicks without clock readings around them: {summary}")
+        # One onset event per click played: none missed, none more (the clicks are >= 0.36 s apart).
+        played = [t for t in events if stream_times[0] - 0.1 <= t <= stream_times[-1] + 0.1]
+        matched = sum(1 for x in errors if abs(x) <= MAX_MS)
+        self.assertEqual((matched, len(played)), (len(errors), len(errors)),
+                         f"clicks with an onset event within {MAX_MS} ms, onset events over the clicks' span: {summary}")
+        # Real time: the element's clock against the wall clock from its start to the end.
+        self.assertAlmostEqual(speed, 1.0, delta=REAL_TIME, msg=f"real time: {summary}")
         return summary
 
 
