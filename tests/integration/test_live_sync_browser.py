@@ -229,7 +229,8 @@ class LiveSyncBrowser(unittest.TestCase):
             errors.append((nearest - at) * 1000)
             truth.append(from_true_click(at) * 1000)
             stream_times.append(at)
-        summary = (f"{fmt}: {len(errors)} clicks ({unmapped} unmapped), origin {origin:.4f} s, start_frame {m['start_frame']}; "
+        summary = (f"{fmt}: {len(errors)} clicks ({unmapped} unmapped), origin {origin:.4f} s, "
+                   f"start_frame {m['start_frame']}; "
                    f"onset event - click (ms): mean {statistics.mean(errors):+.1f}, p95 |e| "
                    f"{percentile([abs(x) for x in errors], 95):.1f}, max |e| {max(abs(x) for x in errors):.1f}; "
                    f"click - the file's (ms): mean {statistics.mean(truth):+.1f}, min {min(truth):+.1f}, "
@@ -246,7 +247,7 @@ class LiveSyncBrowser(unittest.TestCase):
         played = [t for t in events if stream_times[0] - 0.1 <= t <= stream_times[-1] + 0.1]
         matched = sum(1 for x in errors if abs(x) <= MAX_MS)
         self.assertEqual((matched, len(played)), (len(errors), len(errors)),
-                         f"clicks with an onset event within {MAX_MS} ms, onset events over the clicks' span: {summary}")
+                         f"clicks with an onset event within {MAX_MS} ms, onset events over their span: {summary}")
         # Real time: the element's clock against the wall clock from its start to the end.
         self.assertAlmostEqual(speed, 1.0, delta=REAL_TIME, msg=f"real time: {summary}")
         return summary
