@@ -38,14 +38,15 @@ The mapping from a click the tap sees to the element's currentTime, and its erro
   this fails then, with the page's longest pause between its 10 ms readings in the message.
 
 Measured (about 20 runs): MP3 and Vorbis clicks at their file time exactly (0.0 ms) in most runs;
-in about one run in four, every click of the run 0.6 to 2.8 ms early, less than one render
-quantum: the element's clock under the tap then reads that much less than the audio it delivered
-(its first sample, too, maps to origin - 2.6 ms in such a Vorbis run), fixed when it starts, not
-start_frame. Once, a run's first MP3 click +3.9 ms (Chromium's start attenuated it, peak 0.31).
-Opus -6.5 ms for every click of every run, its first sample at origin + 0.0 ms: Chromium's first
-played sample of an Ogg Opus stream joined mid-way is stream frame start_frame + 312 (at 48 kHz),
-as if it dropped the pre-skip twice (ffmpeg is exact), and its currentTime reads the stream's time
-minus 13 ms. None corrected: the client scheme is measured as docs/events.md gives it.
+in about one run in four (MP3) or seven (Vorbis), every click of the run 0.6 to 2.8 ms early,
+less than one render quantum: the element's clock under the tap then reads that much less than
+the audio it delivered (its first sample, too, maps that much early: origin - 2.6 ms in such a
+Vorbis run, 37.2 ms instead of 39.2 in such an MP3 run), fixed when it starts, not start_frame.
+Once, a run's first MP3 click +3.9 ms (Chromium's start attenuated it, peak 0.31).
+Opus -6.5 ms for every click of every run, its first sample at origin + 0.0 ms: Chromium's
+first played sample of an Ogg Opus stream joined mid-way is stream frame start_frame + 312 (at
+48 kHz), as if it dropped the pre-skip twice (ffmpeg is exact), and its currentTime reads the
+stream's time minus 13 ms. None corrected: the client scheme is measured as docs/events.md gives it.
 
 Two stream properties the test sets, both from what Chromium does with a live stream: it reads it in
 32 KiB blocks and waits for each (a 128 kbit/s MP3 after a 2 s burst waits at currentTime 2.04 s
@@ -162,7 +163,8 @@ def element_time(parts, frame, rate):
     difference of the two clocks (0.1 ms bins) in the readings of its stretch within WINDOW of it;
     None when fewer than 5 (a stretch cut short by stalls)."""
     t = frame / rate
-    part = next((p for p in parts if p[0]["c"] <= t <= p[-1]["c"] + 0.05), [])
+    # its stretch: the first one reaches back to the element's start (readings begin at 'playing')
+    part = next((p for i, p in enumerate(parts) if (i == 0 or p[0]["c"] - 0.05 <= t) and t <= p[-1]["c"] + 0.05), [])
     near = [round(s["e"] - s["c"], 4) for s in part if abs(s["c"] - t) <= WINDOW]
     return t + collections.Counter(near).most_common(1)[0][0] if len(near) >= 5 else None
 
@@ -236,7 +238,8 @@ class LiveSyncBrowser(unittest.TestCase):
             truth.append(from_true_click(at) * 1000)
             stream_times.append(at)
         # Where the element's first non-zero sample played, against its origin (see the docstring).
-        first_at = element_time(parts, r["firstFrame"] + round(0.1 * r["contextRate"]), r["contextRate"])
+        after = r.get("firstFrame", -r["contextRate"]) + round(0.1 * r["contextRate"])  # 0.1 s in: mapped
+        first_at = element_time(parts, after, r["contextRate"])
         first_at = "?" if first_at is None else f"{(first_at - 0.1 - origin) * 1000:+.1f} ms"
         summary = (f"{fmt}: {len(errors)} clicks ({unmapped} unmapped), origin {origin:.4f} s (first sample at "
                    f"{first_at}), start_frame {m['start_frame']}; "
