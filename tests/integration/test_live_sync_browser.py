@@ -237,6 +237,7 @@ class LiveSyncBrowser(unittest.TestCase):
             errors.append((nearest - at) * 1000)
             truth.append(from_true_click(at) * 1000)
             stream_times.append(at)
+        self.assertTrue(errors, f"{fmt}: no click could be mapped ({unmapped} without readings around them)")
         # Where the element's first non-zero sample played, against its origin (see the docstring).
         after = r.get("firstFrame", -r["contextRate"]) + round(0.1 * r["contextRate"])  # 0.1 s in: mapped
         first_at = element_time(parts, after, r["contextRate"])
