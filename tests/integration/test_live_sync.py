@@ -135,7 +135,7 @@ class LiveSync(unittest.TestCase):
             "sync": file_mount(wav, head=f"samplerate = {RATE}\nchannels = 1", tail=ANALYSIS),
             "sync64": file_mount(wav, formats=("mp3", "opus"), head="samplerate = 64000\nchannels = 1", tail=ANALYSIS),
         })
-        # Bursts of a full 2 s (the default) once the streams are older than that.
+        # Bursts of a full 2 s (the default `burst`) once the streams are older than that.
         for mount in ("sync", "sync64"):
             cls.station.wait_mount(mount, lambda m: m.get("state") == "running" and m.get("stream_seconds", 0) > 3)
 
@@ -234,8 +234,9 @@ class LiveSync(unittest.TestCase):
         self.assertEqual(hello["output"], "/live/sync.mp3")
         self.assertIsInstance(hello["start_frame"], int)
         now = s.of_type("hello")[0]["frame"]
-        # The burst (2 s by default) starts before now, a codec delay and a chunk at most further back.
-        self.assertTrue(now - 3 * RATE <= hello["start_frame"] <= now, (hello["start_frame"], now))
+        # The burst starts before now: 64 KiB of this 128 kbit/s MP3 (burst_bytes; more than the 2 s
+        # of `burst`), 4.1 s, within half the 10 s queue, and a codec delay and a chunk at most more.
+        self.assertTrue(now - 5 * RATE - RATE // 4 <= hello["start_frame"] <= now, (hello["start_frame"], now))
         first.close()
         # the reconnect comes a second later (of stream time): its burst starts a second later too
         wait_until("a second of stream", lambda: max(s.onsets(), default=0) > now + RATE, 10)
@@ -243,11 +244,11 @@ class LiveSync(unittest.TestCase):
         self.assertEqual(again.status(), 200)
         m = wait_until("the reconnect's start_frame", lambda: s.of_type("start_frame"), 10)[0]
         self.assertEqual((m["sid"], m["output"]), (sid, "/live/sync.mp3"))
-        # A new burst: later than the first one's, at most the burst (2 s) and a chunk before the stream now.
+        # A new burst: later than the first one's, at most the burst (as above) and a chunk before the stream now.
         now_again = max(s.onsets())
         self.assertTrue(hello["start_frame"] < m["start_frame"] <= now_again + RATE // 2,
                         (hello["start_frame"], m["start_frame"], now_again))
-        self.assertGreater(m["start_frame"], now_again - 3 * RATE)
+        self.assertGreater(m["start_frame"], now_again - 5 * RATE - RATE // 4)
         # A resubscribe keeps the sid's start frame, and a subscriber arriving within the grace
         # after the listener left still learns it.
         again.close()

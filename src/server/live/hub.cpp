@@ -23,6 +23,7 @@ hub::hub(hub_settings settings)
       heads_{listener_head(settings_, false), listener_head(settings_, true)},
       ring_frames_(seconds_to_frames(std::max(settings_.burst_seconds, settings_.queue_seconds), settings_.samplerate)),
       burst_frames_(seconds_to_frames(settings_.burst_seconds, settings_.samplerate)),
+      burst_bytes_reach_(std::max(burst_frames_, seconds_to_frames(settings_.queue_seconds / 2, settings_.samplerate))),
       check_frames_(std::max<int64_t>(1, seconds_to_frames(settings_.check_seconds, settings_.samplerate))),
       queue_frames_(seconds_to_frames(settings_.queue_seconds, settings_.samplerate)) {
     if (settings_.samplerate <= 0)
@@ -158,6 +159,7 @@ hub_settings hub_settings_for(const stream_definition& def, const output_definit
     s.url = def.url;
     s.is_public = def.is_public;
     s.burst_seconds = def.listeners.burst_seconds;
+    s.burst_bytes = def.listeners.burst_bytes;
     s.queue_seconds = def.listeners.queue_seconds;
     s.metaint = def.listeners.metaint;
     s.server = std::move(server);
@@ -249,13 +251,25 @@ hub::start_point hub::start() const {
     if (burst_frames_ <= 0) return p;
     // The burst never starts before a header in the ring: the joining listener has the new set.
     const size_t first = last_header_seq_ > first_seq_ ? static_cast<size_t>(last_header_seq_ - first_seq_) : 0;
-    for (size_t i = first; i < ring_.size(); ++i) {
-        const entry& e = ring_[i];
-        if (e.chunk->sync && !e.chunk->header && e.start_frame >= end_frame_ - burst_frames_) {
-            p.from = {first_seq_ + i, true};
-            p.start_frame = e.start_frame;
+    auto starts_here = [](const entry& e) { return e.chunk->sync && !e.chunk->header; };
+    size_t start = ring_.size();
+    for (size_t i = first; i < ring_.size(); ++i)
+        if (starts_here(ring_[i]) && ring_[i].start_frame >= end_frame_ - burst_frames_) {
+            start = i;
             break;
         }
+    // Not enough bytes in those seconds: walk back, from sync chunk to sync chunk, until there are.
+    uint64_t bytes = 0;
+    for (size_t i = ring_.size(); i-- > first && settings_.burst_bytes > 0;) {
+        const entry& e = ring_[i];
+        bytes += e.chunk->bytes.size();
+        if (e.start_frame < end_frame_ - burst_bytes_reach_) break;
+        if (starts_here(e) && i < start) start = i;
+        if (bytes >= settings_.burst_bytes && i == start) break;
+    }
+    if (start < ring_.size()) {
+        p.from = {first_seq_ + start, true};
+        p.start_frame = ring_[start].start_frame;
     }
     return p;
 }

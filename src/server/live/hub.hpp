@@ -38,6 +38,11 @@ struct hub_settings {
     std::string name, description, genre, url;
     bool is_public = false;
     double burst_seconds = 2.0;   // audio a joining listener gets at once; 0: the live edge
+    // ...and at least this many bytes of it, reaching back at most half the queue (and never past
+    // burst_seconds when that is 0): players start once they hold a block (Chromium reads a live
+    // stream in 32 KiB blocks and waits for each, so 2 s of 128 kbit/s MP3, 32,000 bytes, stalls
+    // it at 2.04 s). Icecast's burst-size is 64 KiB too.
+    unsigned burst_bytes = 65536;
     double queue_seconds = 10.0;  // a listener further behind is dropped (slow_listeners)
     unsigned max_listeners = 0;   // this hub's cap; 0: only the server's
     unsigned metaint = 16000;     // ICY: audio bytes between metadata blocks
@@ -151,7 +156,9 @@ public:
         int64_t start_frame = 0;  // the stream frame the burst starts at (the live edge without one)
     };
     // For a joining listener: the headers, then the burst: the earliest sync chunk whose audio
-    // starts within burst_seconds of the newest chunk's end (none: the live edge).
+    // starts within burst_seconds of the newest chunk's end, or, when that holds fewer than
+    // burst_bytes, the latest one from which burst_bytes are in the ring, within half the queue
+    // (none: the live edge).
     start_point start() const;
 
     enum class take_result { data, none, lost };
@@ -195,6 +202,7 @@ private:
     const std::string heads_[2];
     const int64_t ring_frames_;
     const int64_t burst_frames_;
+    const int64_t burst_bytes_reach_;  // how far back burst_bytes may take a listener, in frames
     const int64_t check_frames_;
     const int64_t queue_frames_;
 

@@ -280,9 +280,10 @@ listener_limits read_listeners(const reader& r, const toml::table& t) {
         const std::string name(key.str()), dotted = "listeners." + name;
         if (name == "max") l.max = static_cast<unsigned>(r.integer(node, dotted, 0, 1000000));
         else if (name == "burst") l.burst_seconds = r.seconds(node, dotted, 0, 60);
+        else if (name == "burst_bytes") l.burst_bytes = static_cast<unsigned>(r.integer(node, dotted, 0, 16 << 20));
         else if (name == "queue") l.queue_seconds = r.seconds(node, dotted, 1, 600), queue = &node;
         else if (name == "metaint") l.metaint = static_cast<unsigned>(r.integer(node, dotted, 256, 65535));
-        else r.unknown(node, dotted, "[listeners]", {"max", "burst", "queue", "metaint"});
+        else r.unknown(node, dotted, "[listeners]", {"max", "burst", "burst_bytes", "queue", "metaint"});
     }
     if (l.queue_seconds < l.burst_seconds)
         r.fail(queue ? *queue : static_cast<const toml::node&>(t), "listeners.queue",

@@ -47,6 +47,7 @@ struct fallback_definition {
 struct listener_limits {
     unsigned max = 0;              // per mount; 0: only the server-wide cap
     double burst_seconds = 2.0;    // given to a joining listener at once
+    unsigned burst_bytes = 65536;  // ...and at least this many bytes, within half the queue (Icecast's burst-size)
     double queue_seconds = 10.0;   // a listener further behind is dropped (slow_listeners)
     unsigned metaint = 16000;      // audio bytes between ICY metadata blocks
 };

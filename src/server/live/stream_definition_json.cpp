@@ -69,6 +69,7 @@ nlohmann::json to_json(const stream_definition& d) {
             {"listeners",
              {{"max", d.listeners.max},
               {"burst", d.listeners.burst_seconds},
+              {"burst_bytes", d.listeners.burst_bytes},
               {"queue", d.listeners.queue_seconds},
               {"metaint", d.listeners.metaint}}},
             {"events",

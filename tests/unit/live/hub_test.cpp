@@ -23,11 +23,13 @@ chunk_ptr make_chunk(int64_t end_frame, bool sync, bool header = false, size_t s
     return c;
 }
 
-hub_settings settings(double burst, double queue, unsigned max = 0) {
+// burst_bytes off unless a case is about it: the seconds are what most cases check.
+hub_settings settings(double burst, double queue, unsigned max = 0, unsigned burst_bytes = 0) {
     hub_settings s;
     s.mount = "/live/test.mp3";
     s.samplerate = rate;
     s.burst_seconds = burst;
+    s.burst_bytes = burst_bytes;
     s.queue_seconds = queue;
     s.max_listeners = max;
     return s;
@@ -85,6 +87,65 @@ TEST_CASE("hub: the burst starts on a sync chunk and holds burst_seconds of audi
     // Everything up to the newest chunk, in order, nothing skipped.
     for (size_t i = 1; i < out.size(); ++i) CHECK(out[i]->end_frame == out[i - 1]->end_frame + frame_len);
     CHECK(out.back()->end_frame == end);
+}
+
+TEST_CASE("hub: a burst of too few bytes reaches back to burst_bytes, from a sync chunk, within half the queue", "[hub]") {
+    // 128 kbit/s MP3: 417-byte frames, 2 s = 32,000 bytes, fewer than a browser's 32 KiB block.
+    const int sync_every = 4;
+    const int64_t frame_bytes = 417;
+    auto first_of = [&](hub& h, int64_t& start_frame) {
+        auto start = h.start();
+        std::vector<chunk_ptr> out;
+        REQUIRE(h.take(start.from, out, 100000) == hub::take_result::data);
+        REQUIRE(out.front()->sync);
+        start_frame = start.start_frame;
+        CHECK(start_frame == out.front()->end_frame - frame_len);
+        int64_t bytes = 0;
+        for (const auto& c : out) bytes += static_cast<int64_t>(c->bytes.size());
+        return bytes;
+    };
+    SECTION("enough audio in the ring: the latest sync chunk with 64 KiB after it") {
+        auto h = std::make_shared<hub>(settings(2, 10, 0, 65536));
+        const int64_t end = publish_run(*h, 0, 400, sync_every);
+        int64_t start_frame = 0;
+        const int64_t bytes = first_of(*h, start_frame);
+        CHECK(bytes >= 65536);
+        CHECK(bytes < 65536 + sync_every * frame_bytes);  // not a sync interval more than needed
+        CHECK(static_cast<double>(end - start_frame) / rate > 4.0);  // 64 KiB: 4.1 s of this stream
+    }
+    SECTION("the seconds already hold more: they decide") {
+        auto h = std::make_shared<hub>(settings(6, 10, 0, 65536));
+        const int64_t end = publish_run(*h, 0, 400, sync_every);
+        int64_t start_frame = 0;
+        first_of(*h, start_frame);
+        const double seconds = static_cast<double>(end - start_frame) / rate;
+        CHECK(seconds <= 6.0 + 1e-9);
+        CHECK(seconds > 6.0 - static_cast<double>(sync_every * frame_len) / rate);
+    }
+    SECTION("never further back than half the queue") {
+        auto h = std::make_shared<hub>(settings(1, 6, 0, 1 << 20));
+        const int64_t end = publish_run(*h, 0, 400, sync_every);
+        int64_t start_frame = 0;
+        first_of(*h, start_frame);
+        const double seconds = static_cast<double>(end - start_frame) / rate;
+        CHECK(seconds <= 3.0 + 1e-9);
+        CHECK(seconds > 3.0 - static_cast<double>(sync_every * frame_len) / rate);
+    }
+    SECTION("a young stream: all the ring has, from its first sync chunk") {
+        auto h = std::make_shared<hub>(settings(2, 10, 0, 65536));
+        publish_run(*h, 0, 50, sync_every);  // 1.3 s, 20 KB
+        int64_t start_frame = 0;
+        const int64_t bytes = first_of(*h, start_frame);
+        CHECK(start_frame < sync_every * frame_len);
+        CHECK(bytes > 50 * frame_bytes - sync_every * frame_bytes);
+    }
+    SECTION("burst 0 is the live edge, bytes or not") {
+        auto h = std::make_shared<hub>(settings(0, 10, 0, 65536));
+        publish_run(*h, 0, 400, sync_every);
+        auto start = h->start();
+        std::vector<chunk_ptr> out;
+        CHECK(h->take(start.from, out, 100) == hub::take_result::none);
+    }
 }
 
 TEST_CASE("hub: burst 0 starts at the live edge, on the next sync chunk", "[hub]") {
@@ -344,6 +405,7 @@ TEST_CASE("hub: settings from a stream definition and one of its outputs", "[hub
     d.channels = 2;
     d.listeners.max = 7;
     d.listeners.burst_seconds = 0.5;
+    d.listeners.burst_bytes = 4096;
     d.listeners.queue_seconds = 4;
     d.listeners.metaint = 8192;
     output_definition o;
@@ -363,6 +425,7 @@ TEST_CASE("hub: settings from a stream definition and one of its outputs", "[hub
     CHECK(s.mount_id == "studio");
     CHECK(s.max_listeners == 0);  // the mount's cap is the budget its outputs share
     CHECK(s.burst_seconds == 0.5);
+    CHECK(s.burst_bytes == 4096);
     CHECK(s.queue_seconds == 4);
     CHECK(s.metaint == 8192);
     CHECK(s.server == budget);

@@ -71,6 +71,7 @@ TEST_CASE("a minimal definition gets the documented defaults", "[definition]") {
     CHECK(d.analysis.empty());
     CHECK(d.listeners.max == 0);
     CHECK(d.listeners.burst_seconds == 2.0);
+    CHECK(d.listeners.burst_bytes == 65536);  // Icecast's burst-size
     CHECK(d.listeners.queue_seconds == 10.0);
     CHECK(d.listeners.metaint == 16000);
     CHECK(d.events.max_subscribers == 0);
@@ -119,6 +120,7 @@ processors = ["level", "aubio_temporal", "aubio_pitch:buffer_size=4096"]
 [listeners]
 max = 100
 burst = 0.5
+burst_bytes = 32768
 queue = 30
 metaint = 8192
 [fallback]
@@ -153,6 +155,7 @@ uri = "{}"
     CHECK(d.analysis == std::vector<std::string>{"level", "aubio_temporal", "aubio_pitch:buffer_size=4096"});
     CHECK(d.listeners.max == 100);
     CHECK(d.listeners.burst_seconds == 0.5);
+    CHECK(d.listeners.burst_bytes == 32768);
     CHECK(d.listeners.queue_seconds == 30);
     CHECK(d.listeners.metaint == 8192);
     CHECK(d.fallback.type == fallback_definition::kind::file);
@@ -198,7 +201,7 @@ TEST_CASE("the listing's JSON: URLs, encoders, limits", "[definition]") {
     CHECK(j["outputs"][1]["url"] == "/live/live-1.opus");
     CHECK(j["outputs"][1]["encoder"] == "opus_encoder:bitrate=96");
     CHECK(j["outputs"][1]["bitrate"] == 96);
-    CHECK(j["listeners"] == nlohmann::json{{"max", 0}, {"burst", 2.0}, {"queue", 10.0}, {"metaint", 16000}});
+    CHECK(j["listeners"] == nlohmann::json{{"max", 0}, {"burst", 2.0}, {"burst_bytes", 65536}, {"queue", 10.0}, {"metaint", 16000}});
     CHECK(j["fallback"] == nlohmann::json{{"kind", "silence"}});
     CHECK(j["source_timeout"] == 10.0);
 }
@@ -228,6 +231,8 @@ TEST_CASE("mistakes name the file, the line and the key", "[definition]") {
     const std::string outputs = "[[outputs]]\nformat = \"mp3\"\n";
     const std::string input = "[input]\nkind = \"signal\"\n";
     // Ranges and types.
+    CHECK(error_of(minimal + "[listeners]\nburst_bytes = -1\n") ==
+          "streams/radio.toml:6: key 'listeners.burst_bytes': expected an integer from 0 to 16777216, got -1");
     CHECK(error_of(minimal + "[listeners]\nburst = -1\n") ==
           "streams/radio.toml:6: key 'listeners.burst': expected a number of seconds from 0 to 60, got -1");
     CHECK(error_of(minimal + "[listeners]\nqueue = 0.5\n") ==
@@ -261,7 +266,7 @@ TEST_CASE("mistakes name the file, the line and the key", "[definition]") {
     CHECK(error_of(minimal + "[events]\nmax = 3\n") ==
           "streams/radio.toml:6: key 'events.max': unknown key; [events] takes: max_subscribers, queue, resume, ping");
     CHECK(error_of(minimal + "[listeners]\nburst_size = 3\n") ==
-          "streams/radio.toml:6: key 'listeners.burst_size': unknown key; [listeners] takes: max, burst, queue, metaint");
+          "streams/radio.toml:6: key 'listeners.burst_size': unknown key; [listeners] takes: max, burst, burst_bytes, queue, metaint");
     CHECK(error_of("[input]\nkind = \"file\"\nuri = \"x.wav\"\nfiles = []\n" + outputs) ==
           "streams/radio.toml:4: key 'input.files': unknown key; an input of kind 'file' takes: kind, uri, loop");
     CHECK(error_of(minimal + "[analysis]\nprocessor = [\"level\"]\n") ==
