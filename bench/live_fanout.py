@@ -99,7 +99,8 @@ def main():
         make_mp3(mp3)
         definition = live_peers.definition("Relay", {"kind": "icecast", "password": "bench-source"},
                                            [live_peers.MP3_128],
-                                           listeners={"burst": BURST_SECONDS, "queue": QUEUE_SECONDS})
+                                           listeners={"burst": BURST_SECONDS, "burst_bytes": 0,
+                                                      "queue": QUEUE_SECONDS})
         server = f"max_connections = {top + 200}\n"
         live = f"max_listeners = {top + 100}\n"
         results = []
