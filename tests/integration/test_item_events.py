@@ -279,10 +279,11 @@ class ItemEvents(ServedMedia):
         self.server.wait_for_log(r"analysis output=long\.results\.json outcome=cancelled", timeout=20)
         # The run is gone: the next subscriber starts another from the item's start (and, leaving
         # at once, cancels that one too).
-        again = Subscriber(self.server.port, path_for("long", processors), leave_after=lambda m: True).join()
+        again = Subscriber(self.server.port, path_for("long", processors),
+                           leave_after=lambda m: m["type"] == "progress").join()
         self.assertEqual(again.messages[0]["type"], "hello")
-        self.assertEqual(again.messages[0]["frame"], 0)
-        self.assertNotEqual(again.messages[0]["seq"], sub.messages[0]["seq"])
+        self.assertGreater(again.messages[0]["seq"], sub.messages[-1]["seq"])  # a new run's numbers
+        self.assertEqual(min(m["frame"] for m in again.of("analysis")), 0)  # from the item's start
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline and len(re.findall(r"outcome=cancelled", self.server.log())) < 2:
             time.sleep(0.05)
@@ -365,6 +366,28 @@ class ItemEvents(ServedMedia):
             time.sleep(0.05)
         self.assertIsNone(s.error)
         self.assertEqual(s.close_code, 1000)
+
+    def test_job_cap_answers_429_with_retry_after(self):
+        # A server running one job at a time: a feed's run holds it, another item's feed is told to come back.
+        server = Server(media=(self.media,), config="[media]\nmax_transcodes = 1\n")
+        try:
+            server.wait_scanned()
+            done = threading.Event()
+            holder = Subscriber(server.port, path_for("long", "aubio_pitch"), leave_after=lambda m: done.is_set())
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline and not holder.of("progress"):
+                time.sleep(0.02)
+            self.assertTrue(holder.of("progress"))
+            status, headers, body = curl(f"http://127.0.0.1:{server.port}{path_for('clicks', 'level')}",
+                                         "-H", "Accept: text/event-stream", "-m", "10")
+            self.assertEqual(status, 429)
+            self.assertEqual(headers.get("retry-after"), "2")
+            self.assertIn("maximum of 1 jobs", json.loads(body)["error"])
+            done.set()
+            holder.join()
+            self.assertEqual(holder.close_code, "left")
+        finally:
+            server.stop_and_cleanup()
 
 
 if __name__ == "__main__":

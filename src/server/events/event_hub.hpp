@@ -107,6 +107,9 @@ public:
     // checks the subscribers' lag every check_seconds.
     void publish(const analysis_event& e);
     void publish(const news& n);
+    void tick(int64_t stream_frame);
+    int64_t stream_frame() const { return stream_frame_.load(std::memory_order_relaxed); }
+    uint64_t last_seq() const;
     // A message of a finite feed's own (an item's progress), made under the hub's lock with the
     // next seq: any thread.
     using message_maker = std::function<message_ptr(uint64_t seq, std::chrono::steady_clock::time_point made)>;
@@ -115,9 +118,6 @@ public:
     // then the message `last` makes (its `closing` tells the sessions to close after it); later
     // joins are refused. Idempotent, and nothing after close().
     void finish(const message_maker& last);
-    void tick(int64_t stream_frame);
-    int64_t stream_frame() const { return stream_frame_.load(std::memory_order_relaxed); }
-    uint64_t last_seq() const;
 
     // Publishes `closing` news (reason "stopped", "restarted", "shutdown") and tells every
     // subscriber; later joins are refused. Idempotent.

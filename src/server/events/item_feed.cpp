@@ -4,9 +4,9 @@
 // reads the ring at its own pace; one that falls off the ring's start is closed with 1008).
 #include "server/events/item_feed.hpp"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "core/pipe.hpp"
@@ -19,7 +19,9 @@ using ordered = nlohmann::ordered_json;
 
 namespace {
 
-double seconds(int64_t frames, int samplerate) { return samplerate > 0 ? static_cast<double>(frames) / samplerate : 0.0; }
+double seconds(int64_t frames, int samplerate) {
+    return samplerate > 0 ? static_cast<double>(frames) / samplerate : 0.0;
+}
 
 message_ptr finish_message(uint64_t seq, const ordered& j, clock::time_point made, std::string closing = {}) {
     auto m = std::make_shared<message>();
@@ -33,18 +35,25 @@ message_ptr finish_message(uint64_t seq, const ordered& j, clock::time_point mad
 
 }  // namespace
 
-message_ptr make_progress_message(uint64_t seq, int64_t frames, int64_t total_frames, int samplerate, clock::time_point made) {
+message_ptr make_progress_message(uint64_t seq, int64_t frames, int64_t total_frames, int samplerate,
+                                  clock::time_point made) {
     ordered j{{"type", "progress"}, {"seq", seq}, {"frame", frames}, {"t", seconds(frames, samplerate)}};
-    j["fraction"] = total_frames > 0 ? ordered(std::min(1.0, static_cast<double>(frames) / static_cast<double>(total_frames)))
-                                     : ordered(nullptr);
+    j["fraction"] =
+        total_frames > 0
+            ? ordered(std::min(1.0, static_cast<double>(frames) / static_cast<double>(total_frames)))
+            : ordered(nullptr);
     j["total_frames"] = total_frames > 0 ? ordered(total_frames) : ordered(nullptr);
     return finish_message(seq, j, made);
 }
 
-message_ptr make_end_message(uint64_t seq, const std::string& outcome, const std::string& error, int64_t frames,
-                             int samplerate, const std::vector<std::string>& result_ids, const std::string& results_url,
-                             clock::time_point made) {
-    ordered j{{"type", "end"}, {"seq", seq}, {"outcome", outcome}, {"frame", frames}, {"t", seconds(frames, samplerate)}};
+message_ptr make_end_message(uint64_t seq, const std::string& outcome, const std::string& error,
+                             int64_t frames, int samplerate, const std::vector<std::string>& result_ids,
+                             const std::string& results_url, clock::time_point made) {
+    ordered j{{"type", "end"},
+              {"seq", seq},
+              {"outcome", outcome},
+              {"frame", frames},
+              {"t", seconds(frames, samplerate)}};
     if (outcome == "complete") {
         j["results"] = result_ids;
         j["url"] = results_url;
@@ -62,11 +71,13 @@ item_run::item_run(std::string key, item_feed_info info, event_hub_settings sett
 
 void item_run::on_pipe(pipe& p) {
     analyzers_ = p.result_analyzers();
-    for (const auto& a : analyzers_) a->set_event_sink([hub = hub_](const analysis_event& e) { hub->publish(e); });
+    for (const auto& a : analyzers_)
+        a->set_event_sink([hub = hub_](const analysis_event& e) { hub->publish(e); });
 }
 
 void item_run::on_setup() {
-    hub_->set_catalog(make_item_catalog(info_.item_id, info_.samplerate, info_.channels, info_.duration, analyzers_));
+    hub_->set_catalog(
+        make_item_catalog(info_.item_id, info_.samplerate, info_.channels, info_.duration, analyzers_));
     for (const auto& a : analyzers_)
         for (const auto& r : a->results()) result_ids_.push_back(r.id.id);
     std::vector<std::function<void()>> start;
@@ -85,7 +96,9 @@ void item_run::on_progress(int64_t frames, int64_t total) {
     if (now - last_progress_ < progress_interval) return;
     last_progress_ = now;
     const int rate = info_.samplerate;
-    hub_->publish([=](uint64_t seq, clock::time_point made) { return make_progress_message(seq, frames, total, rate, made); });
+    hub_->publish([=](uint64_t seq, clock::time_point made) {
+        return make_progress_message(seq, frames, total, rate, made);
+    });
 }
 
 void item_run::on_outcome(const std::string& outcome, const std::string& error) {
@@ -93,7 +106,9 @@ void item_run::on_outcome(const std::string& outcome, const std::string& error) 
     const int64_t frames = frames_.load(std::memory_order_relaxed);
     const int rate = info_.samplerate;
     if (said == "complete")
-        hub_->publish([=](uint64_t seq, clock::time_point made) { return make_progress_message(seq, frames, frames, rate, made); });
+        hub_->publish([=](uint64_t seq, clock::time_point made) {
+            return make_progress_message(seq, frames, frames, rate, made);
+        });
     hub_->finish([&](uint64_t seq, clock::time_point made) {
         return make_end_message(seq, said, error, frames, rate, result_ids_, info_.results_url, made);
     });
@@ -119,10 +134,11 @@ event_hub::join_result item_run::join() {
     // The hub's place, released as usual, and then the run told: its last subscriber may be gone.
     auto slot = std::move(joined.slot);
     event_hub::place* raw = slot.get();
-    joined.slot = std::shared_ptr<event_hub::place>(raw, [slot = std::move(slot), self = shared_from_this()](event_hub::place*) mutable {
-        slot.reset();
-        self->leave();
-    });
+    joined.slot = std::shared_ptr<event_hub::place>(
+        raw, [slot = std::move(slot), self = shared_from_this()](event_hub::place*) mutable {
+            slot.reset();
+            self->leave();
+        });
     return joined;
 }
 
@@ -177,7 +193,8 @@ unsigned item_run::subscribers() const {
     return subscribers_;
 }
 
-item_feeds::item_feeds(media::job_runner& jobs, std::shared_ptr<subscriber_budget> budget, uint64_t max_result_values)
+item_feeds::item_feeds(media::job_runner& jobs, std::shared_ptr<subscriber_budget> budget,
+                       uint64_t max_result_values)
     : jobs_(jobs), budget_(std::move(budget)), max_result_values_(max_result_values) {}
 
 item_feeds::run_result item_feeds::run_for(const results_plan& plan, item_feed_info info) {
@@ -193,8 +210,9 @@ item_feeds::run_result item_feeds::run_for(const results_plan& plan, item_feed_i
     settings.from_start = true;
     settings.resume_seconds = 1e9;  // kept by size (max_ring, max_ring_bytes), not by age
     settings.check_seconds = 1e9;   // no lag check: see the file's head
-    settings.first_seq = static_cast<uint64_t>(
-        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+    settings.first_seq = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                                   std::chrono::system_clock::now().time_since_epoch())
+                                                   .count());
     auto run = std::make_shared<item_run>(plan.key, std::move(info), std::move(settings));
 
     results_hooks hooks;
@@ -204,14 +222,16 @@ item_feeds::run_result item_feeds::run_for(const results_plan& plan, item_feed_i
     hooks.on_outcome = [this, run](const std::string& outcome, const std::string& error) {
         {
             std::lock_guard l(mutex_);
-            if (auto it = runs_.find(run->key()); it != runs_.end() && it->second.lock() == run) runs_.erase(it);
+            if (auto it = runs_.find(run->key()); it != runs_.end() && it->second.lock() == run)
+                runs_.erase(it);
         }
         run->on_outcome(outcome, error);
     };
     auto attach = jobs_.start_or_join(results_job(plan, max_result_values_, std::move(hooks)));
     if (!attach.stream)
         return {nullptr, false,
-                fmt::format("the server runs its maximum of {} jobs (encodes, results, renders) at once; try again shortly",
+                fmt::format("the server runs its maximum of {} jobs (encodes, results, renders) at once; try "
+                            "again shortly",
                             jobs_.max_jobs()),
                 true};
     if (attach.joined)

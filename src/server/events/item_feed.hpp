@@ -38,9 +38,9 @@ message_ptr make_progress_message(uint64_t seq, int64_t frames, int64_t total_fr
 // {"type":"end","seq","outcome","frame","t",("results","url") | ("error")}: the feed's last message
 // (its `closing` is "end": the sessions close after it, 1000 for WebSocket). outcome: complete |
 // failed | refused | cancelled.
-message_ptr make_end_message(uint64_t seq, const std::string& outcome, const std::string& error, int64_t frames,
-                             int samplerate, const std::vector<std::string>& result_ids, const std::string& results_url,
-                             std::chrono::steady_clock::time_point made);
+message_ptr make_end_message(uint64_t seq, const std::string& outcome, const std::string& error,
+                             int64_t frames, int samplerate, const std::vector<std::string>& result_ids,
+                             const std::string& results_url, std::chrono::steady_clock::time_point made);
 
 class item_run : public std::enable_shared_from_this<item_run> {
 public:
@@ -96,7 +96,8 @@ private:
 // The server's item runs in progress, by results key: a request for a running one shares it.
 class item_feeds {
 public:
-    item_feeds(media::job_runner& jobs, std::shared_ptr<subscriber_budget> budget, uint64_t max_result_values);
+    item_feeds(media::job_runner& jobs, std::shared_ptr<subscriber_budget> budget,
+               uint64_t max_result_values);
 
     struct run_result {
         std::shared_ptr<item_run> run;

@@ -5,7 +5,6 @@
 #include "server/events/item_feed.hpp"
 
 #include <atomic>
-
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -32,7 +31,9 @@ event_hub_settings item_settings() {
     return s;
 }
 
-analysis_event row(int64_t frame, double v) { return {"level.rms", frame, 44100, 1024, {v}, {}}; }
+analysis_event row(int64_t frame, double v) {
+    return {"level.rms", frame, 44100, 1024, {v}, {}};
+}
 
 std::vector<nlohmann::json> take_json(event_hub& h, uint64_t& cursor, int rate) {
     std::vector<message_ptr> out;
@@ -44,12 +45,14 @@ std::vector<nlohmann::json> take_json(event_hub& h, uint64_t& cursor, int rate) 
 }
 
 message_ptr end_complete(uint64_t seq, std::chrono::steady_clock::time_point made) {
-    return make_end_message(seq, "complete", "", 88200, 44100, {"level.rms"}, "/api/items/clicks/results?processors=level&format=json", made);
+    return make_end_message(seq, "complete", "", 88200, 44100, {"level.rms"},
+                            "/api/items/clicks/results?processors=level&format=json", made);
 }
 
 }  // namespace
 
-TEST_CASE("a finite feed's late subscriber starts from the run's first message and gets the last interval", "[events]") {
+TEST_CASE("a finite feed's late subscriber starts from the run's first message and gets the last interval",
+          "[events]") {
     auto h = std::make_shared<event_hub>(item_settings());
     // Two seconds of rows, a 1024-frame row each, before anyone subscribes.
     int rows = 0;
@@ -109,7 +112,8 @@ TEST_CASE("progress and end messages say the frames, the fraction and the outcom
     CHECK(e["results"] == nlohmann::json::array({"level.rms"}));
     CHECK(e["url"] == "/api/items/clicks/results?processors=level&format=json");
     CHECK_FALSE(e.contains("error"));
-    auto failed = nlohmann::json::parse(make_end_message(10, "failed", "clicks.wav: not audio", 0, 44100, {}, "u", now)->json);
+    auto failed = nlohmann::json::parse(
+        make_end_message(10, "failed", "clicks.wav: not audio", 0, 44100, {}, "u", now)->json);
     CHECK(failed["error"] == "clicks.wav: not audio");
     CHECK_FALSE(failed.contains("results"));
     CHECK_FALSE(failed.contains("url"));
@@ -141,7 +145,8 @@ TEST_CASE("an item run is cancelled when its last subscriber leaves before the e
     CHECK_FALSE(finished->join().slot);  // the feed has ended
 }
 
-TEST_CASE("subscribers of an item run start once it is set up, or once it ended without a setup", "[events]") {
+TEST_CASE("subscribers of an item run start once it is set up, or once it ended without a setup",
+          "[events]") {
     item_feed_info info{"clicks", 44100, 1, 2.0, "u"};
     auto run = std::make_shared<item_run>("k", info, item_settings());
     int started = 0;
