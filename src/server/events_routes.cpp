@@ -142,19 +142,14 @@ http::reply serve_item_events(item_events_state& state, const http::request_cont
 
     events::item_feed_info info{item.id, item.samplerate, item.channels, item.duration > 0 ? item.duration : -1,
                                 fmt::format("/api/items/{}/results?processors={}&format=json", item.id, url_encoded(processors))};
-    auto found = state.feeds.run_for(plan, std::move(info));
-    if (!found.run) {
-        auto res = http::error_reply(found.busy_jobs ? status::too_many_requests : status::service_unavailable, found.refusal);
-        res.set(http::bhttp::field::retry_after, found.busy_jobs ? "2" : "5");
+    auto found = state.feeds.join_run(plan, std::move(info), sub.rate, sub.columns);
+    if (!found.slot) {
+        auto res = http::error_reply(found.status == 429 ? status::too_many_requests : status::service_unavailable,
+                                     found.refusal);
+        res.set(http::bhttp::field::retry_after, found.retry_after);
         return res;
     }
-    auto joined = found.run->join();
-    if (!joined.slot) {
-        if (found.fresh) found.run->abandon();
-        auto res = http::error_reply(status::service_unavailable, joined.refusal);
-        res.set(http::bhttp::field::retry_after, "10");
-        return res;
-    }
+    auto joined = std::move(found.slot);
     auto& connections = state.connections;
     auto run = found.run;
     // The session starts once the run's analyzers are set up, so that its hello names them.
@@ -162,7 +157,7 @@ http::reply serve_item_events(item_events_state& state, const http::request_cont
         events::session_options options;
         options.ping = std::chrono::milliseconds(static_cast<int64_t>(run->hub()->settings().ping_seconds * 1000));
         return http::reply::take_over(
-            [run, place = std::move(joined.slot), sub = std::move(sub), &connections, options](http::taken_connection&& c) mutable {
+            [run, place = std::move(joined), sub = std::move(sub), &connections, options](http::taken_connection&& c) mutable {
                 auto taken = std::make_shared<http::taken_connection>(std::move(c));
                 run->when_ready([run, taken, place, sub, &connections, options] {
                     std::make_shared<events::ws_session>(std::move(*taken), run->hub(), place, sub, connections, options)->start();
@@ -171,7 +166,7 @@ http::reply serve_item_events(item_events_state& state, const http::request_cont
             status::switching_protocols);
     }
     return http::reply::take_over(
-        [run, place = std::move(joined.slot), sub = std::move(sub), resume, &connections](http::taken_connection&& c) mutable {
+        [run, place = std::move(joined), sub = std::move(sub), resume, &connections](http::taken_connection&& c) mutable {
             auto taken = std::make_shared<http::taken_connection>(std::move(c));
             run->when_ready([run, taken, place, sub, resume, &connections] {
                 std::make_shared<events::sse_session>(std::move(*taken), run->hub(), place, sub, resume, connections)->start();

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "core/pipe.hpp"
@@ -124,18 +125,32 @@ void item_run::on_outcome(const std::string& outcome, const std::string& error) 
     for (auto& s : start) s();
 }
 
-event_hub::join_result item_run::join() {
+namespace {
+// Keeps a rate's decimator running for a subscriber whose session has not attached yet.
+struct rate_hold : feed_reader {
+    void on_messages() override {}
+    void on_behind() override {}
+    void on_rate_lowered(int) override {}
+    void on_hub_closed(message_ptr) override {}
+};
+}  // namespace
+
+event_hub::join_result item_run::join(int rate, bool columns) {
     auto joined = hub_->try_join();
     if (!joined.slot) return joined;
     {
         std::lock_guard lock(mutex_);
         ++subscribers_;
     }
+    auto hold = std::make_shared<rate_hold>();
+    std::optional<resume_info> unused;
+    hub_->attach(hold, rate, columns, std::nullopt, unused);
     // The hub's place, released as usual, and then the run told: its last subscriber may be gone.
     auto slot = std::move(joined.slot);
     event_hub::place* raw = slot.get();
     joined.slot = std::shared_ptr<event_hub::place>(
-        raw, [slot = std::move(slot), self = shared_from_this()](event_hub::place*) mutable {
+        raw, [slot = std::move(slot), hold = std::move(hold), self = shared_from_this()](event_hub::place*) mutable {
+            self->hub_->detach(hold.get());
             slot.reset();
             self->leave();
         });
@@ -169,11 +184,6 @@ void item_run::leave() {
     if (subscribers_ == 0) cancel_locked(lock);
 }
 
-void item_run::abandon() {
-    std::unique_lock lock(mutex_);
-    if (subscribers_ == 0) cancel_locked(lock);
-}
-
 void item_run::cancel_locked(std::unique_lock<std::mutex>& lock) {
     if (state_ != "running") return;
     auto reader = std::move(reader_);
@@ -197,10 +207,22 @@ item_feeds::item_feeds(media::job_runner& jobs, std::shared_ptr<subscriber_budge
                        uint64_t max_result_values)
     : jobs_(jobs), budget_(std::move(budget)), max_result_values_(max_result_values) {}
 
-item_feeds::run_result item_feeds::run_for(const results_plan& plan, item_feed_info info) {
+item_feeds::run_result item_feeds::join_run(const results_plan& plan, item_feed_info info, int rate, bool columns) {
     std::lock_guard lock(mutex_);
+    auto refused = [](std::shared_ptr<item_run> run, int status, std::string why, std::string retry) {
+        run_result r;
+        r.run = std::move(run);
+        r.status = status;
+        r.refusal = std::move(why);
+        r.retry_after = std::move(retry);
+        return r;
+    };
     if (auto it = runs_.find(plan.key); it != runs_.end()) {
-        if (auto run = it->second.lock(); run && run->state() == "running") return {run, false, {}, false};
+        if (auto run = it->second.lock(); run && run->state() == "running") {
+            auto joined = run->join(rate, columns);
+            if (!joined.slot) return refused(run, 503, joined.refusal, "10");
+            return {run, std::move(joined.slot), 0, {}, {}};
+        }
         runs_.erase(it);
     }
     event_hub_settings settings;
@@ -210,10 +232,12 @@ item_feeds::run_result item_feeds::run_for(const results_plan& plan, item_feed_i
     settings.from_start = true;
     settings.resume_seconds = 1e9;  // kept by size (max_ring, max_ring_bytes), not by age
     settings.check_seconds = 1e9;   // no lag check: see the file's head
-    settings.first_seq = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                                   std::chrono::system_clock::now().time_since_epoch())
-                                                   .count());
+    settings.first_seq = static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
     auto run = std::make_shared<item_run>(plan.key, std::move(info), std::move(settings));
+    // Joined before the job starts: nothing is published yet that this subscriber's rate misses.
+    auto joined = run->join(rate, columns);
+    if (!joined.slot) return refused(nullptr, 503, joined.refusal, "10");
 
     results_hooks hooks;
     hooks.on_pipe = [run](pipe& p) { run->on_pipe(p); };
@@ -222,26 +246,24 @@ item_feeds::run_result item_feeds::run_for(const results_plan& plan, item_feed_i
     hooks.on_outcome = [this, run](const std::string& outcome, const std::string& error) {
         {
             std::lock_guard l(mutex_);
-            if (auto it = runs_.find(run->key()); it != runs_.end() && it->second.lock() == run)
-                runs_.erase(it);
+            if (auto it = runs_.find(run->key()); it != runs_.end() && it->second.lock() == run) runs_.erase(it);
         }
         run->on_outcome(outcome, error);
     };
     auto attach = jobs_.start_or_join(results_job(plan, max_result_values_, std::move(hooks)));
     if (!attach.stream)
-        return {nullptr, false,
-                fmt::format("the server runs its maximum of {} jobs (encodes, results, renders) at once; try "
-                            "again shortly",
-                            jobs_.max_jobs()),
-                true};
+        return refused(nullptr, 429,
+                       fmt::format("the server runs its maximum of {} jobs (encodes, results, renders) at once; try again shortly",
+                                   jobs_.max_jobs()),
+                       "2");
     if (attach.joined)
-        return {nullptr, false,
-                "these results are being computed for a results request (GET /api/items/{id}/results), "
-                "a job without event sinks to follow; try again once it is done",
-                false};
+        return refused(nullptr, 503,
+                       "these results are being computed for a results request (GET /api/items/{id}/results), "
+                       "a job without event sinks to follow; try again once it is done",
+                       "5");
     runs_[plan.key] = run;
     run->set_job(std::move(attach.stream), [&jobs = jobs_, key = plan.key] { jobs.cancel_unread(key); });
-    return {run, true, {}, false};
+    return {run, std::move(joined.slot), 0, {}, {}};
 }
 
 }  // namespace timeside::server::events

@@ -57,17 +57,16 @@ public:
     void on_progress(int64_t frames, int64_t total);
     void on_outcome(const std::string& outcome, const std::string& error);
 
-    // A subscriber's place (the hub's, under the server's subscriber cap); when the last one is
-    // released before the end, the run's `cancel` is called. Network threads.
-    event_hub::join_result join();
+    // A subscriber's place (the hub's, under the server's subscriber cap), taking framewise values
+    // at `rate` from now on (in binary columns too with `columns`) whenever its session attaches;
+    // when the last place is released before the end, the run's `cancel` is called. Any thread.
+    event_hub::join_result join(int rate, bool columns);
     // Runs `start` once the hello can name the analyzers (at once if it can), or when the run
     // ended before its setup (a decode that failed to open).
     void when_ready(std::function<void()> start);
     // How the run is cancelled when its last subscriber leaves; `reader` the job's output stream
     // held meanwhile (the job runs on without readers only when the cache wants its output).
     void set_job(std::shared_ptr<http::body_stream> reader, std::function<void()> cancel);
-    // Nobody joined a run just started (its first subscriber was refused): cancel it as above.
-    void abandon();
     // "running", then the outcome: "complete", "failed", "refused", "cancelled".
     std::string state() const;
     unsigned subscribers() const;
@@ -101,13 +100,14 @@ public:
 
     struct run_result {
         std::shared_ptr<item_run> run;
-        bool fresh = false;   // started by this request
-        std::string refusal;  // no run: why (busy_jobs: the job cap, 429; else 503)
-        bool busy_jobs = false;
+        std::shared_ptr<event_hub::place> slot;  // the subscriber's place in it
+        int status = 0;                           // no place: 429 (the job cap) or 503
+        std::string refusal, retry_after;
     };
-    // The run computing `plan` (a JSON results plan): joined when one runs, else started as the
-    // results job with the feed's hooks.
-    run_result run_for(const results_plan& plan, item_feed_info info);
+    // A place in the run computing `plan` (a JSON results plan) for a subscriber at `rate`: the
+    // run going on, else a new one, joined before its job starts (its first values are decimated
+    // for that rate too), as the results job with the feed's hooks.
+    run_result join_run(const results_plan& plan, item_feed_info info, int rate, bool columns);
 
 private:
     media::job_runner& jobs_;

@@ -124,7 +124,7 @@ TEST_CASE("an item run is cancelled when its last subscriber leaves before the e
     auto run = std::make_shared<item_run>("k1", info, item_settings());
     std::atomic<int> cancels{0};
     run->set_job(nullptr, [&] { ++cancels; });
-    auto a = run->join().slot, b = run->join().slot;
+    auto a = run->join(20, false).slot, b = run->join(20, false).slot;
     REQUIRE(a);
     REQUIRE(b);
     CHECK(run->subscribers() == 2);
@@ -137,12 +137,12 @@ TEST_CASE("an item run is cancelled when its last subscriber leaves before the e
     auto finished = std::make_shared<item_run>("k2", info, item_settings());
     std::atomic<int> cancels2{0};
     finished->set_job(nullptr, [&] { ++cancels2; });
-    auto c = finished->join().slot;
+    auto c = finished->join(20, false).slot;
     finished->on_outcome("done", "");
     CHECK(finished->state() == "complete");
     c.reset();
     CHECK(cancels2 == 0);
-    CHECK_FALSE(finished->join().slot);  // the feed has ended
+    CHECK_FALSE(finished->join(20, false).slot);  // the feed has ended
 }
 
 TEST_CASE("subscribers of an item run start once it is set up, or once it ended without a setup",
@@ -165,4 +165,26 @@ TEST_CASE("subscribers of an item run start once it is set up, or once it ended 
     CHECK(got[0]["type"] == "end");
     CHECK(got[0]["outcome"] == "failed");
     CHECK(got[0]["error"] == "clicks.wav: cannot decode");
+}
+
+TEST_CASE("a subscriber joined before the run publishes gets its rate's intervals from the start", "[events]") {
+    item_feed_info info{"clicks", 44100, 1, 2.0, "u"};
+    auto run = std::make_shared<item_run>("k", info, item_settings());
+    auto place = run->join(50, false).slot;  // the route joins before the job starts
+    REQUIRE(place);
+    for (int64_t f = 0; f < 44100; f += 512) run->hub()->publish(row(f, -30));
+    // Its session attaches later (after the handshake): the ring still has rate 50 from frame 0.
+    auto session = std::make_shared<quiet_reader>();
+    std::optional<resume_info> resume;
+    uint64_t cursor = run->hub()->attach(session, 50, false, std::nullopt, resume);
+    std::vector<int64_t> frames;  // its intervals' first frames
+    for (const auto& m : take_json(*run->hub(), cursor, 50))
+        if (m.contains("count")) frames.push_back(m["frame"]);
+    REQUIRE_FALSE(frames.empty());
+    CHECK(frames.front() == 0);
+    CHECK(frames.size() == 49);  // 1 s at 50 a second, the last interval still open
+    run->hub()->detach(session.get());
+    place.reset();
+    CHECK(run->subscribers() == 0);
+    CHECK(run->hub()->counters().subscribers == 0);
 }
