@@ -167,7 +167,8 @@ TEST_CASE("subscribers of an item run start once it is set up, or once it ended 
     CHECK(got[0]["error"] == "clicks.wav: cannot decode");
 }
 
-TEST_CASE("a subscriber joined before the run publishes gets its rate's intervals from the start", "[events]") {
+TEST_CASE("a subscriber joined before the run publishes gets its rate's intervals from the start",
+          "[events]") {
     item_feed_info info{"clicks", 44100, 1, 2.0, "u"};
     auto run = std::make_shared<item_run>("k", info, item_settings());
     auto place = run->join(50, false).slot;  // the route joins before the job starts
@@ -187,4 +188,22 @@ TEST_CASE("a subscriber joined before the run publishes gets its rate's interval
     place.reset();
     CHECK(run->subscribers() == 0);
     CHECK(run->hub()->counters().subscribers == 0);
+}
+
+TEST_CASE("an item's hello names the item and its duration, no mount or outputs", "[events]") {
+    auto c = make_item_catalog("albums/x/track01", 48000, 2, 12.5, {});
+    auto j = nlohmann::json::parse(hello_json(*c, 96000, 41, nlohmann::json::object(), std::nullopt));
+    CHECK(j["type"] == "hello");
+    CHECK(j["item"] == "albums/x/track01");
+    CHECK(j["samplerate"] == 48000);
+    CHECK(j["channels"] == 2);
+    CHECK(j["duration"] == 12.5);
+    CHECK(j["frame"] == 96000);
+    CHECK(j["t"] == 2.0);
+    CHECK(j["seq"] == 41);
+    CHECK_FALSE(j.contains("mount"));
+    CHECK_FALSE(j.contains("outputs"));
+    auto unknown = nlohmann::json::parse(
+        hello_json(*make_item_catalog("x", 44100, 1, -1, {}), 0, 0, nlohmann::json::object(), std::nullopt));
+    CHECK(unknown["duration"].is_null());
 }
