@@ -4,14 +4,13 @@
 // reads the ring at its own pace; one that falls off the ring's start is closed with 1008).
 #include "server/events/item_feed.hpp"
 
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <optional>
+
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "core/pipe.hpp"
-#include "server/media/job.hpp"
 
 namespace timeside::server::events {
 
