@@ -84,6 +84,13 @@ pipe operator|(pipe p, const std::shared_ptr<processor>& next) {
     return p;
 }
 
+std::vector<std::shared_ptr<analyzer>> pipe::result_analyzers() const {
+    std::vector<std::shared_ptr<analyzer>> out;
+    for (size_t i = 0; i < processors_.size(); ++i)
+        if (auto a = std::dynamic_pointer_cast<analyzer>(processors_[i]); a && !implicit_[i]) out.push_back(std::move(a));
+    return out;
+}
+
 std::vector<analyzer_result> pipe::results() const {
     std::vector<analyzer_result> out;
     for (size_t i = 0; i < processors_.size(); ++i)
@@ -210,6 +217,7 @@ void pipe::run(const run_options& options) {
 
     int64_t decoded = 0;
     try {
+        if (options.on_setup) options.on_setup();
         std::vector<block_ptr> stage(streams.size());
         while (!failure.failed()) {
             if (options.cancel && options.cancel->load()) throw cancelled_error();

@@ -52,6 +52,9 @@ private:
 struct run_options {
     // Called on the decoding thread after each block: frames decoded, total (-1 if unknown).
     std::function<void(int64_t, int64_t)> progress;
+    // Called on the decoding thread once every processor is set up, before the first block: what
+    // the analyzers will produce (their results' ids and modes) is known from here on.
+    std::function<void()> on_setup;
     // Polled between blocks; when it becomes true the run stops with cancelled_error.
     const std::atomic<bool>* cancel = nullptr;
     size_t queue_blocks = 8;  // per lane
@@ -79,6 +82,8 @@ public:
     // The results of every analyzer added to the pipe, in pipe order; parents the pipe inserted
     // on its own are left out (an onset function's spectrogram), unless added explicitly too.
     std::vector<analyzer_result> results() const;
+    // The analyzers whose results results() returns (those added, not parents inserted for them).
+    std::vector<std::shared_ptr<analyzer>> result_analyzers() const;
 
 private:
     void add_parents(consumer& child);

@@ -34,8 +34,6 @@ namespace {
 
 constexpr size_t max_processors = 16;
 
-using build_chain = std::vector<std::shared_ptr<processor>>;
-
 // Counts the framewise values every analyzer of a results job keeps (they are all in memory
 // until the results are written): past the limit the run stops with a request_error, before a
 // long spectrogram asked for as JSON takes the server's memory.
@@ -104,30 +102,22 @@ http::reply serve(const http::request_context& ctx, analysis_state& state, std::
         state.jobs.max_jobs());
 }
 
-http::reply results(const http::request_context& ctx, analysis_state& state) {
-    auto snap = state.library.snapshot();
-    const auto& item = servable_item(*snap, ctx.param("id"));
-    media::item_source src{item.path, item.relative, item.sha1, 0, 0, item.size, item.mtime_ns};
-    std::string list, format_name = "json";
-    for (const auto& [name, value] : ctx.query_params()) {
-        if (name == "processors") list = text_of(value);
-        else if (name == "format") format_name = text_of(value);
-        else if (name == "start") src.start = http::query_seconds(value, "start");
-        else if (name == "duration") src.duration = http::query_seconds(value, "duration");
-        else throw usage_error(fmt::format("{}: unknown parameter; /results takes processors, format, start, duration", name));
-    }
+}  // namespace
+
+results_plan plan_results(const analysis_state& state, const media::media_item& item, const std::string& list,
+                          const std::string& format_name, double start, double duration) {
+    results_plan plan;
+    plan.src = media::item_source{item.path, item.relative, item.sha1, start, duration, item.size, item.mtime_ns};
     if (list.empty())
         throw usage_error(fmt::format("processors: required, a comma-separated list of analyzers "
                                       "(processors=level,aubio_pitch:blocksize=2048); analyzers: {}", analyzer_ids()));
-    if (item.duration > 0 && src.start >= item.duration)
-        throw usage_error(fmt::format("start: {} s is past the item's end ({} s)", src.start, item.duration));
-    const result_format* format = find_result_format(format_name);
-    if (!format) throw usage_error(fmt::format("format: no format '{}'; formats: {}", format_name, result_format_names()));
+    if (item.duration > 0 && start >= item.duration)
+        throw usage_error(fmt::format("start: {} s is past the item's end ({} s)", start, item.duration));
+    plan.format = find_result_format(format_name);
+    if (!plan.format) throw usage_error(fmt::format("format: no format '{}'; formats: {}", format_name, result_format_names()));
     const auto specs = parse_spec_list(list);
     if (specs.size() > max_processors)
         throw usage_error(fmt::format("processors: at most {} per request, got {}", max_processors, specs.size()));
-
-    build_chain chain;
     std::set<std::string> ids;
     std::string parts;
     for (auto spec : specs) {
@@ -137,22 +127,27 @@ http::reply results(const http::request_context& ctx, analysis_state& state) {
             throw usage_error(fmt::format("processors: '{}' is {} {}, not an analyzer; analyzers: {}", spec.text,
                                           p->kind() == processor_kind::encoder ? "an" : "a", to_string(p->kind()),
                                           analyzer_ids()));
-        if (format->name == "hdf5" && !ids.insert(p->id()).second)
+        if (plan.format->name == "hdf5" && !ids.insert(p->id()).second)
             throw usage_error(fmt::format("processors: {} is asked for twice; HDF5 groups are named by result id", p->id()));
         parts += media::key_part(*p) + ";";
-        chain.push_back(std::move(p));
+        plan.chain.push_back(std::move(p));
     }
-    const std::string key = media::cache_key({"results", src.sha1, format->name, fmt::format("{}", src.start),
-                                              fmt::format("{}", src.duration), parts});
-    const std::string label = fmt::format("{}.results.{}", item.id, format->extension);
-    auto produce = [src, chain, format, label, max = state.max_result_values](byte_sink& out,
-                                                                              const std::atomic<bool>& cancel) {
+    plan.key = media::cache_key({"results", plan.src.sha1, plan.format->name, fmt::format("{}", start),
+                                 fmt::format("{}", duration), parts});
+    plan.label = fmt::format("{}.results.{}", item.id, plan.format->extension);
+    return plan;
+}
+
+media::job_spec results_job(const results_plan& plan, uint64_t max_values, results_hooks hooks) {
+    auto produce = [src = plan.src, chain = plan.chain, format = plan.format, label = plan.label, max = max_values,
+                    hooks](byte_sink& out, const std::atomic<bool>& cancel) {
         auto p = media::source_pipe(src, chain);
         // Parents the pipe added (a spectrogram under onset_detection_function) count as well.
         auto budget = std::make_shared<value_budget>(max);
         for (const auto& proc : p->processors())
             if (auto a = std::dynamic_pointer_cast<analyzer>(proc)) a->set_row_sink(budget, true);
-        media::run_source_pass(src, *p, cancel);
+        if (hooks.on_pipe) hooks.on_pipe(*p);
+        media::run_source_pass(src, *p, cancel, hooks.pass);
         auto all = p->results();
         for (auto& r : all) r.audio.uri = src.relative;
         if (format->name != "hdf5") {
@@ -177,8 +172,28 @@ http::reply results(const http::request_context& ctx, analysis_state& state) {
         std::error_code ec;
         fs::remove(temp, ec);
     };
-    return serve(ctx, state, "results", key, std::string(format->extension), std::string(format->mime),
-                 job(src, key, std::string(format->extension), label, std::move(produce)));
+    auto spec = job(plan.src, plan.key, std::string(plan.format->extension), plan.label, std::move(produce));
+    spec.on_outcome = std::move(hooks.on_outcome);
+    return spec;
+}
+
+namespace {
+
+http::reply results(const http::request_context& ctx, analysis_state& state) {
+    auto snap = state.library.snapshot();
+    const auto& item = servable_item(*snap, ctx.param("id"));
+    std::string list, format_name = "json";
+    double start = 0, duration = 0;
+    for (const auto& [name, value] : ctx.query_params()) {
+        if (name == "processors") list = text_of(value);
+        else if (name == "format") format_name = text_of(value);
+        else if (name == "start") start = http::query_seconds(value, "start");
+        else if (name == "duration") duration = http::query_seconds(value, "duration");
+        else throw usage_error(fmt::format("{}: unknown parameter; /results takes processors, format, start, duration", name));
+    }
+    const auto plan = plan_results(state, item, list, format_name, start, duration);
+    return serve(ctx, state, "results", plan.key, std::string(plan.format->extension), std::string(plan.format->mime),
+                 results_job(plan, state.max_result_values));
 }
 
 // Waveform data is held whole until written: its points are counted before anything runs, from

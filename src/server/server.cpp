@@ -80,6 +80,9 @@ server::server(server_config config)
                                                        return station_.find_ingest(id);
                                                    })});
     add_live_routes(router_, *live_);
+    item_feeds_ = std::make_unique<events::item_feeds>(jobs_, station_.subscriber_budget(), config_.max_result_values);
+    item_events_ = std::make_unique<item_events_state>(item_events_state{*analysis_, connections_, *item_feeds_});
+    add_item_event_routes(router_, *item_events_);  // before /events/{id}
     add_event_routes(router_, *live_);
     status_ = std::make_unique<status_state>(
         status_state{library_, connections_, transcoder_, metrics_, station_, std::chrono::steady_clock::now()});

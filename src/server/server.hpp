@@ -31,8 +31,12 @@ namespace http {
 class listener;
 struct session_context;
 }
+namespace events {
+class item_feeds;
+}
 struct analysis_state;
 struct api_state;
+struct item_events_state;
 struct live_state;
 struct media_state;
 struct status_state;
@@ -72,6 +76,8 @@ private:
     live::station station_;  // after the registry and presets it uses; stopped before they go
     std::unique_ptr<live_state> live_;
     std::unique_ptr<analysis_state> analysis_;
+    std::unique_ptr<events::item_feeds> item_feeds_;  // its runs' jobs are stopped (stop_all) before it goes
+    std::unique_ptr<item_events_state> item_events_;
     std::unique_ptr<api_state> api_;
     std::unique_ptr<media_state> media_;
     std::unique_ptr<status_state> status_;

@@ -21,14 +21,9 @@ bool catalog::decimated(const analysis_event& e) const {
     return !e.label.has_value();
 }
 
-std::shared_ptr<const catalog> make_catalog(const live::stream_definition& def,
-                                            const std::vector<std::shared_ptr<analyzer>>& analyzers) {
-    auto c = std::make_shared<catalog>();
-    c->mount = def.id;
-    c->samplerate = def.samplerate;
-    c->channels = def.channels;
-    for (const auto& out : def.outputs)
-        c->outputs.push_back({"/live/" + def.id + "." + out.extension, out.format, out.content_type});
+namespace {
+
+void add_analyzers(catalog* c, const std::vector<std::shared_ptr<analyzer>>& analyzers) {
     for (const auto& a : analyzers) {
         analyzer_entry entry{a->id(), a->info().name, a->info().unit, {}};
         for (const auto& r : a->results()) {
@@ -46,6 +41,30 @@ std::shared_ptr<const catalog> make_catalog(const live::stream_definition& def,
         }
         c->analyzers.push_back(std::move(entry));
     }
+}
+
+}  // namespace
+
+std::shared_ptr<const catalog> make_catalog(const live::stream_definition& def,
+                                            const std::vector<std::shared_ptr<analyzer>>& analyzers) {
+    auto c = std::make_shared<catalog>();
+    c->mount = def.id;
+    c->samplerate = def.samplerate;
+    c->channels = def.channels;
+    for (const auto& out : def.outputs)
+        c->outputs.push_back({"/live/" + def.id + "." + out.extension, out.format, out.content_type});
+    add_analyzers(c.get(), analyzers);
+    return c;
+}
+
+std::shared_ptr<const catalog> make_item_catalog(const std::string& item_id, int samplerate, int channels, double duration,
+                                                 const std::vector<std::shared_ptr<analyzer>>& analyzers) {
+    auto c = std::make_shared<catalog>();
+    c->item = item_id;
+    c->samplerate = samplerate;
+    c->channels = channels;
+    c->duration = duration;
+    add_analyzers(c.get(), analyzers);
     return c;
 }
 
@@ -66,17 +85,18 @@ std::string hello_json(const catalog& c, int64_t frame, uint64_t seq, const nloh
     }
     ordered outputs = ordered::array();
     for (const auto& o : c.outputs) outputs.push_back({{"url", o.url}, {"format", o.format}, {"content_type", o.content_type}});
-    ordered j{{"type", "hello"},
-              {"protocol", 1},
-              {"mount", c.mount},
-              {"samplerate", c.samplerate},
-              {"channels", c.channels},
-              {"frame", frame},
-              {"t", c.samplerate ? static_cast<double>(frame) / c.samplerate : 0.0},
-              {"seq", seq},
-              {"analyzers", analyzers},
-              {"outputs", outputs},
-              {"subscription", ordered::parse(subscription.dump())}};
+    ordered j{{"type", "hello"}, {"protocol", 1}};
+    if (c.item.empty()) j["mount"] = c.mount;
+    else j["item"] = c.item;
+    j["samplerate"] = c.samplerate;
+    j["channels"] = c.channels;
+    if (!c.item.empty()) j["duration"] = c.duration >= 0 ? ordered(c.duration) : ordered(nullptr);
+    j["frame"] = frame;
+    j["t"] = c.samplerate ? static_cast<double>(frame) / c.samplerate : 0.0;
+    j["seq"] = seq;
+    j["analyzers"] = analyzers;
+    if (c.item.empty()) j["outputs"] = outputs;
+    j["subscription"] = ordered::parse(subscription.dump());
     if (resume) j["resume"] = {{"last_event_id", resume->last_event_id}, {"complete", resume->complete}};
     return j.dump();
 }

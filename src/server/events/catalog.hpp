@@ -42,6 +42,8 @@ struct output_entry {
 
 struct catalog {
     std::string mount;
+    std::string item;      // an on-demand item's feed (/events/items/{id}): its id; `mount` is then empty
+    double duration = -1;  // the item's: seconds (-1: unknown)
     int samplerate = 0, channels = 0;
     std::vector<analyzer_entry> analyzers;
     std::vector<output_entry> outputs;
@@ -61,6 +63,10 @@ struct catalog {
 std::shared_ptr<const catalog> make_catalog(const live::stream_definition& def,
                                             const std::vector<std::shared_ptr<analyzer>>& analyzers);
 
+// The catalog of an item's analysis run (`analyzers` set up, before the first block).
+std::shared_ptr<const catalog> make_item_catalog(const std::string& item_id, int samplerate, int channels, double duration,
+                                                 const std::vector<std::shared_ptr<analyzer>>& analyzers);
+
 // Binary columns map this range of dB (relative to a full-scale sine) onto 0..255.
 inline constexpr double column_min_db = -120, column_max_db = 0;
 
@@ -73,7 +79,8 @@ struct resume_info {
 
 // {"type":"hello","protocol":1,"mount","samplerate","channels","frame","t","seq","analyzers",
 //  "outputs","subscription"(,"resume")}: `frame` is the stream time now, `seq` the feed's last
-// message before this subscriber's first.
+// message before this subscriber's first. An item's: "item" and "duration" instead of "mount"
+// and "outputs", `frame` the frames analysed so far.
 std::string hello_json(const catalog& c, int64_t frame, uint64_t seq, const nlohmann::json& subscription,
                        const std::optional<resume_info>& resume);
 

@@ -53,4 +53,19 @@ std::optional<interval_values> decimator::add(const analysis_event& e) {
     return done;
 }
 
+std::vector<interval_values> decimator::flush() {
+    std::vector<interval_values> out;
+    for (auto& [id, p] : pending_) {
+        interval_values done = std::move(p.values);
+        for (double& x : done.mean) x /= static_cast<double>(done.count);
+        out.push_back(std::move(done));
+    }
+    pending_.clear();
+    // In stream order, as add() would have returned them.
+    std::sort(out.begin(), out.end(), [](const interval_values& a, const interval_values& b) {
+        return a.frame != b.frame ? a.frame < b.frame : a.result_id < b.result_id;
+    });
+    return out;
+}
+
 }  // namespace timeside::server::events

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "core/analyzer.hpp"
 #include "server/events/message.hpp"
@@ -22,6 +23,10 @@ public:
     // Adds one row. When it starts a later interval than the rows of its result held so far,
     // those rows' aggregate is returned (an interval is complete once a row past it arrives).
     std::optional<interval_values> add(const analysis_event& e);
+
+    // The intervals still open (a finite feed ended: no row past them will come), each result's
+    // aggregate; the decimator is empty afterwards.
+    std::vector<interval_values> flush();
 
     int rate() const { return rate_; }
     int64_t interval_frames() const { return interval_frames_; }

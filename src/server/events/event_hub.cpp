@@ -67,18 +67,44 @@ void event_hub::publish(const analysis_event& e) {
         if (!decimated) {
             append(make_event_message(next_seq(), e, now));
         } else {
-            const auto spectrum = catalog_ ? catalog_->spectra.find(e.result_id) : decltype(catalog_->spectra)::const_iterator{};
-            const bool is_spectrum = catalog_ && spectrum != catalog_->spectra.end();
-            for (auto& [rate, t] : tiers_) {
-                auto v = t.dec.add(e);
-                if (!v) continue;
-                // A spectrum (tens of kilobytes as JSON) is made only in the forms its rate's
-                // readers take: JSON, binary columns, or both.
-                if (!is_spectrum || t.readers > t.column_readers)
-                    append(make_interval_message(next_seq(), rate, *v, now));
-                if (is_spectrum && t.column_readers) append(make_column_message(next_seq(), rate, *v, spectrum->second.full_scale, now));
-            }
+            for (auto& [rate, t] : tiers_)
+                if (auto v = t.dec.add(e)) append_interval(rate, t, *v);
         }
+        wake = take_waiters();
+    }
+    for (auto& w : wake) w->on_messages();
+}
+
+void event_hub::append_interval(int rate, const tier& t, const interval_values& v) {
+    const auto made = clock::now();
+    const auto spectrum = catalog_ ? catalog_->spectra.find(v.result_id) : decltype(catalog_->spectra)::const_iterator{};
+    const bool is_spectrum = catalog_ && spectrum != catalog_->spectra.end();
+    // A spectrum (tens of kilobytes as JSON) is made only in the forms its rate's readers take:
+    // JSON, binary columns, or both.
+    if (!is_spectrum || t.readers > t.column_readers) append(make_interval_message(next_seq(), rate, v, made));
+    if (is_spectrum && t.column_readers) append(make_column_message(next_seq(), rate, v, spectrum->second.full_scale, made));
+}
+
+void event_hub::publish(const message_maker& make) {
+    std::vector<std::shared_ptr<feed_reader>> wake;
+    {
+        std::lock_guard lock(mutex_);
+        if (closed_) return;
+        append(make(next_seq(), clock::now()));
+        wake = take_waiters();
+    }
+    for (auto& w : wake) w->on_messages();
+}
+
+void event_hub::finish(const message_maker& last) {
+    std::vector<std::shared_ptr<feed_reader>> wake;
+    {
+        std::lock_guard lock(mutex_);
+        if (closed_) return;
+        for (auto& [rate, t] : tiers_)
+            for (const auto& v : t.dec.flush()) append_interval(rate, t, v);
+        append(last(next_seq(), clock::now()));
+        closed_ = true;
         wake = take_waiters();
     }
     for (auto& w : wake) w->on_messages();
@@ -234,7 +260,7 @@ uint64_t event_hub::attach(const std::shared_ptr<feed_reader>& r, int rate, bool
                            std::optional<resume_info>& resume) {
     std::lock_guard lock(mutex_);
     const uint64_t last = next_seq_ - 1;
-    uint64_t cursor = last;
+    uint64_t cursor = settings_.from_start ? front_seq_ - 1 : last;
     if (last_event_id) {
         const bool complete = *last_event_id + 1 >= front_seq_ && *last_event_id <= last;
         if (complete) cursor = *last_event_id;

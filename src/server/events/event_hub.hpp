@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -48,6 +49,9 @@ struct event_hub_settings {
     uint64_t first_seq = 1;      // a restarted mount's hub goes on from the previous one's numbers
     double check_seconds = 0.25; // how often (stream time) subscribers are checked for lag
     double ping_seconds = 30;    // WebSocket subscribers: a ping after this long without a word
+    // A finite feed (an item's analysis run): a subscriber starts at the oldest message the ring
+    // holds (the run's start while it is held), not now.
+    bool from_start = false;
 };
 
 // A subscriber as the hub sees it. The on_* calls come from the publishing thread (or the one
@@ -106,6 +110,14 @@ public:
     void tick(int64_t stream_frame);
     int64_t stream_frame() const { return stream_frame_.load(std::memory_order_relaxed); }
     uint64_t last_seq() const;
+    // A message of a finite feed's own (an item's progress), made under the hub's lock with the
+    // next seq: any thread.
+    using message_maker = std::function<message_ptr(uint64_t seq, std::chrono::steady_clock::time_point made)>;
+    void publish(const message_maker& make);
+    // Ends a finite feed (an item's analysis): the framewise intervals still open are published,
+    // then the message `last` makes (its `closing` tells the sessions to close after it); later
+    // joins are refused. Idempotent, and nothing after close().
+    void finish(const message_maker& last);
 
     // Publishes `closing` news (reason "stopped", "restarted", "shutdown") and tells every
     // subscriber; later joins are refused. Idempotent.
@@ -161,6 +173,8 @@ private:
         std::chrono::steady_clock::time_point lowered{};
     };
     void append(message_ptr m);  // under mutex_
+    // An interval of `rate`'s decimator, in the forms its readers take (under mutex_).
+    void append_interval(int rate, const tier& t, const interval_values& v);
     uint64_t next_seq() { return next_seq_++; }  // under mutex_
     void add_tier(int rate, bool columns);     // under mutex_
     void remove_tier(int rate, bool columns);  // under mutex_

@@ -58,7 +58,8 @@ std::string checked_analyzer(const std::string& name, const catalog& c, const st
     if (!c.knows(name)) {
         std::vector<std::string> ids;
         for (const auto& a : c.analyzers) ids.push_back(a.id);
-        throw field_error{field, fmt::format("'{}' is not an analyzer or result of mount '{}'; it has: {}", name, c.mount,
+        throw field_error{field, fmt::format("'{}' is not an analyzer or result of {}; it has: {}", name,
+                                             c.item.empty() ? fmt::format("mount '{}'", c.mount) : fmt::format("item feed '{}'", c.item),
                                              ids.empty() ? "none" : fmt::format("{}", fmt::join(ids, ", ")))};
     }
     return name;

@@ -126,9 +126,11 @@ void ws_session::on_write(boost::system::error_code ec, size_t) {
     ++written_;
     cursor_.written(in_flight_, *this);
     if (const std::string closing = in_flight_.closing(); !closing.empty()) {
-        // 1012 (service restart): come back, the mount runs again; 1001: it is gone, or the server.
-        const bool restart = closing == "restarted";
+        // 1012 (service restart): come back, the mount runs again; 1001: it is gone, or the server;
+        // 1000: a finite feed (an item's analysis) said all it had (its `end`).
         in_flight_ = {};
+        if (closing == "end") return do_close(websocket::close_code::normal, "end of the feed", "feed_end");
+        const bool restart = closing == "restarted";
         return do_close(restart ? websocket::close_code::service_restart : websocket::close_code::going_away,
                         restart ? "mount restarted" : "mount stopped", "mount_closed");
     }

@@ -50,6 +50,8 @@ public:
     std::shared_ptr<hub> find_hub(const std::string& id, const std::string& ext) const;
     // The analysis events feed of mount `id`; null when there is no such mount.
     std::shared_ptr<events::event_hub> find_events(const std::string& id) const;
+    // The server-wide subscriber cap ([live] max_subscribers), which items' feeds share too.
+    const std::shared_ptr<events::subscriber_budget>& subscriber_budget() const { return subscriber_budget_; }
     // The ingest side of mount `id` (its input is `icecast`); null otherwise.
     std::shared_ptr<ingest_mount> find_ingest(const std::string& id) const;
     // /admin/metadata: false when there is no such mount.

@@ -155,6 +155,13 @@ std::shared_ptr<http::body_stream> job::add_reader() { return std::make_shared<j
 
 void job::cancel() noexcept { cancelled_ = true; }
 
+bool job::cancel_if_unread() noexcept {
+    std::lock_guard lock(mutex_);
+    if (!readers_.empty() || done_) return false;
+    cancelled_ = true;
+    return true;
+}
+
 job::view job::state() const {
     std::lock_guard lock(mutex_);
     return {size_, done_, error_, code_};

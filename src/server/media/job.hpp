@@ -44,6 +44,8 @@ public:
     // What the producer polls: set when the last client left and nobody else wants the output.
     const std::atomic<bool>& cancelled() const { return cancelled_; }
     void cancel() noexcept;
+    // Cancels it when no client reads it (whatever keep_without_readers says); false otherwise.
+    bool cancel_if_unread() noexcept;
     const std::string& label() const { return label_; }
 
 private:

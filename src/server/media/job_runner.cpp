@@ -97,6 +97,7 @@ job_attach job_runner::start_or_join(job_spec spec) {
             by_key_.erase(spec.key);
         }
         out->finish(error, code);
+        if (spec.on_outcome) spec.on_outcome(outcome, error);
         if (spec.on_end)
             spec.on_end(outcome, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
         *done = true;
@@ -118,6 +119,12 @@ void job_runner::reap_locked() {
 size_t job_runner::active() const {
     std::lock_guard lock(mutex_);
     return by_key_.size();
+}
+
+bool job_runner::cancel_unread(const std::string& key) {
+    std::lock_guard lock(mutex_);
+    auto it = by_key_.find(key);
+    return it != by_key_.end() && it->second->cancel_if_unread();
 }
 
 void job_runner::stop_all() {

@@ -39,6 +39,9 @@ struct job_spec {
     // Called on the job's thread when it ends: "done", "cancelled", "refused" (request_error,
     // usage_error) or "failed", and its wall time. Only "done" is cached.
     std::function<void(const std::string& outcome, double wall_seconds)> on_end;
+    // Called just before on_end, with the outcome and the message its clients were given (empty
+    // when done), the output already in the cache: an item's event feed ends with it.
+    std::function<void(const std::string& outcome, const std::string& error)> on_outcome;
 };
 
 struct job_attach {
@@ -59,6 +62,9 @@ public:
     // when no output file can be created at all.
     job_attach start_or_join(job_spec spec);
     size_t active() const;
+    // Cancels the running job with this key if no client reads it (the last subscriber of an
+    // item's event feed left): a client of its output keeps it running. False if it runs on.
+    bool cancel_unread(const std::string& key);
     unsigned max_jobs() const { return max_jobs_; }
     // Cancels and joins every job (the server is stopping); later starts are refused.
     void stop_all();

@@ -67,7 +67,7 @@ std::unique_ptr<pipe> source_pipe(const item_source& src, const std::vector<std:
     return p;
 }
 
-void run_source_pass(const item_source& src, pipe& p, const std::atomic<bool>& cancel) {
+void run_source_pass(const item_source& src, pipe& p, const std::atomic<bool>& cancel, const pass_hooks& hooks) {
     const identity before = identify(src);
     if (src.size != 0 || src.mtime_ns != 0) {
         if (before.size != src.size) changed(src, fmt::format("size {} -> {} bytes", src.size, before.size), false);
@@ -76,9 +76,11 @@ void run_source_pass(const item_source& src, pipe& p, const std::atomic<bool>& c
     int64_t decoded = 0, total = -1;
     run_options opts;
     opts.cancel = &cancel;
+    opts.on_setup = hooks.on_setup;
     opts.progress = [&](int64_t done, int64_t all) {
         decoded = done;
         total = all;
+        if (hooks.progress) hooks.progress(done, all);
     };
     try {
         p.run(opts);

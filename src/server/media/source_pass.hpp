@@ -5,7 +5,9 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -30,11 +32,17 @@ struct item_source {
 
 // The pipe `file_decoder | chain...` (the pipe adds the parents processors ask for).
 std::unique_ptr<pipe> source_pipe(const item_source& src, const std::vector<std::shared_ptr<processor>>& chain);
+// What a caller may follow of a pass (run_options' hooks of the same names): `on_setup` once every
+// processor is set up, `progress` after each block (frames decoded, total or -1).
+struct pass_hooks {
+    std::function<void()> on_setup;
+    std::function<void(int64_t, int64_t)> progress;
+};
 // Runs it; cancelled_error once `cancel` is set. Throws source_changed_error (naming the item
 // by `src.relative`) when the file is not the one the library scanned when the run starts, when
 // its size, mtime or identity (device, inode) changed by the end, or when the decode ended well
 // short of the length the decoder announced: what was produced is not the key's output.
-void run_source_pass(const item_source& src, pipe& p, const std::atomic<bool>& cancel);
+void run_source_pass(const item_source& src, pipe& p, const std::atomic<bool>& cancel, const pass_hooks& hooks = {});
 // "id@version:a=1,b=x": what makes a processor's output differ.
 std::string key_part(const processor& p);
 
