@@ -13,6 +13,7 @@ const routes = [
 window.dashboard = { page: null, state: null };
 
 let stop = null;
+let first = true;
 
 function route() {
   if (stop) stop();
@@ -23,7 +24,10 @@ function route() {
     const m = location.hash.match(pattern);
     if (m) {
       stop = render(view, ...m.slice(1).map(decodeURIComponent));
-      view.focus({ preventScroll: true });
+      // A page changed in place: focus its content (a screen reader reads it); not at first load,
+      // where Tab starts at the top as on any page.
+      if (!first) view.focus({ preventScroll: true });
+      first = false;
       return;
     }
   }

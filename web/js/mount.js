@@ -14,8 +14,8 @@ import { Spectrogram } from "./components/spectrogram.js";
 
 const RATE = 20;  // framewise messages a second per result (the feed's default)
 
-function panel(title, id, { wide = false, label } = {}) {
-  const canvas = h("canvas", { role: "img", "aria-label": label || title });
+function panel(title, id, { wide = false, short = false, label } = {}) {
+  const canvas = h("canvas", { role: "img", "aria-label": label || title, class: short ? "short" : null });
   const readout = h("p", { class: "readout", "aria-live": "off", id: `${id}-readout` });
   const section = h("section", { class: `panel${wide ? " wide" : ""}`, "aria-labelledby": `${id}-title` },
     h("h2", { id: `${id}-title`, text: title }), canvas, readout);
@@ -52,15 +52,15 @@ export function render(view, mount) {
 
   function build(hello) {
     const results = new Set(hello.analyzers.flatMap((a) => a.results.map((r) => r.id)));
-    const spectrum = hello.analyzers.find((a) => a.columns);
+    const spectrum = hello.analyzers.flatMap((a) => a.results).find((r) => r.columns);
     ui = {};
     if (results.has("level.max") && results.has("level.rms")) {
-      const p = panel("Level (dBFS)", "level", { label: "Peak and RMS level meters" });
+      const p = panel("Level (dBFS)", "level", { short: true, label: "Peak and RMS level meters" });
       ui.meters = new Meters(p.canvas, p.readout);
       panels.append(p.section);
     }
     if (results.has("loudness_itu.block_loudness")) {
-      const p = panel("Loudness (EBU R128, LU)", "loudness", { label: "Momentary and short-term loudness" });
+      const p = panel("Loudness (EBU R128, LU)", "loudness", { short: true, label: "Momentary and short-term loudness" });
       ui.loudness = new Loudness(p.canvas, p.readout);
       panels.append(p.section);
     }
@@ -99,7 +99,9 @@ export function render(view, mount) {
       player?.started_at(m.sid, m.output, m.start_frame);
     } else if (m.type === "analysis") {
       newest = Math.max(newest, m.frame);
-      queue.push(m.frame, m);
+      // A loudness value measures the window before it: shown when the window's end is heard.
+      const at = m.result.startsWith("loudness_itu.") ? m.frame + Math.round(m.duration * state.rate) : m.frame;
+      queue.push(at, m);
     } else if (m.type === "news") {
       if (m.news === "title") queue.push(m.frame ?? 0, m);
       else if (m.news === "closing") state.feed = `closing (${m.reason})`;
