@@ -6,7 +6,7 @@
 #include <fstream>
 
 #include "server/web_routes.hpp"
-#include "test_support.hpp"
+#include "../test_support.hpp"
 
 using timeside::server::resolve_web_file;
 namespace fs = std::filesystem;
