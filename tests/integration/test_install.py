@@ -48,7 +48,15 @@ class InstallTest(unittest.TestCase):
         with open(os.path.join(self.data, uri), "rb") as f:
             self.assertEqual(f.read(4), b"RIFF")
         with open(os.path.join(self.data, "web", "index.html")) as f:
-            self.assertIn("/api/items", f.read())
+            self.assertIn('src="/js/app.js"', f.read())
+        # The page's modules and styles, subfolders included, as in the source tree.
+        source_web = os.path.join(ROOT, "web")
+        for folder, _, names in os.walk(source_web):
+            for name in names:
+                relative = os.path.relpath(os.path.join(folder, name), source_web)
+                with self.subTest(relative), open(os.path.join(folder, name), "rb") as a, \
+                        open(os.path.join(self.data, "web", relative), "rb") as b:
+                    self.assertEqual(a.read(), b.read())
         self.assertTrue(os.path.isfile(os.path.join(self.data, "timeside.toml")))
         with open(os.path.join(self.root, "lib", "systemd", "system", "timeside.service")) as f:
             unit = f.read()

@@ -50,5 +50,24 @@ export function fit_canvas(canvas) {
   return { ctx, width: canvas.clientWidth, height: canvas.clientHeight };
 }
 
-// A CSS variable's value (the theme's colours for canvases).
-export const css_var = (name) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+// A CSS variable's value (the theme's colours for canvases), read once per theme: canvases draw
+// every frame, and a style read per colour per frame is main-thread time for nothing.
+const colours = new Map();
+matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => colours.clear());
+export function css_var(name) {
+  let v = colours.get(name);
+  if (v === undefined) {
+    v = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+    colours.set(name, v);
+  }
+  return v;
+}
+
+// Sets an element's text at most every `ms` (a readout of values drawn 60 times a second: each
+// text change costs a layout, and nobody reads faster).
+export function throttled_text(el, text, ms = 250) {
+  const now = performance.now();
+  if (el.textContent === text || now - (el._shown_at || 0) < ms) return;
+  el._shown_at = now;
+  el.textContent = text;
+}

@@ -6,7 +6,7 @@
 import { Feed } from "./feed.js";
 import { HeardQueue } from "./heard.js";
 import { LivePlayer, choose_output, new_sid } from "./player.js";
-import { h } from "./dom.js";
+import { h, throttled_text } from "./dom.js";
 import { Meters } from "./components/meters.js";
 import { Loudness } from "./components/loudness.js";
 import { Timeline, TIMELINE_PAST } from "./components/timeline.js";
@@ -170,14 +170,14 @@ export function render(view, mount) {
       const all = marks.concat(ahead.map((e) => ({ t: e.frame / rate, kind: e.item.result.endsWith("onset") ? "onset" : "beat" })));
       ui.timeline.draw(now, all, pitch);
       const hz = state.pitch?.hz;
-      ui.timeline_readout.textContent = `tempo ${state.tempo ? state.tempo.toFixed(1) : "–"} BPM` +
-        (state.pitch ? `, pitch ${hz > 0 ? `${hz.toFixed(1)} Hz` : "–"}` : "");
+      throttled_text(ui.timeline_readout, `tempo ${state.tempo ? state.tempo.toFixed(1) : "–"} BPM` +
+        (state.pitch ? `, pitch ${hz > 0 ? `${hz.toFixed(1)} Hz` : "–"}` : ""));
     }
     state.lead = newest >= 0 ? (newest - now_frame) / rate : null;
     const recent = state.hits.slice(-20).map((x) => x.late_ms).sort((a, b) => a - b);
     const drawn = recent.length ? `${recent[recent.length >> 1].toFixed(0)} ms late` : "–";
     const text = `events lead ${state.lead === null ? "–" : state.lead.toFixed(2)} s · markers ${drawn}`;
-    if (sync.textContent !== text && (performance.now() - (tick.shown || 0)) > 500) { sync.textContent = text; tick.shown = performance.now(); }
+    throttled_text(sync, text, 500);
   }
 
   feed = new Feed(mount, {

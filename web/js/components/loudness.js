@@ -1,7 +1,7 @@
 // EBU R128 loudness: momentary and short-term as bars on the EBU +9 scale (-18 to +9 LU around
 // the -23 LUFS target, i.e. -41 to -14 LUFS), and the integrated loudness of what was heard,
 // gated as BS.1770-4 does (absolute -70 LUFS, relative -10 LU) over the momentary blocks received.
-import { css_var, fit_canvas } from "../dom.js";
+import { css_var, fit_canvas, throttled_text } from "../dom.js";
 
 const LOW = -41, HIGH = -14, TARGET = -23;
 
@@ -18,6 +18,7 @@ export class Loudness {
     this.momentary = lufs;
     if (lufs !== null && lufs > -70) {
       this.blocks.push(10 ** ((lufs + 0.691) / 10));
+      this.dirty = true;
       if (this.blocks.length > 36000) this.blocks.shift();  // an hour of 100 ms blocks
     }
   }
@@ -26,7 +27,18 @@ export class Loudness {
     this.short_term = lufs;
   }
 
+  // Recomputed at most once a second (an hour of blocks is 36,000 of them), not per frame.
   integrated() {
+    const now = performance.now();
+    if (this.cached === undefined || (this.dirty && now - this.computed_at > 1000)) {
+      this.cached = this.compute_integrated();
+      this.computed_at = now;
+      this.dirty = false;
+    }
+    return this.cached;
+  }
+
+  compute_integrated() {
     if (!this.blocks.length) return null;
     const lufs = (e) => -0.691 + 10 * Math.log10(e);
     const mean = (a) => a.reduce((s, x) => s + x, 0) / a.length;
@@ -63,6 +75,6 @@ export class Loudness {
     ctx.fillRect(x_of(TARGET), 0, 1, 2 * bar_h + 4);
     const f = (v) => (v === null || v <= -70 ? "–" : `${v.toFixed(1)} LUFS`);
     if (this.readout)
-      this.readout.textContent = `momentary ${f(this.momentary)}, short-term ${f(this.short_term)}, integrated ${f(integrated)}`;
+      throttled_text(this.readout, `momentary ${f(this.momentary)}, short-term ${f(this.short_term)}, integrated ${f(integrated)}`);
   }
 }

@@ -1,7 +1,7 @@
 // Level meters on a dBFS scale (-60 to 0): one bar per channel (or one for all channels, as the
 // `level` analyzer measures), RMS solid, peak lighter behind it, and a peak hold that stays 1.5 s
 // then falls 20 dB/s. Drawn on a canvas; the numbers are also written as text for screen readers.
-import { css_var, fit_canvas } from "../dom.js";
+import { css_var, fit_canvas, throttled_text } from "../dom.js";
 
 const FLOOR = -60;
 const HOLD_S = 1.5;
@@ -60,8 +60,8 @@ export class Meters {
     if (this.readout && this.bars.length) {
       const b = this.bars;
       const f = (v) => (v <= FLOOR ? "−∞" : v.toFixed(1));
-      this.readout.textContent = b.map((x, c) =>
-        `${b.length > 1 ? `ch ${c + 1}: ` : ""}peak ${f(x.peak)} dBFS, RMS ${f(x.rms)} dBFS, hold ${f(this.hold_at(c, t))}`).join("; ");
+      throttled_text(this.readout, b.map((x, c) =>
+        `${b.length > 1 ? `ch ${c + 1}: ` : ""}peak ${f(x.peak)} dBFS, RMS ${f(x.rms)} dBFS, hold ${f(this.hold_at(c, t))}`).join("; "));
     }
   }
 }
