@@ -157,11 +157,19 @@ class Dashboard(unittest.TestCase):
                     shown = await page.evaluate("[...document.querySelectorAll('tbody tr td:first-child')].map(td => td.textContent)")
                     self.assertTrue(shown and all("sweep" in s for s in shown), shown)
                     self.assertEqual(sorted(shown), sorted(i["id"] for i in items["items"] if "sweep" in i["id"]))
+                    # Live: a new title shows on the mount's card by the status polling (every 2 s).
+                    self.assertEqual(station.set_title("scale", "Artist - Home"), 200)
+                    await wait_js(page, "[...document.querySelectorAll('.cards .card')].some(c => c.innerText.includes('Now: Artist - Home'))",
+                                  "the new title on the home page", timeout=6)
                     await screenshot(page, "home")
                     # The mount page: playing, with meters, loudness, timeline and spectrogram drawn.
                     await goto(page, station.url("/#/live/scale"))
                     await wait_js(page, "(s => s && s.now !== null && s.level && s.columns > 5 && s.loudness && s.pitch)(window.dashboard.state)",
                                   "mount page playing with every panel", timeout=40)
+                    # A title news is shown when the stream reaches its frame.
+                    self.assertEqual(station.set_title("scale", "Artist - Mount"), 200)
+                    await wait_js(page, "window.dashboard.state.title === 'Artist - Mount' && document.body.innerText.includes('Now: Artist - Mount')",
+                                  "the new title on the mount page", timeout=15)
                     panels = await page.evaluate("[...document.querySelectorAll('.panel h2')].map(h => h.textContent)")
                     self.assertEqual(panels, ["Level (dBFS)", "Loudness (EBU R128, LU)", "Onsets, beats and pitch", "Spectrogram"])
                     await screenshot(page, "mount")
