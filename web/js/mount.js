@@ -65,7 +65,7 @@ export function render(view, mount) {
       panels.append(p.section);
     }
     if (results.has("aubio_temporal.onset") || results.has("aubio_pitch.pitch")) {
-      const p = panel("Onsets, beats and pitch", "timeline", { wide: !ui.meters, label: "Timeline of onsets, beats and pitch around the playhead" });
+      const p = panel("Onsets, beats and pitch", "timeline", { wide: true, label: "Timeline of onsets, beats and pitch around the playhead" });
       ui.timeline = new Timeline(p.canvas);
       ui.timeline_readout = p.readout;
       panels.append(p.section);
