@@ -134,6 +134,17 @@ class Dashboard(unittest.TestCase):
         self.browser = Chromium()
         self.addCleanup(self.browser.close)
 
+    def test_the_page_loads_the_pinned_library_versions(self):
+        with open(os.path.join(ROOT, "web", "package.json")) as f:
+            pinned = json.load(f)["dependencies"]
+        with open(os.path.join(ROOT, "web", "index.html")) as f:
+            page = f.read()
+        for name, version in pinned.items():
+            with self.subTest(name):
+                self.assertIn(f"/lib/{name}@{version}/", page)
+                self.assertTrue(os.path.isdir(os.path.join(ROOT, "web", "lib", f"{name}@{version}")),
+                                f"web/lib/{name}@{version}: run `make web-libs`")
+
     def test_pages_load_without_errors_and_are_shot_at_two_sizes(self):
         with Station({"scale": scale_definition()}) as station:
             station.wait_mount("scale")
@@ -171,7 +182,11 @@ class Dashboard(unittest.TestCase):
                     await wait_js(page, "window.dashboard.state.title === 'Artist - Mount' && document.body.innerText.includes('Now: Artist - Mount')",
                                   "the new title on the mount page", timeout=15)
                     panels = await page.evaluate("[...document.querySelectorAll('.panel h2')].map(h => h.textContent)")
-                    self.assertEqual(panels, ["Level (dBFS)", "Loudness (EBU R128, LU)", "Onsets, beats and pitch", "Spectrogram"])
+                    self.assertEqual(panels, ["Level (dBFS)", "Loudness (EBU R128, LU)", "Loudness, the last minute",
+                                             "Onsets, beats and pitch", "Spectrogram"])
+                    # The uPlot chart drew the loudness heard (its series hold points).
+                    points = await page.evaluate("document.querySelectorAll('.chart canvas').length")
+                    self.assertEqual(points, 1)
                     await screenshot(page, "mount")
                     return problems(page.events)
                 finally:
@@ -331,7 +346,7 @@ class Dashboard(unittest.TestCase):
                     await wait_js(page, "(s => s && s.now !== null && s.columns > 0)(window.dashboard.state)", "mount page playing", timeout=40)
                     mount = await tab_order(page, 6)
                     mount_unnamed = await unnamed_controls(page)
-                    roles = await page.evaluate("[...document.querySelectorAll('canvas')].map(c => c.getAttribute('role') + ':' + c.getAttribute('aria-label'))")
+                    roles = await page.evaluate("[...document.querySelectorAll('.panel > canvas')].map(c => c.getAttribute('role') + ':' + c.getAttribute('aria-label'))")
                     return home, home_unnamed, mount, mount_unnamed, roles
                 finally:
                     await session.__aexit__(None, None, None)

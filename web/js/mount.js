@@ -11,6 +11,7 @@ import { Meters } from "./components/meters.js";
 import { Loudness } from "./components/loudness.js";
 import { Timeline, TIMELINE_PAST } from "./components/timeline.js";
 import { Spectrogram } from "./components/spectrogram.js";
+import { LoudnessHistory } from "./components/history.js";
 
 const RATE = 20;  // framewise messages a second per result (the feed's default)
 
@@ -63,6 +64,10 @@ export function render(view, mount) {
       const p = panel("Loudness (EBU R128, LU)", "loudness", { short: true, label: "Momentary and short-term loudness" });
       ui.loudness = new Loudness(p.canvas, p.readout);
       panels.append(p.section);
+      const chart = h("div", { class: "chart" });
+      panels.append(h("section", { class: "panel wide", "aria-labelledby": "history-title" },
+        h("h2", { id: "history-title", text: "Loudness, the last minute" }), chart));
+      ui.history = new LoudnessHistory(chart);
     }
     if (results.has("aubio_temporal.onset") || results.has("aubio_pitch.pitch")) {
       const p = panel("Onsets, beats and pitch", "timeline", { wide: true, label: "Timeline of onsets, beats and pitch around the playhead" });
@@ -126,6 +131,7 @@ export function render(view, mount) {
       case "loudness_itu.block_loudness":
         ui.loudness?.set_momentary(m.value);
         state.loudness = { ...(state.loudness || {}), momentary: m.value, frame: m.frame };
+        ui.history?.add(now_frame / rate, m.value, state.loudness.short_term ?? null);
         break;
       case "loudness_itu.short_term":
         ui.loudness?.set_short_term(m.value);
@@ -192,5 +198,6 @@ export function render(view, mount) {
     cancelAnimationFrame(raf);
     feed.close();
     player?.close();
+    ui?.history?.destroy();
   };
 }
