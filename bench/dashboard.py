@@ -47,9 +47,13 @@ def free_port():
 
 
 def compressed_size():
+    """What the page loads: the web folder less npm's files (node_modules, package*.json) and licences."""
     total, files = 0, 0
-    for folder, _, names in os.walk(os.path.join(ROOT, "web")):
+    for folder, folders, names in os.walk(os.path.join(ROOT, "web")):
+        folders[:] = [d for d in folders if d != "node_modules"]
         for name in names:
+            if name in ("package.json", "package-lock.json", "LICENSE"):
+                continue
             with open(os.path.join(folder, name), "rb") as f:
                 total += len(gzip.compress(f.read(), 9))
             files += 1
