@@ -22,8 +22,8 @@ export class LoudnessHistory {
       },
       series: [
         { label: "stream time (s)", value: (u, v) => (v === null ? "–" : v.toFixed(1)) },
-        { label: "momentary (LUFS)", stroke: css_var("--meter-rms"), width: 1.5, value: (u, v) => (v === null ? "–" : v.toFixed(1)) },
-        { label: "short-term (LUFS)", stroke: css_var("--accent"), width: 2, value: (u, v) => (v === null ? "–" : v.toFixed(1)) },
+        { label: "momentary (LUFS)", stroke: css_var("--meter-rms"), width: 1.5, points: { show: false }, value: (u, v) => (v === null ? "–" : v.toFixed(1)) },
+        { label: "short-term (LUFS)", stroke: css_var("--accent"), width: 2, points: { show: false }, value: (u, v) => (v === null ? "–" : v.toFixed(1)) },
       ],
       axes: [{ ...axis, label: "stream time (s)" }, { ...axis, label: "LUFS" }],
       cursor: { drag: { x: false, y: false } },
