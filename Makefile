@@ -1,6 +1,6 @@
 # The front door. `make demo` and `make test` work on a fresh Debian 12 machine: they install what
 # is missing (apt-get, non-interactive), configure, build, and run.
-.PHONY: web-deps all deps build build-asan samples demo serve test fuzz bench soak clean
+.PHONY: web-deps web-libs all deps build build-asan samples demo serve test fuzz bench soak clean
 
 # Build and run dependencies (clang and its sanitizer and libFuzzer runtimes for build-asan), then
 # what the tests use as independent references and real recordings (ffmpeg, sox, gst-discoverer;
@@ -23,7 +23,7 @@ BUILD := build
 ASAN_BUILD := build-asan
 TIMESIDE := $(BUILD)/src/cli/timeside
 
-all: build
+all: build web-libs
 
 # Installs only what is missing; a machine that has everything never touches apt.
 deps:
@@ -50,13 +50,23 @@ install_missing = missing=$$(for p in $(1); do \
 # DevTools protocol with python3-websockets), from Debian.
 WEB_TESTS := tests/web
 BROWSER_PACKAGES := chromium python3-websockets
-web-deps:
+web-deps: web-libs
 	@$(call install_missing,$(BROWSER_PACKAGES))
+	@[ $(WEB_TESTS)/node_modules/.package-lock.json -nt $(WEB_TESTS)/package-lock.json ] || \
+		(cd $(WEB_TESTS) && npm ci --no-audit --no-fund --loglevel=error)
+
+# The dashboard's libraries (web/package.json, pinned by web/package-lock.json), from the npm
+# registry, their files copied to web/lib/{name}@{version}/: served from there (a year's cache:
+# the version is in the URL), installed with the page by `meson install`; nothing from a CDN.
+UPLOT_FILES := dist/uPlot.esm.js dist/uPlot.min.css LICENSE
+web-libs:
 	@command -v npm >/dev/null 2>&1 || { echo "Installing: nodejs npm"; \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm; }
-	@[ $(WEB_TESTS)/node_modules/.package-lock.json -nt $(WEB_TESTS)/package-lock.json ] || \
-		(cd $(WEB_TESTS) && npm ci --no-audit --no-fund --loglevel=error)
+	@[ web/node_modules/.package-lock.json -nt web/package-lock.json ] || \
+		(cd web && npm ci --no-audit --no-fund --loglevel=error)
+	@v=$$(node -p "require('./web/node_modules/uplot/package.json').version") && d=web/lib/uplot@$$v && \
+		mkdir -p $$d && for f in $(UPLOT_FILES); do cp -p web/node_modules/uplot/$$f $$d/; done
 
 $(BUILD)/build.ninja:
 	meson setup $(BUILD) --buildtype=release
@@ -89,7 +99,7 @@ demo: samples
 	cd out && ../$(BUILD)/docs/examples/dive_in ../samples/sweep.wav
 
 # The server on http://127.0.0.1:8000/, serving samples/ and presets/ (docs/server.md).
-serve: samples
+serve: samples web-libs
 	$(TIMESIDE) serve
 
 test: build build-asan samples web-deps
@@ -120,6 +130,7 @@ bench: build samples web-deps
 	/usr/bin/python3 bench/live_latency.py --build $(BUILD)
 	/usr/bin/python3 bench/live_mounts.py --build $(BUILD)
 	/usr/bin/python3 bench/events_fanout.py --build $(BUILD)
+	/usr/bin/python3 bench/dashboard.py --build $(BUILD)
 
 # One live mount with analyzers for SOAK_MINUTES (60 by default): its RSS must grow less than
 # 5 MiB after the first minute (bench/live_soak.py; make test runs a short one).

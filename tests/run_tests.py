@@ -36,7 +36,7 @@ ASAN_ONLY = {"test_http_fuzz.py"}
 # The live tests: real time bound (audio plays at its own pace while they wait on it), so they run
 # in a process of their own beside the other integration tests (their servers use free ports).
 LIVE_INTEGRATION = sorted(os.path.basename(p) for p in glob.glob(os.path.join(INTEGRATION, "test_live_*.py"))) + \
-    ["test_icecast_status.py"]
+    ["test_icecast_status.py", "test_dashboard.py"]
 FUZZ_TEST_SECONDS = int(os.environ.get("FUZZ_TEST_SECONDS", "35"))
 
 SANITIZER_ENV = {

@@ -88,7 +88,7 @@ server::server(server_config config)
         status_state{library_, connections_, transcoder_, metrics_, station_, std::chrono::steady_clock::now()});
     add_status_routes(router_, *status_);
     web_ = std::make_unique<web_state>(web_state{default_data_dir("web", "TIMESIDE_WEB", config_.web_dir.string())});
-    add_web_routes(router_, *web_);  // last: "/{file}" would take any one-segment path
+    add_web_routes(router_, *web_);  // last: "/{path+}" would take any path
     metrics_.set_cache_limit(config_.cache_max_bytes);
     cache_.set_observer([this](const media::cache_usage& u) { metrics_.set_cache_usage(u.bytes, u.entries); });
     session_context_ = std::make_unique<http::session_context>(http::session_context{config_, router_, connections_, metrics_});

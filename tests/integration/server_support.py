@@ -19,8 +19,9 @@ PRESETS = os.path.join(ROOT, "presets")
 
 
 class Server:
-    def __init__(self, media=(SAMPLES,), config=None, extra=(), preexec_fn=None):
-        self.port = free_port()
+    def __init__(self, media=(SAMPLES,), config=None, extra=(), preexec_fn=None, port=None):
+        # port: a given one (a server restarted under its clients), else a free one
+        self.port = port or free_port()
         self.log_file = tempfile.NamedTemporaryFile(prefix="timeside-serve-", suffix=".log", delete=False)
         args = [TIMESIDE, "serve", "--listen", f"127.0.0.1:{self.port}", "--presets", PRESETS]
         for m in media:

@@ -48,7 +48,19 @@ class InstallTest(unittest.TestCase):
         with open(os.path.join(self.data, uri), "rb") as f:
             self.assertEqual(f.read(4), b"RIFF")
         with open(os.path.join(self.data, "web", "index.html")) as f:
-            self.assertIn("/api/items", f.read())
+            self.assertIn('src="/js/app.js"', f.read())
+        # The page's modules and styles, subfolders included, as in the source tree.
+        source_web = os.path.join(ROOT, "web")
+        for folder, folders, names in os.walk(source_web):
+            folders[:] = [d for d in folders if d != "node_modules"]  # npm's, not the page's
+            for name in names:
+                if folder == source_web and name in ("package.json", "package-lock.json"):
+                    self.assertFalse(os.path.exists(os.path.join(self.data, "web", name)))
+                    continue
+                relative = os.path.relpath(os.path.join(folder, name), source_web)
+                with self.subTest(relative), open(os.path.join(folder, name), "rb") as a, \
+                        open(os.path.join(self.data, "web", relative), "rb") as b:
+                    self.assertEqual(a.read(), b.read())
         self.assertTrue(os.path.isfile(os.path.join(self.data, "timeside.toml")))
         with open(os.path.join(self.root, "lib", "systemd", "system", "timeside.service")) as f:
             unit = f.read()

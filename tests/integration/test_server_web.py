@@ -1,6 +1,8 @@
-"""The web pages: GET / is the web folder's index.html, other files of that folder by name with
-their type, Content-Length, ETag and 304; hidden files, unknown types, files missing and symlinks
-out of the folder are 404 naming the page; `[server] web` picks another folder."""
+"""The web pages: GET / is the web folder's index.html, other files of that folder and its
+subfolders by path with their type, Content-Length, ETag and 304; versioned libraries
+(lib/name@1.2.3/) cached for a year, the rest revalidated; hidden files and folders, unknown types,
+files missing, paths deeper than 8 segments and symlinks out of the folder are 404 naming the page,
+`..` is 400; `[server] web` picks another folder."""
 import os
 import unittest
 
@@ -59,6 +61,43 @@ class WebTest(unittest.TestCase):
                         self.assertEqual(status, 404)
                         self.assertIn(page.encode(), body)
                 self.assertEqual(curl(base + "/../outside.html")[0], 400)
+            finally:
+                server.stop_and_cleanup()
+
+    def test_subfolders_libraries_and_what_they_refuse(self):
+        with TempDir() as d:
+            web = os.path.join(d, "web")
+            files = {"index.html": "<p>home</p>", "js/app.js": "export {};", "js/components/meter.js": "export {};",
+                     "lib/uplot@1.6.31/dist/uPlot.esm.js": "export default 1;", ".git/config.json": "{}",
+                     "js/.hidden.js": "no", "a/b/c/d/e/f/g/h/i.js": "deep"}
+            for name, text in files.items():
+                os.makedirs(os.path.dirname(os.path.join(web, name)), exist_ok=True)
+                with open(os.path.join(web, name), "w") as f:
+                    f.write(text)
+            os.makedirs(os.path.join(d, "outside"))
+            with open(os.path.join(d, "outside", "secret.js"), "w") as f:
+                f.write("no")
+            os.symlink(os.path.join(d, "outside"), os.path.join(web, "out"))
+            server = Server(config=f'[server]\nweb = "{web}"\n')
+            try:
+                base = f"http://127.0.0.1:{server.port}"
+                status, headers, body = curl(base + "/js/components/meter.js")
+                self.assertEqual((status, headers["content-type"], body), (200, "text/javascript; charset=utf-8", b"export {};"))
+                self.assertEqual(headers["cache-control"], "no-cache")
+                self.assertEqual(curl(base + "/js/app.js", "-H", f"If-None-Match: {curl(base + '/js/app.js')[1]['etag']}")[0], 304)
+                status, headers, body = curl(base + "/lib/uplot@1.6.31/dist/uPlot.esm.js")
+                self.assertEqual((status, body), (200, b"export default 1;"))
+                self.assertEqual(headers["cache-control"], "public, max-age=31536000, immutable")
+                for page in (".git/config.json", "js/.hidden.js", "out/secret.js", "a/b/c/d/e/f/g/h/i.js", "js/missing.js", "js"):
+                    with self.subTest(page):
+                        status, _, body = curl(f"{base}/{page}")
+                        self.assertEqual(status, 404)
+                        self.assertIn(page.encode(), body)
+                self.assertEqual(curl(base + "/js/../../outside/secret.js")[0], 400)
+                self.assertEqual(curl(base + "/js/%2e%2e/index.html")[0], 400)
+                # API paths keep their answers: the web route is the last one tried.
+                self.assertEqual(curl(base + "/api/items/nothing/here")[0], 404)
+                self.assertTrue(curl(base + "/api/status")[1]["content-type"].startswith("application/json"))
             finally:
                 server.stop_and_cleanup()
 
