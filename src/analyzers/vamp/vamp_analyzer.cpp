@@ -82,16 +82,16 @@ void vamp_analyzer::run_window(std::span<const float> window) {
     for (size_t c = 0; c < channels; ++c)
         for (size_t j = 0; j < n; ++j) planar_[c][j] = window[j * channels + c];
     const auto at = host::RealTime::frame2RealTime(steps_ * sizes_.step, static_cast<unsigned>(samplerate_));
+    deliver(plugin_->process(planes_.data(), at), steps_);
     ++steps_;
-    deliver(plugin_->process(planes_.data(), at));
 }
 
-void vamp_analyzer::deliver(const host::Plugin::FeatureSet& features) {
+void vamp_analyzer::deliver(const host::Plugin::FeatureSet& features, int64_t step) {
     auto it = features.find(output_index_);
     if (it == features.end()) return;
     auto& r = *result_;
     const auto& shape = mapper_->shape();
-    for (auto& m : mapper_->map(it->second)) {
+    for (auto& m : mapper_->map(it->second, step)) {
         if (shape.tmode == time_mode::framewise) {
             append_row(r, m.values);
             continue;
@@ -127,7 +127,7 @@ void vamp_analyzer::on_finish() {
         const std::vector<float> silence(static_cast<size_t>(sizes_.block) * planar_.size(), 0.0f);
         while (steps_ < blocks) run_window(silence);
     }
-    deliver(plugin_->getRemainingFeatures());
+    deliver(plugin_->getRemainingFeatures(), steps_);
 }
 
 }  // namespace timeside::vamp

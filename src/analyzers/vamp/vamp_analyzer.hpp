@@ -36,7 +36,7 @@ protected:
 
 private:
     void run_window(std::span<const float> window);
-    void deliver(const _VampHost::Vamp::Plugin::FeatureSet& features);
+    void deliver(const _VampHost::Vamp::Plugin::FeatureSet& features, int64_t step);
     int label_id(const std::string& label);
 
     const output_entry& entry_;

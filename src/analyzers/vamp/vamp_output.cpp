@@ -65,7 +65,19 @@ std::vector<double> output_mapper::values_of(const _VampHost::Vamp::Plugin::Feat
     return v;
 }
 
-std::vector<mapped_feature> output_mapper::map(const vamp_features& features) {
+bool output_mapper::fill_gaps(int64_t n, std::vector<mapped_feature>& out) {
+    constexpr int64_t max_gap = int64_t{1} << 24;
+    if (n - next_row_ > max_gap) return false;
+    for (; next_row_ < n; ++next_row_) {
+        mapped_feature gap;
+        gap.values.assign(shape_.width == 0 ? 1 : shape_.width, std::numeric_limits<double>::quiet_NaN());
+        gap.gap = true;
+        out.push_back(std::move(gap));
+    }
+    return true;
+}
+
+std::vector<mapped_feature> output_mapper::map(const vamp_features& features, int64_t step) {
     std::vector<mapped_feature> out;
     for (const auto& f : features) {
         mapped_feature m;
@@ -73,6 +85,8 @@ std::vector<mapped_feature> output_mapper::map(const vamp_features& features) {
         if (shape_.dmode == data_mode::label) m.label = f.label.empty() ? od_.name : f.label;
         if (f.hasDuration) m.duration_frames = to_frame(f.duration, samplerate_);
         if (od_.sampleType == sample_type::OneSamplePerStep) {
+            fill_gaps(step, out);
+            ++next_row_;
             out.push_back(std::move(m));
             continue;
         }
@@ -90,15 +104,9 @@ std::vector<mapped_feature> output_mapper::map(const vamp_features& features) {
             out.push_back(std::move(m));
             continue;
         }
-        if (n < next_row_) {
+        if (n < next_row_ || !fill_gaps(n, out)) {
             ++dropped_;
             continue;
-        }
-        for (; next_row_ < n; ++next_row_) {
-            mapped_feature gap;
-            gap.values.assign(shape_.width == 0 ? 1 : shape_.width, std::numeric_limits<double>::quiet_NaN());
-            gap.gap = true;
-            out.push_back(std::move(gap));
         }
         ++next_row_;
         out.push_back(std::move(m));
