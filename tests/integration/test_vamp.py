@@ -4,15 +4,20 @@ power spectrum, fixed tempo estimator) and rubberband-vamp, on the samples and o
 sox, compared with `vamp-simple-host -s` (Debian's, VAMP_PATH on Debian's folders) value for value
 within its printing precision and frame for frame; a broken library skipped with a message naming
 it; bad parameter values refused; and a Vamp onset output reaching a live mount's events feed."""
+import asyncio
 import json
 import math
 import os
 import re
 import shutil
 import subprocess
+import time
 import unittest
 
-from support import ROOT, TempDir, run, sample
+import websockets
+
+from live_support import Station
+from support import TempDir, run, sample
 
 HOST = shutil.which("vamp-simple-host")
 # Debian's folders: vamp-examples in the multiarch one (which Vamp's own host does not search),
@@ -269,6 +274,48 @@ class VampPluginsListed(unittest.TestCase):
                 self.assertEqual(r.returncode, 2, r.stderr)
                 for w in words:
                     self.assertIn(w, r.stderr)
+
+
+class VampOnALiveMount(unittest.TestCase):
+    RATE = 44100
+    BEAT = 22050  # the signal input's clicks:120 clicks at every multiple of this stream frame
+    TOLERANCE = 1024  # percussiononsets reports the block where the rise is seen (1024 frames)
+
+    def test_percussion_onsets_reach_the_events_feed_as_computed(self):
+        definition = (f'samplerate = {self.RATE}\nchannels = 1\n[input]\nkind = "signal"\nsignal = "clicks:120"\n'
+                      '[[outputs]]\nformat = "mp3"\npreset = "mp3-128k"\n'
+                      '[analysis]\nprocessors = ["vamp_percussiononsets_onsets", "level"]\n')
+        with Station({"vampclicks": definition}) as station:
+            station.wait_mount("vampclicks")
+
+            async def collect():
+                onsets, hello = [], None
+                url = f"ws://127.0.0.1:{station.port}/events/vampclicks"
+                async with websockets.connect(url, max_size=2 ** 22) as ws:
+                    deadline = time.monotonic() + 30
+                    while len(onsets) < 8 and (left := deadline - time.monotonic()) > 0:
+                        try:
+                            m = json.loads(await asyncio.wait_for(ws.recv(), left))
+                        except asyncio.TimeoutError:
+                            break
+                        if m["type"] == "hello":
+                            hello = m
+                        elif m["type"] == "analysis" and m["result"] == "vamp_percussiononsets_onsets":
+                            onsets.append((time.monotonic(), m))
+                return hello, onsets
+
+            hello, onsets = asyncio.run(collect())
+        self.assertIsNotNone(hello)
+        self.assertGreaterEqual(len(onsets), 8, "fewer than 8 onsets in 30 s of clicks every 0.5 s")
+        frames = [m["frame"] for _, m in onsets]
+        for f in frames:
+            nearest = round(f / self.BEAT) * self.BEAT
+            self.assertLessEqual(abs(f - nearest), self.TOLERANCE, f"onset at frame {f}, no click near it")
+        self.assertEqual(len(frames), len(set(round(f / self.BEAT) for f in frames)), f"a click twice: {frames}")
+        errors = [f - round(f / self.BEAT) * self.BEAT for f in frames]
+        print(f"\nlive Vamp onsets: {len(frames)}, offset from the click {min(errors)}..{max(errors)} frames")
+        # As computed: they arrive spread over the stream's real time, not in one batch at the end.
+        self.assertGreater(onsets[-1][0] - onsets[0][0], 2.0)
 
 
 if __name__ == "__main__":
