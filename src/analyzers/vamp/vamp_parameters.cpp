@@ -4,6 +4,8 @@
 #include <cmath>
 
 #include <fmt/format.h>
+#include <vamp-hostsdk/PluginInputDomainAdapter.h>
+#include <vamp-hostsdk/PluginWrapper.h>
 
 namespace timeside::vamp {
 
@@ -31,6 +33,15 @@ bool is_enumerated(const vamp_parameter& d) {
             if (d.valueNames[j] == d.valueNames[i]) return false;
     }
     return true;
+}
+
+// Behind the host SDK's input-domain adapter a frequency-domain plugin presents itself as a
+// time-domain one: the adapter's presence says what the plugin itself wants.
+bool frequency_domain(const _VampHost::Vamp::Plugin& p) {
+    namespace ext = _VampHost::Vamp::HostExt;
+    if (auto* w = dynamic_cast<const ext::PluginWrapper*>(&p))
+        if (const_cast<ext::PluginWrapper*>(w)->getWrapper<ext::PluginInputDomainAdapter>()) return true;
+    return p.getInputDomain() == _VampHost::Vamp::Plugin::FrequencyDomain;
 }
 
 std::string describe(const vamp_parameter& d) {
@@ -89,7 +100,7 @@ std::vector<parameter_spec> declare_parameters(const _VampHost::Vamp::Plugin& pl
                                                    "parameters given beside it override it)",
                                      current, std::move(programs)));
     }
-    const bool freq = plugin.getInputDomain() == _VampHost::Vamp::Plugin::FrequencyDomain;
+    const bool freq = frequency_domain(plugin);
     const auto sizes = preferred_sizes(static_cast<int>(plugin.getPreferredBlockSize()),
                                        static_cast<int>(plugin.getPreferredStepSize()), freq);
     specs.push_back(integer_param(block_name,
@@ -97,7 +108,8 @@ std::vector<parameter_spec> declare_parameters(const _VampHost::Vamp::Plugin& pl
                                          "size by default"
                                        : "frames per block handed to the plugin; its preferred size by default",
                                   sizes.block, freq ? 2 : 1, max_block));
-    specs.push_back(integer_param(step_name, "frames between block starts; the plugin's preferred step by default",
+    specs.push_back(integer_param(step_name, "frames between block starts; the plugin's preferred step by default (half of input_blocksize, or all of "
+                                  "it in the time domain, when only input_blocksize is given)",
                                   sizes.step, 1, max_block));
     return specs;
 }
@@ -106,16 +118,14 @@ block_sizes apply_parameters(_VampHost::Vamp::Plugin& plugin, const parameter_se
     if (values.has(program_name) && values.given(program_name)) plugin.selectProgram(values.string(program_name));
     for (const auto& d : plugin.getParameterDescriptors())
         if (values.given(parameter_name(d.identifier))) plugin.setParameter(d.identifier, vamp_value(d, values));
-    const bool freq = plugin.getInputDomain() == _VampHost::Vamp::Plugin::FrequencyDomain;
+    const bool freq = frequency_domain(plugin);
     auto sizes = preferred_sizes(static_cast<int>(plugin.getPreferredBlockSize()),
                                  static_cast<int>(plugin.getPreferredStepSize()), freq);
     if (values.given(block_name)) sizes.block = static_cast<int>(values.integer(block_name));
     if (values.given(step_name)) sizes.step = static_cast<int>(values.integer(step_name));
-    // Only the block given: the step follows it as the reference host's default would.
-    if (values.given(block_name) && !values.given(step_name)) {
-        const int preferred = static_cast<int>(plugin.getPreferredStepSize());
-        sizes.step = preferred > 0 && preferred <= sizes.block ? preferred : preferred_sizes(sizes.block, 0, freq).step;
-    }
+    // Only the block given: the step the reference host gives a plugin with no preference (half the
+    // block in the frequency domain, the whole block in time), not one meant for another block.
+    if (values.given(block_name) && !values.given(step_name)) sizes.step = preferred_sizes(sizes.block, 0, freq).step;
     if (sizes.step > sizes.block) sizes = preferred_sizes(sizes.block, sizes.step, freq);
     return sizes;
 }
