@@ -28,7 +28,12 @@ void vamp_analyzer::on_setup(const stream_info& in) {
     const int channels = in.format.channels;
     plugin_ = instantiate(entry_.descriptor, samplerate_);
     sizes_ = apply_parameters(*plugin_, parameters());
-    if (!plugin_->initialise(static_cast<size_t>(channels), static_cast<size_t>(sizes_.step),
+    // A mono plugin on a multichannel stream: the mixdown is done here, in the channel adapter's
+    // arithmetic (channel 0, plus each next one, over float(channels): the same floats), in the
+    // pass that takes the window apart, instead of by the adapter in three more passes.
+    mixdown_ = channels > 1 && plugin_->getMaxChannelCount() == 1;
+    const int plugin_channels = mixdown_ ? 1 : channels;
+    if (!plugin_->initialise(static_cast<size_t>(plugin_channels), static_cast<size_t>(sizes_.step),
                              static_cast<size_t>(sizes_.block)))
         throw processing_error(fmt::format(
             "{}: the Vamp plugin {} refused to start with {} channel(s) at {} Hz, input_blocksize={} and "
@@ -63,7 +68,8 @@ void vamp_analyzer::on_setup(const stream_info& in) {
     }
 
     frames_.emplace(channels, sizes_.block, sizes_.step, false);
-    planar_.assign(static_cast<size_t>(channels), std::vector<float>(static_cast<size_t>(sizes_.block)));
+    input_channels_ = channels;
+    planar_.assign(static_cast<size_t>(plugin_channels), std::vector<float>(static_cast<size_t>(sizes_.block)));
     planes_.clear();
     for (auto& p : planar_) planes_.push_back(p.data());
     frames_in_ = 0;
@@ -77,10 +83,27 @@ int vamp_analyzer::label_id(const std::string& label) {
 }
 
 void vamp_analyzer::run_window(std::span<const float> window) {
-    const size_t channels = planar_.size();
+    const size_t channels = static_cast<size_t>(input_channels_);
     const size_t n = static_cast<size_t>(sizes_.block);
-    for (size_t c = 0; c < channels; ++c)
-        for (size_t j = 0; j < n; ++j) planar_[c][j] = window[j * channels + c];
+    if (mixdown_) {
+        float* out = planar_[0].data();
+        const float divisor = static_cast<float>(channels);
+        const float* in = window.data();
+        if (channels == 2) {  // the common case, in a loop the compiler vectorises
+            for (size_t j = 0; j < n; ++j) out[j] = (in[2 * j] + in[2 * j + 1]) / 2.0f;
+        } else {
+            for (size_t j = 0; j < n; ++j) {
+                float sum = in[j * channels];
+                for (size_t c = 1; c < channels; ++c) sum += in[j * channels + c];
+                out[j] = sum / divisor;
+            }
+        }
+    } else if (channels == 1) {
+        std::copy_n(window.data(), n, planar_[0].data());
+    } else {
+        for (size_t c = 0; c < channels; ++c)
+            for (size_t j = 0; j < n; ++j) planar_[c][j] = window[j * channels + c];
+    }
     const auto at = host::RealTime::frame2RealTime(steps_ * sizes_.step, static_cast<unsigned>(samplerate_));
     deliver(plugin_->process(planes_.data(), at), steps_);
     ++steps_;
@@ -124,7 +147,7 @@ void vamp_analyzer::on_finish() {
         if (steps_ < blocks) run_window(w);
     });
     if (steps_ < blocks) {
-        const std::vector<float> silence(static_cast<size_t>(sizes_.block) * planar_.size(), 0.0f);
+        const std::vector<float> silence(static_cast<size_t>(sizes_.block) * static_cast<size_t>(input_channels_), 0.0f);
         while (steps_ < blocks) run_window(silence);
     }
     deliver(plugin_->getRemainingFeatures(), steps_);

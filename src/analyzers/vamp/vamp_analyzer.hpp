@@ -47,6 +47,8 @@ private:
     int samplerate_ = 0;
     std::optional<output_mapper> mapper_;
     std::optional<frame_adapter> frames_;
+    int input_channels_ = 0;
+    bool mixdown_ = false;  // a mono plugin on several channels: mixed down in run_window
     std::vector<std::vector<float>> planar_;
     std::vector<float*> planes_;
     int64_t frames_in_ = 0;  // frames given to this analyzer
