@@ -35,7 +35,8 @@ void vamp_analyzer::on_setup(const stream_info& in) {
     const int plugin_channels = mixdown_ ? 1 : channels;
     if (!plugin_->initialise(static_cast<size_t>(plugin_channels), static_cast<size_t>(sizes_.step),
                              static_cast<size_t>(sizes_.block)))
-        throw processing_error(fmt::format(
+        // A parameter value this stream cannot take: the usual parameter error (usage_error).
+        throw usage_error(fmt::format(
             "{}: the Vamp plugin {} refused to start with {} channel(s) at {} Hz, input_blocksize={} and "
             "input_stepsize={} (it prefers {} and {}; 0 means no preference)",
             id(), entry_.key(), channels, samplerate_, sizes_.block, sizes_.step, plugin_->getPreferredBlockSize(),

@@ -1,6 +1,7 @@
 // Mapping Vamp's ParameterDescriptor, programs and preferred sizes onto parameter_spec.
 #include "analyzers/vamp/vamp_parameters.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -15,6 +16,7 @@ constexpr const char* program_name = "program";
 constexpr const char* block_name = "input_blocksize";
 constexpr const char* step_name = "input_stepsize";
 constexpr int64_t max_block = 1 << 20;
+constexpr int64_t max_fft = 1 << 16;
 
 bool is_whole(float v) { return std::floor(v) == v; }
 
@@ -103,11 +105,22 @@ std::vector<parameter_spec> declare_parameters(const _VampHost::Vamp::Plugin& pl
     const bool freq = frequency_domain(plugin);
     const auto sizes = preferred_sizes(static_cast<int>(plugin.getPreferredBlockSize()),
                                        static_cast<int>(plugin.getPreferredStepSize()), freq);
-    specs.push_back(integer_param(block_name,
-                                  freq ? "frames per analysis window (also the FFT size); the plugin's preferred "
-                                         "size by default"
-                                       : "frames per block handed to the plugin; its preferred size by default",
-                                  sizes.block, freq ? 2 : 1, max_block));
+    if (freq) {
+        // The input-domain adapter takes even sizes only; the powers of two, and the plugin's own.
+        std::vector<int64_t> sizes_allowed;
+        for (int64_t n = 2; n <= max_fft; n *= 2) sizes_allowed.push_back(n);
+        if (std::find(sizes_allowed.begin(), sizes_allowed.end(), sizes.block) == sizes_allowed.end()) {
+            sizes_allowed.push_back(sizes.block);
+            std::sort(sizes_allowed.begin(), sizes_allowed.end());
+        }
+        specs.push_back(integer_choice_param(block_name,
+                                             "frames per analysis window (also the FFT size); the plugin's preferred "
+                                             "size by default",
+                                             sizes.block, std::move(sizes_allowed)));
+    } else {
+        specs.push_back(integer_param(block_name, "frames per block handed to the plugin; its preferred size by default",
+                                      sizes.block, 1, max_block));
+    }
     specs.push_back(integer_param(step_name, "frames between block starts; the plugin's preferred step by default (half of input_blocksize, or all of "
                                   "it in the time domain, when only input_blocksize is given)",
                                   sizes.step, 1, max_block));
