@@ -22,7 +22,7 @@ from support import TempDir, run, sample
 HOST = shutil.which("vamp-simple-host")
 # Debian's folders: vamp-examples in the multiarch one (which Vamp's own host does not search),
 # rubberband-vamp in /usr/lib/vamp.
-MULTIARCH = subprocess.run(["dpkg-architecture", "-qDEB_HOST_MULTIARCH"], capture_output=True,
+MULTIARCH = subprocess.run(["g++", "-print-multiarch"], capture_output=True,
                            text=True).stdout.strip() or "x86_64-linux-gnu"
 VAMP_PATH = f"/usr/lib/{MULTIARCH}/vamp:/usr/lib/vamp"
 
