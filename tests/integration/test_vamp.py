@@ -14,10 +14,13 @@ import subprocess
 import time
 import unittest
 
+import jsonschema
 import websockets
 
 from live_support import Station
-from support import TempDir, run, sample
+from support import ROOT, TempDir, run, sample
+
+EVENTS_SCHEMA = jsonschema.Draft202012Validator(json.load(open(os.path.join(ROOT, "docs", "events.schema.json"))))
 
 HOST = shutil.which("vamp-simple-host")
 # Debian's folders: vamp-examples in the multiarch one (which Vamp's own host does not search),
@@ -251,6 +254,31 @@ class VampPluginsListed(unittest.TestCase):
             self.assertIn(pid, listed)
             self.assertEqual(listed[pid]["kind"], "analyzer")
 
+    def test_onsets_and_level_are_written_in_every_result_format(self):
+        with TempDir() as d:
+            r = run("run", sample("C4_scale.wav"), "vamp_percussiononsets_onsets", "level", "-o", d,
+                    "--results", "json,csv,jams,vtt,audacity,hdf5")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            with open(os.path.join(d, "C4_scale.results.json")) as f:
+                results = {x["id_metadata"]["id"]: x for x in json.load(f)}
+            onsets = results["vamp_percussiononsets_onsets"]["data_object"]["time"]["numpyArray"]
+            self.assertGreater(len(onsets), 8)  # one or more per note of the scale
+            self.assertIn("level.rms", results)
+            def lines_with(name):
+                with open(os.path.join(d, name)) as f:
+                    return [line for line in f if line.startswith("vamp_percussiononsets_onsets") or
+                            "\tvamp_percussiononsets_onsets" in line]
+            self.assertEqual(len(lines_with("C4_scale.results.csv")), len(onsets))
+            self.assertEqual(len(lines_with("C4_scale.results.audacity.txt")), len(onsets))
+            with open(os.path.join(d, "C4_scale.results.jams")) as f:
+                jams = json.load(f)
+            self.assertTrue(any("vamp_percussiononsets_onsets" in json.dumps(a.get("annotation_metadata", a))
+                                for a in jams["annotations"]))
+            h5 = subprocess.run(["h5ls", "-r", os.path.join(d, "C4_scale.results.h5")], capture_output=True, text=True)
+            self.assertIn("vamp_percussiononsets_onsets", h5.stdout)
+            with open(os.path.join(d, "C4_scale.results.vtt")) as f:
+                self.assertEqual(f.read().count('"id":"vamp_percussiononsets_onsets"'), len(onsets))
+
     def test_a_broken_library_is_skipped_with_a_message_naming_it(self):
         with TempDir() as d:
             broken = os.path.join(d, "broken-plugins.so")
@@ -289,7 +317,7 @@ class VampOnALiveMount(unittest.TestCase):
             station.wait_mount("vampclicks")
 
             async def collect():
-                onsets, hello = [], None
+                onsets, hello, errors = [], None, []
                 url = f"ws://127.0.0.1:{station.port}/events/vampclicks"
                 async with websockets.connect(url, max_size=2 ** 22) as ws:
                     deadline = time.monotonic() + 30
@@ -298,14 +326,16 @@ class VampOnALiveMount(unittest.TestCase):
                             m = json.loads(await asyncio.wait_for(ws.recv(), left))
                         except asyncio.TimeoutError:
                             break
+                        errors += [e.message for e in EVENTS_SCHEMA.iter_errors(m)]
                         if m["type"] == "hello":
                             hello = m
                         elif m["type"] == "analysis" and m["result"] == "vamp_percussiononsets_onsets":
                             onsets.append((time.monotonic(), m))
-                return hello, onsets
+                return hello, onsets, errors
 
-            hello, onsets = asyncio.run(collect())
+            hello, onsets, errors = asyncio.run(collect())
         self.assertIsNotNone(hello)
+        self.assertEqual(errors, [], "messages outside docs/events.schema.json")
         self.assertGreaterEqual(len(onsets), 8, "fewer than 8 onsets in 30 s of clicks every 0.5 s")
         frames = [m["frame"] for _, m in onsets]
         for f in frames:
