@@ -45,7 +45,14 @@ std::deque<output_entry> describe_outputs(const std::vector<std::shared_ptr<cons
             const std::string plugin_key = lib->key() + ":" + (d->identifier ? d->identifier : "?");
             try {
                 auto plugin = instantiate(d, describe_rate);
+                if (!d->identifier || !*d->identifier) throw std::runtime_error("it has no identifier");
                 const auto params = declare_parameters(*plugin);
+                // A plugin that cannot start with its own preferred sizes would fail every run.
+                const auto sizes = apply_parameters(*plugin, validate_parameters(plugin_key, params, {}));
+                if (!plugin->initialise(1, static_cast<size_t>(sizes.step), static_cast<size_t>(sizes.block)))
+                    throw std::runtime_error(fmt::format("it does not initialise with its preferred sizes (block {}, "
+                                                         "step {}, one channel at {} Hz)",
+                                                         sizes.block, sizes.step, describe_rate));
                 const auto outputs = plugin->getOutputDescriptors();
                 if (outputs.empty()) throw std::runtime_error("it declares no outputs");
                 for (const auto& od : outputs) {
