@@ -82,6 +82,7 @@ TEST_CASE("vamp: zero crossing counts equal a direct count, one row per referenc
     auto a = make("vamp_zerocrossing_counts");
     run(*a, x, 1);
     const auto& r = a->result("vamp_zerocrossing_counts");
+    CHECK(dynamic_cast<vamp_analyzer&>(*a).timestamp_adjustment() == 0);  // time domain: no shift
     CHECK(r.tmode == time_mode::framewise);
     CHECK(r.frames.stepsize == 1024);
     REQUIRE(r.rows() == 11);  // ten whole blocks, the part-silent eleventh
@@ -106,6 +107,12 @@ TEST_CASE("vamp: onsets on noise bursts, emitted as events while the stream runs
     a->set_event_sink([&](const analysis_event& e) { events.push_back(e); });
     run(*a, bursts(starts, 150000), 1);
     const auto& r = a->result("vamp_percussiononsets_onsets");
+    // A frequency-domain plugin: the input-domain adapter hands it block centres as timestamps.
+    auto* v = dynamic_cast<vamp_analyzer*>(a.get());
+    REQUIRE(v);
+    CHECK(v->sizes().block == 1024);
+    CHECK(v->sizes().step == 512);
+    CHECK(v->timestamp_adjustment() == 512);
     CHECK(r.tmode == time_mode::event);
     CHECK(r.dmode == data_mode::label);
     CHECK(r.labels.label.at(0) == "Onsets");
