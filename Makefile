@@ -6,7 +6,8 @@
 # what the tests use as independent references and real recordings (ffmpeg, sox, gst-discoverer;
 # alsa-utils' and sound-theme-freedesktop's sounds), and the live peers and clients the live tests
 # drive (icecast2 for its status shape and as a relay, ezstream as a libshout source, mpv as a
-# listener; gstreamer1.0-libav decodes AAC sources).
+# listener; gstreamer1.0-libav decodes AAC sources); the Vamp host SDK, and Vamp plugins with their
+# reference host, vamp-simple-host (vamp-examples), that the Vamp analyzers are checked against.
 DEBIAN_PACKAGES := meson ninja-build pkg-config g++ python3 \
 	libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-plugins-base \
 	gstreamer1.0-plugins-good gstreamer1.0-tools gstreamer1.0-plugins-base-apps \
@@ -16,7 +17,8 @@ DEBIAN_PACKAGES := meson ninja-build pkg-config g++ python3 \
 	ffmpeg sox aubio-tools hdf5-tools python3-websockets python3-jsonschema \
 	alsa-utils sound-theme-freedesktop \
 	clang libclang-rt-14-dev \
-	icecast2 ezstream mpv gstreamer1.0-libav
+	icecast2 ezstream mpv gstreamer1.0-libav \
+	vamp-plugin-sdk vamp-examples rubberband-vamp
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BUILD := build
@@ -131,6 +133,7 @@ bench: build samples web-deps
 	/usr/bin/python3 bench/live_mounts.py --build $(BUILD)
 	/usr/bin/python3 bench/events_fanout.py --build $(BUILD)
 	/usr/bin/python3 bench/dashboard.py --build $(BUILD)
+	/usr/bin/python3 bench/vamp_pass.py --build $(BUILD)
 
 # One live mount with analyzers for SOAK_MINUTES (60 by default): its RSS must grow less than
 # 5 MiB after the first minute (bench/live_soak.py; make test runs a short one).

@@ -11,6 +11,7 @@
 #include "analyzers/aubio_silence.hpp"
 #include "analyzers/aubio_specdesc.hpp"
 #include "analyzers/aubio_temporal.hpp"
+#include "analyzers/vamp/vamp_catalog.hpp"
 #include "core/registry.hpp"
 
 namespace timeside {
@@ -28,6 +29,8 @@ void register_analyzers(registry& r) {
     r.add<aubio_melenergy>();
     r.add<aubio_specdesc>();
     r.add<aubio_silence>();
+    // Every output of every installed Vamp plugin (src/analyzers/vamp/).
+    register_vamp_analyzers(r);
 }
 
 }  // namespace timeside
