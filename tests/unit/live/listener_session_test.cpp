@@ -219,6 +219,7 @@ TEST_CASE("listener: Icecast head, exact stream with ICY blocks, FFmpeg decodes 
     s.genre = "Tests";
     s.url = "http://example.org/";
     s.burst_seconds = 1;
+    s.burst_bytes = 0;  // the seconds alone: what the checks below count
     s.queue_seconds = 2;
     s.max_listeners = 3;
     auto h = std::make_shared<hub>(s);
@@ -404,6 +405,7 @@ TEST_CASE("listener: Ogg Opus with ICY blocks too: the blocks sit at every metai
     s.channels = 1;
     s.bitrate_kbps = 96;
     s.burst_seconds = 1;
+    s.burst_bytes = 0;  // the seconds alone: what the checks below count
     s.queue_seconds = 5;
     s.metaint = 4000;  // several blocks a second at 96 kbit/s
     auto h = std::make_shared<hub>(s);

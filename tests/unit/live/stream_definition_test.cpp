@@ -219,7 +219,8 @@ TEST_CASE("the shipped definitions are accepted", "[definition]") {
     CHECK(scale.outputs[0].encoder_spec == "mp3_encoder:bitrate=128,mode=cbr");
     CHECK(scale.outputs[1].encoder_spec == "opus_encoder:bitrate=96");
     CHECK(scale.outputs[2].encoder_spec == "vorbis_encoder:quality=0.4");
-    CHECK(scale.analysis == std::vector<std::string>{"level", "aubio_temporal"});
+    CHECK(scale.analysis ==
+          std::vector<std::string>{"level", "aubio_temporal", "loudness_itu", "aubio_pitch", "spectrogram_analyzer"});
     const auto studio = read_stream_definition(shipped / "studio.toml", presets());
     CHECK(studio.input.type == input_definition::kind::icecast);
     CHECK(studio.input.password_generated);
