@@ -9,6 +9,7 @@
 
 #include "core/errors.hpp"
 #include "server/events/sse_session.hpp"
+#include "server/events/ws_handshake.hpp"
 #include "server/events/ws_session.hpp"
 
 namespace timeside::server {
@@ -45,6 +46,13 @@ http::reply serve_events(live_state& state, const http::request_context& ctx) {
                                                  id));
         res.set(http::bhttp::field::upgrade, "websocket");
         return res;
+    }
+    if (websocket) {
+        if (auto refused = events::ws::check_upgrade(ctx.req)) {
+            auto res = http::error_reply(refused->status, refused->message);
+            if (refused->status == status::upgrade_required) res.set(http::bhttp::field::sec_websocket_version, "13");
+            return res;
+        }
     }
     static const events::catalog empty;
     const auto catalog = hub->get_catalog();
