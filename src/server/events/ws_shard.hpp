@@ -40,7 +40,7 @@ struct ws_batch {
 // max_wake_seconds later, in fewer, larger writes.
 struct wake_policy {
     double wake_writes_per_second = 100000;
-    double max_wake_seconds = 0.008;
+    double max_wake_seconds = 0.002;
     std::chrono::milliseconds sweep{250};  // the keep-alive pass over the shard's subscribers
 };
 
