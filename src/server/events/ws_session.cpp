@@ -147,7 +147,10 @@ bool ws_session::gather(ws_batch& b) {
     if (!close_.empty()) b.tail = std::move(close_);
     close_.clear();
     if (b.head.empty() && b.items.empty() && b.tail.empty()) {
-        if (park) shard_->park(shared_from_this());
+        if (park && !parked_) {
+            parked_ = true;
+            shard_->park(shared_from_this());
+        }
         return false;
     }
     b.fill();

@@ -49,7 +49,10 @@ public:
 
     // From its shard, on the shard's strand: a wake-up (write what arrived, or park again), the
     // keep-alive pass, and its place in the shard's list.
-    void resume() { do_write(); }
+    void resume() {
+        parked_ = false;
+        do_write();
+    }
     void keep_alive(std::chrono::steady_clock::time_point now);
     void moved_to(size_t slot) { slot_ = slot; }
 
@@ -93,6 +96,7 @@ private:
     uint64_t written_ = 0;
     size_t slot_ = static_cast<size_t>(-1);
     bool joined_ = false;
+    bool parked_ = false;  // in its shard's list of those to resume (once: it also writes between wake-ups)
     bool pinged_ = false;
     bool closing_ = false;        // a close is under way: no more of the feed is written
     bool close_sent_ = false;
