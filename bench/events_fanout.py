@@ -36,6 +36,17 @@ def metrics(port):
     return buckets, delivered
 
 
+def realtime(port):
+    """The mount's frames filled because its input was late and analysis blocks skipped to keep up:
+    both stay put while the mount runs in real time."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+        text = r.read().decode()
+    def value(name):
+        m = re.search(name + r'\{mount="bench"\} (\S+)', text)
+        return float(m.group(1)) if m else float("nan")
+    return value("timeside_live_filled_frames_total"), value("timeside_live_skipped_analysis_blocks_total")
+
+
 def idle_cores(pid):
     cpu0, t0 = live_peers.cpu_seconds(pid), time.monotonic()
     # A measurement window of fixed length, not a wait: the server's own work with no subscriber
@@ -92,9 +103,11 @@ def main():
         rss0 = live_peers.rss_kib(ts.proc.pid)
         buckets0, delivered0 = metrics(ts.port)
         waited0 = runnable_waiting_seconds(ts.proc.pid)
+        filled0, skipped0 = realtime(ts.port)
         summary, cores, peak, elapsed = load(client, f"ws://127.0.0.1:{ts.port}/events/bench", n, args.seconds,
                                              ts.proc.pid)
         waited = runnable_waiting_seconds(ts.proc.pid) - waited0
+        filled1, skipped1 = realtime(ts.port)
         buckets1, delivered1 = metrics(ts.port)
         ours = report("timeside", n, summary, cores, idle, rss0, peak, elapsed)
         total = buckets1[float("inf")] - buckets0[float("inf")]
@@ -104,6 +117,8 @@ def main():
               f"{within[0.05] * 100:.3f} % within 50 ms; its threads waited {waited:.2f} s for a CPU "
               f"({waited / max(cores * elapsed, 1e-9):.2f} s per second they ran; load average {os.getloadavg()[0]:.1f} "
               f"on {os.cpu_count()} cores)")
+        print(f"  the mount over the window: {filled1 - filled0:.0f} frames filled (input late), "
+              f"{skipped1 - skipped0:.0f} analysis blocks skipped (real time kept: both 0)")
         # The peer, fed by our feed (one more subscriber of ours) on the same machine.
         port = live_peers._free_port()
         node = subprocess.Popen(["node", os.path.join(NODE_DIR, "events_peer.mjs"), str(port),
