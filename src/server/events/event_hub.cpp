@@ -157,7 +157,6 @@ void event_hub::check(clock::time_point now) {
 void event_hub::close(const std::string& reason) {
     std::vector<std::shared_ptr<feed_reader>> readers;
     message_ptr closing;
-    std::shared_ptr<void> state;
     {
         std::lock_guard lock(mutex_);
         if (closed_) return;
@@ -167,9 +166,6 @@ void event_hub::close(const std::string& reason) {
         for (auto& e : readers_)
             if (auto r = e.reader.lock()) readers.push_back(std::move(r));
         waiters_.clear();
-        // The shards go with the hub's last subscriber (each session holds its own), not with the
-        // hub: a hub may outlive the io_context their strands belong to.
-        state = std::move(session_state_);
     }
     for (auto& r : readers) r->on_hub_closed(closing);
 }
@@ -311,8 +307,12 @@ void event_hub::count_delivered(delivery_tally& tally) {
 
 std::shared_ptr<void> event_hub::session_state(const std::function<std::shared_ptr<void>()>& make) {
     std::lock_guard lock(mutex_);
-    if (!session_state_ && !closed_) session_state_ = make();
-    return session_state_ ? session_state_ : make();
+    auto state = session_state_.lock();
+    if (!state) {
+        state = make();
+        session_state_ = state;
+    }
+    return state;
 }
 
 void event_hub::count_slow() { slow_.fetch_add(1, std::memory_order_relaxed); }

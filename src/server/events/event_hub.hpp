@@ -161,8 +161,9 @@ public:
     take_result take(uint64_t& cursor, int rate, std::vector<message_ptr>& out, size_t max,
                      const std::shared_ptr<feed_waiter>& waiter);
 
-    // State the hub's WebSocket subscribers share (their wake-up shards), made by `make` the first
-    // time it is asked for; let go at close(), while the io_context its strands use still exists.
+    // State the hub's WebSocket subscribers share (their wake-up shards), made by `make` when
+    // none is alive. The hub keeps it weakly: the subscribers hold it, so it goes with the last of
+    // them, on the threads of the io_context its strands belong to (never after that io_context).
     std::shared_ptr<void> session_state(const std::function<std::shared_ptr<void>()>& make);
     unsigned subscribers() const { return static_cast<unsigned>(subscribers_.load(std::memory_order_relaxed)); }
 
@@ -204,7 +205,7 @@ private:
     std::map<int, tier> tiers_;
     std::vector<reader_entry> readers_;
     std::vector<std::shared_ptr<feed_waiter>> waiters_;
-    std::shared_ptr<void> session_state_;
+    std::weak_ptr<void> session_state_;
     bool closed_ = false;
     int64_t last_check_frame_ = 0;
 

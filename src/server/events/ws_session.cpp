@@ -25,6 +25,7 @@ namespace {
 constexpr size_t max_items_per_write = 64;
 constexpr int max_writes_per_turn = 8;
 constexpr int max_reads_per_turn = 4;
+constexpr size_t max_unsent_control = 64 * 127;  // 64 pongs of the largest payload
 
 // The connection's socket, moved onto `executor` (its shard's strand). expires_never() first: the
 // stream's timer wait would keep its state allocated until its deadline.
@@ -259,6 +260,9 @@ void ws_session::on_frame(ws::frame_event& ev) {
             return;
         case kind::ping:
             if (closing_) return;
+            // Pongs wait behind a full socket like replies do: a client that pings and reads nothing is closed.
+            if (control_.size() >= max_unsent_control)
+                return do_close(ws::close_code::policy_error, "too many pongs unread", "replies_unread");
             control_ += ws::control_frame(ws::opcode::pong, ev.payload);
             return do_write();
         case kind::pong: return;

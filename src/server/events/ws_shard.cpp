@@ -3,6 +3,7 @@
 #include "server/events/ws_shard.hpp"
 
 #include <algorithm>
+#include <mutex>
 #include <thread>
 
 #include <boost/asio/io_context.hpp>
@@ -20,13 +21,22 @@ namespace {
 using io_strand = asio::strand<asio::io_context::executor_type>;
 
 struct shard_set {
-    std::vector<std::shared_ptr<ws_shard>> shards;
-    std::atomic<size_t> next{0};
+    shard_set(asio::io_context::executor_type e, wake_policy p, size_t count) : io(e), policy(p), shards(count) {}
+    asio::io_context::executor_type io;
+    wake_policy policy;
+    std::mutex mutex;
+    std::vector<std::weak_ptr<ws_shard>> shards;  // each holds the set
+    size_t next = 0;
 };
 }  // namespace
 
-ws_shard::ws_shard(asio::any_io_executor strand, std::weak_ptr<event_hub> hub, wake_policy policy)
-    : strand_(std::move(strand)), hub_(std::move(hub)), policy_(policy), wake_timer_(strand_), sweep_timer_(strand_) {}
+ws_shard::ws_shard(asio::any_io_executor strand, std::weak_ptr<event_hub> hub, wake_policy policy, std::shared_ptr<void> owner)
+    : strand_(std::move(strand)),
+      hub_(std::move(hub)),
+      owner_(std::move(owner)),
+      policy_(policy),
+      wake_timer_(strand_),
+      sweep_timer_(strand_) {}
 
 void ws_shard::on_messages() {
     asio::post(strand_, [self = shared_from_this()] { self->wake(); });
@@ -94,7 +104,8 @@ void ws_shard::arm_sweep() {
 void ws_shard::sweep() {
     std::vector<std::shared_ptr<ws_session>> all;
     all.reserve(members_.size());
-    for (auto* s : members_) all.push_back(s->shared_from_this());
+    for (auto* s : members_)
+        if (auto held = s->weak_from_this().lock()) all.push_back(std::move(held));
     const auto now = clock::now();
     for (auto& s : all) s->keep_alive(now);
     if (!members_.empty()) arm_sweep();
@@ -107,16 +118,20 @@ std::shared_ptr<ws_shard> ws_shard_for(event_hub& h, const asio::any_io_executor
     const io_strand* strand = connection_executor.target<io_strand>();
     std::weak_ptr<event_hub> weak = h.shared_from_this();
     if (!strand) return std::make_shared<ws_shard>(connection_executor, weak, policy);
-    const auto inner = strand->get_inner_executor();
-    auto state = std::static_pointer_cast<shard_set>(h.session_state([&] {
-        auto set = std::make_shared<shard_set>();
+    auto set = std::static_pointer_cast<shard_set>(h.session_state([&] {
         const unsigned count = std::clamp(2 * std::thread::hardware_concurrency(), 2u, 16u);
         wake_policy each = policy;
         each.wake_writes_per_second /= count;
-        for (unsigned i = 0; i < count; ++i) set->shards.push_back(std::make_shared<ws_shard>(asio::make_strand(inner), weak, each));
-        return std::shared_ptr<void>(set);
+        return std::shared_ptr<void>(std::make_shared<shard_set>(strand->get_inner_executor(), each, count));
     }));
-    return state->shards[state->next.fetch_add(1, std::memory_order_relaxed) % state->shards.size()];
+    std::lock_guard lock(set->mutex);
+    auto& slot = set->shards[set->next++ % set->shards.size()];
+    auto shard = slot.lock();
+    if (!shard) {
+        shard = std::make_shared<ws_shard>(asio::make_strand(set->io), weak, set->policy, set);
+        slot = shard;
+    }
+    return shard;
 }
 
 }  // namespace timeside::server::events

@@ -46,7 +46,9 @@ struct wake_policy {
 
 class ws_shard : public feed_waiter, public std::enable_shared_from_this<ws_shard> {
 public:
-    ws_shard(boost::asio::any_io_executor strand, std::weak_ptr<event_hub> hub, wake_policy policy);
+    // `owner`: what the shard keeps alive while it lives (the set of shards it was made in).
+    ws_shard(boost::asio::any_io_executor strand, std::weak_ptr<event_hub> hub, wake_policy policy,
+             std::shared_ptr<void> owner = nullptr);
     const boost::asio::any_io_executor& executor() const { return strand_; }
 
     // On the strand. Whether the shard is registered for the hub's next wake-up already: a
@@ -79,6 +81,7 @@ private:
 
     boost::asio::any_io_executor strand_;
     std::weak_ptr<event_hub> hub_;
+    std::shared_ptr<void> owner_;
     wake_policy policy_;
     boost::asio::steady_timer wake_timer_, sweep_timer_;
     std::chrono::steady_clock::time_point last_run_{};
@@ -93,8 +96,10 @@ private:
 };
 
 // The shard for a new subscriber of `h` whose connection runs on `connection_executor` (a strand
-// of the server's io_context): the hub's shards are made on that io_context the first time, two
-// per core, and handed out in turn. An executor of another kind gets a shard of its own.
+// of the server's io_context): two per core on that io_context, handed out in turn, each made when
+// its turn finds none alive. Subscribers hold their shard and shards their set (the hub only
+// weakly): all of it goes with the last subscriber. An executor of another kind gets a shard of
+// its own.
 std::shared_ptr<ws_shard> ws_shard_for(event_hub& h, const boost::asio::any_io_executor& connection_executor);
 
 }  // namespace timeside::server::events

@@ -1,7 +1,8 @@
 // WebSocket subscribers over real sockets: the server's own HTTP listener, router and session hand
 // the upgrade to ws_session (takeover, as the events route does); a raw-socket client speaks RFC
 // 6455 by hand. Checked: the 101 head and its accept key, the hello, a burst of published
-// messages arriving as whole frames in order and counted as delivered, ping frames answered,
+// messages arriving as whole frames in order and counted as delivered (for one subscriber and for
+// two dozen sharing wake-up shards, burst after burst), ping frames answered,
 // each protocol violation closed with its code (1002, 1007, 1009), a client's close echoed, and
 // the hub's restart closing with its news then 1012.
 #include "server/events/ws_session.hpp"
@@ -16,6 +17,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "../test_support.hpp"
@@ -43,11 +45,12 @@ struct events_server {
     std::shared_ptr<http::listener> acceptor;
     std::vector<std::thread> threads;
     uint16_t port = 0;
+    std::shared_ptr<event_hub> hub;
 
-    explicit events_server(std::shared_ptr<event_hub> hub) {
+    explicit events_server(std::shared_ptr<event_hub> h) : hub(h) {
         config.listen = {"127.0.0.1", 0};
         config.access_log = false;
-        routes.add({http::verb::get}, "/events/{id}", [this, hub](const http::request_context& ctx) -> http::reply {
+        routes.add({http::verb::get}, "/events/{id}", [this, hub = h](const http::request_context& ctx) -> http::reply {
             REQUIRE(boost::beast::websocket::is_upgrade(ctx.req));
             if (auto refused = ws::check_upgrade(ctx.req)) return http::error_reply(refused->status, refused->message);
             auto joined = hub->try_join();
@@ -66,6 +69,7 @@ struct events_server {
         for (int i = 0; i < 2; ++i) threads.emplace_back([this] { ioc.run(); });
     }
     ~events_server() {
+        hub->close("shutdown");  // as the station does before the server stops: parked subscribers are let go
         acceptor->stop();
         connections.close_all();
         work.reset();
@@ -266,4 +270,29 @@ TEST_CASE("a mount's restart writes the closing news, then closes with 1012", "[
     CHECK(j["news"] == "closing");
     CHECK(j["reason"] == "restarted");
     CHECK(close_code_of(c.next()) == 1012);
+}
+
+TEST_CASE("subscribers parked in shared shards are all woken: each gets every message of a burst, in order",
+          "[events][ws]") {
+    auto hub = make_hub();
+    events_server server(hub);
+    constexpr int subscribers = 24, burst = 30;
+    std::vector<std::unique_ptr<ws_client>> clients;
+    for (int i = 0; i < subscribers; ++i) {
+        clients.push_back(std::make_unique<ws_client>(server.port));
+        REQUIRE(json::parse(clients.back()->next().payload)["type"] == "hello");
+    }
+    // Two bursts apart in time: the second finds every subscriber parked again.
+    for (int round = 0; round < 2; ++round) {
+        for (int i = 0; i < burst; ++i) hub->publish(news{"title", i, 44100, fmt::format("{}.{}", round, i), -1});
+        for (auto& c : clients)
+            for (int i = 0; i < burst; ++i) {
+                const frame f = c->next();
+                REQUIRE(f.opcode == 1);
+                CHECK(json::parse(f.payload)["title"] == fmt::format("{}.{}", round, i));
+            }
+    }
+    CHECK(test::eventually([&] { return hub->counters().delivered == uint64_t{2} * subscribers * burst; },
+                           std::chrono::seconds(5)));
+    CHECK(hub->counters().subscribers == subscribers);
 }
