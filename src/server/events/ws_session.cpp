@@ -126,7 +126,10 @@ bool ws_session::gather(ws_batch& b) {
             if (!o.shared) o.own_head = ws::frame_head(ws::opcode::text, o.own->size());
             const std::string closing = o.closing();
             b.items.push_back(std::move(o));
-            if (!closing.empty()) {
+            if (closing == "end") {
+                // 1000: a finite feed (an item's analysis, on main since this branch) said all it had.
+                do_close(ws::close_code::normal, "end of the feed", "feed_end");
+            } else if (!closing.empty()) {
                 // 1012 (service restart): come back, the mount runs again; 1001: it is gone, or the server.
                 const bool restart = closing == "restarted";
                 do_close(restart ? ws::close_code::service_restart : ws::close_code::going_away,
