@@ -10,6 +10,7 @@
 
 #include "core/errors.hpp"
 #include "server/events/sse_session.hpp"
+#include "server/events/ws_handshake.hpp"
 #include "server/events/ws_session.hpp"
 #include "server/media_routes.hpp"
 
@@ -22,6 +23,16 @@ namespace {
 bool accepts_event_stream(const http::request& req) {
     const std::string_view accept = req[http::bhttp::field::accept];
     return accept.find("text/event-stream") != std::string_view::npos;
+}
+
+// An upgrade our WebSocket session cannot answer: no valid Sec-WebSocket-Key (400), a version
+// other than 13 (426 naming the one we speak).
+std::optional<http::response> bad_upgrade(const http::request& req) {
+    auto refused = events::ws::check_upgrade(req);
+    if (!refused) return std::nullopt;
+    auto res = http::error_reply(refused->status, refused->message);
+    if (refused->status == status::upgrade_required) res.set(http::bhttp::field::sec_websocket_version, "13");
+    return res;
 }
 
 std::optional<uint64_t> last_event_id(const http::request& req) {
@@ -48,6 +59,8 @@ http::reply serve_events(live_state& state, const http::request_context& ctx) {
         res.set(http::bhttp::field::upgrade, "websocket");
         return res;
     }
+    if (websocket)
+        if (auto refused = bad_upgrade(ctx.req)) return std::move(*refused);
     static const events::catalog empty;
     const auto catalog = hub->get_catalog();
     events::subscription sub = events::subscription_from_query(ctx.query_params(), catalog ? *catalog : empty, websocket);
@@ -120,6 +133,8 @@ http::reply serve_item_events(item_events_state& state, const http::request_cont
         res.set(http::bhttp::field::upgrade, "websocket");
         return res;
     }
+    if (websocket)
+        if (auto refused = bad_upgrade(ctx.req)) return std::move(*refused);
     std::string processors, analyzers;
     raw_parameters feed_query;
     for (const auto& [name, value] : ctx.query_params()) {

@@ -37,7 +37,7 @@ uint64_t event_hub::last_seq() const {
 }
 
 void event_hub::append(message_ptr m) {
-    ring_bytes_ += m->json.size() + m->sse_head.size();
+    ring_bytes_ += m->json.size() + m->sse_head.size() + m->ws_head.size();
     ring_.push_back(std::move(m));
     messages_.fetch_add(1, std::memory_order_relaxed);
     const auto keep = std::chrono::duration_cast<clock::duration>(
@@ -45,21 +45,21 @@ void event_hub::append(message_ptr m) {
     const auto oldest = ring_.back()->made - keep;
     while (ring_.size() > 1 && (ring_.size() > settings_.max_ring || ring_bytes_ > settings_.max_ring_bytes ||
                                 ring_.front()->made < oldest)) {
-        ring_bytes_ -= ring_.front()->json.size() + ring_.front()->sse_head.size();
+        ring_bytes_ -= ring_.front()->json.size() + ring_.front()->sse_head.size() + ring_.front()->ws_head.size();
         ring_.pop_front();
         ++front_seq_;
     }
 }
 
-std::vector<std::shared_ptr<feed_reader>> event_hub::take_waiters() {
-    std::vector<std::shared_ptr<feed_reader>> w;
+std::vector<std::shared_ptr<feed_waiter>> event_hub::take_waiters() {
+    std::vector<std::shared_ptr<feed_waiter>> w;
     w.swap(waiters_);
     return w;
 }
 
 void event_hub::publish(const analysis_event& e) {
     const auto now = clock::now();
-    std::vector<std::shared_ptr<feed_reader>> wake;
+    std::vector<std::shared_ptr<feed_waiter>> wake;
     {
         std::lock_guard lock(mutex_);
         if (closed_) return;
@@ -86,7 +86,7 @@ void event_hub::append_interval(int rate, const tier& t, const interval_values& 
 }
 
 void event_hub::publish(const message_maker& make) {
-    std::vector<std::shared_ptr<feed_reader>> wake;
+    std::vector<std::shared_ptr<feed_waiter>> wake;
     {
         std::lock_guard lock(mutex_);
         if (closed_) return;
@@ -97,7 +97,7 @@ void event_hub::publish(const message_maker& make) {
 }
 
 void event_hub::finish(const message_maker& last) {
-    std::vector<std::shared_ptr<feed_reader>> wake;
+    std::vector<std::shared_ptr<feed_waiter>> wake;
     {
         std::lock_guard lock(mutex_);
         if (closed_) return;
@@ -112,7 +112,7 @@ void event_hub::finish(const message_maker& last) {
 
 void event_hub::publish(const news& n) {
     const auto now = clock::now();
-    std::vector<std::shared_ptr<feed_reader>> wake;
+    std::vector<std::shared_ptr<feed_waiter>> wake;
     {
         std::lock_guard lock(mutex_);
         if (closed_) return;
@@ -280,7 +280,7 @@ void event_hub::detach(feed_reader* r) {
     if (it == readers_.end()) return;
     readers_.erase(it);
     remove_tier(r->rate.load(), r->columns.load());
-    std::erase_if(waiters_, [r](const std::shared_ptr<feed_reader>& w) { return w.get() == r; });
+    std::erase_if(waiters_, [r](const std::shared_ptr<feed_waiter>& w) { return w.get() == static_cast<feed_waiter*>(r); });
 }
 
 void event_hub::set_rate(feed_reader& r, int rate, bool columns) {
@@ -292,7 +292,7 @@ void event_hub::set_rate(feed_reader& r, int rate, bool columns) {
 }
 
 event_hub::take_result event_hub::take(uint64_t& cursor, int rate, std::vector<message_ptr>& out, size_t max,
-                                       const std::shared_ptr<feed_reader>& waiter) {
+                                       const std::shared_ptr<feed_waiter>& waiter) {
     std::lock_guard lock(mutex_);
     if (cursor + 1 < front_seq_) return take_result::lost;
     const size_t before = out.size();
@@ -307,13 +307,38 @@ event_hub::take_result event_hub::take(uint64_t& cursor, int rate, std::vector<m
     return take_result::none;
 }
 
-void event_hub::count_delivered(clock::time_point made, clock::time_point written) {
-    delivered_.fetch_add(1, std::memory_order_relaxed);
+void delivery_tally::add(clock::time_point made, clock::time_point written) {
+    ++delivered;
     const double seconds = std::chrono::duration<double>(written - made).count();
     size_t i = 0;
     while (i < latency_buckets.size() && seconds > latency_buckets[i]) ++i;
-    latency_[i].fetch_add(1, std::memory_order_relaxed);
-    latency_sum_us_.fetch_add(static_cast<uint64_t>(std::max(0.0, seconds) * 1e6), std::memory_order_relaxed);
+    ++latency[i];
+    latency_sum_us += static_cast<uint64_t>(std::max(0.0, seconds) * 1e6);
+}
+
+void event_hub::count_delivered(clock::time_point made, clock::time_point written) {
+    delivery_tally t;
+    t.add(made, written);
+    count_delivered(t);
+}
+
+void event_hub::count_delivered(delivery_tally& tally) {
+    if (!tally.delivered) return;
+    delivered_.fetch_add(tally.delivered, std::memory_order_relaxed);
+    for (size_t i = 0; i < tally.latency.size(); ++i)
+        if (tally.latency[i]) latency_[i].fetch_add(tally.latency[i], std::memory_order_relaxed);
+    latency_sum_us_.fetch_add(tally.latency_sum_us, std::memory_order_relaxed);
+    tally = {};
+}
+
+std::shared_ptr<void> event_hub::session_state(const std::function<std::shared_ptr<void>()>& make) {
+    std::lock_guard lock(mutex_);
+    auto state = session_state_.lock();
+    if (!state) {
+        state = make();
+        session_state_ = state;
+    }
+    return state;
 }
 
 void event_hub::count_slow() { slow_.fetch_add(1, std::memory_order_relaxed); }

@@ -54,13 +54,21 @@ struct event_hub_settings {
     bool from_start = false;
 };
 
+// What waits for messages after a take() found none: a subscriber, or the wake-up shard that a
+// few thousand WebSocket subscribers share (ws_shard.hpp). Woken once, by the next publish, on the
+// publishing thread, outside the hub's locks.
+class feed_waiter {
+public:
+    virtual ~feed_waiter() = default;
+    virtual void on_messages() = 0;  // after a take() found none: something arrived
+};
+
 // A subscriber as the hub sees it. The on_* calls come from the publishing thread (or the one
 // closing the hub), outside the hub's locks: post to the subscriber's own strand. As a
 // sync_watcher it is told when a listener with its subscription's sid starts (sync_registry).
-class feed_reader : public sync_watcher {
+class feed_reader : public feed_waiter, public sync_watcher {
 public:
-    virtual ~feed_reader() = default;
-    virtual void on_messages() = 0;            // after a take() found none: something arrived
+    ~feed_reader() override = default;
     virtual void on_behind() = 0;              // over queue_seconds behind: close with 1008
     virtual void on_rate_lowered(int rate) = 0;  // decimated harder: it was falling behind
     virtual void on_hub_closed(message_ptr closing) = 0;  // the mount stops or restarts: write it, close
@@ -78,6 +86,15 @@ public:
 
 // Delivery latency buckets (seconds): from the end of the analysis to the message written.
 inline constexpr std::array<double, 11> latency_buckets{0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
+
+// Deliveries counted by a session (or a shard's run over its sessions) and added to the hub's
+// counters at once: one set of atomic additions per batch instead of per message.
+struct delivery_tally {
+    uint64_t delivered = 0;
+    std::array<uint64_t, latency_buckets.size() + 1> latency{};
+    uint64_t latency_sum_us = 0;
+    void add(std::chrono::steady_clock::time_point made, std::chrono::steady_clock::time_point written);
+};
 
 struct event_counters {
     uint64_t subscribers = 0, subscriber_peak = 0, connects = 0, refused = 0;
@@ -153,10 +170,17 @@ public:
     // `out`; `cursor` moves past what was looked at. none: `waiter` is woken once by the next
     // publish. lost: the ring no longer holds the next one (it fell too far behind).
     take_result take(uint64_t& cursor, int rate, std::vector<message_ptr>& out, size_t max,
-                     const std::shared_ptr<feed_reader>& waiter);
+                     const std::shared_ptr<feed_waiter>& waiter);
+
+    // State the hub's WebSocket subscribers share (their wake-up shards), made by `make` when
+    // none is alive. The hub keeps it weakly: the subscribers hold it, so it goes with the last of
+    // them, on the threads of the io_context its strands belong to (never after that io_context).
+    std::shared_ptr<void> session_state(const std::function<std::shared_ptr<void>()>& make);
+    unsigned subscribers() const { return static_cast<unsigned>(subscribers_.load(std::memory_order_relaxed)); }
 
     // The sessions' accounting.
     void count_delivered(std::chrono::steady_clock::time_point made, std::chrono::steady_clock::time_point written);
+    void count_delivered(delivery_tally& tally);  // adds it and empties it
     void count_slow();
     event_counters counters() const;
 
@@ -178,7 +202,7 @@ private:
     uint64_t next_seq() { return next_seq_++; }  // under mutex_
     void add_tier(int rate, bool columns);     // under mutex_
     void remove_tier(int rate, bool columns);  // under mutex_
-    std::vector<std::shared_ptr<feed_reader>> take_waiters();  // under mutex_
+    std::vector<std::shared_ptr<feed_waiter>> take_waiters();  // under mutex_
     void check(std::chrono::steady_clock::time_point now);
 
     const event_hub_settings settings_;
@@ -193,7 +217,8 @@ private:
     uint64_t next_seq_;
     std::map<int, tier> tiers_;
     std::vector<reader_entry> readers_;
-    std::vector<std::shared_ptr<feed_reader>> waiters_;
+    std::vector<std::shared_ptr<feed_waiter>> waiters_;
+    std::weak_ptr<void> session_state_;
     bool closed_ = false;
     int64_t last_check_frame_ = 0;
 

@@ -68,25 +68,27 @@ void feed_cursor::resubscribe(const std::shared_ptr<feed_reader>& self, subscrip
 }
 
 bool feed_cursor::push_private(std::string json) {
-    if (private_.size() >= max_private) return false;
+    if (private_.size() - private_at_ >= max_private) return false;
     private_.push_back(std::make_shared<const std::string>(std::move(json)));
     return true;
 }
 
 void feed_cursor::push_closing(message_ptr closing) { closing_ = std::move(closing); }
 
-feed_cursor::next_result feed_cursor::next(outgoing& out, const std::shared_ptr<feed_reader>& waiter, feed_reader& self) {
+feed_cursor::next_result feed_cursor::next(outgoing& out, const std::shared_ptr<feed_waiter>& waiter, feed_reader& self) {
     out = {};
-    if (!private_.empty()) {
-        out.own = private_.front();
-        private_.pop_front();
+    if (private_at_ < private_.size()) {
+        out.own = std::move(private_[private_at_++]);
+        if (private_at_ == private_.size()) {
+            private_.clear();
+            private_at_ = 0;
+        }
         return next_result::item;
     }
     for (;;) {
         const int rate = self.rate.load();
-        while (!shared_.empty()) {
-            message_ptr m = std::move(shared_.front());
-            shared_.pop_front();
+        while (shared_at_ < shared_.size()) {
+            message_ptr m = std::move(shared_[shared_at_++]);
             if (!m->closing.empty()) {
                 closing_sent_ = true;
             } else if ((m->rate != 0 && m->rate != rate) || (!m->result_id.empty() && !sub_.wants(m->result_id)) ||
@@ -96,15 +98,14 @@ feed_cursor::next_result feed_cursor::next(outgoing& out, const std::shared_ptr<
             out.shared = std::move(m);
             return next_result::item;
         }
+        shared_.clear();
+        shared_at_ = 0;
+        if (shared_.capacity() > take_batch / 4) shared_ = {};  // a burst's worth is not kept by an idle subscriber
         mark_done(self);
         if (closing_sent_) return next_result::closed;
-        scratch_.clear();
-        const auto got = hub_->take(cursor_, rate, scratch_, take_batch, closing_ ? nullptr : waiter);
+        const auto got = hub_->take(cursor_, rate, shared_, take_batch, closing_ ? nullptr : waiter);
         if (got == event_hub::take_result::lost) return next_result::lost;
-        if (got == event_hub::take_result::data) {
-            for (auto& m : scratch_) shared_.push_back(std::move(m));
-            continue;
-        }
+        if (got == event_hub::take_result::data) continue;
         if (closing_ && !closing_sent_) {  // the hub closed before its closing news reached this cursor: send it now
             closing_sent_ = true;
             out.shared = closing_;
@@ -120,7 +121,7 @@ void feed_cursor::written(const outgoing& item, feed_reader& self) {
 }
 
 void feed_cursor::mark_done(feed_reader& self) {
-    self.done_seq.store(shared_.empty() ? cursor_ : shared_.front()->seq - 1, std::memory_order_relaxed);
+    self.done_seq.store(shared_at_ == shared_.size() ? cursor_ : shared_[shared_at_]->seq - 1, std::memory_order_relaxed);
 }
 
 }  // namespace timeside::server::events

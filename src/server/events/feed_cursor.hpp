@@ -5,7 +5,6 @@
 #pragma once
 
 #include <chrono>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -20,7 +19,9 @@ namespace timeside::server::events {
 struct outgoing {
     message_ptr shared;
     std::shared_ptr<const std::string> own;
+    std::string own_head;  // WebSocket: a private message's frame head (a shared one has its own, made once)
     const std::string& json() const { return shared ? shared->json : *own; }
+    const std::string& ws_head() const { return shared ? shared->ws_head : own_head; }
     // The hub's closing news ("stopped", "restarted", "shutdown"): close after it; else empty.
     std::string closing() const { return shared ? shared->closing : std::string(); }
 };
@@ -48,16 +49,18 @@ public:
 
     enum class next_result { item, idle, lost, closed };
     // The next thing to write. idle: nothing now, `waiter` is woken when something comes.
-    next_result next(outgoing& out, const std::shared_ptr<feed_reader>& waiter, feed_reader& self);
+    next_result next(outgoing& out, const std::shared_ptr<feed_waiter>& waiter, feed_reader& self);
     // `item` is written: accounting (delivery latency) and the cursor's done mark.
     void written(const outgoing& item, feed_reader& self);
+    // The cursor's done mark alone, after a write of several items whose deliveries are counted
+    // by the caller (a delivery_tally).
+    void mark_done(feed_reader& self);
 
     event_hub& hub() { return *hub_; }
     const subscription& sub() const { return sub_; }
     uint64_t start_seq() const { return start_seq_; }
 
 private:
-    void mark_done(feed_reader& self);
     void watch(const std::shared_ptr<feed_reader>& self);
 
     std::shared_ptr<event_hub> hub_;
@@ -66,9 +69,12 @@ private:
     subscription sub_;
     uint64_t cursor_ = 0;     // the last seq taken from the hub
     uint64_t start_seq_ = 0;  // the cursor at attach: the hello's seq
-    std::deque<std::shared_ptr<const std::string>> private_;
-    std::deque<message_ptr> shared_;  // taken, not written
-    std::vector<message_ptr> scratch_;
+    // Queues as vectors read from an index (a deque allocates ~600 bytes as it is made: with
+    // 10,000 subscribers that is most of their memory); emptied when read to the end.
+    std::vector<std::shared_ptr<const std::string>> private_;
+    size_t private_at_ = 0;
+    std::vector<message_ptr> shared_;  // taken, not written: from shared_at_ on
+    size_t shared_at_ = 0;
     message_ptr closing_;
     bool closing_sent_ = false;
     uint64_t listener_ = 0;  // the sync_registry's listener whose start the subscriber knows

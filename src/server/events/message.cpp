@@ -9,6 +9,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "server/events/ws_frame.hpp"
+
 namespace timeside::server::events {
 
 using ordered = nlohmann::ordered_json;
@@ -42,6 +44,7 @@ message_ptr finish(uint64_t seq, std::string result_id, int rate, const ordered&
     m->made = made;
     m->json = j.dump();
     m->sse_head = fmt::format("id: {}\ndata: ", seq);
+    m->ws_head = ws::frame_head(ws::opcode::text, m->json.size());
     return m;
 }
 
@@ -99,6 +102,7 @@ message_ptr make_column_message(uint64_t seq, int rate, const interval_values& v
         const double db = magnitude > 0 && std::isfinite(magnitude) ? 20 * std::log10(magnitude) : column_min_db;
         out.push_back(static_cast<char>(static_cast<uint8_t>(std::lround(255 * std::clamp((db - column_min_db) / span, 0.0, 1.0)))));
     }
+    m->ws_head = ws::frame_head(ws::opcode::binary, out.size());
     return m;
 }
 

@@ -1,6 +1,6 @@
 // The events feed's messages (docs/events.md, docs/events.schema.json): each one the hub
 // publishes is serialized once, here, into an immutable buffer that every subscriber's socket
-// writes as it is (WebSocket text frame, or SSE `id:` + `data:` lines around the same JSON).
+// writes as it is (WebSocket frame head + the JSON, or SSE `id:` + `data:` lines around the same JSON).
 #pragma once
 
 #include <chrono>
@@ -27,6 +27,7 @@ struct message {
     std::chrono::steady_clock::time_point made;  // when the analysis (or the news) was complete
     std::string json;           // the message, serialized once
     std::string sse_head;       // "id: <seq>\ndata: ": what SSE writes before `json` (then "\n\n")
+    std::string ws_head;        // the head of its WebSocket frame (text, or binary): framed once for every subscriber
 };
 using message_ptr = std::shared_ptr<const message>;
 
