@@ -162,7 +162,12 @@ class LiveRelay(unittest.TestCase):
 
     def check_tone(self, data, fmt, min_seconds):
         samples, errors = decode(data, fmt)
-        self.assertEqual(errors.strip(), "", f"ffmpeg could not decode icecast2's {fmt} cleanly")
+        lines = [l for l in errors.strip().splitlines() if l]
+        # A listener joining icecast2's MP3 mid-stream gets a first frame whose bit reservoir points
+        # into frames it never had: ffmpeg says so once, for that frame. Anything else is a fault.
+        if fmt == "mp3" and len(lines) == 1 and "invalid new backstep" in lines[0]:
+            lines = []
+        self.assertEqual(lines, [], f"ffmpeg could not decode the {fmt} capture cleanly")
         self.assertGreater(len(samples), min_seconds * 44100, f"{fmt}: too little audio from icecast2")
         body = samples[44100 // 2:]
         self.assertAlmostEqual(tone_frequency(body), 440.0, delta=2.0)
