@@ -93,8 +93,11 @@ class SourceOnlyServer:
     """An Icecast 2.3-like server: PUT gets 405, SOURCE gets 200 and its body is kept. Records
     every request head."""
 
-    def __init__(self):
+    def __init__(self, stall_after=None):
+        self.stall_after = stall_after  # stop reading a source after this many bytes (a stuck server)
         self.sock = socket.socket()
+        if stall_after is not None:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # small from the handshake on
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(8)
         self.port = self.sock.getsockname()[1]
@@ -132,6 +135,10 @@ class SourceOnlyServer:
                 with self.lock:
                     self.body += rest
                 while not self.closed:
+                    if self.stall_after is not None and len(self.body) >= self.stall_after:
+                        while not self.closed:  # holds the connection, reads nothing
+                            time.sleep(0.05)
+                        return
                     data = conn.recv(65536)
                     if not data:
                         return
@@ -298,6 +305,30 @@ class LiveRelay(unittest.TestCase):
         self.assertEqual(len(heads), 2)
         check_mp3_back_to_back(self, body[:len(body) - 1000])
         self.check_tone(body, "mp3", 2.5)
+
+    def test_a_server_that_stops_reading_is_dropped_and_retried_while_our_listener_plays_on(self):
+        server = SourceOnlyServer(stall_after=64 * 1024)
+        self.addCleanup(server.close)
+        text = relay_mount({"mp3": [f"icecast://source:pw@127.0.0.1:{server.port}/stall.mp3"]}) + \
+            "[listeners]\nburst = 1\nqueue = 3\n"
+        st = self.station({"tone": text})
+        st.wait_mount("tone")
+        url = f"icecast://source:***@127.0.0.1:{server.port}/stall.mp3"
+        ours = Listener(st.port, "/live/tone.mp3")
+        self.addCleanup(ours.close)
+        self.assertEqual(ours.status(), 200)
+        ours.wait_seconds("mp3", 1.5)
+        t0, have = time.monotonic(), len(decode(ours.snapshot(), "mp3")[0])
+        p = wait_until("the stalled push dropped", lambda: (lambda x: x if x.get("dropped_behind", 0) >= 1 else None)(
+            pushes(st, "tone").get(url, {})), 20)
+        self.assertIn("behind", p["last_error"])
+        self.assertGreaterEqual(p["reconnects"], 1)
+        elapsed = time.monotonic() - t0
+        ours.wait_seconds("mp3", (have / 44100) + elapsed - 1.0, timeout=5)
+        self.assertFalse(ours.closed, ours.error)
+        self.check_tone(ours.snapshot(), "mp3", elapsed)
+        self.assertEqual(st.mount_status("tone")["outputs"][0]["slow_listeners"], 0)
+        print(f"\n  stalled push dropped {elapsed:.1f} s after our listener's check started", end="")
 
     def test_a_bad_push_url_stops_the_server_naming_file_line_and_key(self):
         with TempDir() as tmp:

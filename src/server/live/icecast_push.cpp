@@ -4,6 +4,8 @@
 // closes. Every handler checks `attempt_`: one of a connection already given up does nothing.
 #include "server/live/icecast_push.hpp"
 
+#include <algorithm>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
@@ -139,6 +141,10 @@ void icecast_push::on_connected(boost::system::error_code ec) {
     if (ec) return fail(fmt::format("cannot connect to {}:{}: {}", options_.target.host, options_.target.port, ec.message()));
     boost::system::error_code ignored;
     socket_.set_option(tcp::no_delay(true), ignored);
+    // Little in the kernel (as for a listener): a server that stops reading shows as behind in
+    // seconds, and the hub's check drops it, instead of minutes hidden in socket buffers.
+    const double rate = hub_->bytes_per_second() > 0 ? hub_->bytes_per_second() : 16000;
+    socket_.set_option(asio::socket_base::send_buffer_size(std::max(16 * 1024, static_cast<int>(rate / 2))), ignored);
     request_ = source_request(options_.target, method_, options_.info);
     answer_.clear();
     const uint64_t attempt = attempt_;
