@@ -58,8 +58,12 @@ class RestartableIcecast2(Icecast2):
             return json.loads(r.read().decode("utf-8", "replace"))
 
     def source(self, mount):
-        """icecast2's status entry of `mount`, or None (one source is an object there, several a list)."""
-        sources = self.status_json().get("icestats", {}).get("source", [])
+        """icecast2's status entry of `mount`, or None (one source is an object there, several a list).
+        None too when icecast2's stylesheet gives text that is not JSON (seen while a source connects)."""
+        try:
+            sources = self.status_json().get("icestats", {}).get("source", [])
+        except json.JSONDecodeError:
+            return None
         if isinstance(sources, dict):
             sources = [sources]
         for s in sources:
