@@ -259,6 +259,22 @@ class LiveRelay(unittest.TestCase):
         self.check_tone(ours.snapshot(), "mp3", 3)
         print(f"\n  push back {took:.2f} s after icecast2 restarted", end="")
 
+    def test_a_changed_definition_restarts_its_push_and_an_unchanged_one_keeps_it(self):
+        ice = self.icecast()
+        st = self.station({"tone": relay_mount({"mp3": [ice.source_url("/relay.mp3")]}),
+                           "other": relay_mount({"mp3": [ice.source_url("/other.mp3")]}, head='name = "Other"')})
+        url = f"icecast://source:***@127.0.0.1:{ice.port}/relay.mp3"
+        other = f"icecast://source:***@127.0.0.1:{ice.port}/other.mp3"
+        wait_until("both pushes connected", lambda: pushes(st, "tone").get(url, {}).get("state") == "connected" and
+                   pushes(st, "other").get(other, {}).get("state") == "connected", 10)
+        kept_since = pushes(st, "other")[other]["since"]
+        st.write("tone", relay_mount({"mp3": [ice.source_url("/relay.mp3")]}, head='name = "Renamed tone"'))
+        wait_until("icecast2 shows the new name", lambda: (ice.source("/relay.mp3") or {}).get("server_name") ==
+                   "Renamed tone", 10)
+        wait_until("the new push connected", lambda: pushes(st, "tone").get(url, {}).get("state") == "connected", 5)
+        self.assertEqual(pushes(st, "other")[other]["since"], kept_since)
+        self.assertEqual(pushes(st, "other")[other]["reconnects"], 0)
+
     def test_a_wrong_password_reads_bad_credentials_and_backs_off_while_our_listener_plays_in_real_time(self):
         ice = self.icecast()
         bad = f"icecast://source:not-the-password@127.0.0.1:{ice.port}/relay.mp3"
