@@ -106,6 +106,7 @@ class SourceOnlyServer:
         self.sock.listen(8)
         self.port = self.sock.getsockname()[1]
         self.heads, self.body, self.lock = [], bytearray(), threading.Lock()
+        self.arrivals = []  # (monotonic time, body bytes so far)
         self.closed = False
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
@@ -138,6 +139,7 @@ class SourceOnlyServer:
                 conn.sendall(b"HTTP/1.0 200 OK\r\n\r\n")
                 with self.lock:
                     self.body += rest
+                    self.arrivals.append((time.monotonic(), len(self.body)))
                 while not self.closed:
                     if self.stall_after is not None and len(self.body) >= self.stall_after:
                         while not self.closed:  # holds the connection, reads nothing
@@ -148,6 +150,7 @@ class SourceOnlyServer:
                         return
                     with self.lock:
                         self.body += data
+                        self.arrivals.append((time.monotonic(), len(self.body)))
             except OSError:
                 return
 
@@ -323,6 +326,13 @@ class LiveRelay(unittest.TestCase):
         self.assertIn("\r\nice-name: Relay tone", heads[1])
         self.assertIn("\r\nice-audio-info: samplerate=44100;channels=2;bitrate=128", heads[1])
         self.assertEqual(len(heads), 2)
+        # No burst: the relay starts at the live edge (Icecast bursts to its own listeners), so the
+        # first half second brings about half a second of 128 kbit/s, not the 2 s burst (32,000 bytes).
+        with server.lock:
+            arrivals = list(server.arrivals)
+        first = arrivals[0][0]
+        early = max(n for t, n in arrivals if t <= first + 0.5)
+        self.assertLess(early, 20000, "the push began with a burst")
         check_mp3_back_to_back(self, body[:len(body) - 1000])
         self.check_tone(body, "mp3", 2.5)
 

@@ -240,13 +240,13 @@ void hub::leave() {
     if (settings_.server) settings_.server->listeners.fetch_sub(1);
 }
 
-hub::start_point hub::start(bool burst) const {
+hub::start_point hub::start() const {
     std::shared_lock lock(mutex_);
     start_point p;
     p.headers = headers_;
     p.from = {first_seq_ + ring_.size(), false};
     p.start_frame = end_frame_;
-    if (burst_frames_ <= 0 || !burst) return p;
+    if (burst_frames_ <= 0) return p;
     // The burst never starts before a header in the ring: the joining listener has the new set.
     const size_t first = last_header_seq_ > first_seq_ ? static_cast<size_t>(last_header_seq_ - first_seq_) : 0;
     for (size_t i = first; i < ring_.size(); ++i) {

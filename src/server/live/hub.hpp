@@ -151,9 +151,8 @@ public:
         int64_t start_frame = 0;  // the stream frame the burst starts at (the live edge without one)
     };
     // For a joining listener: the headers, then the burst: the earliest sync chunk whose audio
-    // starts within burst_seconds of the newest chunk's end (none: the live edge). `burst` false:
-    // the live edge whatever burst_seconds says (a relay: icecast_push).
-    start_point start(bool burst = true) const;
+    // starts within burst_seconds of the newest chunk's end (none: the live edge).
+    start_point start() const;
 
     enum class take_result { data, none, lost };
     // Appends to `out` the chunks from `at` on (at most `max_chunks`) and moves `at` past them.

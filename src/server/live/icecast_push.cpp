@@ -185,9 +185,15 @@ void icecast_push::on_answer(boost::system::error_code ec, size_t bytes) {
 void icecast_push::start_streaming() {
     timer_.cancel();
     streaming_ = true;
-    auto start = hub_->start(false);  // the headers, then the live edge: a relay wants no burst
+    // The headers, then the live edge: a relay wants no burst. What the hub would burst is passed
+    // over (the ring is bounded: so is this), then chunks up to the next point a decoder can start.
+    auto start = hub_->start();
     cursor_ = start.from;
-    written_end_frame_ = start.start_frame;
+    for (int i = 0; i < 64 && hub_->take(cursor_, skipped_, max_chunks_per_write) == hub::take_result::data; ++i)
+        skipped_.clear();
+    skipped_.clear();
+    cursor_.synced = false;
+    written_end_frame_ = hub_->end_frame();
     live_ = true;
     chunks_ = std::move(start.headers);
     backoff_.connected(std::chrono::steady_clock::now());

@@ -93,7 +93,7 @@ private:
     std::string request_, answer_;
     std::array<char, 512> scratch_;  // what the server says while we stream: read and ignored
     hub::cursor cursor_;
-    std::vector<chunk_ptr> chunks_, in_flight_;
+    std::vector<chunk_ptr> chunks_, in_flight_, skipped_;
     std::vector<boost::asio::const_buffer> buffers_;
     std::atomic<int64_t> written_end_frame_{0};
     std::atomic<bool> live_{false};  // streaming_, for written_end_frame() on the hub's thread
