@@ -205,6 +205,10 @@ class LiveRelay(unittest.TestCase):
         self.assertEqual(src["server_description"], "A looped 440 Hz sine")
         self.assertEqual(src["genre"], "test")
         self.assertEqual(src["server_type"], "audio/mpeg")
+        self.assertEqual(src["audio_info"], "bitrate=128;samplerate=44100;channels=2")
+        ours = json.loads(urllib.request.urlopen(st.url("/status-json.xsl"), timeout=5).read())["icestats"]["source"]
+        ours_mp3 = next(x for x in ours if x["listenurl"].endswith("/live/tone.mp3"))
+        self.assertEqual(src["audio_info"], ours_mp3["audio_info"])  # icecast2 shows what we show
         self.assertEqual(ice.source("/relay.ogg")["server_type"], "audio/ogg")
 
         listeners = {fmt: Listener(ice.port, f"/relay.{fmt}") for fmt in ("mp3", "ogg")}
@@ -324,7 +328,7 @@ class LiveRelay(unittest.TestCase):
         self.assertIn(f"\r\nAuthorization: {auth}", heads[1])
         self.assertIn("\r\nContent-Type: audio/mpeg", heads[1])
         self.assertIn("\r\nice-name: Relay tone", heads[1])
-        self.assertIn("\r\nice-audio-info: samplerate=44100;channels=2;bitrate=128", heads[1])
+        self.assertIn("\r\nice-audio-info: bitrate=128;samplerate=44100;channels=2", heads[1])
         self.assertEqual(len(heads), 2)
         # No burst: the relay starts at the live edge (Icecast bursts to its own listeners), so the
         # first half second brings about half a second of 128 kbit/s, not the 2 s burst (32,000 bytes).

@@ -62,9 +62,9 @@ std::string authorization(const push_target& t) { return "Basic " + base64(t.use
 }  // namespace
 
 std::string ice_audio_info(const push_stream_info& info) {
-    std::string s = fmt::format("samplerate={};channels={}", info.samplerate, info.channels);
-    if (info.bitrate_kbps) s += fmt::format(";bitrate={}", info.bitrate_kbps);
-    return s;
+    // libshout's order, as our own /status-json.xsl shows it (icecast_status.cpp).
+    if (info.bitrate_kbps) return fmt::format("bitrate={};samplerate={};channels={}", info.bitrate_kbps, info.samplerate, info.channels);
+    return fmt::format("samplerate={};channels={}", info.samplerate, info.channels);
 }
 
 std::string source_request(const push_target& t, push_method method, const push_stream_info& info) {

@@ -28,7 +28,7 @@ std::string source_request(const push_target& t, push_method method, const push_
 // GET /admin/metadata?mount=/m&mode=updinfo&song=<percent-encoded> with the same credentials.
 std::string metadata_request(const push_target& t, std::string_view title);
 
-// ice-audio-info's value: "samplerate=44100;channels=2;bitrate=128" (bitrate only when known).
+// ice-audio-info's value: "bitrate=128;samplerate=44100;channels=2" (bitrate only when known).
 std::string ice_audio_info(const push_stream_info& info);
 
 // The status of an answer's first line ("HTTP/1.1 100 Continue" → 100; Icecast 2.3's

@@ -25,7 +25,7 @@ TEST_CASE("the PUT request carries auth, type, Expect and the ice-* headers", "[
     CHECK_THAT(r, Catch::Contains("\r\nice-genre: jazz\r\n"));
     CHECK_THAT(r, Catch::Contains("\r\nice-url: https://radio.example\r\n"));
     CHECK_THAT(r, Catch::Contains("\r\nice-public: 1\r\n"));
-    CHECK_THAT(r, Catch::Contains("\r\nice-audio-info: samplerate=44100;channels=2;bitrate=128\r\n"));
+    CHECK_THAT(r, Catch::Contains("\r\nice-audio-info: bitrate=128;samplerate=44100;channels=2\r\n"));
     CHECK(r.size() > 4);
     CHECK(r.substr(r.size() - 4) == "\r\n\r\n");
     CHECK(r.find("\r\n\r\n") == r.size() - 4);  // one head, nothing after it
