@@ -94,7 +94,7 @@ server::server(server_config config)
     session_context_ = std::make_unique<http::session_context>(http::session_context{config_, router_, connections_, metrics_});
     listener_ = std::make_shared<http::listener>(ioc_, config_.listen, *session_context_);
     // Last: a bad stream definition stops the server before any mount runs (exit 2).
-    station_.start();
+    station_.start(ioc_.get_executor());
 }
 
 server::~server() {

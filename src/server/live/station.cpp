@@ -10,6 +10,7 @@
 #include "core/presets.hpp"
 #include "server/live/definition_watch.hpp"
 #include "server/live/http_input.hpp"
+#include "server/live/icecast_push.hpp"
 #include "server/live/icecast_status.hpp"
 #include "server/live/mount.hpp"
 #include "server/log.hpp"
@@ -69,12 +70,26 @@ struct running_mount {
     std::shared_ptr<events::event_hub> events;
     std::unique_ptr<mount> engine;
     std::shared_ptr<mount_ingest> ingest;  // kind icecast only
+    // The outputs' pushes to Icecast servers (push = [...]), each with its output's index; they
+    // start once the engine runs and stop with the mount (a changed definition restarts them
+    // with it, an unchanged one keeps them).
+    std::vector<std::shared_ptr<icecast_push>> pushes;
+    std::vector<size_t> push_output;
+
+    void start_pushes() {
+        const std::string title = engine->title();
+        for (auto& p : pushes) {
+            if (!title.empty()) p->set_title(title);
+            p->start();
+        }
+    }
 
     // `why`: what the event subscribers are told before they are closed ("stopped", "restarted",
     // "shutdown"). A replaced mount's subscribers are closed too, as its listeners are: its
     // stream time starts again from 0 and its analyzers may differ, so they come back (1012) to a
     // fresh hello rather than carry on in a timeline that no longer holds.
     void stop(const std::string& why) noexcept {
+        for (auto& p : pushes) p->stop();
         if (engine) engine->stop();
         for (auto& h : hubs) h->close_listeners();
         if (events) events->close(why);
@@ -111,7 +126,8 @@ station::station(const server_config& config, const preset_library& presets)
 
 station::~station() { stop(); }
 
-void station::start() {
+void station::start(boost::asio::any_io_executor network) {
+    network_ = std::move(network);
     if (config_.admin_password.empty())
         log(log_level::warn, "admin_closed",
             {{"reason", "no [live] admin_password in the configuration: /admin/metadata answers 401"}});
@@ -181,8 +197,22 @@ std::shared_ptr<running_mount> station::build(const stream_definition& def) {
     es.ping_seconds = def.events.ping_seconds;
     es.first_seq = first_seq_now();
     m->events = std::make_shared<events::event_hub>(es);
-    options.on_title = [hubs = m->hubs, ev = m->events, rate = def.samplerate](const std::string& title) {
+    for (size_t i = 0; i < def.outputs.size(); ++i) {
+        const auto& out = def.outputs[i];
+        for (const auto& target : out.push) {
+            icecast_push_options po;
+            po.target = target;
+            po.info = {out.content_type, def.name, def.description, def.genre, def.url, def.is_public,
+                       def.samplerate, def.channels, out.bitrate_kbps};
+            // Icecast forwards /admin/metadata titles into MP3 (and AAC) streams only (REFERENCE.md).
+            po.send_titles = out.format == "mp3";
+            m->pushes.push_back(std::make_shared<icecast_push>(network_, m->hubs[i], std::move(po)));
+            m->push_output.push_back(i);
+        }
+    }
+    options.on_title = [hubs = m->hubs, pushes = m->pushes, ev = m->events, rate = def.samplerate](const std::string& title) {
         for (const auto& h : hubs) h->set_title(title);
+        for (const auto& p : pushes) p->set_title(title);
         ev->publish(events::news{"title", ev->stream_frame(), rate, title, -1});
     };
     options.on_event = [ev = m->events](const analysis_event& e) { ev->publish(e); };
@@ -217,8 +247,10 @@ void station::start_mount(const stream_definition& def) {
         std::lock_guard lock(mutex_);
         mounts_[def.id] = m;
     }
+    m->start_pushes();
     std::vector<std::string> urls;
     for (const auto& h : m->hubs) urls.push_back(h->settings().mount);
+    for (const auto& p : m->pushes) urls.push_back(p->status().url);
     log_fields fields{{"mount", def.id}, {"file", def.file.string()}, {"outputs", fmt::format("{}", fmt::join(urls, ","))}};
     if (m->ingest) {
         fields.emplace_back("source", fmt::format("/live/{}", def.id));
@@ -238,6 +270,7 @@ void station::replace_mount(const stream_definition& def) {
         old = std::exchange(mounts_[def.id], fresh);
     }
     if (old) old->stop("restarted");
+    fresh->start_pushes();  // after the old version's: the same Icecast mount is free again
     log(log_level::info, "mount_replaced", {{"mount", def.id}, {"file", def.file.string()}});
 }
 
@@ -326,7 +359,17 @@ nlohmann::json station::status_json() const {
             peak += c.listener_peak;
             slow += c.slow_listeners;
             bytes += c.bytes_sent;
+            nlohmann::json pushes = nlohmann::json::array();
+            for (size_t k = 0; k < m->pushes.size(); ++k) {
+                if (m->push_output[k] != i) continue;
+                const auto p = m->pushes[k]->status();
+                pushes.push_back({{"url", p.url}, {"state", p.state}, {"method", p.method}, {"since", iso8601(p.since)},
+                                  {"bytes_sent", p.bytes}, {"reconnects", p.reconnects},
+                                  {"dropped_behind", p.dropped_behind}, {"last_error", p.last_error},
+                                  {"titles_sent", p.titles_sent}, {"title_error", p.title_error}});
+            }
             outputs.push_back({{"url", m->hubs[i]->settings().mount},
+                               {"push", pushes},
                                {"format", out.format},
                                {"content_type", out.content_type},
                                {"encoder", out.encoder_spec},
@@ -431,6 +474,24 @@ void station::render_metrics(std::string& out) const {
                [](const hub_counters& c) { return c.slow_listeners; });
     per_output("timeside_live_sent_bytes_total", "counter", "Bytes sent to a live output's listeners.",
                [](const hub_counters& c) { return c.bytes_sent; });
+    auto per_push = [&](const char* name, const char* type, const char* help, auto field) {
+        family(name, type, help, [&](const running_mount& m) {
+            for (size_t k = 0; k < m.pushes.size(); ++k) {
+                const auto p = m.pushes[k]->status();
+                out += fmt::format("{}{{mount=\"{}\",output=\"{}\",push=\"{}\"}} {}\n", name, escape_label_value(m.def->id),
+                                   escape_label_value(m.def->outputs[m.push_output[k]].extension), escape_label_value(p.url),
+                                   field(p));
+            }
+        });
+    };
+    per_push("timeside_live_push_connected", "gauge", "1 while an output's push to an Icecast server streams.",
+             [](const push_status& p) { return p.state == "connected" ? 1 : 0; });
+    per_push("timeside_live_push_sent_bytes_total", "counter", "Bytes an output's push wrote to its Icecast server.",
+             [](const push_status& p) { return p.bytes; });
+    per_push("timeside_live_push_reconnects_total", "counter", "Times a push failed or dropped and tried again.",
+             [](const push_status& p) { return p.reconnects; });
+    per_push("timeside_live_push_dropped_behind_total", "counter", "Push connections dropped for falling behind.",
+             [](const push_status& p) { return p.dropped_behind; });
     per_mount("timeside_live_source_connected", "gauge", "1 while a source client pushes to the mount.",
               [](const mount_status& s) { return s.source_connected ? 1 : 0; });
     per_mount("timeside_live_source_connects_total", "counter", "Source clients attached to the mount.",

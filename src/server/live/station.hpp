@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include <boost/asio/any_io_executor.hpp>
 #include <nlohmann/json_fwd.hpp>
 
 #include "server/config.hpp"
@@ -40,7 +41,8 @@ public:
 
     // Reads the streams folder and starts every mount (a bad file: usage_error naming it and the
     // key, nothing started), then watches the folder. A missing default folder defines none.
-    void start();
+    // `network`: the server's io_context, where the outputs' pushes to Icecast servers run.
+    void start(boost::asio::any_io_executor network);
     // SIGHUP: reads the folder again (mount_set::reload); never throws for a bad file.
     reload_report reload();
     // Stops every mount and closes their listeners (server shutdown).
@@ -77,6 +79,7 @@ private:
     std::shared_ptr<listener_budget> budget_;
     std::shared_ptr<events::subscriber_budget> subscriber_budget_;
     std::chrono::system_clock::time_point started_;
+    boost::asio::any_io_executor network_;
 
     mutable std::mutex mutex_;  // mounts_
     std::map<std::string, std::shared_ptr<running_mount>> mounts_;

@@ -181,6 +181,34 @@ input_definition read_input(const reader& r, const toml::table& t) {
     return in;
 }
 
+// push = ["icecast://source:PASS@host:port/mount", ...]: each checked (parse_push_url's message,
+// which never shows the password), none twice.
+std::vector<push_target> read_pushes(const reader& r, const toml::node& node, const std::string& key) {
+    const auto* a = node.as_array();
+    const std::string what = "an array of URLs ([\"icecast://source:PASSWORD@host:port/mount\"])";
+    // A URL given as a plain string is not echoed back: it holds a password.
+    if (!a && node.is_string()) r.fail(node, key, fmt::format("expected {}, got a string (put it in brackets)", what));
+    if (!a) r.expected(node, key, what);
+    std::vector<push_target> out;
+    for (size_t i = 0; i < a->size(); ++i) {
+        const toml::node& n = *a->get(i);
+        const std::string k = fmt::format("{}[{}]", key, i);
+        if (!n.is_string()) r.expected(n, k, "a URL string");
+        const std::string url = n.as_string()->get();
+        push_target t;
+        try {
+            t = parse_push_url(url);
+        } catch (const usage_error& e) {
+            r.fail(n, k, e.what());
+        }
+        for (const auto& other : out)
+            if (other.host == t.host && other.port == t.port && other.mount == t.mount)
+                r.fail(n, k, fmt::format("{} is pushed to twice", t.redacted()));
+        out.push_back(std::move(t));
+    }
+    return out;
+}
+
 output_definition read_output(const reader& r, const toml::node& node, size_t index, const preset_library& presets) {
     const std::string at = fmt::format("outputs[{}]", index);
     const toml::table& t = r.table(node, at);
@@ -191,9 +219,14 @@ output_definition read_output(const reader& r, const toml::node& node, size_t in
     const std::string encoder(f->encoder);
 
     raw_parameters raw;
+    const toml::node* pushes = nullptr;
     for (const auto& [key, value] : t) {
         const std::string name(key.str());
         if (name == "format") continue;
+        if (name == "push") {
+            pushes = &value;
+            continue;
+        }
         if (name == "preset") {
             const std::string p = r.nonempty(value, at + ".preset");
             const preset* found = presets.find(p);
@@ -234,6 +267,7 @@ output_definition read_output(const reader& r, const toml::node& node, size_t in
     out.encoder_spec = given.values().empty() ? encoder : encoder + ":" + given.to_kv();
     if (encoder == "opus_encoder" || (encoder == "mp3_encoder" && set.string("mode") == "cbr"))
         out.bitrate_kbps = static_cast<unsigned>(set.integer("bitrate"));
+    if (pushes) out.push = read_pushes(r, *pushes, at + ".push");
     return out;
 }
 

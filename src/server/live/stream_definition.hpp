@@ -11,6 +11,8 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "server/live/icecast_push_target.hpp"
+
 namespace timeside {
 class preset_library;
 }
@@ -35,6 +37,7 @@ struct output_definition {
     std::string encoder_spec;  // a processor spec the registry builds: "mp3_encoder:bitrate=128"
     std::string content_type;  // audio/mpeg, audio/ogg, audio/ogg (opus), audio/flac
     unsigned bitrate_kbps = 0; // nominal (mp3 cbr, opus) for icy-br and the status; 0: none set (vbr, vorbis, flac)
+    std::vector<push_target> push{};  // Icecast servers this output is also sent to (icecast_push)
 };
 
 struct fallback_definition {

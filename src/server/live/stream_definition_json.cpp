@@ -47,12 +47,16 @@ nlohmann::json to_json(const stream_definition& d) {
         case ik::signal: input["signal"] = d.input.signal; break;
     }
     nlohmann::json outputs = nlohmann::json::array();
-    for (const auto& o : d.outputs)
+    for (const auto& o : d.outputs) {
+        nlohmann::json push = nlohmann::json::array();
+        for (const auto& t : o.push) push.push_back(t.redacted());  // never the password
         outputs.push_back({{"format", o.format},
                            {"url", "/live/" + d.id + "." + o.extension},
                            {"encoder", o.encoder_spec},
                            {"content_type", o.content_type},
-                           {"bitrate", o.bitrate_kbps}});
+                           {"bitrate", o.bitrate_kbps},
+                           {"push", push}});
+    }
     nlohmann::json fallback{{"kind", kind_name(d.fallback.type)}};
     if (d.fallback.type == fallback_definition::kind::file) fallback["uri"] = d.fallback.uri;
     if (d.fallback.type == fallback_definition::kind::mount) fallback["mount"] = d.fallback.mount;
