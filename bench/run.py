@@ -32,8 +32,8 @@ def generate(name, seconds, rate=44100, channels=2):
     return path
 
 
-def timed(cmd):
-    """Wall time and peak RSS (MiB) of one run of cmd."""
+def timed_cpu(cmd):
+    """Wall time, CPU time (user + system, children included) and peak RSS (MiB) of one run of cmd."""
     started = time.monotonic()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -42,7 +42,13 @@ def timed(cmd):
     proc.stderr.close()
     if os.waitstatus_to_exitcode(status) != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed: {err.strip()}")
-    return elapsed, usage.ru_maxrss / 1024.0
+    return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024.0
+
+
+def timed(cmd):
+    """Wall time and peak RSS (MiB) of one run of cmd."""
+    elapsed, _, rss = timed_cpu(cmd)
+    return elapsed, rss
 
 
 def side_by_side(ours, peers, repeat):

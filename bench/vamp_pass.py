@@ -12,10 +12,9 @@ import os
 import statistics
 import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import run as bench  # noqa: E402  (generate, sequence)
+import run as bench  # noqa: E402  (generate, sequence, timed_cpu)
 
 MULTIARCH = subprocess.run(["g++", "-print-multiarch"], capture_output=True,
                            text=True).stdout.strip() or "x86_64-linux-gnu"
@@ -28,25 +27,12 @@ PLUGINS = [("vamp-example-plugins:percussiononsets:onsets", "vamp_percussiononse
 TARGET = 0.5
 
 
-def timed(cmd):
-    """Wall time, CPU time (user + system, children included) and peak RSS (MiB) of one run."""
-    started = time.monotonic()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.monotonic() - started
-    err = proc.stderr.read().decode(errors="replace")
-    proc.stderr.close()
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed: {err.strip()}")
-    return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024.0
-
-
 def side_by_side(commands, repeat):
     """Alternates the commands run by run; median wall and CPU seconds, and peak RSS, of each."""
     runs = {k: [] for k in commands}
     for _ in range(repeat):
         for key, cmd in commands.items():
-            runs[key].append(timed(cmd))
+            runs[key].append(bench.timed_cpu(cmd))
     return ({k: statistics.median(r[0] for r in v) for k, v in runs.items()},
             {k: statistics.median(r[1] for r in v) for k, v in runs.items()},
             {k: max(r[2] for r in v) for k, v in runs.items()})
@@ -76,7 +62,7 @@ def main():
     print(f"  CPU: ours {cpu['ours']:.2f} s; {peer} {cpu[peer]:.2f} s; ratio {cpu['ours'] / cpu[peer]:.2f}", flush=True)
     each = {}
     for (key, _), cmd in zip(PLUGINS, hosts):
-        runs = [timed(cmd) for _ in range(max(1, args.repeat // 2))]
+        runs = [bench.timed_cpu(cmd) for _ in range(max(1, args.repeat // 2))]
         each[key] = {"wall_s": statistics.median(r[0] for r in runs), "cpu_s": statistics.median(r[1] for r in runs)}
     print("  vamp-simple-host alone: " + "; ".join(f"{k.split(':', 1)[1]} {v['wall_s']:.3f} s ({v['cpu_s']:.2f} s CPU)"
                                                    for k, v in each.items()), flush=True)
