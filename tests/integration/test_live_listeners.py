@@ -192,9 +192,10 @@ class LiveListeners(unittest.TestCase):
         self.assertTrue(headers["content-type"].startswith("application/json"))
         doc = json.loads(body)["icestats"]
         self.assertEqual(list(doc.keys()), list(reference.keys()))  # icecast's keys, in its order
-        sources = doc["source"]
-        self.assertEqual([s["listenurl"] for s in sources],
-                         sorted(f"http://127.0.0.1:{self.station.port}/live/tone.{ext}" for ext in FORMATS))
+        base = f"http://127.0.0.1:{self.station.port}/live/"
+        self.assertEqual([s["listenurl"] for s in doc["source"]],
+                         sorted([base + "browser.mp3"] + [f"{base}tone.{ext}" for ext in FORMATS]))
+        sources = [s for s in doc["source"] if s["listenurl"].startswith(base + "tone.")]
         for src in sources:
             with self.subTest(source=src["listenurl"]):
                 self.assertLessEqual(set(src.keys()), known, "a key icecast2 does not write")

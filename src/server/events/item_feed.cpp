@@ -24,13 +24,7 @@ double seconds(int64_t frames, int samplerate) {
 }
 
 message_ptr finish_message(uint64_t seq, const ordered& j, clock::time_point made, std::string closing = {}) {
-    auto m = std::make_shared<message>();
-    m->seq = seq;
-    m->made = made;
-    m->json = j.dump();
-    m->sse_head = fmt::format("id: {}\ndata: ", seq);
-    m->closing = std::move(closing);
-    return m;
+    return make_text_message(seq, j.dump(), made, {}, 0, std::move(closing));
 }
 
 }  // namespace

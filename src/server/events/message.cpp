@@ -36,16 +36,8 @@ double seconds(int64_t frames, int samplerate) {
 }
 
 message_ptr finish(uint64_t seq, std::string result_id, int rate, const ordered& j,
-                   std::chrono::steady_clock::time_point made) {
-    auto m = std::make_shared<message>();
-    m->seq = seq;
-    m->result_id = std::move(result_id);
-    m->rate = rate;
-    m->made = made;
-    m->json = j.dump();
-    m->sse_head = fmt::format("id: {}\ndata: ", seq);
-    m->ws_head = ws::frame_head(ws::opcode::text, m->json.size());
-    return m;
+                   std::chrono::steady_clock::time_point made, std::string closing = {}) {
+    return make_text_message(seq, j.dump(), made, std::move(result_id), rate, std::move(closing));
 }
 
 }  // namespace
@@ -117,8 +109,20 @@ message_ptr make_news_message(uint64_t seq, const news& n, std::chrono::steady_c
     else if (n.what == "source_lost") j["error"] = n.text;
     else if (n.what == "closing") j["reason"] = n.text;
     if (n.count >= 0) j["listeners"] = n.count;
-    auto m = finish(seq, {}, 0, j, made);
-    if (n.what == "closing") std::const_pointer_cast<message>(m)->closing = n.text;
+    return finish(seq, {}, 0, j, made, n.what == "closing" ? n.text : std::string());
+}
+
+message_ptr make_text_message(uint64_t seq, std::string json, std::chrono::steady_clock::time_point made,
+                              std::string result_id, int rate, std::string closing) {
+    auto m = std::make_shared<message>();
+    m->seq = seq;
+    m->result_id = std::move(result_id);
+    m->rate = rate;
+    m->closing = std::move(closing);
+    m->made = made;
+    m->json = std::move(json);
+    m->sse_head = fmt::format("id: {}\ndata: ", seq);
+    m->ws_head = ws::frame_head(ws::opcode::text, m->json.size());
     return m;
 }
 

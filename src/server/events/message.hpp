@@ -51,6 +51,11 @@ struct news {
     int64_t count = -1;  // listeners: how many
 };
 
+// A text message as every subscriber gets it: `json`, serialized once, with its SSE and WebSocket
+// heads. The message makers below and the item feed's (item_feed.hpp) all make theirs with it.
+message_ptr make_text_message(uint64_t seq, std::string json, std::chrono::steady_clock::time_point made,
+                              std::string result_id = {}, int rate = 0, std::string closing = {});
+
 // {"type":"analysis","seq","result","frame","t","duration", "value" | "label"}
 message_ptr make_event_message(uint64_t seq, const analysis_event& e, std::chrono::steady_clock::time_point made);
 // {"type":"analysis", ..., "value" (the interval's mean), "min", "max", "count"}, for subscribers at `rate`.

@@ -245,7 +245,9 @@ reply router::dispatch(const request& req, std::string_view* route) const {
     for (const auto& r : routes_) {
         auto params = r.pattern.match(decoded.path);
         if (!params) continue;
-        if (route) *route = r.text;
+        // The first pattern that matches names the request (a 405 counts under "/api/items", not
+        // under the web folder's catch-all after it); the one that answers, if another, replaces it.
+        if (route && *route == "unmatched") *route = r.text;
         if (req.method() == verb::options) {
             response res{status::no_content, 11};
             res.set(bhttp::field::access_control_allow_methods, "GET, HEAD, OPTIONS");
@@ -260,6 +262,7 @@ reply router::dispatch(const request& req, std::string_view* route) const {
             extra_allowed.insert(extra_allowed.end(), r.options.extra_methods.begin(), r.options.extra_methods.end());
             continue;
         }
+        if (route) *route = r.text;
         request_context ctx{req, decoded.path, q == std::string_view::npos ? std::string() : std::string(target.substr(q + 1)),
                             std::move(*params)};
         try {

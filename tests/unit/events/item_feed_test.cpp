@@ -3,9 +3,11 @@
 // after it), the progress and end messages, and an item_run's subscribers: its last one leaving
 // before the end cancels the run, one leaving after it does not; subscribers wait for the setup.
 #include "server/events/item_feed.hpp"
+#include "server/events/ws_frame.hpp"
 
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 using namespace timeside;
@@ -117,6 +119,12 @@ TEST_CASE("progress and end messages say the frames, the fraction and the outcom
     CHECK(failed["error"] == "clicks.wav: not audio");
     CHECK_FALSE(failed.contains("results"));
     CHECK_FALSE(failed.contains("url"));
+
+    // Framed once for every subscriber, like a mount's messages: a text frame of exactly the JSON.
+    for (const auto& m : {make_progress_message(7, 22050, 88200, 44100, now), done}) {
+        CHECK(m->ws_head == ws::frame_head(ws::opcode::text, m->json.size()));
+        CHECK(m->sse_head == fmt::format("id: {}\ndata: ", m->seq));
+    }
 }
 
 TEST_CASE("an item run is cancelled when its last subscriber leaves before the end, not after", "[events]") {
