@@ -183,7 +183,11 @@ class LiveSync(unittest.TestCase):
             self.assertAlmostEqual(m["t"], m["start_frame"] / rate, places=6)
             samples = decode_native(l.snapshot(), fmt)
             decoded_rate = codec_rate(fmt, rate)
-            clicks = find_clicks(samples, decoded_rate)
+            # A decoder joining mid-stream needs a few frames to converge: an MP3 frame's main data
+            # may begin in the frames before it (the bit reservoir) and every codec here overlaps
+            # each frame with the previous one. A click in the capture's first three codec frames is
+            # not where the stream put it (seen once: +68 frames at 64 kHz), so it is not counted.
+            clicks = [n for n in find_clicks(samples, decoded_rate) if n >= 3 * CODEC_FRAME[fmt]]
             self.assertGreaterEqual(len(clicks), 7, f"{fmt}: clicks found in {len(samples)} decoded samples")
             onsets = subs[fmt].onsets()
             errors, truth = [], []

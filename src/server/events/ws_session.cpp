@@ -166,8 +166,12 @@ void ws_session::do_write() {
     in_write_ = true;
     struct guard {
         bool& flag;
-        ~guard() { flag = false; }
-    } g{in_write_};
+        ws_shard& shard;
+        ~guard() {
+            flag = false;
+            shard.settle_tally();
+        }
+    } g{in_write_, *shard_};
     for (int turn = 0; turn < max_writes_per_turn; ++turn) {
         if (done_ || pending_) return;
         ws_batch& b = shard_->scratch();

@@ -61,7 +61,9 @@ void ws_shard::run() {
     last_run_ = clock::now();
     registered_ = false;
     running_.swap(waiting_);  // those that find nothing again park in waiting_ anew
+    in_run_ = true;
     for (auto& s : running_) s->resume();
+    in_run_ = false;
     running_.clear();
     flush_tally();
 }

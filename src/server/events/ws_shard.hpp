@@ -72,6 +72,11 @@ public:
     // Deliveries counted in a wake-up's run, added to the hub's counters at its end.
     delivery_tally& tally() { return tally_; }
     void flush_tally();
+    // After a subscriber's write: its deliveries counted now when it wrote outside a wake-up's run
+    // (its own next turn, a reply, the end of an async write), else with the run's.
+    void settle_tally() {
+        if (!in_run_) flush_tally();
+    }
 
 private:
     void wake();
@@ -88,6 +93,7 @@ private:
     bool wake_armed_ = false;
     bool sweep_armed_ = false;
     bool registered_ = false;
+    bool in_run_ = false;
     std::vector<std::shared_ptr<ws_session>> waiting_, running_;
     std::vector<ws_session*> members_;
     ws_batch scratch_;

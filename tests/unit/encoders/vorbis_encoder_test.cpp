@@ -137,7 +137,7 @@ TEST_CASE("vorbis_encoder flags exactly the header pages, and audio starts on a 
     p.run();
     CHECK(rec->committed);
 
-    size_t header_chunks = 0, header_size = 0;
+    size_t header_chunks = 0;
     for (const auto& c : rec->chunks) {
         auto one = parse_ogg(c.data);
         REQUIRE(one.pages.size() == 1);  // one chunk, one page
@@ -145,7 +145,6 @@ TEST_CASE("vorbis_encoder flags exactly the header pages, and audio starts on a 
             CHECK(header_chunks ==
                   static_cast<size_t>(&c - rec->chunks.data()));  // headers come first, together
             ++header_chunks;
-            header_size += c.data.size();
             CHECK(one.pages[0].granule == 0);
         }
     }
