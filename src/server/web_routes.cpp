@@ -77,9 +77,12 @@ std::optional<web_file> resolve_web_file(const fs::path& folder, std::string_vie
     size_t segments = 0;
     for (size_t at = 0; at <= relative.size(); ++segments) {
         const size_t slash = std::min(relative.find('/', at), relative.size());
-        if (segments == max_segments || !safe_segment(relative.substr(at, slash - at))) return std::nullopt;
+        const std::string_view segment = relative.substr(at, slash - at);
+        // npm's install folder holds what builds the page, not the page (web/lib/ has the libraries).
+        if (segments == max_segments || !safe_segment(segment) || segment == "node_modules") return std::nullopt;
         at = slash + 1;
     }
+    if (relative == "package.json" || relative == "package-lock.json") return std::nullopt;
     const auto type = types().find(fs::path(relative).extension().string());
     if (type == types().end()) return std::nullopt;
     std::error_code ec;

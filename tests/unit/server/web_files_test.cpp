@@ -61,10 +61,15 @@ TEST_CASE("the web folder refuses what could leak or escape", "[server][web]") {
     fs::create_symlink(d / "outside" / "secret.js", web / "js" / "link.js");
     write(web / "inner.js");
     fs::create_symlink(web / "inner.js", web / "js" / "inside.js");
+    // What builds the page is not the page: npm's files and its install folder.
+    write(web / "package.json");
+    write(web / "package-lock.json");
+    write(web / "node_modules" / "uplot" / "dist" / "uPlot.esm.js");
 
     for (const char* path : {".git/config.json", "js/.hidden.js", "js/tool.sh", "js/missing.js", "out/secret.js",
                              "js/link.js", "dir.js", "js//home.js", "js/", "../outside/secret.js", "js/../index.html",
-                             "a/b/c/d/e/f/g/h/i.js", "", "js/home js", "js/h\\a.js"}) {
+                             "a/b/c/d/e/f/g/h/i.js", "", "js/home js", "js/h\\a.js", "package.json",
+                             "package-lock.json", "node_modules/uplot/dist/uPlot.esm.js"}) {
         INFO(path);
         CHECK_FALSE(resolve_web_file(web, path));
     }
