@@ -22,6 +22,7 @@ import wave
 import jsonschema
 import websockets
 
+from live_support import wait_until
 from server_support import Server, ServedMedia, curl
 from support import ROOT, TempDir
 
@@ -274,9 +275,7 @@ class ItemEvents(ServedMedia):
         pattern = r"analysis output=long\.results\.json outcome=cancelled"
 
         def cancelled_runs_reach(n):
-            deadline = time.monotonic() + 20
-            while time.monotonic() < deadline and len(re.findall(pattern, self.server.log())) < n:
-                time.sleep(0.05)
+            wait_until(f"{n} cancelled runs in the log", lambda: len(re.findall(pattern, self.server.log())) >= n, 20)
             return len(re.findall(pattern, self.server.log()))
 
         before = len(re.findall(pattern, self.server.log()))  # other tests' runs of the same item
@@ -353,9 +352,7 @@ class ItemEvents(ServedMedia):
         path = path_for("long", "aubio_pitch")
         done = threading.Event()
         holders = [Subscriber(self.server.port, path, leave_after=lambda m: done.is_set()) for _ in range(6)]
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and not all(h.messages for h in holders):
-            time.sleep(0.02)
+        wait_until("six subscribers served", lambda: all(h.messages for h in holders), 20)
         self.assertTrue(all(h.messages for h in holders))
         status, headers, body = curl(self.server_url(path), "-H", "Accept: text/event-stream", "-m", "10")
         self.assertEqual(status, 503)
@@ -366,10 +363,10 @@ class ItemEvents(ServedMedia):
             h.join()
             self.assertEqual(h.schema_errors, [])
         # Places are given back (as their sessions end): a subscriber is taken again.
-        deadline = time.monotonic() + 10
-        while (s := Subscriber(self.server.port, path_for("clicks", "level")).join()).error and \
-                "503" in s.error and time.monotonic() < deadline:
-            time.sleep(0.05)
+        def taken_again():
+            s = Subscriber(self.server.port, path_for("clicks", "level")).join()
+            return None if s.error and "503" in s.error else s
+        s = wait_until("a place given back", taken_again, 10, interval=0.05)
         self.assertIsNone(s.error)
         self.assertEqual(s.close_code, 1000)
 
@@ -380,9 +377,7 @@ class ItemEvents(ServedMedia):
             server.wait_scanned()
             done = threading.Event()
             holder = Subscriber(server.port, path_for("long", "aubio_pitch"), leave_after=lambda m: done.is_set())
-            deadline = time.monotonic() + 20
-            while time.monotonic() < deadline and not holder.of("progress"):
-                time.sleep(0.02)
+            wait_until("the holder's run in progress", lambda: holder.of("progress"), 20)
             self.assertTrue(holder.of("progress"))
             status, headers, body = curl(f"http://127.0.0.1:{server.port}{path_for('clicks', 'level')}",
                                          "-H", "Accept: text/event-stream", "-m", "10")

@@ -296,6 +296,7 @@ class LiveRelay(unittest.TestCase):
         p = wait_until("refused", lambda: (lambda x: x if x.get("last_error") else None)(pushes(st, "tone").get(url, {})), 5)
         self.assertEqual(p["last_error"], "bad credentials (401)")
         # Back-off: 1 s, 2 s, 4 s (each up to a quarter less): 3 attempts after the first in ~7 s, not 4 by 3 s.
+        # A window of fixed length, not a wait: what must NOT have happened within it (a fourth retry).
         time.sleep(2.4)
         early = pushes(st, "tone")[url]
         self.assertLessEqual(early["reconnects"], 3)
