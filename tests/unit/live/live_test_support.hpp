@@ -54,12 +54,23 @@ public:
         start_ = std::chrono::steady_clock::now();
         started_ = true;
     }
-    status read(std::vector<float>& out, int64_t max_frames, std::chrono::milliseconds) override {
+    // Like a real pushed source, a read with nothing due yet waits (up to `timeout`) for the
+    // next frame the clock makes, instead of returning at once.
+    status read(std::vector<float>& out, int64_t max_frames, std::chrono::milliseconds timeout) override {
         if (failed_) return status::failed;
         if (ended_ || stopped_) return status::ended;
-        const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-        const auto due = static_cast<int64_t>((elapsed + burst_) * format_.samplerate);
-        const int64_t n = std::min(max_frames, due - delivered_);
+        const auto due_now = [&] {
+            const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+            return static_cast<int64_t>((elapsed + burst_) * format_.samplerate);
+        };
+        if (due_now() <= delivered_ && timeout.count() > 0) {
+            const auto next = start_ + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                           std::chrono::duration<double>((delivered_ + 1.0) / format_.samplerate - burst_));
+            std::this_thread::sleep_until(std::min(next, std::chrono::steady_clock::now() + timeout));
+            if (failed_) return status::failed;
+            if (ended_ || stopped_) return status::ended;
+        }
+        const int64_t n = std::min(max_frames, due_now() - delivered_);
         if (n <= 0) return status::waiting;
         out.insert(out.end(), static_cast<size_t>(n * format_.channels), value_);
         delivered_ += n;
