@@ -2,6 +2,7 @@
 #include "core/gst_handles.hpp"
 
 #include <cstring>
+#include <dlfcn.h>
 #include <mutex>
 
 namespace timeside {
@@ -19,6 +20,13 @@ void filter_audio_log(const gchar* domain, GLogLevelFlags level, const gchar* me
 void ensure_gstreamer() {
     static std::once_flag once;
     std::call_once(once, [] {
+        // souphttpsrc (GStreamer 1.22) uses the libsoup already loaded in the process, else libsoup 3
+        // when it is installed (gstreamer1.0-plugins-bad's dependencies bring it). With libsoup 3 it
+        // reports a refused or reset connection only as "Internal data stream error"; with 2.4 it
+        // says "Could not establish connection to server (Connection refused)". So libsoup 2.4, which
+        // gstreamer1.0-plugins-good installs, is loaded first when present; the handle is kept for
+        // the process's life. Without it, libsoup 3 is used and errors are less precise.
+        dlopen("libsoup-2.4.so.1", RTLD_NOW | RTLD_GLOBAL | RTLD_NODELETE);
         gst_init(nullptr, nullptr);
         g_log_set_handler("GStreamer-Audio", static_cast<GLogLevelFlags>(G_LOG_LEVEL_CRITICAL), filter_audio_log,
                           nullptr);

@@ -5,12 +5,12 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
-#include <regex>
 
 #include <fmt/format.h>
 #include <gst/app/gstappsink.h>
 
 #include "core/errors.hpp"
+#include "core/gst_error.hpp"
 #include "core/utf8.hpp"
 
 namespace timeside {
@@ -211,37 +211,17 @@ void gst_audio_source::take_tags(GstMessage* msg) {
 }
 
 void gst_audio_source::fail_from(GstMessage* msg) {
-    GError* raw = nullptr;
-    gchar* debug = nullptr;
-    gst_message_parse_error(msg, &raw, &debug);
-    g_error_ptr err(raw);
-    g_string_ptr dbg(debug);
-    std::string cause = err ? err->message : "unknown GStreamer error";
-    if (!cause.empty() && cause.back() == '.') cause.pop_back();
-    // The network layer's reason ("Connection refused", the HTTP status) is only in the debug
-    // text's last line: "File not found (404), URL: http://..., Redirect to: (NULL)".
-    if (dbg && err && err->domain == GST_RESOURCE_ERROR) {
-        std::string d = dbg.get();
-        d = d.substr(d.find_last_of('\n') == std::string::npos ? 0 : d.find_last_of('\n') + 1);
-        d = d.substr(0, d.find(", URL:"));
-        static const std::regex status(R"(\((\d{3})\)$)");
-        std::smatch m;
-        if (std::regex_search(d, m, status)) {
-            cause += fmt::format(" (HTTP {})", m[1].str());
-        } else {
-            for (const char* reason : {"Connection refused", "Name or service not known", "timed out",
-                                       "Could not resolve", "Connection reset"}) {
-                if (d.find(reason) != std::string::npos && cause.find(reason) == std::string::npos) {
-                    cause += fmt::format(" ({})", reason);
-                    break;
-                }
-            }
-        }
+    const auto e = parse_gst_error(msg);
+    std::string cause = e.message;
+    if (e.domain == GST_RESOURCE_ERROR) {
+        if (e.http_status != 0)
+            cause += fmt::format(" (HTTP {})", e.http_status);
+        else if (!e.reason.empty() && cause.find(e.reason) == std::string::npos)
+            cause += fmt::format(" ({})", e.reason);
     }
     // A file that is not media: say so first, then what GStreamer saw ("a text file").
-    if (err && err->domain == GST_STREAM_ERROR &&
-        (err->code == GST_STREAM_ERROR_TYPE_NOT_FOUND || err->code == GST_STREAM_ERROR_WRONG_TYPE)) {
-        std::string seen = err->code == GST_STREAM_ERROR_TYPE_NOT_FOUND ? "could not determine its type" : cause;
+    if (e.stream_error_any_of({GST_STREAM_ERROR_TYPE_NOT_FOUND, GST_STREAM_ERROR_WRONG_TYPE})) {
+        std::string seen = e.code == GST_STREAM_ERROR_TYPE_NOT_FOUND ? "could not determine its type" : cause;
         if (!seen.empty()) seen[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(seen[0])));
         cause = fmt::format("not a media file GStreamer can decode ({})", seen);
     }

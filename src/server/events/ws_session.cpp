@@ -27,20 +27,6 @@ constexpr int max_writes_per_turn = 8;
 constexpr int max_reads_per_turn = 4;
 constexpr size_t max_unsent_control = 64 * 127;  // 64 pongs of the largest payload
 
-// The connection's socket, moved onto `executor` (its shard's strand). expires_never() first: the
-// stream's timer wait would keep its state allocated until its deadline.
-asio::ip::tcp::socket onto(const asio::any_io_executor& executor, beast::tcp_stream& stream) {
-    stream.expires_never();
-    asio::ip::tcp::socket from = stream.release_socket();
-    asio::ip::tcp::socket to(executor);
-    boost::system::error_code ec;
-    const auto local = from.local_endpoint(ec);
-    if (!ec) {
-        const auto fd = from.release(ec);
-        if (!ec) to.assign(local.protocol(), fd, ec);
-    }
-    return to;  // closed when the connection was already gone: the first write says client_gone
-}
 
 std::string upgrade_key(const http::taken_connection& taken) {
     if (!taken.parser) return {};
@@ -70,7 +56,7 @@ ws_session::ws_session(http::taken_connection&& taken, std::shared_ptr<event_hub
                        std::shared_ptr<event_hub::place> place, subscription sub,
                        http::connection_registry& connections, session_options options)
     : shard_(ws_shard_for(*hub, taken.stream.get_executor())),
-      socket_(onto(shard_->executor(), taken.stream)),
+      socket_(http::take_socket(taken, shard_->executor())),
       cursor_(std::move(hub), std::move(place), std::move(sub)),
       connections_(connections),
       options_(options),

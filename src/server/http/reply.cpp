@@ -7,6 +7,19 @@
 
 namespace timeside::server::http {
 
+boost::asio::ip::tcp::socket take_socket(taken_connection& taken, const boost::asio::any_io_executor& executor) {
+    taken.stream.expires_never();
+    boost::asio::ip::tcp::socket from = taken.stream.release_socket();
+    boost::asio::ip::tcp::socket to(executor);
+    boost::system::error_code ec;
+    const auto local = from.local_endpoint(ec);
+    if (!ec) {
+        const auto fd = from.release(ec);
+        if (!ec) to.assign(local.protocol(), fd, ec);
+    }
+    return to;
+}
+
 namespace {
 constexpr auto replace_invalid = nlohmann::json::error_handler_t::replace;
 }

@@ -70,6 +70,12 @@ struct taken_connection {
 };
 using takeover_handler = std::function<void(taken_connection&&)>;
 
+// The taken connection's socket, moved onto `executor` (a shard's strand) as a plain socket. Its
+// stream's timers are stopped first: a pending timer wait would keep the stream's state allocated
+// until its deadline. The socket comes back closed when the connection was already gone (the
+// new owner's first write then reports it).
+boost::asio::ip::tcp::socket take_socket(taken_connection& taken, const boost::asio::any_io_executor& executor);
+
 // A handler's answer: `res` alone, or `res`'s head followed by `stream` sent chunked (for GET;
 // HEAD gets the head only and the stream is cancelled), or `takeover`: called on the
 // connection's strand with the connection, which the session no longer touches (`res` then only

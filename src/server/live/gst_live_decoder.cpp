@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "core/errors.hpp"
+#include "core/gst_error.hpp"
 #include "core/utf8.hpp"
 
 namespace timeside::server::live {
@@ -26,26 +27,13 @@ GstElement* make_element(const char* factory, const std::string& label) {
 // GStreamer's message, plus the network layer's reason, which only its debug text's last line
 // holds ("Connection refused", "Not Found (404)").
 std::string cause_of(GstMessage* msg) {
-    GError* raw = nullptr;
-    gchar* debug = nullptr;
-    gst_message_parse_error(msg, &raw, &debug);
-    g_error_ptr err(raw);
-    g_string_ptr dbg(debug);
-    std::string cause = err ? err->message : "unknown GStreamer error";
-    if (!cause.empty() && cause.back() == '.') cause.pop_back();
-    if (err && err->domain == GST_STREAM_ERROR &&
-        (err->code == GST_STREAM_ERROR_TYPE_NOT_FOUND || err->code == GST_STREAM_ERROR_WRONG_TYPE ||
-         err->code == GST_STREAM_ERROR_DEMUX || err->code == GST_STREAM_ERROR_DECODE))
+    const auto e = parse_gst_error(msg);
+    std::string cause = e.message;
+    if (e.stream_error_any_of({GST_STREAM_ERROR_TYPE_NOT_FOUND, GST_STREAM_ERROR_WRONG_TYPE, GST_STREAM_ERROR_DEMUX,
+                               GST_STREAM_ERROR_DECODE}))
         cause = fmt::format("bytes that do not decode as audio ({})", cause);
-    if (dbg && err && err->domain == GST_RESOURCE_ERROR) {
-        std::string d = dbg.get();
-        const size_t nl = d.find_last_of('\n');
-        if (nl != std::string::npos) d = d.substr(nl + 1);
-        d = d.substr(0, d.find(", URL:"));
-        const size_t colon = d.rfind(": ");
-        if (colon != std::string::npos) d = d.substr(colon + 2);
-        if (!d.empty() && cause.find(d) == std::string::npos && d.size() < 200) cause += fmt::format(" ({})", d);
-    }
+    if (e.domain == GST_RESOURCE_ERROR && !e.debug_tail.empty() && cause.find(e.debug_tail) == std::string::npos)
+        cause += fmt::format(" ({})", e.debug_tail);
     return to_valid_utf8(cause);
 }
 

@@ -32,21 +32,6 @@ namespace beast = boost::beast;
 namespace {
 constexpr size_t max_chunks_per_write = 512;
 constexpr int min_send_buffer = 16 * 1024;
-
-// The connection's socket, moved onto `executor` (its shard's strand). expires_never() first: the
-// session's timer wait would keep the stream's state allocated until its deadline (10 s).
-asio::ip::tcp::socket onto(const asio::any_io_executor& executor, beast::tcp_stream& stream) {
-    stream.expires_never();
-    asio::ip::tcp::socket from = stream.release_socket();
-    asio::ip::tcp::socket to(executor);
-    boost::system::error_code ec;
-    const auto local = from.local_endpoint(ec);
-    if (!ec) {
-        const auto fd = from.release(ec);
-        if (!ec) to.assign(local.protocol(), fd, ec);
-    }
-    return to;  // closed when the connection was already gone: the first write says client_gone
-}
 }  // namespace
 
 listener_request read_listener_request(const http::request& req) {
@@ -79,7 +64,7 @@ listener_session::listener_session(http::taken_connection&& taken, std::shared_p
                                    listener_request request, http::connection_registry& connections,
                                    std::shared_ptr<events::sync_registry> sync)
     : shard_(shard_for(*h, taken.stream.get_executor())),
-      socket_(onto(shard_->executor(), taken.stream)),
+      socket_(http::take_socket(taken, shard_->executor())),
       hub_(std::move(h)),
       place_(std::move(place)),
       connections_(connections),
