@@ -270,6 +270,42 @@ class ItemEvents(ServedMedia):
         self.assertEqual(len(re.findall(r"analysis output=long\.results\.json outcome=done", self.server.log())),
                          done_before + 1)
 
+    def test_a_feed_beside_a_plain_results_request_gets_a_run_of_its_own(self):
+        # A results request computing the same key has no event sinks to follow: the feed runs its
+        # own analysis beside it (no longer a 503), and both store the same results.
+        processors = "level,aubio_pitch"
+        pattern = r"analysis output=long\.results\.json outcome=done"
+        done_before = len(re.findall(pattern, self.server.log()))
+        url = self.server_url("/api/items/long/results?" + urllib.parse.urlencode({"processors": processors}))
+        plain = {}
+        reader = threading.Thread(target=lambda: plain.update(zip(("status", "headers", "body"), curl(url, "-m", "120"))))
+        reader.start()
+        wait_until("the plain results job running", lambda: json.loads(curl(self.server_url("/api/status"))[2])
+                   ["transcodes"]["active"] >= 1, 20)
+        sub = Subscriber(self.server.port, path_for("long", processors, rate=5))
+        wait_until("the feed's run beside the plain job", lambda: json.loads(curl(self.server_url("/api/status"))[2])
+                   ["transcodes"]["active"] >= 2 or sub.error, 20)
+        sub.join()
+        reader.join(130)
+        self.assertIsNone(sub.error)
+        self.assertEqual(sub.schema_errors, [])
+        self.assertEqual(sub.close_code, 1000)
+        self.assertEqual(sub.messages[0]["type"], "hello")
+        self.assertEqual(sub.messages[-1]["type"], "end")
+        self.assertEqual(sub.messages[-1]["outcome"], "complete")
+        self.assertEqual(min(m["frame"] for m in sub.of("analysis")), 0)  # from the item's start
+        self.assertGreater(len(sub.of("analysis", "level.rms")), LONG_SECONDS * 5 * 0.9)
+        self.assertEqual(plain.get("status"), 200, plain.get("body", "")[:300])
+        # Two runs, both done; the stored results answer the end's URL with the plain request's results.
+        wait_until("both runs done in the log",
+                   lambda: len(re.findall(pattern, self.server.log())) >= done_before + 2, 20)
+        self.assertEqual(len(re.findall(pattern, self.server.log())), done_before + 2)
+        stored = self.stored(sub.messages[-1]["url"])
+        self.assertEqual(set(stored), {r["id_metadata"]["id"] for r in json.loads(plain["body"])})
+        self.assertEqual(stored["level.rms"]["data_object"]["value"]["numpyArray"],
+                         {r["id_metadata"]["id"]: r for r in json.loads(plain["body"])}["level.rms"]
+                         ["data_object"]["value"]["numpyArray"])
+
     def test_the_last_subscriber_leaving_cancels_the_run(self):
         processors = "aubio_pitch,aubio_mfcc"
         pattern = r"analysis output=long\.results\.json outcome=cancelled"

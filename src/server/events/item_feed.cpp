@@ -243,19 +243,16 @@ item_feeds::run_result item_feeds::join_run(const results_plan& plan, item_feed_
         }
         run->on_outcome(outcome, error);
     };
-    auto attach = jobs_.start_or_join(results_job(plan, max_result_values_, std::move(hooks)));
+    // A run of its own even when a plain results request is computing the same key: that job has
+    // no event sinks to follow. Both commit the same results to the cache.
+    auto attach = jobs_.start_or_join(results_job(plan, max_result_values_, std::move(hooks)), media::join_policy::own_run);
     if (!attach.stream)
         return refused(nullptr, 429,
                        fmt::format("the server runs its maximum of {} jobs (encodes, results, renders) at once; try again shortly",
                                    jobs_.max_jobs()),
                        "2");
-    if (attach.joined)
-        return refused(nullptr, 503,
-                       "these results are being computed for a results request (GET /api/items/{id}/results), "
-                       "a job without event sinks to follow; try again once it is done",
-                       "5");
     runs_[plan.key] = run;
-    run->set_job(std::move(attach.stream), [&jobs = jobs_, key = plan.key] { jobs.cancel_unread(key); });
+    run->set_job(std::move(attach.stream), [cancel = std::move(attach.cancel_if_unread)] { cancel(); });
     return {run, std::move(joined.slot), 0, {}, {}};
 }
 

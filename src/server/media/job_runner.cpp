@@ -3,6 +3,7 @@
 // next start (reap) or by stop_all().
 #include "server/media/job_runner.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 #include "core/errors.hpp"
@@ -46,18 +47,23 @@ std::shared_ptr<job> job_runner::make_output(const job_spec& spec) {
     }
 }
 
-job_attach job_runner::start_or_join(job_spec spec) {
+job_attach job_runner::start_or_join(job_spec spec, join_policy policy) {
     std::lock_guard lock(mutex_);
     reap_locked();
-    if (auto it = by_key_.find(spec.key); it != by_key_.end()) {
-        return {it->second->add_reader(), true};
+    const auto found = by_key_.find(spec.key);
+    if (found != by_key_.end() && policy == join_policy::share) {
+        std::weak_ptr<job> weak = found->second;
+        return {found->second->add_reader(), true, [weak] {
+                    auto j = weak.lock();
+                    return j && j->cancel_if_unread();
+                }};
     }
-    if (stopped_ || by_key_.size() >= max_jobs_) return {};
+    if (stopped_ || jobs_.size() >= max_jobs_) return {};
     auto out = make_output(spec);
     auto reader = out->add_reader();
     running& r = jobs_.emplace_back();
     r.out = out;
-    by_key_.emplace(spec.key, out);
+    if (found == by_key_.end()) by_key_.emplace(spec.key, out);
     r.thread = std::thread([this, out, spec = std::move(spec), done = &r.done] {
         const auto started = std::chrono::steady_clock::now();
         std::string error, outcome = "done";
@@ -94,7 +100,7 @@ job_attach job_runner::start_or_join(job_spec spec) {
         }
         {
             std::lock_guard l(mutex_);
-            by_key_.erase(spec.key);
+            if (auto it = by_key_.find(spec.key); it != by_key_.end() && it->second == out) by_key_.erase(it);
         }
         out->finish(error, code);
         if (spec.on_outcome) spec.on_outcome(outcome, error);
@@ -102,7 +108,11 @@ job_attach job_runner::start_or_join(job_spec spec) {
             spec.on_end(outcome, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
         *done = true;
     });
-    return {reader, false};
+    std::weak_ptr<job> weak = out;
+    return {reader, false, [weak] {
+                auto j = weak.lock();
+                return j && j->cancel_if_unread();
+            }};
 }
 
 void job_runner::reap_locked() {
@@ -118,7 +128,7 @@ void job_runner::reap_locked() {
 
 size_t job_runner::active() const {
     std::lock_guard lock(mutex_);
-    return by_key_.size();
+    return static_cast<size_t>(std::count_if(jobs_.begin(), jobs_.end(), [](const running& r) { return !r.done; }));
 }
 
 bool job_runner::cancel_unread(const std::string& key) {

@@ -47,7 +47,16 @@ struct job_spec {
 struct job_attach {
     std::shared_ptr<http::body_stream> stream;  // null: max_jobs are running, come back later
     bool joined = false;                        // true: shared a job already running
+    // Cancels this job if no client reads its output (an item feed's last subscriber left);
+    // false when a client keeps it running or it is over.
+    std::function<bool()> cancel_if_unread;
 };
+
+// share: a request for an output that a job is producing reads that job's output. own_run: the
+// caller needs a run of its own (an item feed hooks the job's pipe, which a running job cannot
+// give it): a job is started even when one with the same key runs; later requests share the
+// first one, and both commit the same output to the cache.
+enum class join_policy { share, own_run };
 
 class job_runner {
 public:
@@ -60,8 +69,8 @@ public:
     // the cache; when the cache cannot take one (its folder unwritable), to an unnamed file and
     // the output is served uncached. Throws job_error (public message; the detail is logged)
     // when no output file can be created at all.
-    job_attach start_or_join(job_spec spec);
-    size_t active() const;
+    job_attach start_or_join(job_spec spec, join_policy policy = join_policy::share);
+    size_t active() const;  // jobs running
     // Cancels the running job with this key if no client reads it (the last subscriber of an
     // item's event feed left): a client of its output keeps it running. False if it runs on.
     bool cancel_unread(const std::string& key);

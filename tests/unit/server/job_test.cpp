@@ -447,3 +447,59 @@ TEST_CASE("a source changed since the library scanned it is refused before it is
     }
     CHECK_FALSE(reached);
 }
+
+TEST_CASE("own_run starts a job beside one with the same key; later requests share the first", "[server][job]") {
+    test::temp_dir d;
+    media::disk_cache cache(d.path(), 1 << 20);
+    media::job_runner runner(cache, 2);
+    std::mutex m;
+    std::condition_variable cv;
+    bool go = false;
+    std::atomic<int> runs{0};
+    media::job_spec spec;
+    spec.key = media::cache_key({"own"});
+    spec.ext = "json";
+    spec.label = "o.json";
+    spec.produce = [&](byte_sink& out, const std::atomic<bool>& cancel) {
+        const int n = ++runs;
+        out.write(bytes(n == 1 ? "first" : "again"), true);
+        std::unique_lock l(m);
+        cv.wait(l, [&] { return go || cancel.load(); });
+        if (cancel) throw cancelled_error();
+    };
+    auto plain = runner.start_or_join(spec);
+    REQUIRE(plain.stream);
+    auto own = runner.start_or_join(spec, media::join_policy::own_run);
+    REQUIRE(own.stream);
+    CHECK_FALSE(own.joined);
+    CHECK(runner.active() == 2);
+    // Both count against the cap: a third key is refused.
+    media::job_spec other = spec;
+    other.key = media::cache_key({"third"});
+    CHECK_FALSE(runner.start_or_join(other).stream);
+    // A later plain request reads the first job's output, not the own run's.
+    auto later = runner.start_or_join(spec);
+    REQUIRE(later.stream);
+    CHECK(later.joined);
+    plain.stream->set_notify([] {});
+    later.stream->set_notify([] {});
+    own.stream->set_notify([] {});
+    CHECK(test::eventually([&] { return drain(*later.stream) == "first"; }, 2000ms));
+    CHECK(test::eventually([&] { return drain(*own.stream) == "again"; }, 2000ms));
+
+    // The own run's cancel reaches that job only (its one reader dropped first), not the shared one.
+    own.stream.reset();
+    CHECK(own.cancel_if_unread());
+    cv.notify_all();
+    CHECK(test::eventually([&] { return runner.active() == 1; }, 2000ms));
+    CHECK_FALSE(plain.cancel_if_unread());  // two clients still read the first job
+    {
+        std::lock_guard l(m);
+        go = true;
+    }
+    cv.notify_all();
+    CHECK(test::eventually([&] { return runner.active() == 0; }, 2000ms));
+    CHECK(runs == 2);
+    CHECK(cache.find(spec.key, "json"));  // the shared job's output, stored under the key
+    runner.stop_all();
+}
