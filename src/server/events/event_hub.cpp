@@ -133,7 +133,8 @@ void event_hub::tick(int64_t stream_frame) {
 void event_hub::check(clock::time_point now) {
     struct action {
         std::shared_ptr<feed_reader> reader;
-        int lowered_to = 0;  // 0: behind, close it
+        int rate = 0;  // 0: behind, close it
+        bool raised = false;
     };
     std::vector<action> actions;
     {
@@ -146,11 +147,13 @@ void event_hub::check(clock::time_point now) {
                 continue;
             }
             const uint64_t first = r->done_seq.load(std::memory_order_relaxed) + 1;
+            const int rate = r->rate.load();
             if (first < next_seq_) {
                 const auto lag = first < front_seq_ ? queue + queue : now - ring_[first - front_seq_]->made;
+                if (lag > queue / 8) it->strained = now;
                 if (lag > queue) {
                     actions.push_back({r, 0});
-                } else if (const int rate = r->rate.load(); lag > queue / 4 && rate > 1 && now - it->lowered > queue / 4) {
+                } else if (lag > queue / 4 && rate > 1 && now - it->lowered > queue / 4) {
                     const int lower = std::max(1, rate / 4);
                     uint64_t skipped = 0;
                     for (uint64_t s = first; s < next_seq_; ++s)
@@ -162,6 +165,16 @@ void event_hub::check(clock::time_point now) {
                     it->lowered = now;
                     actions.push_back({r, lower});
                 }
+            }
+            // Kept up (never over an eighth of the queue behind) for a whole queue since it last
+            // lagged: four times its rate again, up to the rate it asked for.
+            if (rate < it->asked && now - it->strained > queue) {
+                const int higher = std::min(it->asked, rate * 4);
+                remove_tier(rate, r->columns);
+                add_tier(higher, r->columns);
+                r->rate = higher;
+                it->strained = now;  // the next step up waits another queue
+                actions.push_back({r, higher, true});
             }
             ++it;
         }
@@ -175,7 +188,7 @@ void event_hub::check(clock::time_point now) {
         }
     }
     for (auto& a : actions) {
-        if (a.lowered_to) a.reader->on_rate_lowered(a.lowered_to);
+        if (a.rate) a.reader->on_rate_changed(a.rate, a.raised);
         else a.reader->on_behind();
     }
 }
@@ -270,7 +283,7 @@ uint64_t event_hub::attach(const std::shared_ptr<feed_reader>& r, int rate, bool
     r->columns = columns;
     add_tier(rate, columns);
     r->done_seq = cursor;
-    readers_.push_back({r, r.get(), {}});
+    readers_.push_back({r, r.get(), {}, rate, {}});
     return cursor;
 }
 
@@ -289,6 +302,8 @@ void event_hub::set_rate(feed_reader& r, int rate, bool columns) {
     add_tier(rate, columns);
     r.rate = rate;
     r.columns = columns;
+    auto it = std::find_if(readers_.begin(), readers_.end(), [&r](const reader_entry& e) { return e.key == &r; });
+    if (it != readers_.end()) it->asked = rate;
 }
 
 event_hub::take_result event_hub::take(uint64_t& cursor, int rate, std::vector<message_ptr>& out, size_t max,

@@ -70,7 +70,9 @@ class feed_reader : public feed_waiter, public sync_watcher {
 public:
     ~feed_reader() override = default;
     virtual void on_behind() = 0;              // over queue_seconds behind: close with 1008
-    virtual void on_rate_lowered(int rate) = 0;  // decimated harder: it was falling behind
+    // Its framewise rate changed: lowered (decimated harder: it was falling behind) or raised back
+    // toward the rate it asked for (it kept up for a whole queue_seconds since).
+    virtual void on_rate_changed(int rate, bool raised) = 0;
     virtual void on_hub_closed(message_ptr closing) = 0;  // the mount stops or restarts: write it, close
     // A listener with its sid started (the sessions post it to their strand); a reader without a sid
     // is never told.
@@ -195,6 +197,8 @@ private:
         std::weak_ptr<feed_reader> reader;
         feed_reader* key = nullptr;
         std::chrono::steady_clock::time_point lowered{};
+        int asked = 0;  // the rate it subscribed with: a lowered rate is raised back toward it
+        std::chrono::steady_clock::time_point strained{};  // when it last lagged over an eighth of the queue
     };
     void append(message_ptr m);  // under mutex_
     // An interval of `rate`'s decimator, in the forms its readers take (under mutex_).

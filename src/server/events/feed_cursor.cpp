@@ -46,9 +46,9 @@ void feed_cursor::listener_started(const listener_start& start) {
     push_private(start_frame_json(start.sid, start.output, start.start_frame, hub_->settings().samplerate));
 }
 
-void feed_cursor::rate_lowered(int rate) {
+void feed_cursor::rate_changed(int rate, bool raised) {
     sub_.rate = rate;
-    push_private(subscribed_json(sub_, "slow"));
+    push_private(subscribed_json(sub_, raised ? "recovered" : "slow"));
 }
 
 void feed_cursor::resubscribe(const std::shared_ptr<feed_reader>& self, subscription sub) {

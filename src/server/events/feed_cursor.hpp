@@ -41,7 +41,7 @@ public:
     // A listener with the subscription's sid started: a `start_frame` message says where.
     void listener_started(const listener_start& start);
     // The hub lowered its rate (it was falling behind): a `subscribed` message says so.
-    void rate_lowered(int rate);
+    void rate_changed(int rate, bool raised);
 
     // Private messages; false when too many wait (a client sending pings and reading nothing).
     bool push_private(std::string json);

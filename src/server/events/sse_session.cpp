@@ -150,9 +150,9 @@ void sse_session::on_behind() {
     });
 }
 
-void sse_session::on_rate_lowered(int rate) {
-    asio::post(stream_.get_executor(), [self = shared_from_this(), rate] {
-        self->cursor_.rate_lowered(rate);
+void sse_session::on_rate_changed(int rate, bool raised) {
+    asio::post(stream_.get_executor(), [self = shared_from_this(), rate, raised] {
+        self->cursor_.rate_changed(rate, raised);
         self->do_write();
     });
 }

@@ -352,10 +352,10 @@ void ws_session::on_behind() {
     });
 }
 
-void ws_session::on_rate_lowered(int rate) {
-    post([self = shared_from_this(), rate] {
+void ws_session::on_rate_changed(int rate, bool raised) {
+    post([self = shared_from_this(), rate, raised] {
         if (self->closing_) return;
-        self->cursor_.rate_lowered(rate);
+        self->cursor_.rate_changed(rate, raised);
         self->do_write();
     });
 }

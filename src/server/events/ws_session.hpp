@@ -58,7 +58,7 @@ public:
 
     void on_messages() override;
     void on_behind() override;
-    void on_rate_lowered(int rate) override;
+    void on_rate_changed(int rate, bool raised) override;
     void on_hub_closed(message_ptr closing) override;
     void on_listener_start(const listener_start& start) override;
     void drain() override;

@@ -19,11 +19,11 @@ namespace {
 
 struct recording_reader : feed_reader {
     std::atomic<int> woken{0}, behind{0};
-    std::vector<int> lowered;  // the rates it was lowered to (the hub calls from the test's thread here)
+    std::vector<int> lowered, raised;  // the rates it was lowered / raised to (the hub calls from the test's thread here)
     message_ptr closing;
     void on_messages() override { ++woken; }
     void on_behind() override { ++behind; }
-    void on_rate_lowered(int rate) override { lowered.push_back(rate); }
+    void on_rate_changed(int rate, bool up) override { (up ? raised : lowered).push_back(rate); }
     void on_hub_closed(message_ptr m) override { closing = std::move(m); }
 };
 
@@ -144,6 +144,43 @@ TEST_CASE("a reader that stops writing is lowered to a quarter of its rate, then
     CHECK(h->counters().dropped > 0);
     CHECK(fine->behind == 0);
     CHECK(fine->rate == 20);
+}
+
+TEST_CASE("a lowered reader that keeps up again gets its rate back, a step per queue, up to what it asked", "[events]") {
+    auto h = std::make_shared<event_hub>(settings(0.4));  // lowered past 0.1 s behind; raised after 0.4 s kept up
+    auto r = std::make_shared<recording_reader>();
+    std::optional<resume_info> resume;
+    uint64_t cursor = h->attach(r, 20, false, std::nullopt, resume);
+    int64_t frame = 0;
+    auto period = [&](bool reads) {
+        h->publish(row(frame, -10));
+        h->publish(row(frame + 1024, -10));
+        frame += 11025;  // each call a check period (0.25 s of stream)
+        h->tick(frame);
+        if (reads) {
+            take_all(*h, cursor, r->rate);
+            r->done_seq = cursor;
+        }
+    };
+    // Stuck for a while: lowered once (20 -> 5), well before it would be reported behind.
+    REQUIRE(test::eventually([&] { period(false); return !r->lowered.empty(); }, std::chrono::milliseconds(2000)));
+    CHECK(r->lowered == std::vector<int>{5});
+    CHECK(r->behind == 0);
+    // Reading again: not raised before a whole queue (0.4 s) has passed since it last lagged...
+    const auto caught_up = std::chrono::steady_clock::now();
+    REQUIRE(test::eventually([&] { period(true); return !r->raised.empty(); }, std::chrono::milliseconds(3000)));
+    CHECK(std::chrono::steady_clock::now() - caught_up >= std::chrono::milliseconds(300));
+    CHECK(r->raised == std::vector<int>{20});  // 5 * 4, capped at the asked 20
+    CHECK(r->rate == 20);
+    // ...and never above what it asked for, however long it keeps up.
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(600);
+    while (std::chrono::steady_clock::now() < until) period(true);
+    CHECK(r->raised == std::vector<int>{20});
+    CHECK(r->behind == 0);
+    // Messages at the raised rate reach it: 20 a second means both rows of a period.
+    const auto before = cursor;
+    period(true);
+    CHECK(cursor > before);
 }
 
 TEST_CASE("the mount's and the server's caps refuse the next subscriber, naming the cap", "[events]") {

@@ -18,7 +18,7 @@ namespace {
 struct quiet_reader : feed_reader {
     void on_messages() override {}
     void on_behind() override {}
-    void on_rate_lowered(int) override {}
+    void on_rate_changed(int, bool) override {}
     void on_hub_closed(message_ptr) override {}
 };
 
