@@ -71,7 +71,7 @@ export function render(view) {
     const shown = state.items.filter(match);
     state.shown = shown.length;
     rows.replaceChildren(...shown.map((it) => h("tr", {},
-      h("td", { text: it.id }),
+      h("td", {}, h("a", { href: `#/items/${path_of(it.id)}`, text: it.id })),
       h("td", { class: "num", text: format_duration(it.duration) }),
       h("td", { class: "formats" }, ...FORMATS.map((f) =>
         h("a", { href: `/media/${path_of(it.id)}.${f}`, text: f, "aria-label": `${it.id} as ${f}` }))))));
