@@ -9,13 +9,24 @@ import json
 import os
 import unittest
 
-from live_support import ADMIN_PASSWORD, Listener, Station, file_mount, wait_until
+from live_support import (ADMIN_PASSWORD, SOURCE_PASSWORD, Listener, Station, ffmpeg_source, file_mount, sine_input,
+                          stop_process, wait_until)
 from server_support import Server
 from support import SAMPLES, TempDir
 
 RIGHT = {"Authorization": "Basic " + base64.b64encode(f"admin:{ADMIN_PASSWORD}".encode()).decode()}
 WRONG = {"Authorization": "Basic " + base64.b64encode(b"admin:not-the-password").decode()}
 ROUTES = [("GET", "/admin/api/mounts"), ("GET", "/admin/api/mounts/tone/listeners"), ("POST", "/admin/api/reload")]
+STUDIO = f'''name = "Studio"
+[input]
+kind = "icecast"
+password = "{SOURCE_PASSWORD}"
+[[outputs]]
+format = "mp3"
+preset = "mp3-128k"
+[fallback]
+kind = "silence"
+'''
 TONE = file_mount(os.path.join(SAMPLES, "C4_scale.wav"), formats=("mp3",), head='name = "Tone"')
 
 
@@ -80,6 +91,24 @@ class AdminRoutes(unittest.TestCase):
             listener.close()
             wait_until("the listener gone from the admin's list",
                        lambda: answer(station.server, "GET", "/admin/api/mounts/tone/listeners", RIGHT)[2]["count"] == 0)
+
+    def test_a_connected_source_its_peer_type_and_bytes(self):
+        with Station({"studio": STUDIO}) as station:
+            station.wait_mount("studio")
+            source = ffmpeg_source(station.port, "studio", sine_input(440, 30), fmt="mp3")
+            self.addCleanup(stop_process, source)
+            mount = lambda: answer(station.server, "GET", "/admin/api/mounts/studio/listeners", RIGHT)[2]
+            first = wait_until("the source connected with bytes",
+                               lambda: (lambda m: m if m["source"]["connected"] and m["source"].get("client", {}).get("bytes", 0) > 0 else None)(mount()),
+                               timeout=15)
+            client = first["source"]["client"]
+            self.assertEqual(client["content_type"], "audio/mpeg")
+            self.assertTrue(client["peer"].startswith("127.0.0.1:"), client)
+            self.assertIn("Lavf", client["user_agent"])  # ffmpeg's
+            self.assertIn("since", first["source"])
+            # The count grows as ffmpeg sends (real time, 128 kbit/s: 16 kB a second).
+            wait_until("the source's bytes growing", lambda: mount()["source"]["client"]["bytes"] >= client["bytes"] + 16000,
+                       timeout=10)
 
     def test_reload_reports_each_file(self):
         with TempDir() as cwd:

@@ -27,7 +27,8 @@ function source_text(s) {
   if (!s) return "–";
   const parts = [s.connected ? "connected" : "not connected", `input ${s.input || "–"}`];
   if (s.since) parts.push(`since ${s.since}`);
-  if (s.client) parts.push(`from ${s.client.peer}`, s.client.content_type || "", s.client.user_agent ? `(${s.client.user_agent})` : "");
+  if (s.client) parts.push(`from ${s.client.peer}`, s.client.content_type || "", s.client.user_agent ? `(${s.client.user_agent})` : "",
+    `${s.client.bytes} bytes received`);
   if (s.last_error) parts.push(`last error: ${s.last_error}`);
   return parts.filter(Boolean).join(", ");
 }

@@ -15,6 +15,7 @@
 #include "server/live/icecast_push.hpp"
 #include "server/live/icecast_status.hpp"
 #include "server/live/mount.hpp"
+#include "server/live/push_input.hpp"
 #include "server/log.hpp"
 #include "server/metrics.hpp"
 
@@ -57,6 +58,12 @@ public:
         std::lock_guard lock(mutex_);
         if (!source_) return std::nullopt;
         return source_->info;
+    }
+    // The bytes the connected source sent so far (its body, as fed to the decoder); 0 without one.
+    uint64_t source_bytes() const {
+        std::lock_guard lock(mutex_);
+        const auto* pushed = source_ ? dynamic_cast<const push_input*>(source_->input.get()) : nullptr;
+        return pushed ? pushed->bytes_fed() : 0;
     }
 
 private:
@@ -360,7 +367,7 @@ nlohmann::json source_json(const running_mount& m, const mount_status& st) {
             source["client"] = {{"method", info->method}, {"peer", info->peer}, {"user_agent", info->user_agent},
                                 {"content_type", info->content_type}, {"name", info->name},
                                 {"description", info->description}, {"genre", info->genre}, {"url", info->url},
-                                {"audio_info", info->audio_info}};
+                                {"audio_info", info->audio_info}, {"bytes", m.ingest->source_bytes()}};
         }
     return source;
 }
