@@ -6,8 +6,8 @@
 #include <fmt/format.h>
 
 #include "core/errors.hpp"
+#include "server/admin_routes.hpp"
 #include "server/events/event_hub.hpp"
-#include "server/live/credentials.hpp"
 #include "server/live/listener_session.hpp"
 #include "server/log.hpp"
 
@@ -43,17 +43,7 @@ std::string query_text(const raw_parameters& q, const char* name) {
 }
 
 http::reply admin_metadata(live_state& state, const http::request_context& ctx) {
-    const auto& config = state.station.config();
-    const std::string_view authorization = ctx.req[http::bhttp::field::authorization];
-    if (config.admin_password.empty() ||
-        !live::basic_credentials_match(authorization, config.admin_user, config.admin_password)) {
-        auto res = text_reply(status::unauthorized,
-                              config.admin_password.empty()
-                                  ? "admin credentials are not configured ([live] admin_password): /admin is closed\n"
-                                  : "wrong or missing admin credentials\n");
-        res.set(http::bhttp::field::www_authenticate, live::basic_challenge);
-        return res;
-    }
+    if (auto refusal = admin_refusal(state.station, ctx, false)) return std::move(*refusal);
     const auto q = ctx.query_params();
     const std::string mode = query_text(q, "mode");
     if (mode != "updinfo") throw usage_error(fmt::format("mode: expected 'updinfo', got '{}'", mode));
@@ -101,6 +91,7 @@ void add_live_routes(http::router& routes, live_state& state) {
         const auto& listen = state.station.config().listen;
         return text_reply(status::ok, state.station.icecast_status_json(listen.host, state.port()), "application/json; charset=utf-8");
     });
+    add_admin_routes(routes, state);
 }
 
 }  // namespace timeside::server

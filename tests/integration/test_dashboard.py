@@ -4,21 +4,28 @@ and mount pages load without a console error or a failed request; the mount page
 values a parallel Python subscriber received for that interval; onset markers of a clicks mount
 cross the playhead within 40 ms of the file's clicks; the page plays again with its feed after the
 server is restarted under it; every control is reachable by Tab and named in the accessibility
-tree. Screenshots of each page at 1280x800 and 360x740 go to tests/out/ (artifacts)."""
+tree. The item page draws the min/max of /waveform.json per pixel column, fills its results table
+from the items feed with working downloads in every format, and moves its cursor with playback;
+the admin page refuses a wrong password, sets a title, lists listeners and reloads the stream
+definitions. Screenshots of each page at 1280x800 and 360x740 go to tests/out/ (artifacts)."""
 import asyncio
 import base64
 import json
 import os
 import sys
+import math
 import threading
 import time
 import unittest
+import urllib.request
+from urllib.parse import urlencode
 
 import websockets
 
-from live_support import ADMIN_PASSWORD, Station, file_mount
+from live_support import ADMIN_PASSWORD, Listener, Station, file_mount, wait_until
 from server_support import Server
 from support import ROOT, SAMPLES, TempDir
+from test_admin_routes import TONE
 from test_live_sync_browser import CLICKS, LOOP, RATE, from_true_click, write_clicks_wav
 
 sys.path.insert(0, os.path.join(ROOT, "tests", "web"))
@@ -27,6 +34,31 @@ from devtools import Chromium, connect  # noqa: E402
 OUT = os.path.join(ROOT, "tests", "out")
 SIZES = [(1280, 800), (360, 740)]
 MARKER_MS = 40.0
+# Each result format's media type (src/results/formats.cpp, docs/result_formats.md).
+RESULT_TYPES = {"json": "application/json", "csv": "text/csv; charset=utf-8", "jams": "application/json",
+                "vtt": "text/vtt; charset=utf-8", "audacity": "text/plain; charset=utf-8", "hdf5": "application/x-hdf5"}
+
+
+def expected_columns(data, width):
+    """The min/max per canvas column of a one-channel waveform.json's data: column c holds the
+    pixels i with floor(i * width / length) == c (written here from the format's definition, not
+    from the page's code)."""
+    pixels = [(data[2 * i], data[2 * i + 1]) for i in range(len(data) // 2)]
+    if len(pixels) < width:
+        return [list(pixels[c * len(pixels) // width]) for c in range(width)]
+    cols = [[32767, -32768] for _ in range(width)]
+    for i, (lo, hi) in enumerate(pixels):
+        c = i * width // len(pixels)
+        cols[c] = [min(cols[c][0], lo), max(cols[c][1], hi)]
+    return cols
+
+
+async def type_into(page, selector, text):
+    await page.evaluate(f"(e => {{ e.focus(); e.value = {json.dumps(text)}; }})(document.querySelector({json.dumps(selector)}))")
+
+
+async def submit(page, selector):
+    await page.evaluate(f"document.querySelector({json.dumps(selector)}).requestSubmit()")
 
 
 def scale_definition():
@@ -309,6 +341,145 @@ class Dashboard(unittest.TestCase):
         self.assertLess(recovered, 20)
         self.assertGreater(advanced, 0.5)
 
+    def test_item_page_waveform_results_and_playback(self):
+        with Station({}) as station:
+            station.server.wait_scanned()
+
+            async def run():
+                session, page = await open_page(self.browser)
+                try:
+                    await goto(page, station.url("/#/"))
+                    await wait_js(page, "(s => s && s.items.length > 0)(window.dashboard.state)", "home page filled")
+                    # Home's library links to the item page.
+                    href = await page.evaluate("[...document.querySelectorAll('tbody a')].find(a => a.textContent === 'C4_scale').getAttribute('href')")
+                    self.assertEqual(href, "#/items/C4_scale")
+                    await goto(page, station.url("/#/items/C4_scale"))
+                    await wait_js(page, "window.dashboard.page === 'item'", "the item page", timeout=10)
+                    progress = []
+                    deadline = time.monotonic() + 60
+                    while True:  # the feed's progress as the page shows it, until the table fills
+                        s = await page.evaluate("(s => ({p: s.progress, bar: document.querySelector('progress').value, "
+                                                "rows: document.querySelectorAll('table tbody tr').length, done: s.results.length}))(window.dashboard.state)")
+                        progress.append(s)
+                        if s["done"] or time.monotonic() > deadline:
+                            break
+                        await asyncio.sleep(0.05)
+                    state = await wait_js(page, "(s => s.results.length && s.overview && s.zoom && !s.zoom.loading && s)(window.dashboard.state)",
+                                          "item page drawn and analysed", timeout=30)
+                    cells = await page.evaluate("[...document.querySelectorAll('table tbody tr')].map(tr => [...tr.cells].map(c => c.textContent))")
+                    links = await page.evaluate("[...document.querySelectorAll('.formats a')].map(a => [a.textContent, a.getAttribute('href')])")
+                    # Playback moves the cursor; a click on the overview seeks.
+                    await page.evaluate("document.querySelector('audio').play()")
+                    played = await wait_js(page, "(s => s.time > 1.0 && s.cursor_x > 0 && s)(window.dashboard.state)",
+                                           "playback moving the cursor", timeout=20)
+                    await page.evaluate("(c => { const r = c.getBoundingClientRect(); c.dispatchEvent(new MouseEvent('click', "
+                                        "{clientX: r.left + r.width * 0.75, clientY: r.top + 5, bubbles: true})); })(document.querySelector('canvas.wave'))")
+                    seeked = await wait_js(page, "(s => s.time > 0.74 * s.item.duration && s)(window.dashboard.state)", "seek to 75 %", timeout=10)
+                    await screenshot(page, "item")
+                    return state, progress, cells, links, played, seeked, problems(page.events)
+                finally:
+                    await session.__aexit__(None, None, None)
+
+            state, progress, cells, links, played, seeked, found = asyncio.run(run())
+            # The overview's columns are /waveform.json's min/max at the page's zoom, one per column.
+            ov = state["overview"]
+            status, _, wf = station.server.get(f"/api/items/C4_scale/waveform.json?zoom={ov['zoom']}")
+            self.assertEqual(status, 200)
+            frames = round(state["item"]["duration"] * state["item"]["samplerate"])
+            self.assertEqual(wf["length"], math.ceil(frames / ov["zoom"]))
+            self.assertGreaterEqual(ov["width"], 300)
+            self.assertEqual(ov["columns"], expected_columns(wf["data"], ov["width"]))
+            self.assertGreater(max(hi for _, hi in ov["columns"]), 10000)  # the scale is loud: not a flat line
+            # The results: every one the run computed, one row each, as the stored JSON has them.
+            end = state["end"]
+            self.assertEqual(end["outcome"], "complete")
+            status, _, stored = station.server.get(end["url"])
+            by_id = {r["id_metadata"]["id"]: r for r in stored}
+            self.assertEqual(sorted(by_id), sorted(end["results"]))
+            self.assertEqual(sorted(c[0] for c in cells), sorted(end["results"]))
+            for row in cells:
+                meta = by_id[row[0]]
+                self.assertEqual(row[1:4], [meta["id_metadata"]["name"], meta["id_metadata"]["unit"], meta["time_mode"]], row)
+            onsets = next(c for c in cells if c[0] == "aubio_temporal.onset")
+            self.assertTrue(onsets[4].startswith(f"{len(by_id['aubio_temporal.onset']['data_object']['time']['numpyArray'])} events"), onsets)
+            rms = next(c for c in cells if c[0] == "level.rms")
+            self.assertAlmostEqual(float(rms[4]), by_id["level.rms"]["data_object"]["value"]["numpyArray"][0], places=2)
+            # The feed's progress reached 100 % on the page's bar, values arrived while it ran.
+            self.assertEqual((progress[-1]["p"], progress[-1]["bar"]), (1, 1))
+            self.assertGreater(state["received"], 0)
+            # A download in every result format: 200 and the format's media type.
+            self.assertEqual([name for name, _ in links], list(RESULT_TYPES))
+            for name, href in links:
+                with urllib.request.urlopen(station.url(href), timeout=60) as r:
+                    self.assertEqual((r.status, r.headers["Content-Type"]), (200, RESULT_TYPES[name]), href)
+                    self.assertGreater(len(r.read()), 20, href)
+            # The cursor is where the element's time is, on the overview's columns.
+            self.assertAlmostEqual(played["cursor_x"], played["time"] / (wf["length"] * ov["zoom"] / 44100) * ov["width"], delta=3)
+            self.assertEqual(state["format"], "opus")
+        self.assertEqual(found, [])
+
+    def test_admin_page_signs_in_sets_a_title_lists_listeners_and_reloads(self):
+        with TempDir() as cwd:
+            # No streams/ folder at start: no mount and no watch of the folder, so that the page's
+            # reload is what reads the file the test writes.
+            server = Server(config=f'[live]\nadmin_password = "{ADMIN_PASSWORD}"\n', preexec_fn=lambda: os.chdir(cwd))
+            self.addCleanup(server.stop_and_cleanup)
+            url = lambda path: f"http://127.0.0.1:{server.port}{path}"
+
+            async def run():
+                session, page = await open_page(self.browser)
+                try:
+                    await goto(page, url("/#/admin"))
+                    await wait_js(page, "window.dashboard.page === 'admin'", "the admin page", timeout=10)
+                    await type_into(page, "#admin-password", "not-the-password")
+                    await submit(page, "form.login")
+                    await wait_js(page, "window.dashboard.state.error", "the refusal", timeout=10)
+                    refused = await page.evaluate("document.querySelector('form.login [role=alert]').textContent")
+                    refusals = problems(page.events)
+                    page.events.clear()
+                    await type_into(page, "#admin-password", ADMIN_PASSWORD)
+                    await submit(page, "form.login")
+                    await wait_js(page, "window.dashboard.state.signed_in", "signed in", timeout=10)
+                    await screenshot(page, "admin-signed-in")
+                    # A new definition file, read by the page's reload.
+                    os.makedirs(os.path.join(cwd, "streams"))
+                    with open(os.path.join(cwd, "streams", "tone.toml"), "w") as f:
+                        f.write(TONE)
+                    await page.evaluate("[...document.querySelectorAll('button')].find(b => b.textContent === 'Reload stream definitions').click()")
+                    reload = await wait_js(page, "window.dashboard.state.reload", "the reload's report", timeout=20)
+                    reload_rows = await page.evaluate("[...document.querySelectorAll('section[aria-labelledby=reload-title] tbody tr')].map(tr => [...tr.cells].map(c => c.textContent))")
+                    # A listener (the test's, with its user agent) shows in the mount's table.
+                    listener = Listener(server.port, "/live/tone.mp3", metadata=True)
+                    self.addCleanup(listener.close)
+                    listener.wait_audio(16000)
+                    await wait_js(page, "document.querySelector('section[aria-labelledby=admin-tone] tbody')?.innerText.includes('timeside-test')",
+                                  "the listener in the page", timeout=10)
+                    listed = await page.evaluate("window.dashboard.state.mounts.tone")
+                    # The title, set from the page.
+                    await type_into(page, "#title-tone", "Artist - Admin")
+                    await submit(page, "section[aria-labelledby=admin-tone] form")
+                    await wait_js(page, "window.dashboard.state.titles.tone === 'Artist - Admin'", "the title set", timeout=10)
+                    await screenshot(page, "admin")
+                    return refused, refusals, reload, reload_rows, listener, listed, problems(page.events)
+                finally:
+                    await session.__aexit__(None, None, None)
+
+            refused, refusals, reload, reload_rows, listener, listed, found = asyncio.run(run())
+            self.assertIn("Refused: wrong admin credentials (HTTP 401)", refused)
+            # The wrong password's request was refused (and nothing else failed).
+            self.assertTrue(refusals and all("401" in p and p.endswith("/admin/api/mounts") for p in refusals), refusals)
+            self.assertEqual(reload["files"], [{"id": "tone", "file": "tone.toml", "result": "loaded", "change": "added"}])
+            self.assertEqual(reload_rows, [["tone.toml", "tone", "loaded (added)", ""]])
+            self.assertEqual(listed["count"], 1)
+            self.assertEqual((listed["listeners"][0]["user_agent"], listed["listeners"][0]["format"]), ("timeside-test", "mp3"))
+            self.assertIn("file", listed["source"]["input"])
+            # The title reached the status and the listener's ICY metadata.
+            wait_until("the title in /api/status", lambda: next(m for m in server.get("/api/status")[2]["live"]["mounts"]
+                                                                if m["id"] == "tone")["title"] == "Artist - Admin")
+            wait_until("the title in the listener's ICY metadata",
+                       lambda: any("StreamTitle='Artist - Admin';" in t for _, t in listener.titles), timeout=15)
+            self.assertEqual(found, [])
+
     def test_controls_are_reached_by_tab_and_named(self):
         with Station({"scale": scale_definition()}) as station:
             station.wait_mount("scale")
@@ -340,23 +511,39 @@ class Dashboard(unittest.TestCase):
                     await page.call("Accessibility.enable")
                     await goto(page, station.url("/#/"))
                     await wait_js(page, "(s => s && s.polls > 0 && s.items.length > 0)(window.dashboard.state)", "home page filled")
-                    home = await tab_order(page, 6)
+                    home = await tab_order(page, 7)
                     home_unnamed = await unnamed_controls(page)
                     await goto(page, station.url("/#/live/scale"))
                     await wait_js(page, "(s => s && s.now !== null && s.columns > 0)(window.dashboard.state)", "mount page playing", timeout=40)
-                    mount = await tab_order(page, 6)
+                    mount = await tab_order(page, 7)
                     mount_unnamed = await unnamed_controls(page)
                     roles = await page.evaluate("[...document.querySelectorAll('.panel > canvas')].map(c => c.getAttribute('role') + ':' + c.getAttribute('aria-label'))")
-                    return home, home_unnamed, mount, mount_unnamed, roles
+                    # The item and admin pages: every control named too.
+                    await goto(page, station.url("/#/items/C4_scale"))
+                    await wait_js(page, "window.dashboard.page === 'item' && window.dashboard.state.results.length > 0", "item page analysed", timeout=40)
+                    await wait_js(page, "(s => s && s.results.length > 0)(window.dashboard.state)", "item page analysed", timeout=40)
+                    item = await tab_order(page, 14)
+                    item_unnamed = await unnamed_controls(page)
+                    await goto(page, station.url("/#/admin"))
+                    await wait_js(page, "window.dashboard.page === 'admin'", "the admin page", timeout=10)
+                    await type_into(page, "#admin-password", ADMIN_PASSWORD)
+                    await submit(page, "form.login")
+                    await wait_js(page, "window.dashboard.state.polls > 0", "admin page signed in", timeout=10)
+                    admin_unnamed = await unnamed_controls(page)
+                    return home, home_unnamed, mount, mount_unnamed, roles, item, item_unnamed + admin_unnamed
                 finally:
                     await session.__aexit__(None, None, None)
 
-            home, home_unnamed, mount, mount_unnamed, roles = asyncio.run(run())
-        self.assertEqual(home[:6], ["Skip to content", "TimeSide", "Status", "Metrics", "C4 scale, looped", "Search the library"])
-        self.assertEqual(mount[:5], ["Skip to content", "TimeSide", "Status", "Metrics", "← All mounts"])
-        self.assertEqual(mount[5], "Live audio of scale")
+            home, home_unnamed, mount, mount_unnamed, roles, item, others_unnamed = asyncio.run(run())
+        self.assertEqual(home[:7], ["Skip to content", "TimeSide", "Status", "Metrics", "Admin", "C4 scale, looped", "Search the library"])
+        self.assertEqual(mount[:6], ["Skip to content", "TimeSide", "Status", "Metrics", "Admin", "← All mounts"])
+        self.assertEqual(mount[6], "Live audio of scale")
         self.assertEqual(home_unnamed, [])
         self.assertEqual(mount_unnamed, [])
+        self.assertEqual(others_unnamed, [])
+        self.assertEqual(item[5:7], ["← Library", "Audio of C4_scale"], item)
+        self.assertIn("Zoom out", item)
+        self.assertEqual(item[item.index("Zoom out") + 1], "Zoom in", item)
         self.assertEqual(len(roles), 4)
         self.assertTrue(all(r.startswith("img:") and len(r) > 5 for r in roles), roles)
 

@@ -1,12 +1,13 @@
-// The dashboard's router: the URL's hash picks a page module (#/ home, #/live/{mount} a mount);
+// The dashboard's router: the URL's hash picks a page module (#/ home, #/live/{mount} a mount,
+// #/items/{id} a library item, #/admin the admin page);
 // each page's render(view, params) returns a function that stops it (sockets, players, frames).
-// Pages to come (#/items/{id}, #/admin) add one line to `routes`.
-import * as home from "./home.js";
-import * as mount from "./mount.js";
-
+// Each page's module is imported when first shown: a page parses only its own code (and the mount
+// page alone loads uPlot).
 const routes = [
-  [/^#?\/?$/, home.render],
-  [/^#\/live\/([A-Za-z0-9._-]+)$/, mount.render],
+  [/^#?\/?$/, () => import("./home.js")],
+  [/^#\/live\/([A-Za-z0-9._-]+)$/, () => import("./mount.js")],
+  [/^#\/items\/(.+)$/, () => import("./item.js")],
+  [/^#\/admin$/, () => import("./admin.js")],
 ];
 
 // What a test (or a curious user in the console) reads: each page keeps its state here.
@@ -14,16 +15,20 @@ window.dashboard = { page: null, state: null };
 
 let stop = null;
 let first = true;
+let shown = 0;  // the latest route(): a slower import of an earlier page must not render over it
 
-function route() {
+async function route() {
   if (stop) stop();
   stop = null;
   const view = document.getElementById("view");
-  view.replaceChildren();
-  for (const [pattern, render] of routes) {
+  const mine = ++shown;
+  for (const [pattern, load] of routes) {
     const m = location.hash.match(pattern);
     if (m) {
-      stop = render(view, ...m.slice(1).map(decodeURIComponent));
+      const page = await load();
+      if (mine !== shown) return;
+      view.replaceChildren();
+      stop = page.render(view, ...m.slice(1).map(decodeURIComponent));
       // A page changed in place: focus its content (a screen reader reads it); not at first load,
       // where Tab starts at the top as on any page.
       if (!first) view.focus({ preventScroll: true });
@@ -31,6 +36,7 @@ function route() {
       return;
     }
   }
+  view.replaceChildren();
   const p = document.createElement("p");
   p.textContent = `No page ${location.hash}. `;
   const a = document.createElement("a");

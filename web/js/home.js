@@ -1,5 +1,6 @@
 // The home page (#/): the live mounts from /api/status (running or not, source, title, listeners),
-// polled every 2 s while the page is visible, and the media library from /api/items with a search
+// polled every 2 s while the page is visible, and the media library from /api/items (read again when
+// the status counts another number of items) with a search
 // over ids, file names and tags, each item's duration and the formats it is served in.
 import { fetch_json, format_duration, h, path_of } from "./dom.js";
 
@@ -54,6 +55,7 @@ export function render(view) {
         const status = await fetch_json("/api/status", { signal: ctl.signal });
         state.mounts = status.live?.mounts || [];
         state.polls += 1;
+        if (status.library && status.library.items !== state.items.length) load_items();
         mounts.replaceChildren(...state.mounts.map(mount_card));
         mounts.setAttribute("aria-busy", "false");
         mounts_state.textContent = state.mounts.length ? "" : "No live mount.";
@@ -71,17 +73,26 @@ export function render(view) {
     const shown = state.items.filter(match);
     state.shown = shown.length;
     rows.replaceChildren(...shown.map((it) => h("tr", {},
-      h("td", { text: it.id }),
+      h("td", {}, h("a", { href: `#/items/${path_of(it.id)}`, text: it.id })),
       h("td", { class: "num", text: format_duration(it.duration) }),
       h("td", { class: "formats" }, ...FORMATS.map((f) =>
         h("a", { href: `/media/${path_of(it.id)}.${f}`, text: f, "aria-label": `${it.id} as ${f}` }))))));
     library_state.textContent = `${shown.length} of ${state.items.length} items`;
   }
 
-  fetch_json("/api/items", { signal: ctl.signal }).then(({ items }) => {
-    state.items = items;
-    show_items();
-  }).catch((e) => { if (!ctl.signal.aborted) library_state.textContent = `Could not read the library (${e.message}).`; });
+  // The library, read again when the status counts another number of items than the page shows
+  // (the first scan was still running at the first read; a rescan found new files).
+  let loading = false;
+  function load_items() {
+    if (loading) return;
+    loading = true;
+    fetch_json("/api/items", { signal: ctl.signal }).then(({ items }) => {
+      state.items = items;
+      show_items();
+    }).catch((e) => { if (!ctl.signal.aborted) library_state.textContent = `Could not read the library (${e.message}).`; })
+      .finally(() => { loading = false; });
+  }
+  load_items();
   search.addEventListener("input", show_items);
   poll();
 

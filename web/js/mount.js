@@ -11,7 +11,6 @@ import { Meters } from "./components/meters.js";
 import { Loudness } from "./components/loudness.js";
 import { Timeline, TIMELINE_PAST } from "./components/timeline.js";
 import { Spectrogram } from "./components/spectrogram.js";
-import { LoudnessHistory } from "./components/history.js";
 
 const RATE = 20;  // framewise messages a second per result (the feed's default)
 
@@ -44,7 +43,7 @@ export function render(view, mount) {
 
   const queue = new HeardQueue(8192);
   const columns = new HeardQueue(512);
-  let player = null, feed = null, ui = null, last_hello_frame = -1, newest = -1;
+  let player = null, feed = null, ui = null, last_hello_frame = -1, newest = -1, stopped = false;
   const marks = [], pitch = [];  // heard, for the timeline (pruned to its window)
 
   const show_status = () => {
@@ -67,7 +66,13 @@ export function render(view, mount) {
       const chart = h("div", { class: "chart" });
       panels.append(h("section", { class: "panel wide", "aria-labelledby": "history-title" },
         h("h2", { id: "history-title", text: "Loudness, the last minute" }), chart));
-      ui.history = new LoudnessHistory(chart);
+      // uPlot (the chart's library) is loaded and the chart made in tasks of their own, after the
+      // panels are shown: compiling it and building the chart in the hello's task made it a long
+      // task (bench/dashboard.py). The first values heard before it exists are not charted.
+      const panel_ui = ui;
+      import("./components/history.js").then(({ LoudnessHistory }) => setTimeout(() => {
+        if (!stopped && ui === panel_ui) ui.history = new LoudnessHistory(chart);
+      }, 0));
     }
     if (results.has("aubio_temporal.onset") || results.has("aubio_pitch.pitch")) {
       const p = panel("Onsets, beats and pitch", "timeline", { wide: true, label: "Timeline of onsets, beats and pitch around the playhead" });
@@ -195,6 +200,7 @@ export function render(view, mount) {
   let raf = requestAnimationFrame(tick);
 
   return () => {
+    stopped = true;
     cancelAnimationFrame(raf);
     feed.close();
     player?.close();

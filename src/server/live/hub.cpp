@@ -93,6 +93,15 @@ void hub::attach(const std::shared_ptr<hub_reader>& reader) {
     readers_.push_back(reader);
 }
 
+std::vector<listener_info> hub::listeners() const {
+    std::vector<listener_info> out;
+    std::lock_guard lock(readers_mutex_);
+    for (const auto& w : readers_)
+        if (auto r = w.lock())
+            if (auto info = r->listener()) out.push_back(std::move(*info));
+    return out;
+}
+
 // One pass over every listener: those gone are forgotten, those behind are told.
 void hub::check_readers() {
     const int64_t limit = end_frame() - queue_frames_;

@@ -4,11 +4,13 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 #include <vector>
@@ -82,6 +84,16 @@ public:
     virtual void on_chunks() = 0;
 };
 
+// What the admin sees of one listener (GET /admin/api/mounts/{id}/listeners).
+struct listener_info {
+    std::string peer;        // "address:port"
+    std::string user_agent;  // the request's User-Agent ("" when it sent none)
+    std::string sid;         // its `?sid=` token ("" without one)
+    bool icy_metadata = false;
+    std::chrono::steady_clock::time_point since;  // when it was admitted
+    uint64_t bytes = 0;                            // written to it so far, head and ICY blocks included
+};
+
 // A listener as the hub checks it (attach()). The on_* calls come from the publishing thread (or
 // the one closing the hub), outside the hub's locks: post to the listener's own strand.
 class hub_reader {
@@ -94,6 +106,9 @@ public:
     virtual void on_hub_closed() = 0;
     // The end frame of the audio it handed to its socket so far (any thread).
     virtual int64_t written_end_frame() const = 0;
+    // Who it is, when it is a listener; nothing for the other readers (an Icecast push relay).
+    // Any thread.
+    virtual std::optional<listener_info> listener() const { return std::nullopt; }
 };
 
 struct hub_counters {
@@ -187,6 +202,8 @@ public:
     void count_slow() { slow_.fetch_add(1, std::memory_order_relaxed); }
     bool closed() const { return closed_.load(); }
     hub_counters counters() const;
+    // The attached readers that are listeners (hub_reader::listener()), in the order they came.
+    std::vector<listener_info> listeners() const;
 
 private:
     struct entry {
@@ -224,7 +241,7 @@ private:
     std::vector<std::shared_ptr<hub_waiter>> spare_;  // guarded by publish_mutex_
     int64_t last_check_frame_ = 0;  // guarded by publish_mutex_
     std::vector<std::weak_ptr<hub_reader>> readers_;  // guarded by readers_mutex_
-    std::mutex readers_mutex_;
+    mutable std::mutex readers_mutex_;
     std::atomic<bool> closed_{false};
     std::mutex listener_state_mutex_;
     std::shared_ptr<void> listener_state_;

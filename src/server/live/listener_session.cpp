@@ -38,6 +38,7 @@ listener_request read_listener_request(const http::request& req) {
     listener_request r;
     r.head_only = req.method() == http::bhttp::verb::head;
     if (auto it = req.find("Icy-MetaData"); it != req.end()) r.icy_metadata = std::atoi(std::string(it->value()).c_str()) > 0;
+    r.user_agent = std::string(req[http::bhttp::field::user_agent].substr(0, 256));
     return r;
 }
 
@@ -76,6 +77,12 @@ listener_session::listener_session(http::taken_connection&& taken, std::shared_p
         sync_ = std::move(sync);
         start_noted_ = false;
     }
+}
+
+std::optional<listener_info> listener_session::listener() const {
+    if (request_.head_only) return std::nullopt;
+    return listener_info{peer_, request_.user_agent, request_.sid, request_.icy_metadata, started_,
+                         bytes_.load(std::memory_order_relaxed)};
 }
 
 listener_session::~listener_session() {
@@ -211,7 +218,7 @@ void listener_session::on_write(boost::system::error_code ec, size_t bytes) {
 }
 
 bool listener_session::finish_write(boost::system::error_code ec, size_t bytes, const std::vector<chunk_ptr>& chunks) {
-    bytes_ += bytes;
+    bytes_.fetch_add(bytes, std::memory_order_relaxed);
     hub_->add_bytes_sent(bytes);
     int64_t end = written_end_frame_.load(std::memory_order_relaxed);
     for (const auto& c : chunks)
@@ -256,7 +263,7 @@ void listener_session::do_close(const char* why) {
     log(log_level::info, "listener",
         {{"peer", peer_},
          {"mount", hub_->settings().mount},
-         {"bytes", std::to_string(bytes_)},
+         {"bytes", std::to_string(bytes_.load(std::memory_order_relaxed))},
          {"seconds", fmt::format("{:.3f}", seconds)},
          {"icy", request_.icy_metadata ? "1" : "0"},
          {"why", why}});

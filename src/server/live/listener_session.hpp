@@ -30,6 +30,7 @@ struct listener_request {
     bool head_only = false;     // HEAD: the head, then close
     bool icy_metadata = false;  // `Icy-MetaData: 1` (any positive number, as Icecast)
     std::string sid;            // `?sid=TOKEN` (checked by the route): its start frame is recorded
+    std::string user_agent;     // for the admin's listener list
 };
 listener_request read_listener_request(const http::request& req);
 
@@ -70,6 +71,7 @@ public:
     void on_behind() override;
     void on_hub_closed() override;
     int64_t written_end_frame() const override { return written_end_frame_.load(std::memory_order_relaxed); }
+    std::optional<listener_info> listener() const override;
 
 private:
     // A write the socket did not take at once: what it still needs, kept until it completes.
@@ -112,7 +114,7 @@ private:
     float bytes_per_second_ = 0;
     float send_buffer_seconds_ = 0;  // what the socket can hold, in stream time
 
-    uint64_t bytes_ = 0;
+    std::atomic<uint64_t> bytes_{0};  // written on the shard's strand, read by listener() anywhere
     std::chrono::steady_clock::time_point started_;
     listener_request request_;
     std::shared_ptr<events::sync_registry> sync_;  // null without a sid

@@ -112,7 +112,7 @@ push_input::feed_result push_input::feed(const unsigned char* bytes, size_t size
                                    options_.content_type.empty() ? "no type" : options_.content_type));
         return feed_result::closed;
     }
-    bytes_fed_ += size;
+    bytes_fed_.fetch_add(size, std::memory_order_relaxed);
     GstBuffer* buf = gst_buffer_new_memdup(bytes, size);
     if (gst_app_src_push_buffer(GST_APP_SRC(appsrc_), buf) != GST_FLOW_OK) return feed_result::closed;
     // Flag first, level second: a need-data between the two finds the flag and calls on_space.

@@ -59,7 +59,7 @@ public:
     void set_on_space(std::function<void()> on_space);
     // The source's body ended: what is buffered is still decoded, then read() says `ended`.
     void end_of_stream();
-    uint64_t bytes_fed() const { return bytes_fed_; }
+    uint64_t bytes_fed() const { return bytes_fed_.load(std::memory_order_relaxed); }  // any thread
     // The bytes do not decode (or the decoder broke): feed() says `closed` from now on.
     bool failed() const;
 
@@ -86,7 +86,7 @@ private:
     std::atomic<bool> stopped_{false};
     bool ended_ = false;
     bool type_checked_ = false;  // the reader's thread only
-    uint64_t bytes_fed_ = 0;
+    std::atomic<uint64_t> bytes_fed_{0};  // written under mutex_, read anywhere (the admin's source)
     uint64_t frames_seen_ = 0;        // frames_decoded() at the last feed
     size_t bytes_since_audio_ = 0;    // fed since the decoder last delivered a frame
     std::chrono::steady_clock::time_point last_audio_{};  // when feed() last saw new frames (or start())

@@ -3,6 +3,8 @@
 // old one stops, so a bad new version never leaves the id without a mount.
 #include "server/live/station.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -13,6 +15,7 @@
 #include "server/live/icecast_push.hpp"
 #include "server/live/icecast_status.hpp"
 #include "server/live/mount.hpp"
+#include "server/live/push_input.hpp"
 #include "server/log.hpp"
 #include "server/metrics.hpp"
 
@@ -55,6 +58,12 @@ public:
         std::lock_guard lock(mutex_);
         if (!source_) return std::nullopt;
         return source_->info;
+    }
+    // The bytes the connected source sent so far (its body, as fed to the decoder); 0 without one.
+    uint64_t source_bytes() const {
+        std::lock_guard lock(mutex_);
+        const auto* pushed = source_ ? dynamic_cast<const push_input*>(source_->input.get()) : nullptr;
+        return pushed ? pushed->bytes_fed() : 0;
     }
 
 private:
@@ -345,6 +354,26 @@ nlohmann::json events_status(const running_mount& m) {
 }
 }  // namespace
 
+namespace {
+
+// A mount's source as /api/status and the admin's mount page show it: connected, since when, its
+// input, and an ingest mount's client (peer, user agent, content type, stream name...).
+nlohmann::json source_json(const running_mount& m, const mount_status& st) {
+    nlohmann::json source{{"connected", st.source_connected}, {"input", st.source}, {"last_error", st.last_error},
+                          {"connects", st.source_connects}};
+    if (st.source_connected) source["since"] = iso8601(st.source_since);
+    if (m.ingest)
+        if (auto info = m.ingest->source()) {
+            source["client"] = {{"method", info->method}, {"peer", info->peer}, {"user_agent", info->user_agent},
+                                {"content_type", info->content_type}, {"name", info->name},
+                                {"description", info->description}, {"genre", info->genre}, {"url", info->url},
+                                {"audio_info", info->audio_info}, {"bytes", m.ingest->source_bytes()}};
+        }
+    return source;
+}
+
+}  // namespace
+
 nlohmann::json station::status_json() const {
     nlohmann::json mounts = nlohmann::json::array();
     uint64_t listeners = 0;
@@ -382,16 +411,7 @@ nlohmann::json station::status_json() const {
                                {"bytes_sent", c.bytes_sent}});
         }
         listeners += mount_listeners;
-        nlohmann::json source{{"connected", st.source_connected}, {"input", st.source}, {"last_error", st.last_error},
-                              {"connects", st.source_connects}};
-        if (st.source_connected) source["since"] = iso8601(st.source_since);
-        if (m->ingest)
-            if (auto info = m->ingest->source()) {
-                source["client"] = {{"method", info->method}, {"peer", info->peer}, {"user_agent", info->user_agent},
-                                    {"content_type", info->content_type}, {"name", info->name},
-                                    {"description", info->description}, {"genre", info->genre}, {"url", info->url},
-                                    {"audio_info", info->audio_info}};
-            }
+        const nlohmann::json source = source_json(*m, st);
         mounts.push_back({{"id", m->def->id},
                           {"name", m->def->name},
                           {"state", st.running ? "running" : "failed"},
@@ -420,6 +440,75 @@ nlohmann::json station::status_json() const {
             {"server_listeners", budget_->listeners.load()},
             {"subscribers", subscriber_budget_->subscribers.load()},
             {"max_subscribers", subscriber_budget_->max}};
+}
+
+std::optional<nlohmann::json> station::admin_mount_json(const std::string& id) const {
+    auto m = find(id);
+    if (!m) return std::nullopt;
+    const auto st = m->engine->status();
+    const auto now = std::chrono::steady_clock::now();
+    nlohmann::json listeners = nlohmann::json::array();
+    for (size_t i = 0; i < m->hubs.size(); ++i)
+        for (const auto& l : m->hubs[i]->listeners())
+            listeners.push_back({{"output", m->hubs[i]->settings().mount},
+                                 {"format", m->def->outputs[i].format},
+                                 {"peer", l.peer},
+                                 {"user_agent", l.user_agent},
+                                 {"sid", l.sid},
+                                 {"icy_metadata", l.icy_metadata},
+                                 {"connected_seconds", std::chrono::duration<double>(now - l.since).count()},
+                                 {"bytes_sent", l.bytes}});
+    nlohmann::json outputs = nlohmann::json::array();
+    for (size_t i = 0; i < m->hubs.size(); ++i)
+        outputs.push_back({{"url", m->hubs[i]->settings().mount}, {"format", m->def->outputs[i].format},
+                           {"content_type", m->def->outputs[i].content_type}});
+    return nlohmann::json{{"id", m->def->id},
+                          {"name", m->def->name},
+                          {"state", st.running ? "running" : "failed"},
+                          {"title", st.title},
+                          {"samplerate", st.samplerate},
+                          {"channels", st.channels},
+                          {"source", source_json(*m, st)},
+                          {"outputs", outputs},
+                          {"count", listeners.size()},
+                          {"listeners", listeners}};
+}
+
+nlohmann::json station::admin_mounts_json() const {
+    nlohmann::json mounts = nlohmann::json::array();
+    for (const auto& m : all())
+        if (auto j = admin_mount_json(m->def->id)) mounts.push_back(std::move(*j));
+    return {{"mounts", mounts}, {"count", mounts.size()}};
+}
+
+nlohmann::json station::reload_json(const reload_report& report) const {
+    auto has = [](const std::vector<std::string>& v, const std::string& id) {
+        return std::find(v.begin(), v.end(), id) != v.end();
+    };
+    nlohmann::json files = nlohmann::json::array();
+    if (set_)
+        for (const auto& e : set_->snapshot()) {
+            nlohmann::json f{{"id", e.id}, {"file", e.file.filename().string()}};
+            if (!e.error.empty()) {
+                f["result"] = "error";
+                f["error"] = e.error;
+                f["running"] = e.definition ? "previous version" : "nothing";
+            } else if (has(report.added, e.id) || has(report.changed, e.id)) {
+                f["result"] = "loaded";
+                f["change"] = has(report.added, e.id) ? "added" : "changed";
+            } else {
+                f["result"] = "unchanged";
+            }
+            files.push_back(std::move(f));
+        }
+    for (const auto& id : report.removed) files.push_back({{"id", id}, {"file", id + ".toml"}, {"result", "removed"}});
+    return {{"folder", config_.streams_dir.string()},
+            {"files", files},
+            {"added", report.added},
+            {"changed", report.changed},
+            {"removed", report.removed},
+            {"invalid", report.invalid},
+            {"unchanged", report.unchanged}};
 }
 
 std::string station::icecast_status_json(const std::string& host, unsigned port) const {

@@ -61,6 +61,14 @@ public:
 
     nlohmann::json streams_json() const;  // GET /api/streams
     nlohmann::json status_json() const;   // the "live" section of GET /api/status
+    // GET /admin/api/mounts/{id}/listeners: the mount's source and every listener (peer, user
+    // agent, connected for, bytes); nothing when there is no such mount.
+    std::optional<nlohmann::json> admin_mount_json(const std::string& id) const;
+    // GET /admin/api/mounts: {"mounts": [admin_mount_json of each, by id], "count"}.
+    nlohmann::json admin_mounts_json() const;
+    // POST /admin/api/reload: `report` (a reload()'s) with each definition file's result: loaded
+    // (added or changed), unchanged, error (its message, and what runs instead) or removed.
+    nlohmann::json reload_json(const reload_report& report) const;
     std::string icecast_status_json(const std::string& host, unsigned port) const;  // GET /status-json.xsl
     void render_metrics(std::string& out) const;  // appended to GET /metrics
 

@@ -444,3 +444,33 @@ TEST_CASE("hub: the listeners' shared state is made once, on first demand", "[hu
     CHECK(a == b);
     CHECK(*std::static_pointer_cast<int>(a) == 42);
 }
+
+TEST_CASE("hub: listeners() lists the attached readers that are listeners, and forgets the gone", "[hub]") {
+    struct fake_listener : counting_waiter {
+        listener_info info;
+        std::optional<listener_info> listener() const override { return info; }
+    };
+    auto h = std::make_shared<hub>(settings(1, 5));
+    auto first = std::make_shared<fake_listener>();
+    first->info.peer = "127.0.0.1:5000";
+    first->info.user_agent = "VLC/3.0";
+    first->info.bytes = 4096;
+    auto relay = std::make_shared<counting_waiter>();  // a reader that is no listener (a push relay)
+    auto second = std::make_shared<fake_listener>();
+    second->info.peer = "[::1]:6000";
+    h->attach(first);
+    h->attach(relay);
+    h->attach(second);
+    {
+        auto gone = std::make_shared<fake_listener>();
+        h->attach(gone);
+    }
+    const auto all = h->listeners();
+    REQUIRE(all.size() == 2);
+    CHECK(all[0].peer == "127.0.0.1:5000");
+    CHECK(all[0].user_agent == "VLC/3.0");
+    CHECK(all[0].bytes == 4096);
+    CHECK(all[1].peer == "[::1]:6000");
+    second.reset();
+    REQUIRE(h->listeners().size() == 1);
+}
