@@ -469,6 +469,7 @@ TEST_CASE("own_run starts a job beside one with the same key; later requests sha
     };
     auto plain = runner.start_or_join(spec);
     REQUIRE(plain.stream);
+    REQUIRE(test::eventually([&] { return runs == 1; }, 2000ms));  // the first job writes "first"
     auto own = runner.start_or_join(spec, media::join_policy::own_run);
     REQUIRE(own.stream);
     CHECK_FALSE(own.joined);
