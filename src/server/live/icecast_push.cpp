@@ -185,6 +185,8 @@ void icecast_push::on_answer(boost::system::error_code ec, size_t bytes) {
 void icecast_push::start_streaming() {
     timer_.cancel();
     streaming_ = true;
+    boost::system::error_code nb;
+    socket_.non_blocking(true, nb);  // do_take writes what the socket takes at once
     // The headers, then the live edge: a relay wants no burst. What the hub would burst is passed
     // over (the ring is bounded: so is this), then chunks up to the next point a decoder can start.
     auto start = hub_->start();
@@ -221,27 +223,50 @@ void icecast_push::do_read_server() {
                             });
 }
 
+// Takes what the hub has and writes it: at once when the socket takes it all (the common case, a
+// relay reads as fast as we send: no handler, no strand hop), else the rest with one async_write;
+// with nothing to write it waits for the hub's next publish.
 void icecast_push::do_take() {
-    if (!streaming_ || writing_ || stopped_) return;
-    const size_t room = chunks_.size() < max_chunks_per_write ? max_chunks_per_write - chunks_.size() : 1;
-    auto got = hub_->take(cursor_, chunks_, room);
-    // Nothing at all to write: wait for the next publish (take again, so none slips in between).
-    if (got == hub::take_result::none && chunks_.empty()) got = hub_->take(cursor_, chunks_, room, shared_from_this());
-    if (got == hub::take_result::lost) return fail("fell out of the output's ring: the server does not read fast enough", true);
-    if (chunks_.empty()) return;  // woken by the next publish
-    in_flight_.swap(chunks_);
-    chunks_.clear();
-    buffers_.clear();
-    for (const auto& c : in_flight_) buffers_.emplace_back(c->bytes.data(), c->bytes.size());
-    writing_ = true;
-    const uint64_t attempt = attempt_;
-    asio::async_write(socket_, buffers_, [self = shared_from_this(), attempt](boost::system::error_code ec, size_t n) {
-        if (attempt == self->attempt_) self->on_write(ec, n);
-    });
+    while (streaming_ && !writing_ && !stopped_) {
+        const size_t room = chunks_.size() < max_chunks_per_write ? max_chunks_per_write - chunks_.size() : 1;
+        auto got = hub_->take(cursor_, chunks_, room);
+        // Nothing at all to write: wait for the next publish (take again, so none slips in between).
+        if (got == hub::take_result::none && chunks_.empty()) got = hub_->take(cursor_, chunks_, room, shared_from_this());
+        if (got == hub::take_result::lost) return fail("fell out of the output's ring: the server does not read fast enough", true);
+        if (chunks_.empty()) return;  // woken by the next publish
+        in_flight_.swap(chunks_);
+        chunks_.clear();
+        buffers_.clear();
+        for (const auto& c : in_flight_) buffers_.emplace_back(c->bytes.data(), c->bytes.size());
+        boost::system::error_code ec;
+        const size_t total = asio::buffer_size(buffers_);
+        size_t n = socket_.write_some(buffers_, ec);  // non-blocking
+        if (ec == asio::error::would_block || ec == asio::error::try_again) {
+            ec = {};
+            n = 0;
+        }
+        if (!ec && n < total) {
+            size_t whole = 0, skip = n;
+            while (whole < buffers_.size() && skip >= buffers_[whole].size()) skip -= buffers_[whole++].size();
+            buffers_.erase(buffers_.begin(), buffers_.begin() + static_cast<std::ptrdiff_t>(whole));
+            if (skip > 0) buffers_.front() += skip;
+            writing_ = true;
+            const uint64_t attempt = attempt_;
+            asio::async_write(socket_, buffers_, [self = shared_from_this(), attempt, n](boost::system::error_code e, size_t m) {
+                if (attempt == self->attempt_) self->on_write(e, n + m);
+            });
+            return;
+        }
+        if (!written(ec, n)) return;
+    }
 }
 
 void icecast_push::on_write(boost::system::error_code ec, size_t bytes) {
     writing_ = false;
+    if (written(ec, bytes)) do_take();
+}
+
+bool icecast_push::written(boost::system::error_code ec, size_t bytes) {
     {
         std::lock_guard lock(mutex_);
         status_.bytes += bytes;
@@ -251,8 +276,9 @@ void icecast_push::on_write(boost::system::error_code ec, size_t bytes) {
         if (!c->header) end = std::max(end, c->end_frame);
     written_end_frame_ = end;
     in_flight_.clear();
-    if (ec) return fail("writing: " + ec.message());
-    do_take();
+    if (!ec) return true;
+    fail("writing: " + ec.message());
+    return false;
 }
 
 void icecast_push::fail(const std::string& why, bool dropped_behind) {

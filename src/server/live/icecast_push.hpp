@@ -72,6 +72,7 @@ private:
     void start_streaming();
     void do_take();
     void on_write(boost::system::error_code ec, size_t bytes);
+    bool written(boost::system::error_code ec, size_t bytes);  // in_flight_ is out: false when it failed
     void do_read_server();  // while streaming: anything the server says, and its close
     void fail(const std::string& why, bool dropped_behind = false);
     void retry_now();       // PUT refused: SOURCE at once
