@@ -8,7 +8,7 @@
 #include "core/block.hpp"
 #include "core/plugin_loader.hpp"
 #include "core/registry.hpp"
-#include "test_support.hpp"
+#include "../test_support.hpp"
 
 namespace fs = std::filesystem;
 using namespace timeside;
