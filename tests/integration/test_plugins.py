@@ -255,6 +255,7 @@ class PluginsTest(unittest.TestCase):
                 with self.subTest(how):
                     server = InstalledServer(self.binary, env_path, extra)
                     try:
+                        server.wait_scanned()
                         status, _, doc = server.get(f"/api/items/C4_scale/results?processors={query}")
                         log = server.log()
                     finally:
