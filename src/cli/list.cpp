@@ -5,6 +5,7 @@
 
 #include "cli/commands.hpp"
 #include "core/catalog_json.hpp"
+#include "core/plugin_loader.hpp"
 #include "core/presets.hpp"
 #include "core/registry.hpp"
 
@@ -17,6 +18,7 @@ void add_list(CLI::App& app, int& exit_code) {
     cmd->add_flag("--json", *json, "JSON, with each processor's parameters");
     cmd->add_option("--presets", *presets_dir, "presets folder (default: $TIMESIDE_PRESETS, else presets/)");
     cmd->callback([json, presets_dir, &exit_code] {
+        load_default_plugins({});
         const auto presets = preset_library::load(default_presets_dir(*presets_dir));
         if (!*json) {
             fmt::print("{}", list_processors());

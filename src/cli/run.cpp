@@ -17,6 +17,7 @@
 #include "core/errors.hpp"
 #include "core/grapher.hpp"
 #include "core/pipe.hpp"
+#include "core/plugin_loader.hpp"
 #include "core/presets.hpp"
 #include "core/registry.hpp"
 #include "core/spec.hpp"
@@ -231,7 +232,10 @@ void add_run(CLI::App& app, int& exit_code) {
     cmd->add_option("--channels", a->channels, "remix to this many channels");
     cmd->add_option("--blocksize", a->blocksize, "frames per block");
     cmd->add_option("--presets", a->presets, "presets folder (default: $TIMESIDE_PRESETS, else presets/)");
-    cmd->callback([a, &exit_code] { exit_code = execute(*a); });
+    cmd->callback([a, &exit_code] {
+        load_default_plugins({});
+        exit_code = execute(*a);
+    });
 }
 
 }  // namespace timeside::cli

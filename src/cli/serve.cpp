@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.hpp"
+#include "core/plugin_loader.hpp"
 #include "core/utf8.hpp"
 #include "decoders/file_decoder.hpp"
 #include "server/config.hpp"
@@ -38,6 +39,9 @@ void add_serve(CLI::App& app, int& exit_code) {
                         {{"input", to_valid_utf8(w.input)}, {"replaced", std::to_string(w.non_finite)},
                          {"as", "NaN by 0, +-Inf by +-1.0 (full scale)"}});
         });
+        // Before the server lists or builds processors: plugins from $TIMESIDE_PLUGIN_PATH, the
+        // config's [plugins] folders and the installation (broken ones skipped on stderr).
+        load_default_plugins(config.plugin_folders);
         server::server s(std::move(config));
         exit_code = s.run();
     });

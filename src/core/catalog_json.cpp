@@ -7,7 +7,8 @@ namespace timeside {
 
 nlohmann::json processors_json() {
     nlohmann::json out = nlohmann::json::array();
-    for (const auto* info : default_registry().list()) {
+    const auto& reg = default_registry();
+    for (const auto* info : reg.list()) {
         nlohmann::json params = nlohmann::json::array();
         for (const auto& p : info->parameters) params.push_back(p.schema());
         out.push_back({{"id", info->id},
@@ -17,6 +18,10 @@ nlohmann::json processors_json() {
                        {"description", info->description},
                        {"unit", info->unit},
                        {"parameters", params}});
+        // Where it comes from: "built-in", or "vamp"/"plugin" and the library's file.
+        const auto& origin = reg.origin(info->id);
+        out.back()["origin"] = origin.name();
+        if (!origin.file.empty()) out.back()["library"] = origin.file;
     }
     return out;
 }

@@ -6,14 +6,44 @@
 
 #include <fmt/format.h>
 
+#include "core/plugin_loader.hpp"
+
 namespace timeside {
 
-void registry::add(const processor_info& info, processor_factory make) {
+const char* processor_origin::name() const {
+    switch (from) {
+        case kind::vamp: return "vamp";
+        case kind::plugin: return "plugin";
+        case kind::builtin: break;
+    }
+    return "built-in";
+}
+
+std::string processor_origin::suffix() const {
+    return from == kind::builtin ? std::string() : fmt::format(" [{} {}]", name(), file);
+}
+
+void registry::check_new(const processor_info& info) const {
     static const std::regex id_pattern("^[a-z][_a-z0-9]*$");
     if (!std::regex_match(info.id, id_pattern))
         throw std::logic_error("processor id '" + info.id + "' does not match ^[a-z][_a-z0-9]*$");
-    if (!entries_.emplace(info.id, entry{&info, std::move(make)}).second)
-        throw std::logic_error("processor id '" + info.id + "' registered twice");
+    if (auto it = entries_.find(info.id); it != entries_.end()) {
+        const auto& o = it->second.origin;
+        throw std::logic_error(fmt::format("processor id '{}' is already taken (by {}{})", info.id,
+                                           o.from == processor_origin::kind::builtin ? "a built-in processor" : o.name(),
+                                           o.file.empty() ? "" : " " + o.file));
+    }
+}
+
+void registry::add(const processor_info& info, processor_factory make, processor_origin origin) {
+    check_new(info);
+    entries_.emplace(info.id, entry{&info, std::move(make), std::move(origin)});
+}
+
+const processor_origin& registry::origin(std::string_view id) const {
+    static const processor_origin builtin;
+    auto it = entries_.find(id);
+    return it == entries_.end() ? builtin : it->second.origin;
 }
 
 const processor_info* registry::find(std::string_view id) const {
@@ -47,6 +77,8 @@ const registry& default_registry() {
         register_graphers(reg);
         register_encoders(reg);
         register_effects(reg);
+        // Last, so that a plugin never takes a built-in processor's id (plugin_loader.hpp).
+        register_plugins(reg);
         return reg;
     }();
     return r;
@@ -62,7 +94,8 @@ std::string list_processors() {
         {processor_kind::grapher, "IGrapher"},   {processor_kind::encoder, "IEncoder"},
         {processor_kind::effect, "IEffect"},
     };
-    auto all = default_registry().list();
+    const auto& reg = default_registry();
+    auto all = reg.list();
     std::string out;
     for (const auto& [kind, title] : interfaces) {
         bool any = false;
@@ -70,7 +103,8 @@ std::string list_processors() {
             if (info->kind != kind) continue;
             if (!any) out += fmt::format("{}\n{}\n", title, std::string(std::string_view(title).size(), '='));
             any = true;
-            out += fmt::format("  * {} {}: {}\n", info->id, info->version, info->description);
+            out += fmt::format("  * {} {}: {}{}\n", info->id, info->version, info->description,
+                               reg.origin(info->id).suffix());
         }
         if (any) out += "\n";
     }

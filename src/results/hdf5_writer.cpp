@@ -197,6 +197,8 @@ void hdf5_writer::write_result(const analyzer_result& r, stream* s) {
             h5::write_array(data, "value", std::span<const double>(r.data.value).first(n), dims, where_);
         }
         h5::write_array(data, "y_value", r.data.y_value, {r.data.y_value.size()}, where_);
+        // Named columns (a Vamp output's binNames): their names, as a label result's are written.
+        if (!r.labels.label.empty()) write_labels(data, r.labels, where_);
     } else {
         if (!s) h5::write_array(data, "label", r.data.label, where_);
         write_labels(data, r.labels, where_);

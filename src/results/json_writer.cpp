@@ -2,6 +2,7 @@
 // (GlobalValueObject: value, y_value; FrameValueObject: + frame_metadata; ...).
 #include "results/json_writer.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 namespace timeside {
@@ -40,7 +41,19 @@ nlohmann::json result_to_json(const analyzer_result& r) {
     nlohmann::json data = nlohmann::json::object();
     if (r.dmode == data_mode::value) {
         data["value"] = numpy_array(r.data.value, r.data.width);
-        data["y_value"] = numpy_array(r.data.y_value);
+        // Columns named rather than placed (a Vamp output's binNames, kept in the label metadata
+        // by column): their names are the y_value labels, as strings.
+        if (r.data.y_value.empty() && !r.labels.label.empty()) {
+            const size_t columns = std::max<size_t>(r.data.width, 1);
+            nlohmann::json names = nlohmann::json::array();
+            for (size_t i = 0; i < columns; ++i) {
+                auto it = r.labels.label.find(static_cast<int>(i));
+                names.push_back(it == r.labels.label.end() ? std::string() : it->second);
+            }
+            data["y_value"] = {{"numpyArray", std::move(names)}, {"dtype", "str"}};
+        } else {
+            data["y_value"] = numpy_array(r.data.y_value);
+        }
     } else {
         data["label"] = numpy_array(r.data.label);
         data["label_metadata"] = {{"label", label_map(r.labels.label)},

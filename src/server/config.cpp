@@ -211,6 +211,18 @@ listen_address parse_listen(const std::string& text, const std::string& what) {
     return a;
 }
 
+std::map<std::string, key_handler> plugins_keys(const std::filesystem::path& base) {
+    return {
+        {"folders", [base](const toml::node& n, server_config& c, const std::string& w) {
+             auto a = n.as_array();
+             if (!a) bad(w, n, "an array of folder paths");
+             c.plugin_folders.clear();
+             for (size_t i = 0; i < a->size(); ++i)
+                 c.plugin_folders.push_back(folder(string_of(*a->get(i), fmt::format("{}[{}]", w, i)), base));
+         }},
+    };
+}
+
 server_config parse_config(std::string_view toml_text, const std::string& where, const std::filesystem::path& base_dir) {
     toml::table doc;
     try {
@@ -223,11 +235,13 @@ server_config parse_config(std::string_view toml_text, const std::string& where,
     const auto media = media_keys(base_dir);
     const auto cache = cache_keys(base_dir);
     const auto live = live_keys(base_dir);
+    const auto plugins = plugins_keys(base_dir);
     for (const auto& [key, node] : doc) {
         const std::string k(key.str());
-        const auto* keys = k == "server" ? &server : k == "media" ? &media : k == "cache" ? &cache : k == "live" ? &live : nullptr;
+        const auto* keys = k == "server" ? &server : k == "media" ? &media : k == "cache" ? &cache : k == "live" ? &live
+                            : k == "plugins" ? &plugins : nullptr;
         if (!keys)
-            throw usage_error(fmt::format("{}: unknown table '{}'; the config has [server], [media], [cache] and [live]", where, k));
+            throw usage_error(fmt::format("{}: unknown table '{}'; the config has [server], [media], [cache], [live] and [plugins]", where, k));
         if (!node.is_table()) throw usage_error(fmt::format("{}: '{}' must be a table ([{}])", where, k, k));
         apply_table(*node.as_table(), k, *keys, config, where);
     }

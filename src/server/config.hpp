@@ -56,6 +56,9 @@ struct server_config {
     unsigned max_subscribers = 10000;  // event subscribers (/events/{id}) server-wide, all mounts; beyond: 503
     std::chrono::milliseconds source_timeout{10000};  // a definition's source_timeout when it sets none
 
+    // [plugins]
+    std::vector<std::filesystem::path> plugin_folders;  // searched after $TIMESIDE_PLUGIN_PATH, before the installed folder
+
     std::filesystem::path source;         // the file read, empty for the defaults
 
     // The cap on open connections: max_connections when the file gives it; else 1024 plus room

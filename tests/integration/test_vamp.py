@@ -254,6 +254,41 @@ class VampPluginsListed(unittest.TestCase):
             self.assertIn(pid, listed)
             self.assertEqual(listed[pid]["kind"], "analyzer")
 
+    def test_list_names_each_outputs_library(self):
+        env = dict(os.environ, VAMP_PATH=VAMP_PATH)
+        from support import TIMESIDE
+        r = subprocess.run([TIMESIDE, "list"], capture_output=True, text=True, env=env, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        library = f"/usr/lib/{MULTIARCH}/vamp/{EXAMPLES}.so"
+        line = next(l for l in r.stdout.splitlines() if l.startswith("  * vamp_percussiononsets_onsets "))
+        self.assertTrue(line.endswith(f" [vamp {library}]"), line)
+        r = subprocess.run([TIMESIDE, "list", "--json"], capture_output=True, text=True, env=env, timeout=60)
+        listed = {p["id"]: p for p in json.loads(r.stdout)}
+        self.assertEqual((listed["vamp_percussiononsets_onsets"]["origin"],
+                          listed["vamp_percussiononsets_onsets"]["library"]), ("vamp", library))
+
+    def test_bin_names_are_the_y_value_labels_in_the_result_files(self):
+        # The fixture plugin built with the unit tests (tests/unit/vamp/fixtures/binned.cpp): Debian's
+        # example plugins name no bins.
+        from support import BUILD
+        env = dict(os.environ, VAMP_PATH=os.path.join(BUILD, "tests", "unit", "vamp", "fixtures"))
+        with TempDir() as d:
+            r = subprocess.run([os.path.join(BUILD, "src", "cli", "timeside"), "run", sample("C4_scale.wav"),
+                                "vamp_binned_stats", "-o", d, "--results", "json,hdf5"],
+                               capture_output=True, text=True, env=env, timeout=120)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            with open(os.path.join(d, "C4_scale.results.json")) as f:
+                result = json.load(f)[0]
+            dump = subprocess.run(["h5dump", "-g", "/vamp_binned_stats/data_object/label_metadata/label",
+                                   os.path.join(d, "C4_scale.results.h5")], capture_output=True, text=True)
+        self.assertEqual(result["data_object"]["y_value"], {"numpyArray": ["mean", "minimum", "maximum"],
+                                                            "dtype": "str"})
+        self.assertEqual(len(result["data_object"]["value"]["numpyArray"][0]), 3)
+        self.assertEqual(dump.returncode, 0, dump.stderr)
+        # h5dump's text: each ATTRIBUTE "i" block, then its one value as (0): "name".
+        names = dict(re.findall(r'ATTRIBUTE "(\d+)" \{.*?\(0\): "([^"]*)"', dump.stdout, re.S))
+        self.assertEqual(names, {"0": "mean", "1": "minimum", "2": "maximum"})
+
     def test_onsets_and_level_are_written_in_every_result_format(self):
         with TempDir() as d:
             r = run("run", sample("C4_scale.wav"), "vamp_percussiononsets_onsets", "level", "-o", d,

@@ -97,7 +97,8 @@ namespace timeside {
 void register_vamp_analyzers(registry& r) {
     for (const auto& e : vamp::installed_outputs()) {
         try {
-            r.add(e.info, [&e](parameter_set p) { return std::make_shared<vamp::vamp_analyzer>(e, std::move(p)); });
+            r.add(e.info, [&e](parameter_set p) { return std::make_shared<vamp::vamp_analyzer>(e, std::move(p)); },
+                  processor_origin{processor_origin::kind::vamp, e.lib->path()});
         } catch (const std::exception& ex) {
             // An id a built-in processor already has: the built-in one keeps it.
             std::fputs(fmt::format("timeside: Vamp plugin {} skipped: {}\n", e.key(), ex.what()).c_str(), stderr);

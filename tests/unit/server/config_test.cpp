@@ -92,10 +92,19 @@ TEST_CASE("unknown keys and tables are refused with the valid ones", "[server][c
           "test.toml: unknown key 'server.listen_port'; [server] takes: access_log, body_limit, drain_timeout, "
           "header_limit, idle_timeout, listen, max_connections, read_timeout, threads, web, write_timeout");
     CHECK(error_of("[serve]\nlisten = \":80\"\n") ==
-          "test.toml: unknown table 'serve'; the config has [server], [media], [cache] and [live]");
+          "test.toml: unknown table 'serve'; the config has [server], [media], [cache], [live] and [plugins]");
     CHECK(error_of("listen = \":80\"\n") ==
-          "test.toml: unknown table 'listen'; the config has [server], [media], [cache] and [live]");
+          "test.toml: unknown table 'listen'; the config has [server], [media], [cache], [live] and [plugins]");
     CHECK(error_of("server = 3\n") == "test.toml: 'server' must be a table ([server])");
+}
+
+TEST_CASE("[plugins] folders are searched for plugins, relative to the config", "[server][config]") {
+    CHECK(timeside::server::parse_config("", "test.toml").plugin_folders.empty());
+    const auto c = timeside::server::parse_config("[plugins]\nfolders = [\"plugins\", \"/opt/p\"]\n", "test.toml",
+                                                  "/etc/timeside");
+    CHECK(c.plugin_folders == std::vector<std::filesystem::path>{"/etc/timeside/plugins", "/opt/p"});
+    CHECK(error_of("[plugins]\nfolders = \"x\"\n") ==
+          "test.toml: key 'plugins.folders': expected an array of folder paths, got a string");
 }
 
 TEST_CASE("[live] streams names the stream definitions folder, relative to the config", "[server][config]") {
