@@ -9,7 +9,7 @@
 # listener; gstreamer1.0-libav decodes AAC sources); the Vamp host SDK, and Vamp plugins with their
 # reference host, vamp-simple-host (vamp-examples), that the Vamp analyzers are checked against.
 DEBIAN_PACKAGES := meson ninja-build pkg-config g++ python3 \
-	libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-plugins-base \
+	libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstrtspserver-1.0-dev gstreamer1.0-plugins-base \
 	gstreamer1.0-plugins-good gstreamer1.0-tools gstreamer1.0-plugins-base-apps \
 	libogg-dev libvorbis-dev libopusenc-dev libflac-dev libmp3lame-dev libcairo2-dev libssl-dev \
 	libebur128-dev libaubio-dev libfftw3-dev libhdf5-dev \
@@ -130,6 +130,7 @@ bench: build samples web-deps
 	/usr/bin/python3 bench/run.py --build $(BUILD)
 	/usr/bin/python3 bench/live_fanout.py --build $(BUILD)
 	/usr/bin/python3 bench/live_latency.py --build $(BUILD)
+	/usr/bin/python3 bench/rtsp_latency.py --build $(BUILD)
 	/usr/bin/python3 bench/live_mounts.py --build $(BUILD)
 	/usr/bin/python3 bench/events_fanout.py --build $(BUILD)
 	/usr/bin/python3 bench/dashboard.py --build $(BUILD)

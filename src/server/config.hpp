@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -55,6 +56,11 @@ struct server_config {
     unsigned max_listeners = 5000;     // live listeners server-wide, all mounts; beyond: 503
     unsigned max_subscribers = 10000;  // event subscribers (/events/{id}) server-wide, all mounts; beyond: 503
     std::chrono::milliseconds source_timeout{10000};  // a definition's source_timeout when it sets none
+
+    // [rtsp]
+    std::optional<listen_address> rtsp_listen = listen_address{"127.0.0.1", 8554};  // "": no RTSP
+    bool rtsp_listen_given = false;  // the file set it: then a busy address stops the server
+    unsigned rtsp_bitrate_kbps = 128;  // each mount's Opus encode for RTSP
 
     std::filesystem::path source;         // the file read, empty for the defaults
 
