@@ -21,13 +21,15 @@ constexpr guint pump_interval_ms = 10;
 constexpr double appsrc_max_seconds = 0.2;
 // The feed's reader keeps at most this much for a pump that missed its ticks.
 constexpr double reader_max_seconds = 0.5;
+// Timestamps follow the frames while they stay this close to the clock.
+constexpr GstClockTimeDiff max_drift = 100 * GST_MSECOND;
 const char* const serial_key = "timeside-rtsp-mount";
 const char* const pump_key = "timeside-rtsp-pump";
 
 std::atomic<uint64_t> next_serial{1};
 
-// One media's pump: every 10 ms, what the feed's reader has goes into the appsrc, stamped with the
-// pipeline's running time as it is pushed (do-timestamp). It owns its reader and a reference to
+// One media's pump: every 10 ms, what the feed's reader has goes into the appsrc, stamped by its
+// frames on the pipeline's running time. It owns its reader and a reference to
 // the appsrc, nothing of the rtsp_mount_media: it may outlive the path.
 class media_pump {
 public:
@@ -59,15 +61,36 @@ private:
         if (st != live::live_input::status::data || scratch_.empty()) return G_SOURCE_CONTINUE;
         // Until PLAY the audio is dropped here: a client that plays later starts with what is
         // live then, not with a backlog.
+        GstClock* clock = gst_element_get_clock(appsrc_);
         GST_OBJECT_LOCK(appsrc_);
         const bool playing = GST_STATE(appsrc_) == GST_STATE_PLAYING;
         GST_OBJECT_UNLOCK(appsrc_);
-        if (!playing) return G_SOURCE_CONTINUE;
+        if (!playing || !clock) {
+            if (clock) gst_object_unref(clock);
+            next_pts_ = GST_CLOCK_TIME_NONE;
+            return G_SOURCE_CONTINUE;
+        }
+        const GstClockTime now = gst_clock_get_time(clock) - gst_element_get_base_time(appsrc_);
+        gst_object_unref(clock);
+        const auto frames = static_cast<guint64>(scratch_.size() / format_.channels);
+        const GstClockTime duration = gst_util_uint64_scale_int(frames, GST_SECOND, format_.samplerate);
+        // Timestamps count the frames, so the encoder sees one continuous stream (the ticks'
+        // jitter would read as gaps and overlaps); they are set back on the pipeline's clock
+        // (the audio that arrived now ends now) at the start and whenever they drift from it.
+        const GstClockTime live_pts = now > duration ? now - duration : 0;
+        bool discont = false;
+        if (!GST_CLOCK_TIME_IS_VALID(next_pts_) || GST_CLOCK_DIFF(next_pts_, live_pts) > max_drift ||
+            GST_CLOCK_DIFF(live_pts, next_pts_) > max_drift) {
+            next_pts_ = live_pts;
+            discont = true;
+        }
         const gsize bytes = scratch_.size() * sizeof(float);
         GstBuffer* buffer = gst_buffer_new_allocate(nullptr, bytes, nullptr);
         gst_buffer_fill(buffer, 0, scratch_.data(), bytes);
-        const auto frames = static_cast<guint64>(scratch_.size() / format_.channels);
-        GST_BUFFER_DURATION(buffer) = gst_util_uint64_scale_int(frames, GST_SECOND, format_.samplerate);
+        GST_BUFFER_PTS(buffer) = next_pts_;
+        GST_BUFFER_DURATION(buffer) = duration;
+        if (discont) GST_BUFFER_FLAG_SET(buffer, GST_BUFFER_FLAG_DISCONT);
+        next_pts_ += duration;
         gst_app_src_push_buffer(GST_APP_SRC(appsrc_), buffer);  // takes it; never blocks (block=false)
         return G_SOURCE_CONTINUE;
     }
@@ -77,6 +100,7 @@ private:
     audio_format format_;
     std::shared_ptr<rtsp_mount_counters> counters_;
     std::vector<float> scratch_;
+    GstClockTime next_pts_ = GST_CLOCK_TIME_NONE;
 };
 
 // Held by the media (object data): the pump's timer goes when the media goes.
@@ -138,7 +162,7 @@ void rtsp_mount_media::do_configure(GstRTSPMedia* media) {
         log(log_level::error, "rtsp_media", {{"mount", id_}, {"error", "the media pipeline has no appsrc named src"}});
         return;
     }
-    g_object_set(src, "is-live", TRUE, "do-timestamp", TRUE, "format", GST_FORMAT_TIME, "block", FALSE, nullptr);
+    g_object_set(src, "is-live", TRUE, "format", GST_FORMAT_TIME, "block", FALSE, nullptr);
     const auto format = feed_->format();
     gst_app_src_set_max_bytes(GST_APP_SRC(src), static_cast<guint64>(appsrc_max_seconds * format.samplerate) *
                                                     static_cast<guint64>(format.channels) * sizeof(float));

@@ -23,7 +23,8 @@ struct rtsp_mount_counters {
 
 struct rtsp_media_settings {
     int opus_bitrate = 128000;  // bits per second of the RTSP Opus encode
-    // Where the pumps' timers run: the RTSP server's own GLib main context.
+    // Where the pumps' timers run: a GLib main context of the RTSP server's (not the one its
+    // clients run on: preparing a media blocks that one until the pump has fed it).
     GMainContext* context = nullptr;
     // Factory roles: the role a client's token must carry to reach this path ("anonymous" for an
     // open mount).

@@ -1,7 +1,7 @@
 // The RTSP server's loop, paths and clients. Everything gst-rtsp-server does for us runs on one
 // GLib context (no client thread pool: max-threads 0), driven by our thread; other threads reach
 // it through idle sources (closing clients) or through gst-rtsp-server's own locked calls
-// (mount points, filters for the counts).
+// (mount points, filters for the counts). The medias' pumps run on a second loop of ours.
 #include "server/rtsp/rtsp_server.hpp"
 
 #include <set>
@@ -65,6 +65,11 @@ gboolean run_sweep(gpointer data) {
     return G_SOURCE_REMOVE;
 }
 
+gboolean quit_loop(gpointer data) {
+    g_main_loop_quit(static_cast<GMainLoop*>(data));
+    return G_SOURCE_REMOVE;
+}
+
 void free_sweep(gpointer data) { delete static_cast<client_sweep*>(data); }
 
 // Sessions of clients that vanished without a TEARDOWN (UDP) end at their timeout; this reaps them.
@@ -94,6 +99,8 @@ rtsp_server::rtsp_server(const listen_address& listen, int opus_bitrate) : liste
     ensure_gstreamer();
     context_ = g_main_context_new();
     loop_ = g_main_loop_new(context_, FALSE);
+    pump_context_ = g_main_context_new();
+    pump_loop_ = g_main_loop_new(pump_context_, FALSE);
     server_ = gst_rtsp_server_new();
     gst_rtsp_server_set_address(server_, listen_.host.c_str());
     gst_rtsp_server_set_service(server_, std::to_string(listen_.port).c_str());
@@ -117,6 +124,8 @@ rtsp_server::rtsp_server(const listen_address& listen, int opus_bitrate) : liste
         g_object_unref(server_);
         g_main_loop_unref(loop_);
         g_main_context_unref(context_);
+        g_main_loop_unref(pump_loop_);
+        g_main_context_unref(pump_context_);
         throw processing_error(fmt::format("RTSP: cannot listen on {} ([rtsp] listen): {}", listen_.to_string(), cause));
     }
     g_source_attach(server_source_, context_);
@@ -143,16 +152,20 @@ rtsp_server::~rtsp_server() {
     g_object_unref(auth_);
     g_object_unref(server_);
     g_main_loop_unref(loop_);
-    g_main_context_unref(context_);  // the pumps' timers still attached go with it
+    g_main_context_unref(context_);
+    g_main_loop_unref(pump_loop_);
+    g_main_context_unref(pump_context_);  // the pumps' timers still attached go with it
 }
 
 void rtsp_server::start() {
     if (thread_.joinable()) return;
-    thread_ = std::thread([this] {
-        g_main_context_push_thread_default(context_);
-        g_main_loop_run(loop_);
-        g_main_context_pop_thread_default(context_);
-    });
+    auto run = [](GMainContext* context, GMainLoop* loop) {
+        g_main_context_push_thread_default(context);
+        g_main_loop_run(loop);
+        g_main_context_pop_thread_default(context);
+    };
+    pump_thread_ = std::thread(run, pump_context_, pump_loop_);
+    thread_ = std::thread(run, context_, loop_);
     log(log_level::info, "rtsp_listening", {{"url", fmt::format("rtsp://{}/", listen_address{listen_.host, port_}.to_string())}});
 }
 
@@ -162,6 +175,10 @@ void rtsp_server::stop() noexcept {
     auto* sweep = new client_sweep{GST_RTSP_SERVER(g_object_ref(server_)), 0, g_main_loop_ref(loop_)};
     g_main_context_invoke_full(context_, G_PRIORITY_DEFAULT, run_sweep, sweep, free_sweep);
     thread_.join();
+    // No media is prepared any more: the pumps may stop.
+    g_main_context_invoke_full(pump_context_, G_PRIORITY_DEFAULT, quit_loop, g_main_loop_ref(pump_loop_),
+                               reinterpret_cast<GDestroyNotify>(g_main_loop_unref));
+    pump_thread_.join();
 }
 
 std::string rtsp_server::url(const std::string& id) const {
@@ -185,7 +202,7 @@ void rtsp_server::add_mount(const std::string& id, std::shared_ptr<live::audio_f
     std::unique_ptr<rtsp_mount_media> old;
     {
         std::lock_guard lock(mutex_);
-        rtsp_media_settings settings{opus_bitrate_, context_, role_for(access)};
+        rtsp_media_settings settings{opus_bitrate_, pump_context_, role_for(access)};
         auto fresh = std::make_unique<rtsp_mount_media>(id, std::move(feed), std::move(settings));
         GstRTSPMountPoints* points = gst_rtsp_server_get_mount_points(server_);
         // Takes a reference; replaces a factory at the same path.

@@ -68,8 +68,13 @@ private:
 
     listen_address listen_;
     int opus_bitrate_;
-    GMainContext* context_ = nullptr;
+    GMainContext* context_ = nullptr;  // gst-rtsp-server: the socket, the clients
     GMainLoop* loop_ = nullptr;
+    // The pumps feeding the medias' appsrcs run on a loop of their own: preparing a media blocks
+    // the RTSP loop until the media has produced its first packets, which need the pumps.
+    GMainContext* pump_context_ = nullptr;
+    GMainLoop* pump_loop_ = nullptr;
+    std::thread pump_thread_;
     GstRTSPServer* server_ = nullptr;
     GstRTSPAuth* auth_ = nullptr;
     GSource* server_source_ = nullptr;
