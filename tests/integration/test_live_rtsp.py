@@ -169,7 +169,7 @@ class RtspTest(unittest.TestCase):
                             lambda: (lambda r: r if r and r["clients"] == 2 else None)(self.rtsp_status("tone")), 10)
             self.assertEqual(st["medias"], 1, st)
             self.assertEqual(st["url"], self.url("tone"))
-            metrics = self.station.server.get("/metrics")[2]
+            metrics = self.station.server.request("GET", "/metrics")[2].decode()
             self.assertIn('timeside_rtsp_clients{mount="tone"} 2', metrics)
             self.assertIn('timeside_rtsp_medias{mount="tone"} 1', metrics)
             outs = [p.communicate(timeout=30) for p in procs]

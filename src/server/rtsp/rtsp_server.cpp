@@ -11,6 +11,7 @@
 #include "core/errors.hpp"
 #include "core/gst_handles.hpp"
 #include "server/log.hpp"
+#include "server/rtsp/rtsp_auth.hpp"
 
 namespace timeside::server::rtsp {
 
@@ -109,7 +110,7 @@ rtsp_server::rtsp_server(const listen_address& listen, int opus_bitrate) : liste
     g_object_unref(pool);
     // Every client carries a token: the default one (no credentials) has the anonymous role,
     // which open paths admit; Basic credentials map to the roles of the paths that ask for them.
-    auth_ = gst_rtsp_auth_new();
+    auth_ = make_rtsp_auth();
     GstRTSPToken* anonymous = gst_rtsp_token_new(GST_RTSP_TOKEN_MEDIA_FACTORY_ROLE, G_TYPE_STRING, anonymous_role, nullptr);
     gst_rtsp_auth_set_default_token(auth_, anonymous);
     gst_rtsp_token_unref(anonymous);
