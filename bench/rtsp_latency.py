@@ -8,7 +8,8 @@ query's wall time minus its `stream_seconds` bounds the mount's offset from abov
 40 queries is the offset (within a block, 21 ms at 48 kHz, and the query's own time). The client
 writes its decoded PCM to a pipe; each click's arrival is the moment the bytes holding its first
 sample were read. Latency = arrival - (offset + click's stream time), for TCP-interleaved and UDP
-transports. Usage: bench/rtsp_latency.py [--build build] [--clicks 10]
+transports. Then the server's CPU with 0, 1 and 10 RTSP clients (one shared media: the second
+Opus encode is paid once, each client costs its RTP packets). Usage: bench/rtsp_latency.py [--build build] [--clicks 10]
 """
 import argparse
 import array
@@ -89,6 +90,26 @@ def measure(url, transport, clicks, offset):
     return latencies
 
 
+def cpu_with_clients(server, url, n, seconds=10):
+    """The server's cores over `seconds` with `n` RTSP clients (ffmpeg, TCP, copying the RTP
+    payload without decoding it) playing the mount."""
+    procs = [subprocess.Popen(["ffmpeg", "-v", "quiet", "-nostdin", "-rtsp_transport", "tcp", "-i", url, "-c", "copy",
+                               "-f", "null", "-"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+             for _ in range(n)]
+    try:
+        time.sleep(3)  # the clients connect and play: a settling time before the window, not a wait for a condition
+        c0, t0 = live_peers.cpu_seconds(server.proc.pid), time.monotonic()
+        time.sleep(seconds)
+        cores = (live_peers.cpu_seconds(server.proc.pid) - c0) / (time.monotonic() - t0)
+        clients = next(m for m in status(server.port)["live"]["mounts"] if m["id"] == "clicks")["rtsp"]["clients"]
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            p.wait(5)
+    return cores, clients
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build")
@@ -112,7 +133,13 @@ def main():
                                   "min_ms": round(min(lat) * 1000, 1), "max_ms": round(max(lat) * 1000, 1)}
             print(f"RTSP {transport}: {len(lat)} clicks, latency median {results[transport]['median_ms']} ms, "
                   f"min {results[transport]['min_ms']}, max {results[transport]['max_ms']} (target <= {TARGET_MS} ms)")
-    over = [t for t, r in results.items() if r["max_ms"] > TARGET_MS]
+        cpu = {}
+        for n in (0, 1, 10):
+            cores, clients = cpu_with_clients(server, url, n)
+            cpu[n] = round(cores * 100, 2)
+            print(f"server CPU with {n} RTSP clients ({clients} seen in /api/status): {cpu[n]} % of a core")
+        results["cpu_percent_by_clients"] = cpu
+    over = [t for t, r in results.items() if t in ("tcp", "udp") and r["max_ms"] > TARGET_MS]
     print(json.dumps({"rtsp_latency": results, "target_ms": TARGET_MS, "within_target": not over}))
     return 1 if over else 0
 
