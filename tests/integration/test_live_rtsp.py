@@ -93,7 +93,7 @@ class RtspTest(unittest.TestCase):
                               config=f'[rtsp]\nlisten = "127.0.0.1:{cls.rtsp_port}"\n')
         for m in ("tone", "private", "gone"):
             cls.station.wait_mount(m)
-        cls.station.server.wait_for_log(r"\brtsp_listening url=rtsp://127\.0\.0\.1:%d/" % cls.rtsp_port)
+        cls.station.server.wait_for_log(r"\brtsp_serving url=rtsp://127\.0\.0\.1:%d/" % cls.rtsp_port)
 
     @classmethod
     def tearDownClass(cls):

@@ -167,7 +167,7 @@ void rtsp_server::start() {
     };
     pump_thread_ = std::thread(run, pump_context_, pump_loop_);
     thread_ = std::thread(run, context_, loop_);
-    log(log_level::info, "rtsp_listening", {{"url", fmt::format("rtsp://{}/", listen_address{listen_.host, port_}.to_string())}});
+    log(log_level::info, "rtsp_serving", {{"url", fmt::format("rtsp://{}/", listen_address{listen_.host, port_}.to_string())}});
 }
 
 void rtsp_server::stop() noexcept {
