@@ -9,10 +9,10 @@
 # listener; gstreamer1.0-libav decodes AAC sources); the Vamp host SDK, and Vamp plugins with their
 # reference host, vamp-simple-host (vamp-examples), that the Vamp analyzers are checked against.
 DEBIAN_PACKAGES := meson ninja-build pkg-config g++ python3 \
-	libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstrtspserver-1.0-dev gstreamer1.0-plugins-base \
+	libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-plugins-base \
 	gstreamer1.0-plugins-good gstreamer1.0-tools gstreamer1.0-plugins-base-apps \
 	libogg-dev libvorbis-dev libopusenc-dev libflac-dev libmp3lame-dev libcairo2-dev libssl-dev \
-	libebur128-dev libaubio-dev libfftw3-dev libhdf5-dev \
+	libebur128-dev libaubio-dev libfftw3-dev libhdf5-dev libgstrtspserver-1.0-dev \
 	nlohmann-json3-dev libtomlplusplus-dev libcli11-dev libfmt-dev catch2 libboost-dev \
 	ffmpeg sox aubio-tools hdf5-tools python3-websockets python3-jsonschema \
 	alsa-utils sound-theme-freedesktop \
