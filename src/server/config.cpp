@@ -170,6 +170,21 @@ std::map<std::string, key_handler> live_keys(const std::filesystem::path& base) 
     };
 }
 
+std::map<std::string, key_handler> rtsp_keys() {
+    return {
+        {"listen", [](const toml::node& n, server_config& c, const std::string& w) {
+             const std::string& text = string_of(n, w);
+             if (text.empty()) c.rtsp_listen.reset();  // no RTSP
+             else c.rtsp_listen = parse_listen(text, w);
+             c.rtsp_listen_given = true;
+         }},
+        {"bitrate", [](const toml::node& n, server_config& c, const std::string& w) {
+             // Opus's own range, in kbit/s.
+             c.rtsp_bitrate_kbps = static_cast<unsigned>(integer_in(n, w, 6, 510));
+         }},
+    };
+}
+
 void apply_table(const toml::table& table, const std::string& name, const std::map<std::string, key_handler>& keys,
                  server_config& config, const std::string& file) {
     for (const auto& [key, node] : table) {
@@ -236,12 +251,13 @@ server_config parse_config(std::string_view toml_text, const std::string& where,
     const auto cache = cache_keys(base_dir);
     const auto live = live_keys(base_dir);
     const auto plugins = plugins_keys(base_dir);
+    const auto rtsp = rtsp_keys();
     for (const auto& [key, node] : doc) {
         const std::string k(key.str());
         const auto* keys = k == "server" ? &server : k == "media" ? &media : k == "cache" ? &cache : k == "live" ? &live
-                            : k == "plugins" ? &plugins : nullptr;
+                         : k == "plugins" ? &plugins : k == "rtsp" ? &rtsp : nullptr;
         if (!keys)
-            throw usage_error(fmt::format("{}: unknown table '{}'; the config has [server], [media], [cache], [live] and [plugins]", where, k));
+            throw usage_error(fmt::format("{}: unknown table '{}'; the config has [server], [media], [cache], [live], [plugins] and [rtsp]", where, k));
         if (!node.is_table()) throw usage_error(fmt::format("{}: '{}' must be a table ([{}])", where, k, k));
         apply_table(*node.as_table(), k, *keys, config, where);
     }

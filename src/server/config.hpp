@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -58,6 +59,10 @@ struct server_config {
 
     // [plugins]
     std::vector<std::filesystem::path> plugin_folders;  // searched after $TIMESIDE_PLUGIN_PATH, before the installed folder
+    // [rtsp]
+    std::optional<listen_address> rtsp_listen = listen_address{"127.0.0.1", 8554};  // "": no RTSP
+    bool rtsp_listen_given = false;  // the file set it: then a busy address stops the server
+    unsigned rtsp_bitrate_kbps = 128;  // each mount's Opus encode for RTSP
 
     std::filesystem::path source;         // the file read, empty for the defaults
 

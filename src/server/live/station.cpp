@@ -18,6 +18,7 @@
 #include "server/live/push_input.hpp"
 #include "server/log.hpp"
 #include "server/metrics.hpp"
+#include "server/rtsp/rtsp_server.hpp"
 
 namespace timeside::server::live {
 
@@ -124,6 +125,16 @@ uint64_t first_seq_now() {
                                      .count());
 }
 
+// The mount's RTSP path, if RTSP is on. A mount RTSP cannot carry still runs for its listeners.
+void add_rtsp_path(rtsp::rtsp_server* rtsp, const running_mount& m) {
+    if (!rtsp) return;
+    try {
+        rtsp->add_mount(m.def->id, m.engine->feed(), rtsp::rtsp_access{m.def->rtsp.user, m.def->rtsp.password});
+    } catch (const std::exception& e) {
+        log(log_level::warn, "rtsp_mount_refused", {{"mount", m.def->id}, {"error", e.what()}});
+    }
+}
+
 }  // namespace
 
 station::station(const server_config& config, const preset_library& presets)
@@ -135,6 +146,23 @@ station::station(const server_config& config, const preset_library& presets)
 
 station::~station() { stop(); }
 
+// Before the mounts load, so that each gets its path as it starts. An address the config names
+// must be free (else the server does not start); the default one is only a convenience: another
+// server on the machine holding 8554 turns RTSP off here, with a warning.
+void station::start_rtsp() {
+    if (!config_.rtsp_listen) return;
+    try {
+        rtsp_ = std::make_unique<rtsp::rtsp_server>(*config_.rtsp_listen, static_cast<int>(config_.rtsp_bitrate_kbps) * 1000);
+    } catch (const processing_error& e) {
+        if (config_.rtsp_listen_given) throw;
+        log(log_level::warn, "rtsp_off", {{"error", e.what()}, {"cause", "the default RTSP address is taken; set [rtsp] listen"}});
+        return;
+    }
+    rtsp_->start();
+}
+
+uint16_t station::rtsp_port() const { return rtsp_ ? rtsp_->port() : 0; }
+
 void station::start(boost::asio::any_io_executor network) {
     network_ = std::move(network);
     if (config_.admin_password.empty())
@@ -143,6 +171,7 @@ void station::start(boost::asio::any_io_executor network) {
     mount_callbacks callbacks{[this](const stream_definition& d) { start_mount(d); },
                               [this](const stream_definition& d) { replace_mount(d); },
                               [this](const std::string& id) { stop_mount(id); }};
+    start_rtsp();
     set_ = std::make_unique<mount_set>(config_.streams_dir, presets_, std::move(callbacks),
                                        definition_defaults{config_.source_timeout});
     set_->load();
@@ -169,6 +198,7 @@ reload_report station::reload() {
 
 void station::stop() noexcept {
     watch_.reset();  // no reload may start a mount from here on
+    if (rtsp_) rtsp_->stop();  // its clients closed before the mounts' feeds end
     std::map<std::string, std::shared_ptr<running_mount>> gone;
     {
         std::lock_guard lock(mutex_);
@@ -257,6 +287,7 @@ void station::start_mount(const stream_definition& def) {
         mounts_[def.id] = m;
     }
     m->start_pushes();
+    add_rtsp_path(rtsp_.get(), *m);
     std::vector<std::string> urls;
     for (const auto& h : m->hubs) urls.push_back(h->settings().mount);
     for (const auto& p : m->pushes) urls.push_back(p->status().url);
@@ -280,6 +311,7 @@ void station::replace_mount(const stream_definition& def) {
     }
     if (old) old->stop("restarted");
     fresh->start_pushes();  // after the old version's: the same Icecast mount is free again
+    add_rtsp_path(rtsp_.get(), *fresh);  // the old path's clients are closed, as its listeners are
     log(log_level::info, "mount_replaced", {{"mount", def.id}, {"file", def.file.string()}});
 }
 
@@ -292,6 +324,7 @@ void station::stop_mount(const std::string& id) {
         old = std::move(it->second);
         mounts_.erase(it);
     }
+    if (rtsp_) rtsp_->remove_mount(id);
     old->stop("stopped");
     log(log_level::info, "mount_stopped", {{"mount", id}});
 }
@@ -377,6 +410,8 @@ nlohmann::json source_json(const running_mount& m, const mount_status& st) {
 nlohmann::json station::status_json() const {
     nlohmann::json mounts = nlohmann::json::array();
     uint64_t listeners = 0;
+    int64_t rtsp_clients = 0;
+    const auto rtsp_counts = rtsp_ ? rtsp_->counts() : std::map<std::string, rtsp::rtsp_mount_counts>{};
     for (const auto& m : all()) {
         const auto st = m->engine->status();
         nlohmann::json outputs = nlohmann::json::array();
@@ -433,13 +468,22 @@ nlohmann::json station::status_json() const {
                           {"skipped_analysis_blocks", st.skipped_analysis_blocks},
                           {"outputs", outputs},
                           {"events", events_status(*m)}});
+        if (auto it = rtsp_counts.find(m->def->id); it != rtsp_counts.end()) {
+            rtsp_clients += it->second.clients;
+            mounts.back()["rtsp"] = {{"url", rtsp_->url(m->def->id)},
+                                     {"auth", m->def->rtsp.password.empty() ? "none" : "basic"},
+                                     {"clients", it->second.clients},
+                                     {"medias", it->second.medias},
+                                     {"media_starts", it->second.media_starts}};
+        }
     }
     return {{"mounts", mounts},
             {"listeners", listeners},
             {"max_listeners", budget_->max},
             {"server_listeners", budget_->listeners.load()},
             {"subscribers", subscriber_budget_->subscribers.load()},
-            {"max_subscribers", subscriber_budget_->max}};
+            {"max_subscribers", subscriber_budget_->max},
+            {"rtsp", rtsp_ ? nlohmann::json{{"port", rtsp_->port()}, {"clients", rtsp_clients}} : nlohmann::json(nullptr)}};
 }
 
 std::optional<nlohmann::json> station::admin_mount_json(const std::string& id) const {
@@ -628,6 +672,19 @@ void station::render_metrics(std::string& out) const {
                out += fmt::format("timeside_events_delivery_seconds_sum{{mount=\"{}\"}} {}\n", mount, c.latency_sum);
                out += fmt::format("timeside_events_delivery_seconds_count{{mount=\"{}\"}} {}\n", mount, cumulative);
            });
+    const auto rtsp_counts = rtsp_ ? rtsp_->counts() : std::map<std::string, rtsp::rtsp_mount_counts>{};
+    auto per_rtsp = [&](const char* name, const char* type, const char* help, auto field) {
+        family(name, type, help, [&](const running_mount& m) {
+            if (auto it = rtsp_counts.find(m.def->id); it != rtsp_counts.end())
+                out += fmt::format("{}{{mount=\"{}\"}} {}\n", name, escape_label_value(m.def->id), field(it->second));
+        });
+    };
+    per_rtsp("timeside_rtsp_clients", "gauge", "RTSP sessions on a mount's path.",
+             [](const rtsp::rtsp_mount_counts& c) { return c.clients; });
+    per_rtsp("timeside_rtsp_medias", "gauge", "RTSP media pipelines running for a mount (shared by its clients).",
+             [](const rtsp::rtsp_mount_counts& c) { return c.medias; });
+    per_rtsp("timeside_rtsp_media_starts_total", "counter", "RTSP media pipelines built for a mount.",
+             [](const rtsp::rtsp_mount_counts& c) { return c.media_starts; });
     per_mount("timeside_live_stream_seconds", "gauge", "Stream time of the mount (seconds since it started).",
               [](const mount_status& s) { return s.samplerate ? static_cast<double>(s.stream_frames) / s.samplerate : 0.0; });
 }

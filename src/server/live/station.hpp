@@ -26,6 +26,10 @@ namespace timeside {
 class preset_library;
 }
 
+namespace timeside::server::rtsp {
+class rtsp_server;
+}
+
 namespace timeside::server::live {
 
 class definition_watch;
@@ -73,11 +77,14 @@ public:
     void render_metrics(std::string& out) const;  // appended to GET /metrics
 
     const server_config& config() const { return config_; }
+    // The RTSP server's port; 0 when RTSP is off.
+    uint16_t rtsp_port() const;
 
 private:
     void start_mount(const stream_definition& def);
     void replace_mount(const stream_definition& def);
     void stop_mount(const std::string& id);
+    void start_rtsp();
     std::shared_ptr<running_mount> build(const stream_definition& def);
     std::shared_ptr<running_mount> find(const std::string& id) const;
     std::vector<std::shared_ptr<running_mount>> all() const;
@@ -91,6 +98,7 @@ private:
 
     mutable std::mutex mutex_;  // mounts_
     std::map<std::string, std::shared_ptr<running_mount>> mounts_;
+    std::unique_ptr<rtsp::rtsp_server> rtsp_;  // [rtsp] listen: each mount's RTSP path; null when off
     std::unique_ptr<mount_set> set_;
     std::unique_ptr<definition_watch> watch_;
 };

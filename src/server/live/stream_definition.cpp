@@ -339,6 +339,21 @@ event_limits read_events(const reader& r, const toml::table& t) {
     return e;
 }
 
+rtsp_definition read_rtsp(const reader& r, const toml::table& t) {
+    rtsp_definition d;
+    for (const auto& [key, node] : t) {
+        const std::string name(key.str()), dotted = "rtsp." + name;
+        if (name == "user") {
+            d.user = r.string(node, dotted);
+            // Basic auth sends "user:password": the user cannot hold a colon.
+            if (d.user.empty() || d.user.find(':') != std::string::npos)
+                r.fail(node, dotted, fmt::format("expected a non-empty user name without ':', got '{}'", d.user));
+        } else if (name == "password") d.password = r.string(node, dotted);
+        else r.unknown(node, dotted, "[rtsp]", {"user", "password"});
+    }
+    return d;
+}
+
 fallback_definition read_fallback(const reader& r, const toml::table& t, const std::string& id) {
     fallback_definition fb;
     const toml::node* kind = t.get("kind");
@@ -427,6 +442,7 @@ stream_definition parse_stream_definition(std::string_view text, const std::file
         else if (k == "analysis") d.analysis = read_analysis(r, r.table(node, k), presets);
         else if (k == "listeners") d.listeners = read_listeners(r, r.table(node, k));
         else if (k == "events") d.events = read_events(r, r.table(node, k));
+        else if (k == "rtsp") d.rtsp = read_rtsp(r, r.table(node, k));
         else if (k == "fallback") fallback = &node;
         else if (k == "outputs") {
             auto a = node.as_array();
@@ -443,7 +459,7 @@ stream_definition parse_stream_definition(std::string_view text, const std::file
         } else
             r.unknown(node, k, "a stream definition",
                       {"name", "description", "genre", "url", "public", "samplerate", "channels", "source_timeout",
-                       "[input]", "[[outputs]]", "[analysis]", "[listeners]", "[events]", "[fallback]"});
+                       "[input]", "[[outputs]]", "[analysis]", "[listeners]", "[events]", "[fallback]", "[rtsp]"});
     }
     if (fallback) d.fallback = read_fallback(r, r.table(*fallback, "fallback"), d.id);
     if (!have_input)

@@ -63,6 +63,13 @@ struct event_limits {
     double ping_seconds = 30.0;    // a WebSocket ping after this long without a word from the peer
 };
 
+// [rtsp]: who may play the mount over RTSP (rtsp://HOST:8554/live/{id}). No password: anyone,
+// like the HTTP listeners; a password: RTSP clients must give this user and password (Basic).
+struct rtsp_definition {
+    std::string user = "listener";
+    std::string password;
+};
+
 struct stream_definition {
     std::string id;
     std::filesystem::path file;
@@ -77,6 +84,7 @@ struct stream_definition {
     listener_limits listeners;
     event_limits events;
     fallback_definition fallback;
+    rtsp_definition rtsp;
     std::chrono::milliseconds source_timeout{10000};
 };
 

@@ -82,6 +82,7 @@ nlohmann::json to_json(const stream_definition& d) {
               {"resume", d.events.resume_seconds},
               {"ping", d.events.ping_seconds}}},
             {"fallback", fallback},
+            {"rtsp", {{"user", d.rtsp.user}, {"password_set", !d.rtsp.password.empty()}}},
             {"source_timeout", d.source_timeout.count() / 1000.0}};
 }
 

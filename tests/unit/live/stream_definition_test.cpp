@@ -350,3 +350,19 @@ TEST_CASE("mistakes name the file, the line and the key", "[definition]") {
           "starting with a letter or digit (got 'My Radio')");
     CHECK(error_of("name = \n" + minimal) .starts_with("streams/radio.toml:1: "));
 }
+
+TEST_CASE("[rtsp]: open by default; a password asks RTSP clients for user and password; never listed", "[definition][rtsp]") {
+    const stream_definition open = parse(minimal);
+    CHECK(open.rtsp.user == "listener");
+    CHECK(open.rtsp.password.empty());
+    const stream_definition locked = parse(minimal + "[rtsp]\nuser = \"radio\"\npassword = \"s3cret\"\n");
+    CHECK(locked.rtsp.user == "radio");
+    CHECK(locked.rtsp.password == "s3cret");
+    const auto json = to_json(locked);
+    CHECK(json["rtsp"] == nlohmann::json{{"user", "radio"}, {"password_set", true}});
+    CHECK(json.dump().find("s3cret") == std::string::npos);
+    CHECK(error_of(minimal + "[rtsp]\nuser = \"a:b\"\n") ==
+          "streams/radio.toml:6: key 'rtsp.user': expected a non-empty user name without ':', got 'a:b'");
+    CHECK(error_of(minimal + "[rtsp]\npass = \"x\"\n") ==
+          "streams/radio.toml:6: key 'rtsp.pass': unknown key; [rtsp] takes: user, password");
+}

@@ -92,9 +92,9 @@ TEST_CASE("unknown keys and tables are refused with the valid ones", "[server][c
           "test.toml: unknown key 'server.listen_port'; [server] takes: access_log, body_limit, drain_timeout, "
           "header_limit, idle_timeout, listen, max_connections, read_timeout, threads, web, write_timeout");
     CHECK(error_of("[serve]\nlisten = \":80\"\n") ==
-          "test.toml: unknown table 'serve'; the config has [server], [media], [cache], [live] and [plugins]");
+          "test.toml: unknown table 'serve'; the config has [server], [media], [cache], [live], [plugins] and [rtsp]");
     CHECK(error_of("listen = \":80\"\n") ==
-          "test.toml: unknown table 'listen'; the config has [server], [media], [cache], [live] and [plugins]");
+          "test.toml: unknown table 'listen'; the config has [server], [media], [cache], [live], [plugins] and [rtsp]");
     CHECK(error_of("server = 3\n") == "test.toml: 'server' must be a table ([server])");
 }
 
@@ -201,4 +201,25 @@ TEST_CASE("a config file that is not UTF-8 is refused naming the file and the li
     CHECK(error_of("[server]\n\n[cache]\ndir = 'a\xc0\xaf" "b'\n").starts_with("test.toml:4:"));
     // Valid UTF-8 beyond ASCII is a string like any other.
     CHECK(parse_config("[server]\nweb = \"caf\xc3\xa9\"\n", "test.toml", "/srv").web_dir == "/srv/caf\xc3\xa9");
+}
+
+TEST_CASE("[rtsp] listen: 127.0.0.1:8554 by default, off when empty, checked like [server] listen", "[server][config][rtsp]") {
+    const auto defaults = timeside::server::parse_config("", "test.toml");
+    REQUIRE(defaults.rtsp_listen);
+    CHECK(defaults.rtsp_listen->to_string() == "127.0.0.1:8554");
+    CHECK_FALSE(defaults.rtsp_listen_given);  // a busy default port only turns RTSP off
+    CHECK(defaults.rtsp_bitrate_kbps == 128);
+    const auto off = timeside::server::parse_config("[rtsp]\nlisten = \"\"\n", "test.toml");
+    CHECK_FALSE(off.rtsp_listen);
+    CHECK(off.rtsp_listen_given);
+    const auto c = timeside::server::parse_config("[rtsp]\nlisten = \"[::1]:9554\"\nbitrate = 64\n", "test.toml");
+    REQUIRE(c.rtsp_listen);
+    CHECK(c.rtsp_listen->host == "::1");
+    CHECK(c.rtsp_listen->port == 9554);
+    CHECK(c.rtsp_bitrate_kbps == 64);
+    CHECK(error_of("[rtsp]\nlisten = \"8554\"\n") ==
+          "test.toml: key 'rtsp.listen': expected HOST:PORT (127.0.0.1:8000, [::1]:8000, :8000) with a port from 0 to "
+          "65535, got '8554'");
+    CHECK(error_of("[rtsp]\nbitrate = 600\n") == "test.toml: key 'rtsp.bitrate': expected an integer from 6 to 510, got 600");
+    CHECK(error_of("[rtsp]\nport = 1\n") == "test.toml: unknown key 'rtsp.port'; [rtsp] takes: bitrate, listen");
 }
