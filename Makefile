@@ -138,6 +138,7 @@ bench: build samples web-deps
 	/usr/bin/python3 bench/events_fanout.py --build $(BUILD)
 	/usr/bin/python3 bench/dashboard.py --build $(BUILD)
 	/usr/bin/python3 bench/vamp_pass.py --build $(BUILD)
+	/usr/bin/python3 bench/hls.py --build $(BUILD)
 
 # One live mount with analyzers for SOAK_MINUTES (60 by default): its RSS must grow less than
 # 5 MiB after the first minute (bench/live_soak.py; make test runs a short one).
