@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <ctime>
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
@@ -28,10 +29,14 @@ std::string fnv1a_etag(const std::vector<unsigned char>& bytes) {
     return fmt::format("\"{:016x}\"", h);
 }
 
+// ISO 8601 in UTC with milliseconds (RFC 8216 §4.3.2.6), whatever the server's time zone.
 std::string program_date_text(std::chrono::system_clock::time_point t) {
-    const auto ms = std::chrono::time_point_cast<std::chrono::milliseconds>(t);
-    const auto secs = std::chrono::time_point_cast<std::chrono::seconds>(ms);
-    return fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:03d}Z", secs, static_cast<int>((ms - secs).count()));
+    const auto ms = std::chrono::floor<std::chrono::milliseconds>(t);
+    const auto secs = std::chrono::floor<std::chrono::seconds>(ms);
+    const std::time_t tt = std::chrono::system_clock::to_time_t(secs);
+    std::tm utc{};
+    gmtime_r(&tt, &utc);
+    return fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:03d}Z", utc, static_cast<int>((ms - secs).count()));
 }
 
 std::optional<uint64_t> decimal(std::string_view s) {

@@ -27,7 +27,7 @@ std::shared_ptr<hls_segmenter> with_segments(int count) {
     return s;
 }
 
-http::request get(const std::string& target) { return http::request{http::verb::get, target, 11}; }
+http::request get(const std::string& target) { return http::request{http::bhttp::verb::get, target, 11}; }
 
 // The status and message of what hls_response throws, or 200/304.
 std::pair<int, std::string> outcome(hls_segmenter& s, const std::string& name, const http::request& req) {
