@@ -41,7 +41,8 @@ error_log {root}/nginx-error.log warn;
 worker_rlimit_nofile 65536;
 events {{ worker_connections 30000; }}
 http {{
-    access_log off;
+    log_format cache '$upstream_cache_status $status $request_uri';
+    access_log {root}/access.log cache buffer=1m;
     keepalive_requests 1000000;
     client_body_temp_path {root}/body;
     proxy_temp_path {root}/proxy;
@@ -57,7 +58,8 @@ http {{
             proxy_set_header Connection "";
             proxy_cache hls;
             proxy_cache_lock on;
-            proxy_cache_lock_timeout 10s;
+            proxy_cache_lock_timeout 30s;
+            proxy_cache_lock_age 30s;
             proxy_cache_use_stale updating;
             proxy_cache_background_update on;
         }}
@@ -114,7 +116,7 @@ async def client(port, seconds, start_delay, out):
         errors += 1
     # Kept up: every segment from the first it saw to the last listed was fetched.
     expected = (last - first + 1) if first is not None and last is not None else 0
-    out.append({"got": len(got), "expected": expected, "errors": errors})
+    out.append({"got": len(got), "expected": expected, "errors": errors, "seqs": sorted(got)})
 
 
 def worker(port, n, seconds, spread, queue):
@@ -134,7 +136,8 @@ def hls_status(server):
     raise RuntimeError("no mount")
 
 
-def step(server, nginx_pid, nginx_port, n, seconds, procs):
+def step(server, nginx_pid, nginx_port, n, seconds, procs, fetched):
+    """`fetched`: the segments clients fetched in earlier steps (nginx has them already)."""
     spread = SEGMENT  # clients join over one segment, as a real audience would not all at once
     before = hls_status(server)
     cpu0, ncpu0, t0 = live_peers.cpu_seconds(server.proc.pid), live_peers.cpu_seconds(nginx_pid), time.monotonic()
@@ -155,11 +158,17 @@ def step(server, nginx_pid, nginx_port, n, seconds, procs):
     published = after["segments"] - before["segments"]
     origin_segments = after["segment_requests"] - before["segment_requests"]
     origin_playlists = after["playlist_requests"] - before["playlist_requests"]
+    distinct = set()
+    for r in results:
+        distinct.update(r["seqs"])
+    new = distinct - fetched
+    fetched |= distinct
     kept_up = sum(1 for r in results if r["expected"] and r["got"] >= r["expected"] and not r["errors"])
     requests = sum(r["got"] for r in results)
     return {"clients": n, "seconds": round(elapsed, 1), "segments_published": published,
             "origin_segment_requests": origin_segments, "client_segment_requests": requests,
-            "origin_requests_per_segment": round(origin_segments / published, 3) if published else None,
+            "segments_fetched": len(distinct), "segments_new_to_the_cache": len(new),
+            "origin_requests_per_segment": round(origin_segments / len(new), 3) if new else None,
             "origin_playlist_requests_per_second": round(origin_playlists / elapsed, 2),
             "origin_cores": round(origin_cores, 4), "nginx_cores": round(nginx_cores, 3),
             "clients_kept_up": kept_up, "client_errors": sum(r["errors"] for r in results)}
@@ -226,11 +235,24 @@ def main():
                 time.sleep(0.5)
                 kids = subprocess.run(["pgrep", "-P", str(nginx.pid)], capture_output=True, text=True).stdout.split()
                 nginx_worker = int(kids[0]) if kids else nginx.pid
+                fetched = set()
                 for n in (int(x) for x in args.clients.split(",")):
-                    print(json.dumps(step(server, nginx_worker, port, n, args.seconds, args.procs)), flush=True)
+                    print(json.dumps(step(server, nginx_worker, port, n, args.seconds, args.procs, fetched)), flush=True)
             finally:
                 nginx.terminate()
                 nginx.wait(10)
+                with open(os.path.join(tmp, "nginx-error.log"), errors="replace") as f:
+                    lines = f.read().splitlines()
+                # What nginx did with the segment requests it passed on (a MISS each should be one per segment).
+                counts = {}
+                with open(os.path.join(tmp, "access.log"), errors="replace") as f:
+                    for line in f:
+                        cache, status, uri = (line.split() + ["", "", ""])[:3]
+                        if "/seg-" in uri and cache not in ("HIT", "-"):
+                            counts.setdefault(uri.rsplit("/", 1)[1], []).append(f"{cache} {status}")
+                print(json.dumps({"segments_passed_to_the_origin": {k: v for k, v in sorted(counts.items())}}))
+                if lines:
+                    print(f"nginx's error log ({len(lines)} lines), the last:", *lines[-5:], sep="\n")
 
 
 if __name__ == "__main__":
