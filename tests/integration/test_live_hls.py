@@ -44,7 +44,8 @@ DEFINITIONS = {
     "tone": file_mount(SINE, formats=("mp3", "opus")),
     "cached": file_mount(SINE, formats=("mp3",), tail="[hls]\nsegment_seconds = 2\nwindow = 6\n"),
     "clicks": CLICKS,
-    "opusonly": file_mount(SINE, formats=("opus",)),
+    "opusonly": file_mount(SINE, formats=("opus",)),  # HLS from an MP3 lane of its own
+    "hires": file_mount(SINE, formats=("flac",), head='name = "Hi-res"\nsamplerate = 96000'),
     "off": file_mount(SINE, formats=("mp3",), tail="[hls]\nenabled = false\n"),
 }
 NGINX = "/usr/sbin/nginx"
@@ -287,10 +288,10 @@ class LiveHls(unittest.TestCase):
         status, _, body = get(self.station.port, "/live/nosuch/index.m3u8")
         self.assertEqual(status, 404)
         self.assertIn("no such mount: 'nosuch'", json.loads(body)["error"])
-        status, _, body = get(self.station.port, "/live/opusonly/index.m3u8")
+        status, _, body = get(self.station.port, "/live/hires/index.m3u8")
         self.assertEqual(status, 404)
-        self.assertIn("mount 'opusonly' has no HLS", json.loads(body)["error"])
-        self.assertIn("mp3 output", json.loads(body)["error"])
+        self.assertIn("mount 'hires' has no HLS: its segments are MP3, which cannot code its rate of 96000 Hz",
+                      json.loads(body)["error"])
         status, _, body = get(self.station.port, "/live/off/index.m3u8")
         self.assertEqual(status, 404)
         self.assertIn("[hls] enabled = false", json.loads(body)["error"])
@@ -301,6 +302,18 @@ class LiveHls(unittest.TestCase):
             status, _, _ = get(self.station.port, f"/live/tone/{bad}")
             self.assertIn(status, (400, 404), bad)
         self.assertEqual(self.playlist("tone")[1].splitlines()[0], "#EXTM3U")  # and it still serves
+
+    def test_a_mount_without_mp3_output_gets_hls_from_a_lane_of_its_own(self):
+        _, segments = self.wait_segments("opusonly", 2)
+        status, h, body = get(self.station.port, f"/live/opusonly/{segments[-1]['name']}")
+        self.assertEqual(status, 200)
+        self.assertEqual(body[:3], b"ID3")
+        samples, errors = decode(body, "mp3")
+        self.assertEqual(errors.strip(), "")
+        self.assertAlmostEqual(len(samples) / RATE, segments[-1]["duration"], delta=0.03)
+        self.assertAlmostEqual(rms_db(samples[RATE // 4:]), self.level, delta=0.5)
+        # Its listeners still have only their Opus output.
+        self.assertEqual([o["format"] for o in self.station.mount_status("opusonly")["outputs"]], ["opus"])
 
     def test_ffmpeg_plays_20_seconds_at_the_files_level(self):
         self.wait_segments("tone", 3)

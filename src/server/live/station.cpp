@@ -11,6 +11,7 @@
 #include "server/live/definition_watch.hpp"
 #include "server/live/http_input.hpp"
 #include "server/live/icecast_push.hpp"
+#include "encoders/mp3_frames.hpp"
 #include "server/live/hls_segmenter.hpp"
 #include "server/live/icecast_status.hpp"
 #include "server/live/mount.hpp"
@@ -176,20 +177,37 @@ std::shared_ptr<running_mount> station::build(const stream_definition& def) {
     m->def = std::make_shared<const stream_definition>(def);
     std::vector<std::shared_ptr<chunk_target>> targets;
     auto mount_budget = std::make_shared<listener_budget>(def.listeners.max);  // max 0: uncapped
+    auto make_hls = [&] {
+        hls_settings hs;
+        hs.mount_id = def.id;
+        hs.samplerate = def.samplerate;
+        hs.segment_seconds = def.hls.segment_seconds;
+        hs.window = def.hls.window;
+        hs.first_sequence = hls_first_sequence(def.hls.segment_seconds, std::chrono::system_clock::now());
+        return std::make_shared<hls_segmenter>(hs);
+    };
     for (const auto& out : def.outputs) {
         m->hubs.push_back(std::make_shared<hub>(hub_settings_for(def, out, budget_, mount_budget)));
         targets.push_back(m->hubs.back());
         // HLS takes the MP3 output's frames as they are encoded: one encode for listeners and HLS.
         if (out.format == "mp3" && def.hls.enabled && !m->hls) {
-            hls_settings hs;
-            hs.mount_id = def.id;
-            hs.samplerate = def.samplerate;
-            hs.segment_seconds = def.hls.segment_seconds;
-            hs.window = def.hls.window;
-            hs.first_sequence = hls_first_sequence(def.hls.segment_seconds, std::chrono::system_clock::now());
-            m->hls = std::make_shared<hls_segmenter>(hs);
+            m->hls = make_hls();
             targets.back() = std::make_shared<hls_tap>(m->hubs.back(), m->hls);
         }
+    }
+    // No MP3 output: HLS gets an MP3 lane of its own (CBR, 128 kbit/s at 32 kHz and up),
+    // which the engine encodes beside the listeners' outputs. MP3 codes rates up to 48 kHz only.
+    stream_definition engine_def = def;
+    if (def.hls.enabled && !m->hls && mpeg_version(def.samplerate) != 0) {
+        output_definition lane;
+        lane.format = lane.extension = "mp3";
+        // LAME's CBR ceiling falls with the rate: 320 kbit/s at 32 - 48 kHz, 160 at 16 - 24, 64 at 8 - 12.
+        lane.bitrate_kbps = def.samplerate >= 32000 ? 128 : def.samplerate >= 16000 ? 64 : 32;
+        lane.encoder_spec = fmt::format("mp3_encoder:mode=cbr,bitrate={}", lane.bitrate_kbps);
+        lane.content_type = "audio/mpeg";
+        engine_def.outputs.push_back(std::move(lane));
+        m->hls = make_hls();
+        targets.push_back(m->hls);
     }
     mount_options options;
     // The engine plays files, playlists, signals and pushed sources itself; pulled streams are ours.
@@ -255,7 +273,7 @@ std::shared_ptr<running_mount> station::build(const stream_definition& def) {
         state->last_count = count;
         ev->publish(events::news{"listeners", end_frame, rate, {}, count});
     };
-    m->engine = std::make_unique<mount>(def, std::move(targets), std::move(options));
+    m->engine = std::make_unique<mount>(std::move(engine_def), std::move(targets), std::move(options));
     if (def.input.type == input_definition::kind::icecast) m->ingest = std::make_shared<mount_ingest>(m->def, *m->engine);
     return m;
 }
@@ -337,8 +355,9 @@ std::shared_ptr<hls_segmenter> station::find_hls(const std::string& id, std::str
     }
     if (!m->hls)
         why = m->def->hls.enabled
-                  ? fmt::format("mount '{}' has no HLS: its segments are cut from an mp3 output, and it has none "
-                                "(add [[outputs]] format = \"mp3\" to {})", id, m->def->file.string())
+                  ? fmt::format("mount '{}' has no HLS: its segments are MP3, which cannot code its rate of {} Hz "
+                                "(HLS needs samplerate = 48000 or less in {})", id, m->def->samplerate,
+                                m->def->file.string())
                   : fmt::format("mount '{}' has no HLS: [hls] enabled = false in {}", id, m->def->file.string());
     return m->hls;
 }
