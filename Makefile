@@ -6,8 +6,9 @@
 # what the tests use as independent references and real recordings (ffmpeg, sox, gst-discoverer;
 # alsa-utils' and sound-theme-freedesktop's sounds), and the live peers and clients the live tests
 # drive (icecast2 for its status shape and as a relay, ezstream as a libshout source, mpv as a
-# listener; gstreamer1.0-libav decodes AAC sources); the Vamp host SDK, and Vamp plugins with their
-# reference host, vamp-simple-host (vamp-examples), that the Vamp analyzers are checked against.
+# listener; gstreamer1.0-libav decodes AAC sources; nginx as the caching proxy in front of HLS); the
+# Vamp host SDK, and Vamp plugins with their reference host, vamp-simple-host (vamp-examples), that
+# the Vamp analyzers are checked against.
 DEBIAN_PACKAGES := meson ninja-build pkg-config g++ python3 \
 	libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-plugins-base \
 	gstreamer1.0-plugins-good libsoup2.4-1 gstreamer1.0-tools gstreamer1.0-plugins-base-apps \
@@ -17,7 +18,7 @@ DEBIAN_PACKAGES := meson ninja-build pkg-config g++ python3 \
 	ffmpeg sox aubio-tools hdf5-tools python3-websockets python3-jsonschema \
 	alsa-utils sound-theme-freedesktop \
 	clang libclang-rt-14-dev \
-	icecast2 ezstream mpv gstreamer1.0-libav \
+	icecast2 ezstream mpv gstreamer1.0-libav nginx \
 	vamp-plugin-sdk vamp-examples rubberband-vamp
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -61,6 +62,7 @@ web-deps: web-libs
 # registry, their files copied to web/lib/{name}@{version}/: served from there (a year's cache:
 # the version is in the URL), installed with the page by `meson install`; nothing from a CDN.
 UPLOT_FILES := dist/uPlot.esm.js dist/uPlot.min.css LICENSE
+HLSJS_FILES := dist/hls.min.js LICENSE
 web-libs:
 	@command -v npm >/dev/null 2>&1 || { echo "Installing: nodejs npm"; \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
@@ -69,6 +71,8 @@ web-libs:
 		(cd web && npm ci --no-audit --no-fund --loglevel=error)
 	@v=$$(node -p "require('./web/node_modules/uplot/package.json').version") && d=web/lib/uplot@$$v && \
 		mkdir -p $$d && for f in $(UPLOT_FILES); do cp -p web/node_modules/uplot/$$f $$d/; done
+	@v=$$(node -p "require('./web/node_modules/hls.js/package.json').version") && d=web/lib/hls.js@$$v && \
+		mkdir -p $$d && for f in $(HLSJS_FILES); do cp -p web/node_modules/hls.js/$$f $$d/; done
 
 $(BUILD)/build.ninja:
 	meson setup $(BUILD) --buildtype=release
@@ -136,6 +140,7 @@ bench: build samples web-deps
 	/usr/bin/python3 bench/dashboard.py --build $(BUILD)
 	/usr/bin/python3 bench/vamp_pass.py --build $(BUILD)
 	/usr/bin/python3 bench/relay_tree.py --build $(BUILD)
+	/usr/bin/python3 bench/hls.py --build $(BUILD)
 
 # One live mount with analyzers for SOAK_MINUTES (60 by default): its RSS must grow less than
 # 5 MiB after the first minute (bench/live_soak.py; make test runs a short one).

@@ -8,6 +8,7 @@
 #include "core/errors.hpp"
 #include "server/admin_routes.hpp"
 #include "server/events/event_hub.hpp"
+#include "server/live/hls_reply.hpp"
 #include "server/live/listener_session.hpp"
 #include "server/log.hpp"
 
@@ -84,6 +85,13 @@ void add_live_routes(http::router& routes, live_state& state) {
             if (auto events = state.station.find_events(ctx.param("id"))) sync = events->sync();
         return live::serve_listener(std::move(h), std::move(request), state.connections, std::move(sync));
     }, http::route_options{.stream_body = false, .extra_methods = {}, .cors_headers = {"Icy-MetaData"}});
+    // HLS: the playlist and its segments (docs/live.md, "HLS").
+    routes.add({verb::get}, "/live/{id}/{name}", [&state](const http::request_context& ctx) -> http::reply {
+        std::string why;
+        auto hls = state.station.find_hls(ctx.param("id"), why);
+        if (!hls) throw http::http_error(status::not_found, why);
+        return live::hls_response(ctx.req, *hls, ctx.param("name"));
+    });
     routes.add({verb::put}, "/live/{id}", [&state](const http::request_context& ctx) { return state.ingest.handle(ctx); },
                live::ingest_endpoint::route_options());
     routes.add({verb::get}, "/admin/metadata", [&state](const http::request_context& ctx) { return admin_metadata(state, ctx); });

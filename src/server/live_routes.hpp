@@ -1,4 +1,5 @@
-// The live routes: GET/HEAD /live/{id}.{ext} (an Icecast listener), PUT and SOURCE /live/{id} (an
+// The live routes: GET/HEAD /live/{id}.{ext} (an Icecast listener), GET /live/{id}/index.m3u8 and
+// its segments (HLS), PUT and SOURCE /live/{id} (an
 // Icecast source client), GET /admin/metadata (Icecast's title update, admin credentials) and
 // GET /status-json.xsl (Icecast's status shape). Each hands the work to the station's parts.
 #pragma once

@@ -13,6 +13,8 @@
 #include "server/live/definition_watch.hpp"
 #include "server/live/http_input.hpp"
 #include "server/live/icecast_push.hpp"
+#include "encoders/mp3_frames.hpp"
+#include "server/live/hls_segmenter.hpp"
 #include "server/live/icecast_status.hpp"
 #include "server/live/mount.hpp"
 #include "server/live/push_input.hpp"
@@ -85,6 +87,8 @@ struct running_mount {
     // with it, an unchanged one keeps them).
     std::vector<std::shared_ptr<icecast_push>> pushes;
     std::vector<size_t> push_output;
+    // HLS, cut from the MP3 output's chunks (null: [hls] enabled = false, or no MP3 output).
+    std::shared_ptr<hls_segmenter> hls;
 
     void start_pushes() {
         const std::string title = engine->title();
@@ -212,9 +216,37 @@ std::shared_ptr<running_mount> station::build(const stream_definition& def) {
     m->def = std::make_shared<const stream_definition>(def);
     std::vector<std::shared_ptr<chunk_target>> targets;
     auto mount_budget = std::make_shared<listener_budget>(def.listeners.max);  // max 0: uncapped
+    auto make_hls = [&] {
+        hls_settings hs;
+        hs.mount_id = def.id;
+        hs.samplerate = def.samplerate;
+        hs.segment_seconds = def.hls.segment_seconds;
+        hs.window = def.hls.window;
+        hs.first_sequence = hls_first_sequence(def.hls.segment_seconds, std::chrono::system_clock::now());
+        return std::make_shared<hls_segmenter>(hs);
+    };
     for (const auto& out : def.outputs) {
         m->hubs.push_back(std::make_shared<hub>(hub_settings_for(def, out, budget_, mount_budget)));
         targets.push_back(m->hubs.back());
+        // HLS takes the MP3 output's frames as they are encoded: one encode for listeners and HLS.
+        if (out.format == "mp3" && def.hls.enabled && !m->hls) {
+            m->hls = make_hls();
+            targets.back() = std::make_shared<hls_tap>(m->hubs.back(), m->hls);
+        }
+    }
+    // No MP3 output: HLS gets an MP3 lane of its own (CBR, 128 kbit/s at 32 kHz and up),
+    // which the engine encodes beside the listeners' outputs. MP3 codes rates up to 48 kHz only.
+    stream_definition engine_def = def;
+    if (def.hls.enabled && !m->hls && mpeg_version(def.samplerate) != 0) {
+        output_definition lane;
+        lane.format = lane.extension = "mp3";
+        // LAME's CBR ceiling falls with the rate: 320 kbit/s at 32 - 48 kHz, 160 at 16 - 24, 64 at 8 - 12.
+        lane.bitrate_kbps = def.samplerate >= 32000 ? 128 : def.samplerate >= 16000 ? 64 : 32;
+        lane.encoder_spec = fmt::format("mp3_encoder:mode=cbr,bitrate={}", lane.bitrate_kbps);
+        lane.content_type = "audio/mpeg";
+        engine_def.outputs.push_back(std::move(lane));
+        m->hls = make_hls();
+        targets.push_back(m->hls);
     }
     mount_options options;
     // The engine plays files, playlists, signals and pushed sources itself; pulled streams are ours.
@@ -249,12 +281,19 @@ std::shared_ptr<running_mount> station::build(const stream_definition& def) {
             m->push_output.push_back(i);
         }
     }
-    options.on_title = [hubs = m->hubs, pushes = m->pushes, ev = m->events, rate = def.samplerate](const std::string& title) {
+    options.on_title = [hubs = m->hubs, pushes = m->pushes, ev = m->events, hls = m->hls,
+                        rate = def.samplerate](const std::string& title) {
         for (const auto& h : hubs) h->set_title(title);
+        if (hls) hls->set_title(title);
         for (const auto& p : pushes) p->set_title(title);
         ev->publish(events::news{"title", ev->stream_frame(), rate, title, -1});
     };
-    options.on_event = [ev = m->events](const analysis_event& e) { ev->publish(e); };
+    options.on_event = [ev = m->events, hls = m->hls](const analysis_event& e) {
+        ev->publish(e);
+        // Onsets, beats, segments: what a player shows as cues. Framewise values stay in the feed.
+        if (hls)
+            if (const auto cat = ev->get_catalog(); cat && !cat->decimated(e)) hls->add_event(e);
+    };
     options.on_news = [ev = m->events, rate = def.samplerate](const mount_news& n) {
         ev->publish(events::news{n.what, n.frame, rate, n.text, -1});
     };
@@ -273,7 +312,7 @@ std::shared_ptr<running_mount> station::build(const stream_definition& def) {
         state->last_count = count;
         ev->publish(events::news{"listeners", end_frame, rate, {}, count});
     };
-    m->engine = std::make_unique<mount>(def, std::move(targets), std::move(options));
+    m->engine = std::make_unique<mount>(std::move(engine_def), std::move(targets), std::move(options));
     if (def.input.type == input_definition::kind::icecast) m->ingest = std::make_shared<mount_ingest>(m->def, *m->engine);
     return m;
 }
@@ -350,6 +389,21 @@ std::shared_ptr<hub> station::find_hub(const std::string& id, const std::string&
     return nullptr;
 }
 
+std::shared_ptr<hls_segmenter> station::find_hls(const std::string& id, std::string& why) const {
+    auto m = find(id);
+    if (!m) {
+        why = fmt::format("no such mount: '{}'", id);
+        return nullptr;
+    }
+    if (!m->hls)
+        why = m->def->hls.enabled
+                  ? fmt::format("mount '{}' has no HLS: its segments are MP3, which cannot code its rate of {} Hz "
+                                "(HLS needs samplerate = 48000 or less in {})", id, m->def->samplerate,
+                                m->def->file.string())
+                  : fmt::format("mount '{}' has no HLS: [hls] enabled = false in {}", id, m->def->file.string());
+    return m->hls;
+}
+
 std::shared_ptr<events::event_hub> station::find_events(const std::string& id) const {
     auto m = find(id);
     return m ? m->events : nullptr;
@@ -384,6 +438,22 @@ nlohmann::json events_status(const running_mount& m) {
             {"messages", c.messages},
             {"delivered", c.delivered},
             {"dropped", c.dropped}};
+}
+nlohmann::json hls_status(const running_mount& m) {
+    if (!m.hls) return nullptr;
+    const auto c = m.hls->counters();
+    return {{"url", "/live/" + m.def->id + "/index.m3u8"},
+            {"segment_seconds", m.hls->settings().segment_seconds},
+            {"window", m.hls->settings().window},
+            {"target_duration", m.hls->target_duration()},
+            {"segments", c.segments},
+            {"sequence", c.sequence},
+            {"events", c.events},
+            {"events_dropped", c.events_dropped},
+            {"playlist_requests", c.playlist_requests},
+            {"segment_requests", c.segment_requests},
+            {"not_found", c.not_found},
+            {"latency", c.last_latency}};
 }
 }  // namespace
 
@@ -467,7 +537,8 @@ nlohmann::json station::status_json() const {
                           {"trimmed_frames", st.trimmed_frames},
                           {"skipped_analysis_blocks", st.skipped_analysis_blocks},
                           {"outputs", outputs},
-                          {"events", events_status(*m)}});
+                          {"events", events_status(*m)},
+                          {"hls", hls_status(*m)}});
         if (auto it = rtsp_counts.find(m->def->id); it != rtsp_counts.end()) {
             rtsp_clients += it->second.clients;
             mounts.back()["rtsp"] = {{"url", rtsp_->url(m->def->id)},
@@ -687,6 +758,27 @@ void station::render_metrics(std::string& out) const {
              [](const rtsp::rtsp_mount_counts& c) { return c.media_starts; });
     per_mount("timeside_live_stream_seconds", "gauge", "Stream time of the mount (seconds since it started).",
               [](const mount_status& s) { return s.samplerate ? static_cast<double>(s.stream_frames) / s.samplerate : 0.0; });
+    auto per_hls = [&](const char* name, const char* type, const char* help, auto field) {
+        family(name, type, help, [&](const running_mount& m) {
+            if (m.hls)
+                out += fmt::format("{}{{mount=\"{}\"}} {}\n", name, escape_label_value(m.def->id), field(m.hls->counters()));
+        });
+    };
+    per_hls("timeside_live_hls_segments_total", "counter", "HLS segments published by a mount.",
+            [](const hls_counters& c) { return c.segments; });
+    per_hls("timeside_live_hls_playlist_requests_total", "counter", "Requests of a mount's HLS playlist.",
+            [](const hls_counters& c) { return c.playlist_requests; });
+    per_hls("timeside_live_hls_segment_requests_total", "counter", "Requests of a mount's HLS segments (served).",
+            [](const hls_counters& c) { return c.segment_requests; });
+    per_hls("timeside_live_hls_not_found_total", "counter", "HLS segment requests answered 404 (evicted or unknown).",
+            [](const hls_counters& c) { return c.not_found; });
+    per_hls("timeside_live_hls_events_total", "counter", "Analysis events put in HLS segments' ID3 tags.",
+            [](const hls_counters& c) { return c.events; });
+    per_hls("timeside_live_hls_events_dropped_total", "counter", "Analysis events over a segment's bound, not carried.",
+            [](const hls_counters& c) { return c.events_dropped; });
+    per_hls("timeside_live_hls_publish_latency_seconds", "gauge",
+            "Newest HLS segment: from its first sample's wall-clock time to its publication.",
+            [](const hls_counters& c) { return c.last_latency; });
 }
 
 }  // namespace timeside::server::live

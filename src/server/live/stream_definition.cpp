@@ -354,6 +354,18 @@ rtsp_definition read_rtsp(const reader& r, const toml::table& t) {
     return d;
 }
 
+hls_options read_hls(const reader& r, const toml::table& t) {
+    hls_options h;
+    for (const auto& [key, node] : t) {
+        const std::string name(key.str()), dotted = "hls." + name;
+        if (name == "enabled") h.enabled = r.boolean(node, dotted);
+        else if (name == "segment_seconds") h.segment_seconds = r.seconds(node, dotted, 1, 10);
+        else if (name == "window") h.window = static_cast<unsigned>(r.integer(node, dotted, 3, 100));
+        else r.unknown(node, dotted, "[hls]", {"enabled", "segment_seconds", "window"});
+    }
+    return h;
+}
+
 fallback_definition read_fallback(const reader& r, const toml::table& t, const std::string& id) {
     fallback_definition fb;
     const toml::node* kind = t.get("kind");
@@ -443,6 +455,7 @@ stream_definition parse_stream_definition(std::string_view text, const std::file
         else if (k == "listeners") d.listeners = read_listeners(r, r.table(node, k));
         else if (k == "events") d.events = read_events(r, r.table(node, k));
         else if (k == "rtsp") d.rtsp = read_rtsp(r, r.table(node, k));
+        else if (k == "hls") d.hls = read_hls(r, r.table(node, k));
         else if (k == "fallback") fallback = &node;
         else if (k == "outputs") {
             auto a = node.as_array();
@@ -459,7 +472,7 @@ stream_definition parse_stream_definition(std::string_view text, const std::file
         } else
             r.unknown(node, k, "a stream definition",
                       {"name", "description", "genre", "url", "public", "samplerate", "channels", "source_timeout",
-                       "[input]", "[[outputs]]", "[analysis]", "[listeners]", "[events]", "[fallback]", "[rtsp]"});
+                       "[input]", "[[outputs]]", "[analysis]", "[listeners]", "[events]", "[hls]", "[fallback]", "[rtsp]"});
     }
     if (fallback) d.fallback = read_fallback(r, r.table(*fallback, "fallback"), d.id);
     if (!have_input)

@@ -70,6 +70,13 @@ struct rtsp_definition {
     std::string password;
 };
 
+// [hls]: the mount as HLS (/live/{id}/index.m3u8), cut from its MP3 output (hls_segmenter.hpp).
+struct hls_options {
+    bool enabled = true;
+    double segment_seconds = 2.0;  // 1 - 10 s, cut at the first MP3 frame boundary at or past it
+    unsigned window = 6;           // 3 - 100 segments in the playlist
+};
+
 struct stream_definition {
     std::string id;
     std::filesystem::path file;
@@ -83,6 +90,7 @@ struct stream_definition {
     std::vector<std::string> analysis;  // processor specs, as on the command line
     listener_limits listeners;
     event_limits events;
+    hls_options hls;
     fallback_definition fallback;
     rtsp_definition rtsp;
     std::chrono::milliseconds source_timeout{10000};

@@ -81,6 +81,11 @@ nlohmann::json to_json(const stream_definition& d) {
               {"queue", d.events.queue_seconds},
               {"resume", d.events.resume_seconds},
               {"ping", d.events.ping_seconds}}},
+            {"hls",
+             {{"enabled", d.hls.enabled},
+              {"segment_seconds", d.hls.segment_seconds},
+              {"window", d.hls.window},
+              {"url", "/live/" + d.id + "/index.m3u8"}}},
             {"fallback", fallback},
             {"rtsp", {{"user", d.rtsp.user}, {"password_set", !d.rtsp.password.empty()}}},
             {"source_timeout", d.source_timeout.count() / 1000.0}};
