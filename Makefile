@@ -62,7 +62,6 @@ web-deps: web-libs
 # registry, their files copied to web/lib/{name}@{version}/: served from there (a year's cache:
 # the version is in the URL), installed with the page by `meson install`; nothing from a CDN.
 UPLOT_FILES := dist/uPlot.esm.js dist/uPlot.min.css LICENSE
-HLSJS_FILES := dist/hls.min.js LICENSE
 web-libs:
 	@command -v npm >/dev/null 2>&1 || { echo "Installing: nodejs npm"; \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
@@ -71,8 +70,6 @@ web-libs:
 		(cd web && npm ci --no-audit --no-fund --loglevel=error)
 	@v=$$(node -p "require('./web/node_modules/uplot/package.json').version") && d=web/lib/uplot@$$v && \
 		mkdir -p $$d && for f in $(UPLOT_FILES); do cp -p web/node_modules/uplot/$$f $$d/; done
-	@v=$$(node -p "require('./web/node_modules/hls.js/package.json').version") && d=web/lib/hls.js@$$v && \
-		mkdir -p $$d && for f in $(HLSJS_FILES); do cp -p web/node_modules/hls.js/$$f $$d/; done
 
 $(BUILD)/build.ninja:
 	meson setup $(BUILD) --buildtype=release
@@ -91,10 +88,13 @@ $(ASAN_BUILD)/build.ninja:
 		-Dc_args=-gline-tables-only -Dcpp_args=-gline-tables-only \
 		-Db_sanitize=address,undefined -Db_lundef=false -Dfuzzing=true
 
+# Shared libraries the unit tests load (plugin and Vamp fixtures): built beside unit_tests.
+UNIT_FIXTURES := $(foreach f,good throws taken other_layout,tests/unit/core/$(f).so) tests/unit/vamp/fixtures/binned.so
+
 build-asan: deps
 	@grep -qs '"fuzzing", "value": true' $(ASAN_BUILD)/meson-info/intro-buildoptions.json || rm -rf $(ASAN_BUILD)
 	$(MAKE) $(ASAN_BUILD)/build.ninja
-	ninja -C $(ASAN_BUILD) tests/unit_tests src/cli/timeside $(FUZZ_TARGETS:%=fuzz/%_fuzzer)
+	ninja -C $(ASAN_BUILD) tests/unit_tests $(UNIT_FIXTURES) src/cli/timeside $(FUZZ_TARGETS:%=fuzz/%_fuzzer)
 
 samples: build
 	$(TIMESIDE) samples samples

@@ -50,7 +50,7 @@ DEFINITIONS = {
 }
 NGINX = "/usr/sbin/nginx"
 WEB = os.path.join(ROOT, "tests", "web")
-WEB_LIB = os.path.join(ROOT, "web", "lib")
+HLSJS = os.path.join(WEB, "node_modules", "hls.js", "dist", "hls.min.js")
 
 
 def parse_playlist(text):
@@ -202,14 +202,9 @@ class HlsClient(threading.Thread):
 
 
 class WebFolder:
-    """tests/web at /, web/lib at /lib/ (hls.js, copied there by `make web-libs`), on a thread."""
+    """tests/web at / (its node_modules, hls.js among them, installed by `make web-deps`), on a thread."""
 
     class Handler(http.server.SimpleHTTPRequestHandler):
-        def translate_path(self, path):
-            if path.startswith("/lib/"):
-                return os.path.join(WEB_LIB, path[len("/lib/"):].split("?")[0])
-            return super().translate_path(path)
-
         def log_message(self, *args):
             pass
 
@@ -376,8 +371,7 @@ class LiveHls(unittest.TestCase):
         self.assertLessEqual(origin_playlists, seconds + 4)
 
     def test_hlsjs_plays_in_chromium_and_the_events_arrive_as_cues(self):
-        self.assertTrue(os.path.exists(os.path.join(WEB_LIB, "hls.js@1.6.15", "hls.min.js")),
-                        "hls.js is not in web/lib: run `make web-libs`")
+        self.assertTrue(os.path.exists(HLSJS), "hls.js is not in tests/web/node_modules: run `make web-deps`")
         self.assertEqual(self.station.set_title("clicks", "Metronome - 120"), 200)
         self.wait_segments("clicks", 3)
         web = WebFolder()
@@ -402,7 +396,11 @@ class LiveHls(unittest.TestCase):
         print(f"\nhls.js {seen['version']}: {media:.2f} s played in {wall:.2f} s; {len(seen['frags'])} fragments, "
               f"{len(seen['cues'])} cues")
         self.assertGreaterEqual(wall, 10)
-        self.assertAlmostEqual(media / wall, 1.0, delta=0.05)
+        # The server kept hls.js fed: its buffer never ran dry (a stall would be reported as a
+        # bufferStalledError). The element's own clock may lag a little on a loaded machine (the
+        # browser's audio renderer waits for a CPU), hence the 10 %.
+        self.assertEqual([e for e in seen["errors"] if e.get("details") == "bufferStalledError"], [])
+        self.assertAlmostEqual(media / wall, 1.0, delta=0.10)
         frags = []
         for f in seen["frags"]:
             m = SEGMENT_NAME.search(f["url"])
