@@ -23,6 +23,7 @@ using tcp = asio::ip::tcp;
 namespace {
 constexpr size_t max_answer = 16 * 1024;
 constexpr size_t max_chunks_per_write = 256;
+constexpr auto batch_interval = std::chrono::milliseconds(100);
 }  // namespace
 
 icecast_push::icecast_push(asio::any_io_executor executor, std::shared_ptr<hub> h, icecast_push_options options)
@@ -32,6 +33,7 @@ icecast_push::icecast_push(asio::any_io_executor executor, std::shared_ptr<hub> 
       resolver_(strand_),
       socket_(strand_),
       timer_(strand_),
+      batch_timer_(strand_),
       backoff_(options_.first_backoff, options_.max_backoff, options_.backoff_reset),
       title_socket_(strand_),
       title_timer_(strand_) {
@@ -84,7 +86,20 @@ int64_t icecast_push::written_end_frame() const {
 }
 
 void icecast_push::on_chunks() {
-    asio::post(strand_, [self = shared_from_this()] { self->do_take(); });
+    asio::post(strand_, [self = shared_from_this()] { self->on_chunks_here(); });
+}
+
+void icecast_push::on_chunks_here() {
+    if (batch_waiting_ || !streaming_) return;
+    const auto due = last_write_ + batch_interval;
+    if (std::chrono::steady_clock::now() >= due) return do_take();
+    batch_waiting_ = true;
+    batch_timer_.expires_at(due);
+    const uint64_t attempt = attempt_;
+    batch_timer_.async_wait([self = shared_from_this(), attempt](boost::system::error_code ec) {
+        self->batch_waiting_ = false;
+        if (!ec && attempt == self->attempt_) self->do_take();
+    });
 }
 
 void icecast_push::on_behind() {
@@ -106,6 +121,7 @@ void icecast_push::close_socket() {
     socket_.shutdown(tcp::socket::shutdown_both, ec);
     socket_.close(ec);
     timer_.cancel();
+    batch_timer_.cancel();
     streaming_ = writing_ = false;
     live_ = false;
 }
@@ -240,6 +256,7 @@ void icecast_push::do_take() {
         for (const auto& c : in_flight_) buffers_.emplace_back(c->bytes.data(), c->bytes.size());
         boost::system::error_code ec;
         const size_t total = asio::buffer_size(buffers_);
+        last_write_ = std::chrono::steady_clock::now();
         size_t n = socket_.write_some(buffers_, ec);  // non-blocking
         if (ec == asio::error::would_block || ec == asio::error::try_again) {
             ec = {};

@@ -71,6 +71,7 @@ private:
     void on_answer(boost::system::error_code ec, size_t bytes);
     void start_streaming();
     void do_take();
+    void on_chunks_here();  // on the strand: take now, or when the batch interval is over
     void on_write(boost::system::error_code ec, size_t bytes);
     bool written(boost::system::error_code ec, size_t bytes);  // in_flight_ is out: false when it failed
     void do_read_server();  // while streaming: anything the server says, and its close
@@ -87,6 +88,11 @@ private:
     boost::asio::ip::tcp::resolver resolver_;
     boost::asio::ip::tcp::socket socket_;
     boost::asio::steady_timer timer_;  // the answer's deadline, then the back-off wait
+    // Writes are batched: at most one per batch_interval (a relay buffers seconds; one write per
+    // encoder chunk would cost a wake-up and a syscall each, more than a listener's share).
+    boost::asio::steady_timer batch_timer_;
+    bool batch_waiting_ = false;
+    std::chrono::steady_clock::time_point last_write_{};
     push_backoff backoff_;
     push_method method_ = push_method::put;
     uint64_t attempt_ = 0;  // bumps on every new connection: late handlers of an old one are ignored
