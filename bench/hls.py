@@ -193,7 +193,7 @@ def latency(server, seconds):
             start = datetime.datetime.strptime(date, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=datetime.timezone.utc)
             out.append((now - start.timestamp(), float(duration)))
         first = False
-        time.sleep(0.02)
+        time.sleep(0.02)  # the poller's resolution: a measurement window (to `deadline`), not a wait
     return out
 
 
@@ -210,7 +210,9 @@ def main():
         defs = {MOUNT: live_peers.definition("Radio", {"kind": "file", "uri": music}, [live_peers.MP3_128])}
         with live_peers.timeside(args.build, tmp, defs) as server:
             deadline = time.monotonic() + 20
-            while hls_status(server)["segments"] < 3 and time.monotonic() < deadline:
+            while hls_status(server)["segments"] < 3:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the mount published fewer than 3 HLS segments in 20 s")
                 time.sleep(0.1)
             lat = latency(server, 12)
             worst = max(l for l, _ in lat)
@@ -224,17 +226,21 @@ def main():
             nginx = subprocess.Popen(["/usr/sbin/nginx", "-p", tmp, "-c", conf, "-e", os.path.join(tmp, "nginx-error.log")],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             try:
+                # nginx listens, and its master has forked its one worker (whose CPU serves the clients).
                 deadline = time.monotonic() + 10
-                while time.monotonic() < deadline:
+                kids = []
+                while not kids:
+                    if time.monotonic() > deadline:
+                        raise RuntimeError("nginx did not listen with a worker within 10 s")
                     try:
                         socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                        break
+                        kids = subprocess.run(["pgrep", "-P", str(nginx.pid)], capture_output=True,
+                                              text=True).stdout.split()
                     except OSError:
+                        pass
+                    if not kids:
                         time.sleep(0.05)
-                # nginx's master forks one worker: its CPU is what serves the clients
-                time.sleep(0.5)
-                kids = subprocess.run(["pgrep", "-P", str(nginx.pid)], capture_output=True, text=True).stdout.split()
-                nginx_worker = int(kids[0]) if kids else nginx.pid
+                nginx_worker = int(kids[0])
                 fetched = set()
                 for n in (int(x) for x in args.clients.split(",")):
                     print(json.dumps(step(server, nginx_worker, port, n, args.seconds, args.procs, fetched)), flush=True)

@@ -195,7 +195,7 @@ class HlsClient(threading.Thread):
                     r = conn.getresponse()
                     body = r.read()
                     self.got[name] = (r.status, hashlib.sha1(body).hexdigest(), r.getheader("X-Cache-Status"))
-                time.sleep(1.0)
+                time.sleep(1.0)  # a player's playlist reload interval, within the loop's deadline
             conn.close()
         except Exception as e:  # reported by the test
             self.error = repr(e)
