@@ -19,7 +19,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.request
 
@@ -40,7 +39,6 @@ def mount_offset(port, mount, samples=40):
     """The monotonic time at which the mount released stream time 0 (see the module's text)."""
     best = None
     for _ in range(samples):
-        t0 = time.monotonic()
         s = status(port)
         t1 = time.monotonic()
         m = next(m for m in s["live"]["mounts"] if m["id"] == mount)

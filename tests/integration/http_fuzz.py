@@ -20,14 +20,11 @@ written no sanitizer report to its log.
     http_fuzz.py --seed 1 --index 1234 --show             # the bytes of one request
 """
 import argparse
-import json
 import os
 import random
 import re
-import shutil
 import socket
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))

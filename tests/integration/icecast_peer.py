@@ -9,6 +9,8 @@ import subprocess
 import tempfile
 import time
 
+from support import stop_process
+
 
 def _free_port():
     with socket.socket() as s:
@@ -90,15 +92,7 @@ class Icecast2:
         return f"http://127.0.0.1:{self.port}{path}"
 
     def close(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        if self.proc.stderr:
-            self.proc.stderr.close()
+        stop_process(self.proc)
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def __enter__(self):

@@ -352,16 +352,3 @@ def ffmpeg_source(port, mount, input_args, fmt="ogg", password=SOURCE_PASSWORD, 
 def sine_input(freq, seconds, rate=44100, amplitude=0.5):
     """ffmpeg input arguments: a mono sine of peak `amplitude` (lavfi's `sine` is fixed at 1/8)."""
     return ["-f", "lavfi", "-i", f"aevalsrc={amplitude}*sin(2*PI*{freq}*t):s={rate}:d={seconds}"]
-
-
-def stop_process(proc, timeout=5):
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-    for stream in (proc.stdout, proc.stderr):
-        if stream:
-            stream.close()

@@ -175,3 +175,17 @@ class _Limited:
 
     def close(self):
         self.f.close()
+
+
+def stop_process(proc, timeout=5):
+    """SIGTERM, SIGKILL after `timeout` seconds; its pipes closed."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    for stream in (proc.stdout, proc.stderr):
+        if stream:
+            stream.close()

@@ -10,9 +10,9 @@ import os
 import unittest
 
 from live_support import (ADMIN_PASSWORD, SOURCE_PASSWORD, Listener, Station, ffmpeg_source, file_mount, sine_input,
-                          stop_process, wait_until)
+                          wait_until)
 from server_support import Server
-from support import SAMPLES, TempDir
+from support import SAMPLES, TempDir, stop_process
 
 RIGHT = {"Authorization": "Basic " + base64.b64encode(f"admin:{ADMIN_PASSWORD}".encode()).decode()}
 WRONG = {"Authorization": "Basic " + base64.b64encode(b"admin:not-the-password").decode()}

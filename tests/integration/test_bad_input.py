@@ -2,7 +2,6 @@
 and the cause, exit 1 (processing) or 2 (usage), and leaves nothing under an output's name."""
 import os
 import shutil
-import subprocess
 import time
 import unittest
 

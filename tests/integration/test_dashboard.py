@@ -18,7 +18,6 @@ import threading
 import time
 import unittest
 import urllib.request
-from urllib.parse import urlencode
 
 import websockets
 

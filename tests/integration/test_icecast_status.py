@@ -146,7 +146,7 @@ class IcecastStatusShapeTest(unittest.TestCase):
         listener = urllib.request.urlopen(f"http://127.0.0.1:{self.port}/one.mp3", timeout=5)
         try:
             listener.read(4096)
-            one = wait_for(lambda: (lambda s: s if s and s.get("listeners") == 1 and s.get("title") == "Artist - Title"
+            wait_for(lambda: (lambda s: s if s and s.get("listeners") == 1 and s.get("title") == "Artist - Title"
                                     else None)(self.mount_with(self.status(), "/one.mp3")), "a listener and a title")
             captured["one"] = self.status()
             self.assertIsInstance(captured["one"]["icestats"]["source"], dict, "one mount: an object, not an array")

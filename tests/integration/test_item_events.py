@@ -24,7 +24,7 @@ import websockets
 
 from live_support import wait_until
 from server_support import Server, ServedMedia, curl
-from support import ROOT, TempDir
+from support import ROOT
 
 SCHEMA = json.load(open(os.path.join(ROOT, "docs", "events.schema.json")))
 VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)

@@ -21,8 +21,8 @@ import wave
 import jsonschema
 import websockets
 
-from live_support import SOURCE_PASSWORD, Station, ffmpeg_source, sine_input, stop_process, wait_until
-from support import ROOT, TempDir
+from live_support import SOURCE_PASSWORD, Station, ffmpeg_source, sine_input, wait_until
+from support import ROOT, TempDir, stop_process
 
 SCHEMA = json.load(open(os.path.join(ROOT, "docs", "events.schema.json")))
 VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)

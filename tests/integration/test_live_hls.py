@@ -6,10 +6,8 @@ against the stream frame the segment's name gives the cue's time), and Debian's 
 here as a caching reverse proxy, fans 100 clients out with exactly one origin request per segment
 (counted by the server's own /api/status). Plus the cache headers, ETags, 304s and the 404s."""
 import asyncio
-import functools
 import hashlib
 import http.client
-import http.server
 import json
 import os
 import re
@@ -21,10 +19,10 @@ import time
 import unittest
 
 from live_support import Station, decode, file_mount, rms_db, tone_frequency, wait_until, window_levels
-from support import ROOT, TempDir, sample, sox_stats
+from support import ROOT, TempDir, sample, sox_stats, stop_process
 
 sys.path.insert(0, os.path.join(ROOT, "tests", "web"))
-from devtools import Chromium, connect  # noqa: E402
+from devtools import Chromium, WebFolder, connect  # noqa: E402
 
 SINE = sample("sine440Hz_mono.wav")
 RATE = 44100
@@ -154,14 +152,7 @@ http {{
             return False
 
     def close(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc.stderr.close()
+        stop_process(self.proc)
         self.tmp.__exit__(None, None, None)
 
 
@@ -200,24 +191,6 @@ class HlsClient(threading.Thread):
         except Exception as e:  # reported by the test
             self.error = repr(e)
 
-
-class WebFolder:
-    """tests/web at / (its node_modules, hls.js among them, installed by `make web-deps`), on a thread."""
-
-    class Handler(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    def __init__(self):
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(self.Handler, directory=WEB))
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join(5)
 
 
 class LiveHls(unittest.TestCase):

@@ -10,8 +10,9 @@ import subprocess
 import tempfile
 import unittest
 
-from live_support import (SOURCE_PASSWORD, Listener, Station, check_one_ogg_stream, decode, ffmpeg_source,
-                          rms_db, sine_input, stop_process, tone_frequency, wait_until)
+from live_support import (SOURCE_PASSWORD, Listener, Station, check_one_ogg_stream, decode, ffmpeg_source, rms_db,
+                          sine_input, tone_frequency, wait_until)
+from support import stop_process
 
 STUDIO = f'''
 name = "Studio"

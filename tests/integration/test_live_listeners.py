@@ -11,8 +11,8 @@ import time
 import unittest
 
 from live_support import (Listener, Station, check_mp3_back_to_back, check_one_ogg_stream, decode, file_mount, rms_db,
-                          stop_process, tone_frequency, wait_until, window_levels)
-from support import ROOT, sample, sox_stats
+                          tone_frequency, wait_until, window_levels)
+from support import ROOT, sample, sox_stats, stop_process
 
 SINE = sample("sine440Hz_mono.wav")
 

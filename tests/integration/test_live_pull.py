@@ -9,7 +9,8 @@ import unittest
 import urllib.request
 
 from icecast_peer import Icecast2
-from live_support import Listener, Station, decode, rms_db, stop_process, tone_frequency, wait_until
+from live_support import Listener, Station, decode, rms_db, tone_frequency, wait_until
+from support import stop_process
 
 
 def upstream_source(ice, freq, seconds):

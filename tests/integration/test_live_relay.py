@@ -22,10 +22,10 @@ import urllib.request
 from urllib.parse import quote
 
 from icecast_peer import Icecast2
-from live_support import (Listener, Station, check_mp3_back_to_back, check_one_ogg_stream, decode, file_mount, rms_db,
-                          stop_process, tone_frequency, wait_until, window_levels)
+from live_support import (Listener, Station, check_mp3_back_to_back, check_one_ogg_stream, decode, rms_db,
+                          tone_frequency, wait_until, window_levels)
 from server_support import run_serve
-from support import TempDir, sample, sox_stats
+from support import TempDir, sample, sox_stats, stop_process
 
 SINE = sample("sine440Hz_mono.wav")
 
@@ -47,7 +47,7 @@ class RestartableIcecast2(Icecast2):
         while True:  # the port may linger a moment after the kill
             self.proc = subprocess.Popen(["icecast2", "-c", self.config], stdin=subprocess.DEVNULL,
                                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-            started = wait_until("icecast2 to start or exit", lambda: self.proc.poll() is not None or
+            wait_until("icecast2 to start or exit", lambda: self.proc.poll() is not None or
                                  "server started" in self.error_log(), 10)
             if self.proc.poll() is None:
                 return

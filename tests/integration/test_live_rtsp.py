@@ -14,8 +14,8 @@ import tempfile
 import time
 import unittest
 
-from live_support import Station, rms_db, stop_process, tone_frequency, wait_until
-from support import free_port
+from live_support import Station, rms_db, tone_frequency, wait_until
+from support import free_port, stop_process
 
 RATE = 48000
 FREQ = 440

@@ -13,7 +13,6 @@ import os
 import struct
 import subprocess
 import threading
-import time
 import unittest
 import uuid
 import wave

@@ -55,15 +55,12 @@ and the element would not start for 40 s; (2) the burst is 8 s, more than 32 KiB
 rate here (the bed's Vorbis ~5 KB/s), else an element stalls every 32 KiB and plays late."""
 import asyncio
 import collections
-import functools
-import http.server
 import json
 import math
 import os
 import statistics
 import struct
 import sys
-import threading
 import unittest
 import wave
 
@@ -71,9 +68,8 @@ from live_support import Station, file_mount
 from support import ROOT, TempDir
 
 sys.path.insert(0, os.path.join(ROOT, "tests", "web"))
-from devtools import Chromium, connect  # noqa: E402
+from devtools import Chromium, WebFolder, connect  # noqa: E402
 
-WEB = os.path.join(ROOT, "tests", "web")
 RATE = 44100
 # Clicks at irregular times (s) in a LOOP-second file, 0.36 to 0.47 s apart: a mapping off by more
 # than ~0.18 s would match a neighbour, and the errors would show it (they are printed).
@@ -115,24 +111,6 @@ def percentile(values, p):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, math.ceil(p / 100 * len(ordered)) - 1)]
 
-
-class WebFolder:
-    """tests/web over HTTP on loopback (the page loads its AudioWorklet module by URL), on a thread."""
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-    def __init__(self):
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(self.Quiet, directory=WEB))
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join(5)
 
 
 def playing_samples(r):

@@ -1,7 +1,6 @@
 """`loudness_itu` end to end through the binary: ffmpeg's ebur128 summary on the same files (I and
 its threshold within 0.1 LU, LRA within 0.2, true peak within 0.3 dB), the JSON/CSV shape, and the
 rows' independence from the block size."""
-import csv
 import json
 import os
 import re

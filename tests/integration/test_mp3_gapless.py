@@ -6,7 +6,7 @@ import os
 import subprocess
 import unittest
 
-from support import TIMESIDE, TempDir, levels_of, run
+from support import TempDir, levels_of, run
 from test_analyzers import array, run_results
 
 

@@ -1,6 +1,5 @@
 """`timeside samples DIR`: TimeSide's standard set, generated deterministically, with the
 properties its users rely on, measured independently (ffprobe, and the PCM itself)."""
-import array
 import math
 import os
 import unittest

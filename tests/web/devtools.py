@@ -1,7 +1,11 @@
 """A headless Chromium (Debian's /usr/bin/chromium) driven through the DevTools protocol over its
 WebSocket with Debian's python3-websockets: start it, open a page, evaluate JavaScript (awaiting
-promises), collect events. Used by tests/integration/test_browser.py; nothing here downloads."""
+promises), collect events; and tests/web itself served over HTTP on loopback for pages that need
+an origin (AudioWorklet modules, hls.js from node_modules). Used by the browser tests in
+tests/integration; nothing here downloads."""
 import asyncio
+import functools
+import http.server
 import json
 import os
 import re
@@ -9,12 +13,33 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 import urllib.request
 
 import websockets
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+WEB = os.path.dirname(os.path.abspath(__file__))
+
+
+class WebFolder:
+    """tests/web at / on a loopback port (its node_modules installed by `make web-deps`), on a thread."""
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    def __init__(self):
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(self.Quiet, directory=WEB))
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(5)
 
 
 class Chromium:

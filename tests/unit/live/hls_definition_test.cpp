@@ -5,32 +5,18 @@
 #include "core/errors.hpp"
 #include "core/presets.hpp"
 #include "server/live/stream_definition.hpp"
+#include "definition_test_support.hpp"
 
 using namespace timeside;
 using namespace timeside::server::live;
+using namespace timeside::test;
 
 namespace {
-
-const preset_library& presets() {
-    static const preset_library lib = preset_library::load(std::filesystem::path(TIMESIDE_SOURCE_ROOT) / "presets");
-    return lib;
-}
-
-std::string error_of(const std::string& text) {
-    try {
-        parse_stream_definition(text, "streams/radio.toml", presets());
-    } catch (const usage_error& e) {
-        return e.what();
-    }
-    return "no error";
-}
-
-const std::string minimal = "[input]\nkind = \"signal\"\n[[outputs]]\nformat = \"mp3\"\n";
 
 }  // namespace
 
 TEST_CASE("[hls] defaults: on, 2 s segments, a window of 6", "[hls][definition]") {
-    const auto d = parse_stream_definition(minimal, "streams/radio.toml", presets());
+    const auto d = parse_stream_definition(minimal_definition, "streams/radio.toml", shipped_presets());
     CHECK(d.hls.enabled);
     CHECK(d.hls.segment_seconds == 2.0);
     CHECK(d.hls.window == 6);
@@ -39,22 +25,22 @@ TEST_CASE("[hls] defaults: on, 2 s segments, a window of 6", "[hls][definition]"
 }
 
 TEST_CASE("[hls] keys are read and checked", "[hls][definition]") {
-    const auto d = parse_stream_definition(minimal + "[hls]\nenabled = false\nsegment_seconds = 4.5\nwindow = 10\n",
-                                           "streams/radio.toml", presets());
+    const auto d = parse_stream_definition(minimal_definition + "[hls]\nenabled = false\nsegment_seconds = 4.5\nwindow = 10\n",
+                                           "streams/radio.toml", shipped_presets());
     CHECK(!d.hls.enabled);
     CHECK(d.hls.segment_seconds == 4.5);
     CHECK(d.hls.window == 10);
-    CHECK(error_of(minimal + "[hls]\nsegment_seconds = 0.5\n") ==
+    CHECK(definition_error(minimal_definition + "[hls]\nsegment_seconds = 0.5\n") ==
           "streams/radio.toml:6: key 'hls.segment_seconds': expected a number of seconds from 1 to 10, got 0.5");
-    CHECK(error_of(minimal + "[hls]\nsegment_seconds = 11\n") ==
+    CHECK(definition_error(minimal_definition + "[hls]\nsegment_seconds = 11\n") ==
           "streams/radio.toml:6: key 'hls.segment_seconds': expected a number of seconds from 1 to 10, got 11");
-    CHECK(error_of(minimal + "[hls]\nwindow = 2\n") ==
+    CHECK(definition_error(minimal_definition + "[hls]\nwindow = 2\n") ==
           "streams/radio.toml:6: key 'hls.window': expected an integer from 3 to 100, got 2");
-    CHECK(error_of(minimal + "[hls]\nwindow = 3.5\n") ==
+    CHECK(definition_error(minimal_definition + "[hls]\nwindow = 3.5\n") ==
           "streams/radio.toml:6: key 'hls.window': expected an integer from 3 to 100, got 3.5");
-    CHECK(error_of(minimal + "[hls]\nenabled = \"yes\"\n") ==
+    CHECK(definition_error(minimal_definition + "[hls]\nenabled = \"yes\"\n") ==
           "streams/radio.toml:6: key 'hls.enabled': expected true or false, got 'yes'");
-    CHECK(error_of(minimal + "[hls]\nsegment = 2\n") ==
+    CHECK(definition_error(minimal_definition + "[hls]\nsegment = 2\n") ==
           "streams/radio.toml:6: key 'hls.segment': unknown key; [hls] takes: enabled, segment_seconds, window");
-    CHECK(error_of("hls = 2\n" + minimal) == "streams/radio.toml:1: key 'hls': expected a table ([hls]), got 2");
+    CHECK(definition_error("hls = 2\n" + minimal_definition) == "streams/radio.toml:1: key 'hls': expected a table ([hls]), got 2");
 }

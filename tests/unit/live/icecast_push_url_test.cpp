@@ -6,9 +6,11 @@
 #include "core/presets.hpp"
 #include "server/live/icecast_push_target.hpp"
 #include "server/live/stream_definition.hpp"
+#include "definition_test_support.hpp"
 
 using namespace timeside;
 using namespace timeside::server::live;
+using namespace timeside::test;
 
 namespace {
 
@@ -21,19 +23,9 @@ std::string url_error(const std::string& url) {
     return "no error";
 }
 
-const preset_library& presets() {
-    static const preset_library lib = preset_library::load(std::filesystem::path(TIMESIDE_SOURCE_ROOT) / "presets");
-    return lib;
-}
-
-std::string definition_error(const std::string& push_line) {
-    const std::string text = "[input]\nkind = \"signal\"\n[[outputs]]\nformat = \"mp3\"\n" + push_line + "\n";
-    try {
-        parse_stream_definition(text, "streams/radio.toml", presets());
-    } catch (const usage_error& e) {
-        return e.what();
-    }
-    return "no error";
+// The message a definition with `push_line` under its one MP3 output gets.
+std::string push_line_error(const std::string& push_line) {
+    return definition_error(minimal_definition + push_line + "\n");
 }
 
 }  // namespace
@@ -76,21 +68,21 @@ TEST_CASE("a bad push URL says what is wrong and never shows the password", "[pu
 }
 
 TEST_CASE("the push key of an output is read and checked with file, line and key", "[push][definition]") {
-    const std::string text = "[input]\nkind = \"signal\"\n[[outputs]]\nformat = \"mp3\"\n"
+    const std::string text = minimal_definition +
                              "push = [\"icecast://source:pw1@127.0.0.1:8001/a.mp3\", \"icecast://source:pw2@127.0.0.1:8002/b.mp3\"]\n";
-    const auto d = parse_stream_definition(text, "streams/radio.toml", presets());
+    const auto d = parse_definition(text);
     REQUIRE(d.outputs.size() == 1);
     REQUIRE(d.outputs[0].push.size() == 2);
     CHECK(d.outputs[0].push[1].port == 8002);
     CHECK(d.outputs[0].push[1].password == "pw2");
     CHECK(d.outputs[0].encoder_spec == "mp3_encoder");  // push is not an encoder parameter
 
-    CHECK(definition_error("push = [\"icecast://source:secret1@h:99999/m\"]") ==
+    CHECK(push_line_error("push = [\"icecast://source:secret1@h:99999/m\"]") ==
           "streams/radio.toml:5: key 'outputs[0].push[0]': port '99999': expected a number from 1 to 65535");
-    CHECK(definition_error("push = \"icecast://source:pw@h:8000/m\"") ==
+    CHECK(push_line_error("push = \"icecast://source:pw@h:8000/m\"") ==
           "streams/radio.toml:5: key 'outputs[0].push': expected an array of URLs ([\"icecast://source:PASSWORD@host:port/mount\"]), got a string (put it in brackets)");
-    CHECK_THAT(definition_error("push = [\"icecast://source:pw@h:8000/m\", \"icecast://source:other@h:8000/m\"]"),
+    CHECK_THAT(push_line_error("push = [\"icecast://source:pw@h:8000/m\", \"icecast://source:other@h:8000/m\"]"),
                Catch::Contains("key 'outputs[0].push[1]': icecast://source:***@h:8000/m is pushed to twice"));
-    CHECK_THAT(definition_error("push = [\"ftp://source:secret1@h:8000/m\"]"), Catch::Contains("key 'outputs[0].push[0]': scheme 'ftp'"));
-    CHECK(definition_error("push = [\"ftp://source:secret1@h:8000/m\"]").find("secret1") == std::string::npos);
+    CHECK_THAT(push_line_error("push = [\"ftp://source:secret1@h:8000/m\"]"), Catch::Contains("key 'outputs[0].push[0]': scheme 'ftp'"));
+    CHECK(push_line_error("push = [\"ftp://source:secret1@h:8000/m\"]").find("secret1") == std::string::npos);
 }

@@ -15,16 +15,13 @@
 #include "server/live/definition_watch.hpp"
 #include "server/live/mount_set.hpp"
 #include "../test_support.hpp"
+#include "definition_test_support.hpp"
 
 using namespace timeside;
 using namespace timeside::server::live;
+using namespace timeside::test;
 
 namespace {
-
-const preset_library& presets() {
-    static const preset_library lib = preset_library::load(std::filesystem::path(TIMESIDE_SOURCE_ROOT) / "presets");
-    return lib;
-}
 
 std::string definition(const std::string& name, const std::string& extra = {}) {
     return fmt::format("name = \"{}\"\n[input]\nkind = \"signal\"\n[[outputs]]\nformat = \"mp3\"\n{}", name, extra);
@@ -73,7 +70,7 @@ TEST_CASE("load starts every mount, a fallback mount before the mount that falls
     write(dir / "c.toml", definition("C", "[fallback]\nkind = \"mount\"\nmount = \"b\"\n"));
     write(dir / "notes.txt", "not a definition");
     recorder r;
-    mount_set set(dir.path(), presets(), r.callbacks());
+    mount_set set(dir.path(), shipped_presets(), r.callbacks());
     set.load();
     CHECK(r.take() == std::vector<std::string>{"start b", "start c", "start a"});
     const auto snap = set.snapshot();
@@ -90,7 +87,7 @@ TEST_CASE("load refuses a folder with one bad file, naming it, and starts nothin
     write(dir / "good.toml", definition("Good"));
     write(dir / "bad.toml", definition("Bad", "[listeners]\nburst = -1\n"));
     recorder r;
-    mount_set set(dir.path(), presets(), r.callbacks());
+    mount_set set(dir.path(), shipped_presets(), r.callbacks());
     CHECK_THROWS_WITH(set.load(), (dir / "bad.toml").string() +
                                       ":7: key 'listeners.burst': expected a number of seconds from 0 to 60, got -1");
     CHECK(r.calls.empty());
@@ -103,7 +100,7 @@ TEST_CASE("load refuses a folder with one bad file, naming it, and starts nothin
     CHECK_THROWS_WITH(set.load(), Catch::Contains("the fallbacks go round in a loop: bad -> good -> bad"));
     CHECK(r.calls.empty());
     // A missing folder defines nothing.
-    mount_set none(dir / "absent", presets(), r.callbacks());
+    mount_set none(dir / "absent", shipped_presets(), r.callbacks());
     none.load();
     CHECK(none.snapshot().empty());
 }
@@ -114,7 +111,7 @@ TEST_CASE("reload applies what changed and leaves the rest alone", "[reload]") {
     write(dir / "edit.toml", definition("Edit"));
     write(dir / "drop.toml", definition("Drop"));
     recorder r;
-    mount_set set(dir.path(), presets(), r.callbacks());
+    mount_set set(dir.path(), shipped_presets(), r.callbacks());
     set.load();
     r.take();
     const auto keep_before = entry(set.snapshot(), "keep").definition;
@@ -147,7 +144,7 @@ TEST_CASE("a file that turns bad keeps its previous version running, with its er
     timeside::test::temp_dir dir;
     write(dir / "radio.toml", definition("Radio"));
     recorder r;
-    mount_set set(dir.path(), presets(), r.callbacks());
+    mount_set set(dir.path(), shipped_presets(), r.callbacks());
     set.load();
     r.take();
 
@@ -200,7 +197,7 @@ TEST_CASE("a generated source password survives a change of the file", "[reload]
     const std::string ingest = "name = \"{}\"\n[input]\nkind = \"icecast\"\n[[outputs]]\nformat = \"opus\"\n";
     write(dir / "studio.toml", fmt::format(fmt::runtime(ingest), "Studio"));
     recorder r;
-    mount_set set(dir.path(), presets(), r.callbacks());
+    mount_set set(dir.path(), shipped_presets(), r.callbacks());
     set.load();
     const std::string first = r.passwords["studio"];
     CHECK(first.size() == 32);
@@ -221,7 +218,7 @@ TEST_CASE("a mount that fails to start is shown failed and retried at the next r
     timeside::test::temp_dir dir;
     write(dir / "a.toml", definition("A"));
     recorder r;
-    mount_set set(dir.path(), presets(), r.callbacks());
+    mount_set set(dir.path(), shipped_presets(), r.callbacks());
     set.load();
     r.take();
     write(dir / "b.toml", definition("B"));
@@ -251,7 +248,7 @@ TEST_CASE("a reload never takes away a mount another one falls back to while it 
     write(dir / "main.toml", definition("Main"));
     write(dir / "backup.toml", definition("Backup"));
     recorder r;
-    mount_set set(dir.path(), presets(), r.callbacks());
+    mount_set set(dir.path(), shipped_presets(), r.callbacks());
     set.load();
     r.take();
     // A new mount falling back to one that does not exist is refused; the others are untouched.
@@ -280,7 +277,7 @@ TEST_CASE("callbacks may read the snapshot; readers never wait for a reload's ca
             released.wait_for(std::chrono::seconds(10));  // a slow start, e.g. opening a device
         }
     }, .replace = {}, .stop = {}};
-    mount_set set(dir.path(), presets(), cb);
+    mount_set set(dir.path(), shipped_presets(), cb);
     self = &set;
     set.load();
     CHECK(seen_in_callback == 1);
@@ -307,7 +304,7 @@ TEST_CASE("the folder watch drives reloads: a file saved into the folder starts 
         .replace = [&](const stream_definition& d) { std::lock_guard l(m); calls.push_back("replace " + d.id), cv.notify_all(); },
         .stop = [&](const std::string& id) { std::lock_guard l(m); calls.push_back("stop " + id), cv.notify_all(); },
     };
-    mount_set set(dir.path(), presets(), cb);
+    mount_set set(dir.path(), shipped_presets(), cb);
     set.load();
     definition_watch watch(dir.path(), [&] { set.reload(); }, std::chrono::milliseconds(100));
     auto wait_calls = [&](size_t n) {
