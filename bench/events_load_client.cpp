@@ -27,12 +27,6 @@ using bench::url_parts;
 
 using clock_type = std::chrono::steady_clock;
 
-struct options {
-    std::string host = "127.0.0.1", port = "8000", path = "/";
-    int connections = 100;
-    double seconds = 20;
-    int ramp_per_second = 2000;
-};
 
 // One subscriber: the upgrade's answer, then a frame parser that only keeps what it must.
 struct connection {
@@ -53,26 +47,9 @@ struct connection {
     std::exit(2);
 }
 
-options parse(int argc, char** argv) {
-    options o;
-    if (argc < 2) usage("a URL is needed");
-    url_parts u;
-    if (!bench::split_url(argv[1], "ws", u)) usage("only ws:// URLs");
-    o.host = u.host;
-    o.port = u.port;
-    o.path = u.path;
-    for (int i = 2; i < argc; ++i) {
-        const std::string a = argv[i];
-        auto value = [&]() -> const char* {
-            if (i + 1 >= argc) usage(("missing value after " + a).c_str());
-            return argv[++i];
-        };
-        if (a == "-n") o.connections = std::atoi(value());
-        else if (a == "-d") o.seconds = std::atof(value());
-        else if (a == "--ramp") o.ramp_per_second = std::atoi(value());
-        else usage(("unknown option " + a).c_str());
-    }
-    if (o.connections < 1 || o.seconds <= 0 || o.ramp_per_second < 1) usage("-n, -d and --ramp must be positive");
+bench::load_options parse(int argc, char** argv) {
+    bench::load_options o;
+    parse_load_options(argc, argv, "ws", o, [](const std::string&, const auto&) { return false; }, usage);
     return o;
 }
 
@@ -126,13 +103,13 @@ bool consume(connection& c, const unsigned char* p, size_t n, clock_type::time_p
 }  // namespace
 
 int main(int argc, char** argv) {
-    const options o = parse(argc, argv);
+    const auto o = parse(argc, argv);
     bench::raise_nofile(o.connections, "events_load_client");
     addrinfo hints{}, *res = nullptr;
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
-    if (getaddrinfo(o.host.c_str(), o.port.c_str(), &hints, &res) != 0 || !res) usage("cannot resolve the host");
-    const std::string request = "GET " + o.path + " HTTP/1.1\r\nHost: " + o.host + ":" + o.port +
+    if (getaddrinfo(o.url.host.c_str(), o.url.port.c_str(), &hints, &res) != 0 || !res) usage("cannot resolve the host");
+    const std::string request = "GET " + o.url.path + " HTTP/1.1\r\nHost: " + o.url.host + ":" + o.url.port +
                                 "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                                 "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
     const int ep = epoll_create1(EPOLL_CLOEXEC);

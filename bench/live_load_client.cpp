@@ -31,11 +31,8 @@ using bench::url_parts;
 
 using clock_type = std::chrono::steady_clock;
 
-struct options {
-    std::string host = "127.0.0.1", port = "8000", path = "/";
-    int connections = 100;
-    double seconds = 30;
-    int ramp_per_second = 2000;  // connects per second (a burst of SYNs overflows the backlog)
+struct options : bench::load_options {
+    options() { seconds = 30; }
     bool icy = false;
     double expect_kbps = 0;  // when given: connections below 90% of it over the run are counted
     int rcvbuf = 0;
@@ -63,28 +60,14 @@ struct connection {
 
 options parse(int argc, char** argv) {
     options o;
-    if (argc < 2) usage("a URL is needed");
-    url_parts u;
-    if (!bench::split_url(argv[1], "http", u)) usage("only http:// URLs");
-    o.host = u.host;
-    o.port = u.port;
-    o.path = u.path;
-    for (int i = 2; i < argc; ++i) {
-        const std::string a = argv[i];
-        auto value = [&]() -> const char* {
-            if (i + 1 >= argc) usage(("missing value after " + a).c_str());
-            return argv[++i];
-        };
-        if (a == "-n") o.connections = std::atoi(value());
-        else if (a == "-d") o.seconds = std::atof(value());
-        else if (a == "--ramp") o.ramp_per_second = std::atoi(value());
-        else if (a == "--icy") o.icy = true;
+    parse_load_options(argc, argv, "http", o, [&o](const std::string& a, const std::function<const char*()>& value) {
+        if (a == "--icy") o.icy = true;
         else if (a == "--expect-kbps") o.expect_kbps = std::atof(value());
         else if (a == "--rcvbuf") o.rcvbuf = std::atoi(value());
         else if (a == "--quiet") o.quiet = true;
-        else usage(("unknown option " + a).c_str());
-    }
-    if (o.connections < 1 || o.seconds <= 0 || o.ramp_per_second < 1) usage("-n, -d and --ramp must be positive");
+        else return false;
+        return true;
+    }, usage);
     return o;
 }
 
@@ -97,8 +80,8 @@ int main(int argc, char** argv) {
     addrinfo hints{}, *res = nullptr;
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
-    if (getaddrinfo(o.host.c_str(), o.port.c_str(), &hints, &res) != 0 || !res) usage("cannot resolve the host");
-    const std::string request = "GET " + o.path + " HTTP/1.0\r\nHost: " + o.host + ":" + o.port +
+    if (getaddrinfo(o.url.host.c_str(), o.url.port.c_str(), &hints, &res) != 0 || !res) usage("cannot resolve the host");
+    const std::string request = "GET " + o.url.path + " HTTP/1.0\r\nHost: " + o.url.host + ":" + o.url.port +
                                 "\r\nUser-Agent: timeside-live-load\r\n" + (o.icy ? "Icy-MetaData: 1\r\n" : "") + "\r\n";
 
     const int ep = epoll_create1(EPOLL_CLOEXEC);

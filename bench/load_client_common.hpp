@@ -1,11 +1,14 @@
 // What the compiled load clients of the benchmarks share: the URL they are given, split into host,
-// port and path, and the open-files limit raised for the connections they open.
+// port and path, the options every client takes (-n, -d, --ramp), and the open-files limit raised
+// for the connections they open.
 #pragma once
 
 #include <sys/resource.h>
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
+#include <functional>
 #include <string>
 
 namespace bench {
@@ -26,6 +29,38 @@ inline bool split_url(std::string url, const std::string& scheme, url_parts& out
     out.host = authority.substr(0, colon);
     if (colon != std::string::npos) out.port = authority.substr(colon + 1);
     return true;
+}
+
+// The options every load client takes: its URL, -n connections, -d seconds, --ramp connects per
+// second (a burst of SYNs overflows the listen backlog).
+struct load_options {
+    url_parts url;
+    int connections = 100;
+    double seconds = 20;
+    int ramp_per_second = 2000;
+};
+
+// Reads argv: the URL (scheme://...) first, then -n, -d and --ramp; any other option goes to
+// `extra(name, value)`, which takes it (calling `value()` when it has one) or returns false.
+// Calls `usage(why)` (which does not return) for a missing URL, a wrong scheme, an unknown option,
+// a missing value, or counts that are not positive.
+inline void parse_load_options(int argc, char** argv, const std::string& scheme, load_options& o,
+                               const std::function<bool(const std::string&, const std::function<const char*()>&)>& extra,
+                               void (*usage)(const char*)) {
+    if (argc < 2) usage("a URL is needed");
+    if (!split_url(argv[1], scheme, o.url)) usage(("only " + scheme + ":// URLs").c_str());
+    for (int i = 2; i < argc; ++i) {
+        const std::string a = argv[i];
+        const std::function<const char*()> value = [&]() -> const char* {
+            if (i + 1 >= argc) usage(("missing value after " + a).c_str());
+            return argv[++i];
+        };
+        if (a == "-n") o.connections = std::atoi(value());
+        else if (a == "-d") o.seconds = std::atof(value());
+        else if (a == "--ramp") o.ramp_per_second = std::atoi(value());
+        else if (!extra(a, value)) usage(("unknown option " + a).c_str());
+    }
+    if (o.connections < 1 || o.seconds <= 0 || o.ramp_per_second < 1) usage("-n, -d and --ramp must be positive");
 }
 
 // Raises the soft RLIMIT_NOFILE (up to the hard limit) to hold `needed` sockets; says so on

@@ -1,10 +1,11 @@
 // The admin's JSON routes and the credentials check all /admin/* routes share. A reload runs on the
-// request's thread, as the SIGHUP reload does on its own: mount_set serializes the two.
+// station's reload thread, as SIGHUP's does; the request's answer waits for it off the network threads.
 #include "server/admin_routes.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "server/http/deferred_body.hpp"
 #include "server/live/credentials.hpp"
 #include "server/log.hpp"
 
@@ -55,9 +56,16 @@ void add_admin_routes(http::router& routes, live_state& state) {
     routes.add({verb::post}, "/admin/api/reload", [&state](const http::request_context& ctx) -> http::reply {
         if (auto refusal = admin_refusal(state.station, ctx, true)) return std::move(*refusal);
         log(log_level::info, "admin", {{"action", "reload"}});
-        auto res = http::json_reply(status::ok, state.station.reload_json(state.station.reload()));
+        // Answered when the station's reload thread has run it: the head waits for the body.
+        auto body = std::make_shared<http::deferred_body>();
+        state.station.request_reload([body, &station = state.station](const std::optional<live::reload_report>& report) {
+            if (report) body->complete(station.reload_json(*report).dump());
+            else body->fail(status::service_unavailable, "the server is shutting down: the streams folder was not reloaded");
+        });
+        http::response res{status::ok, ctx.req.version()};
+        res.set(http::bhttp::field::content_type, "application/json");
         res.set(http::bhttp::field::cache_control, "no-store");
-        return res;
+        return http::reply(std::move(res), body);
     });
 }
 

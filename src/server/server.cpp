@@ -98,7 +98,6 @@ server::server(server_config config)
 }
 
 server::~server() {
-    if (reloading_.joinable()) reloading_.join();
     station_.stop();
     jobs_.stop_all();
     library_.stop();
@@ -134,7 +133,6 @@ int server::run() {
     for (unsigned i = 1; i < threads; ++i) pool.emplace_back([this] { run_network_loop(ioc_); });
     run_network_loop(ioc_);
     for (auto& t : pool) t.join();
-    if (reloading_.joinable()) reloading_.join();
     station_.stop();
     jobs_.stop_all();
     library_.stop();
@@ -161,18 +159,12 @@ void server::on_signal(const boost::system::error_code& ec, int signal) {
     on_drain_tick();
 }
 
-// Starting mounts prerolls GStreamer pipelines: it runs on a thread of its own, one reload at a
-// time (a SIGHUP during a reload is answered by the reload in progress reading the folder).
+// The reload runs on the station's reload thread (it prerolls GStreamer pipelines); a SIGHUP during
+// a reload gets one more after it, which reads the folder as it is then.
 void server::on_reload_signal(const boost::system::error_code& ec, int) {
     if (ec || draining_) return;
     log(log_level::info, "signal", {{"signal", "SIGHUP"}, {"action", "reload"}});
-    if (!reload_running_.exchange(true)) {
-        if (reloading_.joinable()) reloading_.join();
-        reloading_ = std::thread([this] {
-            station_.reload();
-            reload_running_ = false;
-        });
-    }
+    station_.request_reload();
     reload_signal_.async_wait([this](const boost::system::error_code& e, int sig) { on_reload_signal(e, sig); });
 }
 

@@ -88,8 +88,6 @@ private:
     boost::asio::strand<boost::asio::io_context::executor_type> control_;  // signals and the drain
     boost::asio::signal_set signals_;
     boost::asio::signal_set reload_signal_;  // SIGHUP: read the streams folder again
-    std::thread reloading_;                  // a reload runs beside the network threads
-    std::atomic<bool> reload_running_{false};
     boost::asio::steady_timer drain_timer_;
     std::shared_ptr<http::listener> listener_;
     std::chrono::steady_clock::time_point drain_deadline_;

@@ -40,7 +40,8 @@ SANITIZER = re.compile(r"ERROR: (Address|Leak|Memory|Thread)Sanitizer|runtime er
 ROUTES = ["/api/items", "/api/items/{id}", "/api/processors", "/api/presets", "/api/streams", "/api/status",
           "/metrics", "/status-json.xsl", "/", "/index.html", "/media/{id}.{ext}", "/api/items/{id}/results",
           "/api/items/{id}/graphs/{grapher}.png", "/api/items/{id}/waveform.{wext}", "/live/{id}.{ext}",
-          "/events/{id}", "/admin/metadata"]
+          "/events/{id}", "/events/items/{id}", "/admin/metadata", "/admin/api/mounts", "/admin/api/mounts/{id}/listeners",
+          "/admin/api/reload", "/live/{id}/index.m3u8", "/live/{id}/seg-1-0.mp3"]
 EXTS = ["wav", "flac", "ogg", "opus", "mp3", "aac", "", "WAV", "mp3.mp3"]
 METHODS = ["GET"] * 8 + ["HEAD"] * 2 + ["POST", "PUT", "OPTIONS", "DELETE", "SOURCE", "PATCH", "TRACE",
                                         "CONNECT", "get", "G\xffT", "", "GET GET"]
@@ -203,7 +204,8 @@ class RequestMaker:
             ("If-None-Match", rng.choice(['"abc"', "*", 'W/"x", "y"', ""])),
             ("Accept", rng.choice(["text/event-stream", "*/*", "application/json"])),
             ("Icy-MetaData", "1"),
-            ("Authorization", rng.choice(["Basic c291cmNlOmhhY2ttZQ==", "Basic %%%", "Bearer x"])),
+            ("Authorization", rng.choice(["Basic c291cmNlOmhhY2ttZQ==", "Basic %%%", "Bearer x", "Basic YWRtaW46",
+                                           "Basic " + "A" * 5000])),
             ("Upgrade", "websocket"),
             ("X-Junk", "\xff\xfe" * rng.randint(1, 10)),
             ("X-Big", "b" * rng.choice([100, 4000, 9000, 70000])),

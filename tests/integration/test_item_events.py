@@ -6,7 +6,6 @@ the results route), each level value equal to the level of its block computed he
 the peak equal to sox's; progress never decreasing and ending at 1; `end` last, naming the stored
 results; two subscribers sharing one run; the last subscriber leaving cancels the run; SSE; bad
 requests and the caps. Every message is validated against docs/events.schema.json."""
-import asyncio
 import json
 import math
 import os
@@ -14,20 +13,14 @@ import re
 import struct
 import subprocess
 import threading
-import time
 import unittest
 import urllib.parse
 import wave
 
-import jsonschema
-import websockets
-
+from events_support import VALIDATOR, FeedSubscriber
 from live_support import wait_until
 from server_support import Server, ServedMedia, curl
-from support import ROOT
 
-SCHEMA = json.load(open(os.path.join(ROOT, "docs", "events.schema.json")))
-VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
 
 RATE = 44100
 TOLERANCE = round(0.012 * RATE)
@@ -65,49 +58,10 @@ def path_for(item, processors=PROCESSORS, **query):
     return f"/events/items/{item}?" + urllib.parse.urlencode(q)
 
 
-class Subscriber:
-    """A WebSocket subscriber on its own thread until the server closes (at most `seconds`):
-    every message, schema errors, the close code; `leave_after(predicate)` closes it itself
-    once a message satisfies the predicate."""
-
-    def __init__(self, port, path, seconds=60, leave_after=None):
-        self.url = f"ws://127.0.0.1:{port}{path}"
-        self.seconds = seconds
-        self.leave_after = leave_after
-        self.messages, self.schema_errors = [], []
-        self.close_code = None
-        self.error = None
-        self.thread = threading.Thread(target=lambda: asyncio.run(self._run()), daemon=True)
-        self.thread.start()
-
-    async def _run(self):
-        try:
-            async with websockets.connect(self.url, max_size=2 ** 24) as ws:
-                deadline = time.monotonic() + self.seconds
-                while (left := deadline - time.monotonic()) > 0:
-                    try:
-                        text = await asyncio.wait_for(ws.recv(), left)
-                    except asyncio.TimeoutError:
-                        break
-                    m = json.loads(text)
-                    self.schema_errors += [f"{e.message} in {text[:200]}" for e in VALIDATOR.iter_errors(m)]
-                    self.messages.append(m)
-                    if self.leave_after and self.leave_after(m):
-                        await ws.close()
-                        self.close_code = "left"
-                        return
-                await ws.recv()  # the close after `end`
-        except websockets.ConnectionClosed as e:
-            self.close_code = e.code
-        except Exception as e:  # noqa: BLE001 - reported by the tests
-            self.error = repr(e)
-
-    def join(self):
-        self.thread.join(self.seconds + 30)
-        return self
-
-    def of(self, kind, result=None):
-        return [m for m in self.messages if m["type"] == kind and (result is None or m.get("result") == result)]
+def item_feed(port, path, **kw):
+    """An item feed's subscriber: after its time it still waits for the server's close (the feed
+    closes after its `end` message)."""
+    return FeedSubscriber(port, path, until_closed=True, **kw)
 
 
 def sse_read(url, seconds=60):
@@ -153,7 +107,7 @@ class ItemEvents(ServedMedia):
                         "synth", str(LONG_SECONDS), "pinknoise", "vol", "0.3"], check=True, timeout=60)
 
     def feed(self, item="clicks", processors=PROCESSORS, **query):
-        sub = Subscriber(self.server.port, path_for(item, processors, rate=FEED_RATE, **query)).join()
+        sub = item_feed(self.server.port, path_for(item, processors, rate=FEED_RATE, **query)).join()
         self.assertIsNone(sub.error)
         self.assertEqual(sub.schema_errors, [])
         return sub
@@ -254,8 +208,8 @@ class ItemEvents(ServedMedia):
     def test_two_subscribers_share_one_run_and_see_the_same_messages(self):
         path = path_for("long", "level,aubio_temporal", rate=5)
         done_before = len(re.findall(r"analysis output=long\.results\.json outcome=done", self.server.log()))
-        a = Subscriber(self.server.port, path)
-        b = Subscriber(self.server.port, path)
+        a = item_feed(self.server.port, path)
+        b = item_feed(self.server.port, path)
         a.join(), b.join()
         for s in (a, b):
             self.assertIsNone(s.error)
@@ -282,7 +236,7 @@ class ItemEvents(ServedMedia):
         reader.start()
         wait_until("the plain results job running", lambda: json.loads(curl(self.server_url("/api/status"))[2])
                    ["transcodes"]["active"] >= 1, 20)
-        sub = Subscriber(self.server.port, path_for("long", processors, rate=5))
+        sub = item_feed(self.server.port, path_for("long", processors, rate=5))
         wait_until("the feed's run beside the plain job", lambda: json.loads(curl(self.server_url("/api/status"))[2])
                    ["transcodes"]["active"] >= 2 or sub.error, 20)
         sub.join()
@@ -315,7 +269,7 @@ class ItemEvents(ServedMedia):
             return len(re.findall(pattern, self.server.log()))
 
         before = len(re.findall(pattern, self.server.log()))  # other tests' runs of the same item
-        sub = Subscriber(self.server.port, path_for("long", processors),
+        sub = item_feed(self.server.port, path_for("long", processors),
                          leave_after=lambda m: m["type"] == "progress").join()
         self.assertIsNone(sub.error)
         self.assertEqual(sub.close_code, "left")
@@ -323,7 +277,7 @@ class ItemEvents(ServedMedia):
         self.assertEqual(cancelled_runs_reach(before + 1), before + 1)
         # The run is gone: the next subscriber starts another from the item's start (and, leaving
         # at once, cancels that one too).
-        again = Subscriber(self.server.port, path_for("long", processors),
+        again = item_feed(self.server.port, path_for("long", processors),
                            leave_after=lambda m: m["type"] == "progress").join()
         self.assertEqual(again.messages[0]["type"], "hello")
         self.assertGreater(again.messages[0]["seq"], sub.messages[-1]["seq"])  # a new run's numbers
@@ -387,7 +341,7 @@ class ItemEvents(ServedMedia):
         # Six subscribers fill [live] max_subscribers = 6; they read nothing until the seventh is refused.
         path = path_for("long", "aubio_pitch")
         done = threading.Event()
-        holders = [Subscriber(self.server.port, path, leave_after=lambda m: done.is_set()) for _ in range(6)]
+        holders = [item_feed(self.server.port, path, leave_after=lambda m: done.is_set()) for _ in range(6)]
         wait_until("six subscribers served", lambda: all(h.messages for h in holders), 20)
         self.assertTrue(all(h.messages for h in holders))
         status, headers, body = curl(self.server_url(path), "-H", "Accept: text/event-stream", "-m", "10")
@@ -400,7 +354,7 @@ class ItemEvents(ServedMedia):
             self.assertEqual(h.schema_errors, [])
         # Places are given back (as their sessions end): a subscriber is taken again.
         def taken_again():
-            s = Subscriber(self.server.port, path_for("clicks", "level")).join()
+            s = item_feed(self.server.port, path_for("clicks", "level")).join()
             return None if s.error and "503" in s.error else s
         s = wait_until("a place given back", taken_again, 10, interval=0.05)
         self.assertIsNone(s.error)
@@ -412,7 +366,7 @@ class ItemEvents(ServedMedia):
         try:
             server.wait_scanned()
             done = threading.Event()
-            holder = Subscriber(server.port, path_for("long", "aubio_pitch"), leave_after=lambda m: done.is_set())
+            holder = item_feed(server.port, path_for("long", "aubio_pitch"), leave_after=lambda m: done.is_set())
             wait_until("the holder's run in progress", lambda: holder.of("progress"), 20)
             self.assertTrue(holder.of("progress"))
             status, headers, body = curl(f"http://127.0.0.1:{server.port}{path_for('clicks', 'level')}",

@@ -18,14 +18,12 @@ import time
 import unittest
 import wave
 
-import jsonschema
 import websockets
 
+from events_support import VALIDATOR, FeedSubscriber
 from live_support import SOURCE_PASSWORD, Station, ffmpeg_source, sine_input, wait_until
-from support import ROOT, TempDir, stop_process
+from support import TempDir, stop_process
 
-SCHEMA = json.load(open(os.path.join(ROOT, "docs", "events.schema.json")))
-VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
 
 RATE = 44100
 BEAT = 22050  # clicks:120 at 44.1 kHz: the signal clicks at every multiple of this stream frame
@@ -62,41 +60,6 @@ def write_clicks_wav(path):
 def mount(input_table, tail="", analysis=ANALYSIS):
     return (f'samplerate = {RATE}\nchannels = 1\n{input_table}[[outputs]]\nformat = "mp3"\npreset = "mp3-128k"\n'
             f'{analysis}{tail}')
-
-
-class Collector:
-    """A WebSocket subscriber on its own thread for `seconds`: every message with its arrival time
-    (monotonic), schema errors, and the close code if the server closed it."""
-
-    def __init__(self, port, path, seconds):
-        self.url = f"ws://127.0.0.1:{port}{path}"
-        self.seconds = seconds
-        self.messages, self.schema_errors = [], []
-        self.close_code = None
-        self.error = None
-        self.thread = threading.Thread(target=lambda: asyncio.run(self._run()), daemon=True)
-        self.thread.start()
-
-    async def _run(self):
-        try:
-            async with websockets.connect(self.url, max_size=2 ** 22) as ws:
-                deadline = time.monotonic() + self.seconds
-                while (left := deadline - time.monotonic()) > 0:
-                    try:
-                        text = await asyncio.wait_for(ws.recv(), left)
-                    except asyncio.TimeoutError:
-                        break
-                    m = json.loads(text)
-                    self.schema_errors += [f"{e.message} in {text[:200]}" for e in VALIDATOR.iter_errors(m)]
-                    self.messages.append((time.monotonic(), m))
-        except websockets.ConnectionClosed as e:
-            self.close_code = e.code
-        except Exception as e:  # noqa: BLE001 - reported by the tests
-            self.error = repr(e)
-
-    def join(self):
-        self.thread.join(self.seconds + 30)
-        return self
 
 
 def ws_handshake(port, path, rcvbuf=None):
@@ -177,8 +140,8 @@ class LiveEvents(unittest.TestCase):
         for m in ("clicks", "looped", "capped", "reloaded", "spectrum", "studio", "pinged"):
             cls.station.wait_mount(m)
         cls.looped_filled_before = cls.station.mount_status("looped")["filled_frames"]
-        cls.clicks_ws = Collector(cls.station.port, "/events/clicks", WINDOW)
-        cls.looped_ws = Collector(cls.station.port, "/events/looped?analyzers=aubio_temporal.onset,level.rms", WINDOW)
+        cls.clicks_ws = FeedSubscriber(cls.station.port, "/events/clicks", WINDOW)
+        cls.looped_ws = FeedSubscriber(cls.station.port, "/events/looped?analyzers=aubio_temporal.onset,level.rms", WINDOW)
 
     @classmethod
     def tearDownClass(cls):
@@ -197,7 +160,7 @@ class LiveEvents(unittest.TestCase):
     # Checks onsets against the true click frames: every click in the span has exactly one onset
     # within TOLERANCE, and every onset in the span is one of those.
     def check_onsets(self, collector, clicks_in, what):
-        msgs = [m for _, m in collector.messages]
+        msgs = [m for _, m in collector.stamped]
         self.assertEqual(msgs[0]["type"], "hello")
         onsets = [m["frame"] for m in msgs if m["type"] == "analysis" and m["result"] == "aubio_temporal.onset"]
         analysed = max(m["frame"] for m in msgs if m["type"] == "analysis")
@@ -405,7 +368,7 @@ class LiveEvents(unittest.TestCase):
         # Away for 2 s of stream time, as the reference subscriber sees it: what the resume must replay.
         left_at = max(m["frame"] for _, m in first if "frame" in m)
         wait_until("2 s of the feed published while the client is away", lambda: any(
-            m.get("type") == "analysis" and m["frame"] > left_at + 2 * RATE for _, m in list(self.clicks_ws.messages)),
+            m.get("type") == "analysis" and m["frame"] > left_at + 2 * RATE for _, m in list(self.clicks_ws.stamped)),
             timeout=10, interval=0.05)
         second = sse_read(url, 3, [f"Last-Event-ID: {last_id}"])
         hello = second[0][1]
@@ -417,7 +380,7 @@ class LiveEvents(unittest.TestCase):
         # The reference subscriber (all analyzers, the same default rate) saw every message of the
         # feed between the first hello and the end of the second session: so must these two.
         self.clicks_ws.thread.join(0)
-        ref = {m["seq"] for _, m in list(self.clicks_ws.messages) if "seq" in m and m["type"] != "hello"
+        ref = {m["seq"] for _, m in list(self.clicks_ws.stamped) if "seq" in m and m["type"] != "hello"
                and first[0][1]["seq"] < m["seq"] <= max(got)}
         self.assertGreater(len(ref), 3 * 40, "the reference saw too little of the feed")
         self.assertEqual(sorted(ref - got), [], "messages the reconnect missed")
@@ -451,7 +414,7 @@ class LiveEvents(unittest.TestCase):
         status = self.station.mount_status("clicks")["events"]
         self.assertGreater(status["dropped"], 0, "it was decimated harder before it was closed")
         # The reference subscriber on the same mount never stopped.
-        wait_until("the reference going on", lambda: any(t > closed_at + 1 for t, _ in list(self.clicks_ws.messages)),
+        wait_until("the reference going on", lambda: any(t > closed_at + 1 for t, _ in list(self.clicks_ws.stamped)),
                    timeout=5)
         self.assertIsNone(self.clicks_ws.close_code)
 
@@ -533,7 +496,7 @@ class LiveEvents(unittest.TestCase):
     def test_window_messages_fit_the_schema_and_framewise_values_are_decimated(self):
         for c in (self.clicks_ws.join(), self.looped_ws.join()):
             self.assertEqual(c.schema_errors, [])
-        msgs = [m for _, m in self.clicks_ws.messages]
+        msgs = [m for _, m in self.clicks_ws.stamped]
         hello = msgs[0]
         self.assertEqual((hello["mount"], hello["samplerate"], hello["channels"]), ("clicks", RATE, 1))
         results = {r["id"]: r for a in hello["analyzers"] for r in a["results"]}

@@ -12,7 +12,6 @@ import math
 import os
 import struct
 import subprocess
-import threading
 import unittest
 import uuid
 import wave
@@ -21,7 +20,8 @@ import websockets
 
 from live_support import Listener, Station, file_mount, wait_until
 from support import TempDir
-from test_live_events import VALIDATOR, sse_read
+from events_support import VALIDATOR, FeedSubscriber
+from test_live_events import sse_read
 
 RATE = 44100
 # Clicks at irregular times (seconds) in a LOOP-second file: at least 0.4 s apart, so that a
@@ -84,43 +84,9 @@ def find_clicks(samples, rate):
     return found
 
 
-class Subscriber:
-    """A WebSocket subscriber on its own thread until stop(): every message, schema-checked."""
-
-    def __init__(self, port, path):
-        self.url = f"ws://127.0.0.1:{port}{path}"
-        self.messages, self.schema_errors, self.error = [], [], None
-        self.stopping = threading.Event()
-        self.lock = threading.Lock()
-        self.thread = threading.Thread(target=lambda: asyncio.run(self._run()), daemon=True)
-        self.thread.start()
-
-    async def _run(self):
-        try:
-            async with websockets.connect(self.url) as ws:
-                while not self.stopping.is_set():
-                    try:
-                        text = await asyncio.wait_for(ws.recv(), 0.2)
-                    except asyncio.TimeoutError:
-                        continue
-                    m = json.loads(text)
-                    with self.lock:
-                        self.schema_errors += [f"{e.message} in {text[:200]}" for e in VALIDATOR.iter_errors(m)]
-                        self.messages.append(m)
-        except Exception as e:  # noqa: BLE001 - reported by the tests
-            self.error = repr(e)
-
-    def of_type(self, kind):
-        with self.lock:
-            return [m for m in self.messages if m["type"] == kind]
-
-    def onsets(self):
-        with self.lock:
-            return [m["frame"] for m in self.messages if m["type"] == "analysis" and m["result"] == "aubio_temporal.onset"]
-
-    def stop(self):
-        self.stopping.set()
-        self.thread.join(10)
+def onsets_of(sub):
+    """The stream frames of the onsets a feed subscriber got."""
+    return [m["frame"] for m in sub.of("analysis", "aubio_temporal.onset")]
 
 
 class LiveSync(unittest.TestCase):
@@ -144,9 +110,9 @@ class LiveSync(unittest.TestCase):
         cls.tmp.__exit__(None, None, None)
 
     def subscriber(self, sid, mount="sync"):
-        s = Subscriber(self.station.port, f"/events/{mount}?sid={sid}&analyzers=aubio_temporal.onset")
+        s = FeedSubscriber(self.station.port, f"/events/{mount}?sid={sid}&analyzers=aubio_temporal.onset", seconds=300)
         self.addCleanup(s.stop)
-        wait_until("the hello", lambda: s.of_type("hello") or s.error, 10)
+        wait_until("the hello", lambda: s.of("hello") or s.error, 10)
         self.assertIsNone(s.error)
         return s
 
@@ -164,14 +130,14 @@ class LiveSync(unittest.TestCase):
         # were sent before it joined; 3 s of subscription cover most of it.
         subs = {fmt: self.subscriber(sid, mount) for fmt, sid in sids.items()}
         for s in subs.values():
-            self.assertIsNone(s.of_type("hello")[0]["subscription"]["start_frame"], "no listener yet")
+            self.assertIsNone(s.of("hello")[0]["subscription"]["start_frame"], "no listener yet")
         for fmt, s in subs.items():
-            since = s.of_type("hello")[0]["frame"]
-            wait_until(f"{fmt}: onsets over 2.5 s", lambda s=s, since=since: max(s.onsets(), default=0) - since > 3 * rate, 10)
+            since = s.of("hello")[0]["frame"]
+            wait_until(f"{fmt}: onsets over 2.5 s", lambda s=s, since=since: max(onsets_of(s), default=0) - since > 3 * rate, 10)
         listeners = {fmt: self.listener(fmt, sid, mount) for fmt, sid in sids.items()}
         for fmt, l in listeners.items():
             self.assertEqual(l.status(), 200, fmt)
-        starts = {fmt: wait_until(f"{fmt}: a start_frame message", lambda s=s: s.of_type("start_frame"), 10)[0]
+        starts = {fmt: wait_until(f"{fmt}: a start_frame message", lambda s=s: s.of("start_frame"), 10)[0]
                   for fmt, s in subs.items()}
         for fmt, l in listeners.items():
             l.wait_seconds(fmt, 4.5, timeout=20)
@@ -188,13 +154,13 @@ class LiveSync(unittest.TestCase):
             # not where the stream put it (seen once: +68 frames at 64 kHz), so it is not counted.
             clicks = [n for n in find_clicks(samples, decoded_rate) if n >= 3 * CODEC_FRAME[fmt]]
             self.assertGreaterEqual(len(clicks), 7, f"{fmt}: clicks found in {len(samples)} decoded samples")
-            onsets = subs[fmt].onsets()
+            onsets = onsets_of(subs[fmt])
             errors, truth = [], []
             codec_frame = round(CODEC_FRAME[fmt] * rate / decoded_rate)
             # Onset events reach a subscriber from its hello on: clicks before it are checked
             # against the file only (a burst can reach further back than the subscription, by
             # the encoder's own buffering: Opus pages).
-            since = subs[fmt].of_type("hello")[0]["frame"] + rate // 10
+            since = subs[fmt].of("hello")[0]["frame"] + rate // 10
             for n in clicks:
                 at = m["start_frame"] + round(n * rate / decoded_rate)
                 if at >= since:
@@ -232,23 +198,23 @@ class LiveSync(unittest.TestCase):
         self.assertEqual(first.status(), 200)
         first.wait_audio(1000)
         s = self.subscriber(sid)
-        hello = s.of_type("hello")[0]["subscription"]
+        hello = s.of("hello")[0]["subscription"]
         self.assertEqual(hello["sid"], sid)
         self.assertEqual(hello["output"], "/live/sync.mp3")
         self.assertIsInstance(hello["start_frame"], int)
-        now = s.of_type("hello")[0]["frame"]
+        now = s.of("hello")[0]["frame"]
         # The burst starts before now: 64 KiB of this 128 kbit/s MP3 (burst_bytes; more than the 2 s
         # of `burst`), 4.1 s, within half the 10 s queue, and a codec delay and a chunk at most more.
         self.assertTrue(now - 5 * RATE - RATE // 4 <= hello["start_frame"] <= now, (hello["start_frame"], now))
         first.close()
         # the reconnect comes a second later (of stream time): its burst starts a second later too
-        wait_until("a second of stream", lambda: max(s.onsets(), default=0) > now + RATE, 10)
+        wait_until("a second of stream", lambda: max(onsets_of(s), default=0) > now + RATE, 10)
         again = self.listener("mp3", sid)
         self.assertEqual(again.status(), 200)
-        m = wait_until("the reconnect's start_frame", lambda: s.of_type("start_frame"), 10)[0]
+        m = wait_until("the reconnect's start_frame", lambda: s.of("start_frame"), 10)[0]
         self.assertEqual((m["sid"], m["output"]), (sid, "/live/sync.mp3"))
         # A new burst: later than the first one's, at most the burst (as above) and a chunk before the stream now.
-        now_again = max(s.onsets())
+        now_again = max(onsets_of(s))
         self.assertTrue(hello["start_frame"] < m["start_frame"] <= now_again + RATE // 2,
                         (hello["start_frame"], m["start_frame"], now_again))
         self.assertGreater(m["start_frame"], now_again - 5 * RATE - RATE // 4)
@@ -256,7 +222,7 @@ class LiveSync(unittest.TestCase):
         # after the listener left still learns it.
         again.close()
         late = self.subscriber(sid)
-        self.assertEqual(late.of_type("hello")[0]["subscription"]["start_frame"], m["start_frame"])
+        self.assertEqual(late.of("hello")[0]["subscription"]["start_frame"], m["start_frame"])
         sse = sse_read(self.station.url(f"/events/sync?sid={sid}&analyzers=aubio_temporal.onset"), 1.5)
         self.assertEqual(sse[0][1]["type"], "hello")
         self.assertEqual(sse[0][1]["subscription"]["start_frame"], m["start_frame"])  # the same over SSE

@@ -14,13 +14,12 @@ import subprocess
 import time
 import unittest
 
-import jsonschema
 import websockets
 
 from live_support import Station
-from support import ROOT, TempDir, run, sample
+from events_support import VALIDATOR
+from support import TempDir, run, sample
 
-EVENTS_SCHEMA = jsonschema.Draft202012Validator(json.load(open(os.path.join(ROOT, "docs", "events.schema.json"))))
 
 HOST = shutil.which("vamp-simple-host")
 # Debian's folders: vamp-examples in the multiarch one (which Vamp's own host does not search),
@@ -361,7 +360,7 @@ class VampOnALiveMount(unittest.TestCase):
                             m = json.loads(await asyncio.wait_for(ws.recv(), left))
                         except asyncio.TimeoutError:
                             break
-                        errors += [e.message for e in EVENTS_SCHEMA.iter_errors(m)]
+                        errors += [e.message for e in VALIDATOR.iter_errors(m)]
                         if m["type"] == "hello":
                             hello = m
                         elif m["type"] == "analysis" and m["result"] == "vamp_percussiononsets_onsets":

@@ -9,6 +9,7 @@
 #include "core/errors.hpp"
 #include "core/presets.hpp"
 #include "server/live/definition_watch.hpp"
+#include "server/live/reload_runner.hpp"
 #include "server/live/running_mount.hpp"
 #include "server/log.hpp"
 #include "server/rtsp/rtsp_server.hpp"
@@ -67,10 +68,11 @@ void station::start(boost::asio::any_io_executor network) {
     set_ = std::make_unique<mount_set>(config_.streams_dir, presets_, std::move(callbacks),
                                        definition_defaults{config_.source_timeout});
     set_->load();
+    reloader_ = std::make_unique<reload_runner>([this] { return reload(); });
     std::error_code ec;
     if (std::filesystem::is_directory(config_.streams_dir, ec)) {
         try {
-            watch_ = std::make_unique<definition_watch>(config_.streams_dir, [this] { reload(); });
+            watch_ = std::make_unique<definition_watch>(config_.streams_dir, [this] { request_reload(); });
         } catch (const std::exception& e) {
             // SIGHUP still reloads; only the automatic pick-up of edits is lost.
             log(log_level::warn, "streams_watch", {{"folder", config_.streams_dir.string()}, {"error", e.what()}});
@@ -80,6 +82,7 @@ void station::start(boost::asio::any_io_executor network) {
 
 void station::stop() noexcept {
     watch_.reset();  // no reload may start a mount from here on
+    if (reloader_) reloader_->stop();  // a reload in progress finishes first
     if (rtsp_) rtsp_->stop();  // its clients closed before the mounts' feeds end
     std::map<std::string, std::shared_ptr<running_mount>> gone;
     {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -33,6 +34,7 @@ class rtsp_server;
 namespace timeside::server::live {
 
 class definition_watch;
+class reload_runner;
 class hls_segmenter;
 class mount;
 struct running_mount;
@@ -48,8 +50,11 @@ public:
     // key, nothing started), then watches the folder. A missing default folder defines none.
     // `network`: the server's io_context, where the outputs' pushes to Icecast servers run.
     void start(boost::asio::any_io_executor network);
-    // SIGHUP: reads the folder again (mount_set::reload); never throws for a bad file.
+    // Reads the folder again (mount_set::reload) on the calling thread; never throws for a bad file.
     reload_report reload();
+    // A reload on the station's reload thread (SIGHUP, the folder's watch, the admin API): `done`
+    // gets its report, or nullopt when the station stopped first. See reload_runner.
+    void request_reload(std::function<void(const std::optional<reload_report>&)> done = {});
     // Stops every mount and closes their listeners (server shutdown).
     void stop() noexcept;
 
@@ -103,6 +108,7 @@ private:
     std::map<std::string, std::shared_ptr<running_mount>> mounts_;
     std::unique_ptr<rtsp::rtsp_server> rtsp_;  // [rtsp] listen: each mount's RTSP path; null when off
     std::unique_ptr<mount_set> set_;
+    std::unique_ptr<reload_runner> reloader_;  // after set_: stopped first
     std::unique_ptr<definition_watch> watch_;
 };
 

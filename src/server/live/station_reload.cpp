@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "server/live/reload_runner.hpp"
 #include "server/live/station.hpp"
 #include "server/log.hpp"
 
@@ -18,6 +19,11 @@ reload_report station::reload() {
         {{"added", ids(report.added)}, {"changed", ids(report.changed)}, {"removed", ids(report.removed)},
          {"invalid", ids(report.invalid)}, {"unchanged", std::to_string(report.unchanged)}});
     return report;
+}
+
+void station::request_reload(std::function<void(const std::optional<reload_report>&)> done) {
+    if (reloader_) return reloader_->request(std::move(done));
+    if (done) done(std::nullopt);  // not started, or stopped
 }
 
 nlohmann::json station::reload_json(const reload_report& report) const {
