@@ -71,8 +71,14 @@ void ogg_relinker::feed(std::span<const unsigned char> bytes, std::vector<unsign
 void ogg_relinker::on_page(ogg_page& page, std::vector<unsigned char>& out) {
     const auto serial = static_cast<uint32_t>(ogg_page_serialno(&page));
     if (ogg_page_bos(&page)) {
-        // The output's first page (encoders are set up once: only ever at the start).
+        // The output's first page (encoders are set up once: only ever at the start). Should an
+        // output begin again all the same, so does the link: its first audio packet starts a new one.
         if (in_open_) ogg_stream_clear(&in_);
+        if (out_open_) ogg_stream_clear(&out_);
+        out_open_ = false;
+        recent_.clear();
+        recent_samples_ = 0;
+        link_start_in_ = -1;
         if (ogg_stream_init(&in_, static_cast<int>(serial)) != 0) throw std::bad_alloc();
         in_open_ = true;
         in_serial_ = serial;
