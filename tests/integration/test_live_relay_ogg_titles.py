@@ -196,10 +196,11 @@ class OggRelayTitles(unittest.TestCase):
                     self.assertEqual(errors.strip(), "", "ffmpeg on the opus relay")
                     self.assertEqual(jumps, [], "opus, one decoder: the tone's phase jumps")
                 else:
-                    # ffmpeg (5.1) keeps its Vorbis decoder across links: the packet a link re-sends
-                    # to prime a fresh decoder is decoded twice, and its timestamp repeats ("non
-                    # monotonically increasing dts", once per chain). What that costs: one disturbed
-                    # stretch per chain, shorter than 30 ms (a Vorbis long block is 2048 samples).
+                    # One ffmpeg through the Vorbis links reports a repeated timestamp at each chain
+                    # ("non monotonically increasing dts") and disturbs the audio there, though a
+                    # fresh ffmpeg per link is exact (above). What that costs: one disturbed stretch
+                    # per chain, shorter than 30 ms (a Vorbis long block is 2048 samples: 46 ms).
+                    # (Leaving out the packet a link re-sends did not help ffmpeg: docs/live.md.)
                     lines = [l for l in errors.splitlines() if l.strip()]
                     self.assertEqual(len(lines), chains, errors)
                     self.assertTrue(all("non monotonically increasing dts" in l for l in lines), errors)
