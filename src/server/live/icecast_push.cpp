@@ -346,7 +346,7 @@ void icecast_push::relink_chunks() {
     }
     if (relinked_.empty()) return;
     auto c = std::make_shared<live_chunk>();
-    c->bytes = relinked_;
+    c->bytes.swap(relinked_);
     c->header = end < 0;  // only header pages: no audio frame reached
     c->end_frame = std::max<int64_t>(end, 0);
     chunks_.push_back(std::move(c));
