@@ -8,7 +8,6 @@ decoding with ffmpeg across two title changes, hears the source's tone at the so
 stats), in real time, with no sample lost or repeated where the links meet (the tone's phase runs
 on); our own listeners meanwhile get one logical stream (one serial, one BOS, no EOS)."""
 import array
-import os
 import re
 import struct
 import subprocess
