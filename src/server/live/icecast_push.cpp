@@ -71,6 +71,7 @@ void icecast_push::stop() {
 void icecast_push::set_title(std::string title) {
     asio::dispatch(strand_, [self = shared_from_this(), title = std::move(title)]() mutable {
         self->title_ = std::move(title);
+        if (self->relinker_) self->relinker_->set_title(self->title_);
         self->send_title();
     });
 }
@@ -214,6 +215,11 @@ void icecast_push::start_streaming() {
     written_end_frame_ = hub_->end_frame();
     live_ = true;
     chunks_ = std::move(start.headers);
+    if (options_.chain_titles) {
+        // A new connection is a new physical stream for the server: a fresh first link, with the title.
+        relinker_ = std::make_unique<ogg_relinker>(ogg_relink_options{options_.chain_min_seconds, {}});
+        relinker_->set_title(title_);
+    }
     backoff_.connected(std::chrono::steady_clock::now());
     set_state("connected");
     {
@@ -249,6 +255,10 @@ void icecast_push::do_take() {
         // Nothing at all to write: wait for the next publish (take again, so none slips in between).
         if (got == hub::take_result::none && chunks_.empty()) got = hub_->take(cursor_, chunks_, room, shared_from_this());
         if (got == hub::take_result::lost) return fail("fell out of the output's ring: the server does not read fast enough", true);
+        if (relinker_ && !chunks_.empty()) {
+            relink_chunks();
+            if (chunks_.empty()) continue;  // headers held for the first link: take (and wait) again
+        }
         if (chunks_.empty()) return;  // woken by the next publish
         in_flight_.swap(chunks_);
         chunks_.clear();
@@ -319,6 +329,27 @@ void icecast_push::fail(const std::string& why, bool dropped_behind) {
     timer_.async_wait([self = shared_from_this(), attempt](boost::system::error_code ec) {
         if (!ec && attempt == self->attempt_) self->do_connect();
     });
+}
+
+void icecast_push::relink_chunks() {
+    relinked_.clear();
+    int64_t end = -1;
+    const int64_t titled = relinker_->titled_links();
+    for (const auto& c : chunks_) {
+        relinker_->feed(c->bytes, relinked_);
+        if (!c->header) end = std::max(end, c->end_frame);
+    }
+    chunks_.clear();
+    if (const int64_t n = relinker_->titled_links() - titled; n > 0) {
+        std::lock_guard lock(mutex_);
+        status_.titles_sent += static_cast<uint64_t>(n);
+    }
+    if (relinked_.empty()) return;
+    auto c = std::make_shared<live_chunk>();
+    c->bytes.swap(relinked_);
+    c->header = end < 0;  // only header pages: no audio frame reached
+    c->end_frame = std::max<int64_t>(end, 0);
+    chunks_.push_back(std::move(c));
 }
 
 // Titles: GET /admin/metadata on a connection of its own, the newest title only, while connected.

@@ -3,7 +3,8 @@
 // server's io_context, one write in flight; a push that falls queue_seconds behind is dropped by
 // the hub's own check and reconnects, so the mount and our listeners never wait for it. PUT with
 // Expect: 100-continue, SOURCE (icecast 2.3) when the server refuses PUT; titles through
-// /admin/metadata (MP3); reconnects with push_backoff when refused, dropped or silent.
+// /admin/metadata (MP3), or for Ogg by chaining the pushed copy (ogg_relinker); reconnects with
+// push_backoff when refused, dropped or silent.
 #pragma once
 
 #include <array>
@@ -24,13 +25,18 @@
 #include "server/live/icecast_push_backoff.hpp"
 #include "server/live/icecast_push_request.hpp"
 #include "server/live/icecast_push_target.hpp"
+#include "server/live/ogg_relinker.hpp"
 
 namespace timeside::server::live {
 
 struct icecast_push_options {
     push_target target;
     push_stream_info info;
-    bool send_titles = false;  // MP3/AAC: titles go through /admin/metadata (Ogg carries its own)
+    bool send_titles = false;  // MP3/AAC: titles go through /admin/metadata
+    // Ogg Vorbis / Opus: titles go in the stream, a new link per title (Icecast reads each link's
+    // comments), no sooner than chain_min_seconds of audio after the last link began.
+    bool chain_titles = false;
+    double chain_min_seconds = 5;
     std::chrono::milliseconds answer_timeout{5000};  // connect + the server's answer to the request
     std::chrono::milliseconds first_backoff{1000}, max_backoff{60000}, backoff_reset{60000};
 };
@@ -45,7 +51,7 @@ struct push_status {
     uint64_t dropped_behind = 0;  // connections dropped for falling behind the hub
     std::string last_error;
     std::string title_error;  // the last /admin/metadata failure, if any
-    uint64_t titles_sent = 0;
+    uint64_t titles_sent = 0;  // MP3: /admin/metadata updates taken; Ogg: links begun with a title
 };
 
 class icecast_push : public hub_waiter, public hub_reader, public std::enable_shared_from_this<icecast_push> {
@@ -80,6 +86,7 @@ private:
     void close_socket();
     void set_state(const char* state);
     void send_title();
+    void relink_chunks();  // chunks_ -> the pushed copy's pages, chained on title changes
     void on_title_done(boost::system::error_code ec);
 
     const icecast_push_options options_;
@@ -111,6 +118,8 @@ private:
     boost::asio::ip::tcp::socket title_socket_;
     boost::asio::steady_timer title_timer_;
     std::string title_request_, title_answer_;
+    std::unique_ptr<ogg_relinker> relinker_;  // chain_titles: one per connection, its first link titled
+    std::vector<unsigned char> relinked_;
 
     mutable std::mutex mutex_;  // status_
     push_status status_;

@@ -97,6 +97,7 @@ std::shared_ptr<running_mount> station::build(const stream_definition& def) {
                        def.samplerate, def.channels, out.bitrate_kbps};
             // Icecast forwards /admin/metadata titles into MP3 (and AAC) streams only (REFERENCE.md).
             po.send_titles = out.format == "mp3";
+            po.chain_titles = out.format == "ogg" || out.format == "opus";  // titles in new Ogg links
             m->pushes.push_back(std::make_shared<icecast_push>(network_, m->hubs[i], std::move(po)));
             m->push_output.push_back(i);
         }
