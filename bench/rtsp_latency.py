@@ -54,7 +54,6 @@ def measure(url, transport, clicks, offset):
            "rtpopusdepay", "!", "opusdec", "!", "audioconvert", "!", "audioresample", "!",
            f"audio/x-raw,format=S16LE,rate={RATE},channels=1", "!", "fdsink", "fd=1", "sync=false"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, bufsize=0)
-    reads = []  # (arrival, samples received so far)
     data = bytearray()
     deadline = time.monotonic() + 15 + clicks * EVERY
     try:
@@ -68,7 +67,6 @@ def measure(url, transport, clicks, offset):
             now = time.monotonic()
             data += chunk
             n = len(data) // 2
-            reads.append((now, n))
             s = array.array("h")
             s.frombytes(bytes(data[scanned * 2:n * 2]))
             for v in s:

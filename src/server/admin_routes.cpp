@@ -59,7 +59,7 @@ void add_admin_routes(http::router& routes, live_state& state) {
         // Answered when the station's reload thread has run it: the head waits for the body.
         auto body = std::make_shared<http::deferred_body>();
         state.station.request_reload([body, &station = state.station](const std::optional<live::reload_report>& report) {
-            if (report) body->complete(station.reload_json(*report).dump());
+            if (report) body->complete(http::json_text(station.reload_json(*report)));
             else body->fail(status::service_unavailable, "the server is shutting down: the streams folder was not reloaded");
         });
         http::response res{status::ok, ctx.req.version()};

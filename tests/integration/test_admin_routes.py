@@ -138,6 +138,16 @@ class AdminRoutes(unittest.TestCase):
                 status, _, r = answer(server, "POST", "/admin/api/reload", RIGHT)
                 self.assertEqual(r["files"], [{"id": "tone", "file": "tone.toml", "result": "removed"}])
                 self.assertEqual(r["removed"], ["tone"])
+                # A file name that is not UTF-8 (anyone who can write the folder can make one): the
+                # report names it with U+FFFD, and the server answers on (it used to die here).
+                odd = os.path.join(os.fsencode(streams), b"caf\xe9.toml")
+                with open(odd, "w") as f:
+                    f.write(TONE)
+                status, _, r = answer(server, "POST", "/admin/api/reload", RIGHT)
+                self.assertEqual(status, 200)
+                [f] = r["files"]
+                self.assertEqual(f["file"], "caf\ufffd.toml")
+                self.assertEqual(server.request("GET", "/api/status")[0], 200)
             finally:
                 server.stop_and_cleanup()
 

@@ -79,7 +79,11 @@ export function render(view, id) {
       state.zoom = { from, span, zoom: wf.zoom, length: wf.length, loading: false };
       zoom_label.textContent = `${span.toFixed(span < 1 ? 2 : 1)} s shown`;
     } catch (e) {
-      if (e.name !== "AbortError") zoom_label.textContent = `Could not read the zoomed waveform (${e.message}).`;
+      if (e.name === "AbortError") return;
+      // Not loading any more: playback leaving this window asks again (not every frame: the
+      // window was asked around the playhead).
+      state.zoom = { from, span, zoom: samples, loading: false, error: e.message };
+      zoom_label.textContent = `Could not read the zoomed waveform (${e.message}).`;
     }
   }
   zoom_in.addEventListener("click", () => { span = Math.max(0.05, span / 2); load_zoom(audio.currentTime); });
@@ -123,7 +127,7 @@ export function render(view, id) {
     progress.value = 0;
     run_state.textContent = "Starting the analysis…";
     socket.onmessage = async (e) => {
-      if (typeof e.data !== "string") return;
+      if (ws !== socket || typeof e.data !== "string") return;  // a replaced run's last messages
       const m = JSON.parse(e.data);
       if (m.type === "hello") {
         state.feed = "running";
@@ -140,7 +144,14 @@ export function render(view, id) {
         state.feed = m.outcome;
         if (m.outcome !== "complete") { run_state.textContent = `Analysis ${m.outcome}: ${m.error || ""}`; return; }
         run_state.textContent = "Analysis complete.";
-        const stored = await fetch_json(m.url, { signal: ctl.signal, timeout: 60000 });
+        let stored;
+        try {
+          stored = await fetch_json(m.url, { signal: ctl.signal, timeout: 60000 });
+        } catch (err) {
+          if (ws === socket && !ctl.signal.aborted) run_state.textContent = `Could not read the results (${err.message}).`;
+          return;
+        }
+        if (ws !== socket) return;  // a newer run started meanwhile: its table, not this one's
         state.results = table.fill(stored);
         state.downloads = RESULT_FORMATS.map((f) => `${base}/results?${q.replace("&rate=5", "")}&format=${f}`);
         downloads.replaceChildren("Download: ", ...state.downloads.map((url, i) =>

@@ -33,6 +33,8 @@ response json_reply(status code, std::string body) {
     return res;
 }
 
+std::string json_text(const nlohmann::json& body) { return body.dump(2, ' ', false, replace_invalid) + '\n'; }
+
 response json_reply(status code, const nlohmann::json& body) { return json_reply(code, body.dump(2, ' ', false, replace_invalid)); }
 
 response error_reply(status code, const std::string& message) {

@@ -96,6 +96,9 @@ struct reply {
 response json_reply(status code, const nlohmann::json& body);
 // A pre-serialized JSON body (listings cached between requests).
 response json_reply(status code, std::string body);
+// A JSON body as json_reply writes it (indented, invalid UTF-8 from outside replaced, never
+// thrown on), for answers sent some other way (a deferred body).
+std::string json_text(const nlohmann::json& body);
 // {"error": message, "status": code}
 response error_reply(status code, const std::string& message);
 

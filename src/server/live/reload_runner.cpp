@@ -1,11 +1,25 @@
-// The callers' callbacks run outside the lock (one may ask for another reload). A reload that
-// throws (it should not: mount_set keeps a bad file's error for /api/streams) is logged and its
-// callers get nullopt rather than a thread that dies.
+// The callers' callbacks run outside the lock (one may ask for another reload). A reload or a
+// callback that throws (neither should: mount_set keeps a bad file's error for /api/streams) is
+// logged, and the reload's callers get nullopt, rather than a thread that dies.
 #include "server/live/reload_runner.hpp"
 
 #include "server/log.hpp"
 
 namespace timeside::server::live {
+
+namespace {
+
+// A caller's callback must not end the reload thread (nor the process: this runs outside any
+// handler that would catch it): what it throws is logged.
+void answer(const reload_runner::done_fn& done, const std::optional<reload_report>& report) noexcept {
+    try {
+        done(report);
+    } catch (const std::exception& e) {
+        log(log_level::error, "streams_reload_answer_failed", {{"error", e.what()}});
+    }
+}
+
+}  // namespace
 
 reload_runner::reload_runner(std::function<reload_report()> reload)
     : reload_(std::move(reload)), thread_([this] { run(); }) {}
@@ -22,7 +36,7 @@ void reload_runner::request(done_fn done) {
             return;
         }
     }
-    if (done) done(std::nullopt);  // stopped: no reload will run
+    if (done) answer(done, std::nullopt);  // stopped: no reload will run
 }
 
 void reload_runner::stop() noexcept {
@@ -38,7 +52,7 @@ void reload_runner::stop() noexcept {
         std::lock_guard lock(mutex_);
         unanswered.swap(waiting_);
     }
-    for (auto& done : unanswered) done(std::nullopt);
+    for (auto& done : unanswered) answer(done, std::nullopt);
 }
 
 uint64_t reload_runner::runs() const {
@@ -68,7 +82,7 @@ void reload_runner::run() {
         } catch (const std::exception& e) {
             log(log_level::error, "streams_reload_failed", {{"error", e.what()}});
         }
-        for (auto& done : callers) done(report);
+        for (auto& done : callers) answer(done, report);
     }
 }
 

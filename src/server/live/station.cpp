@@ -54,8 +54,6 @@ void station::start_rtsp() {
     rtsp_->start();
 }
 
-uint16_t station::rtsp_port() const { return rtsp_ ? rtsp_->port() : 0; }
-
 void station::start(boost::asio::any_io_executor network) {
     network_ = std::move(network);
     if (config_.admin_password.empty())

@@ -85,8 +85,6 @@ public:
     void render_metrics(std::string& out) const;  // appended to GET /metrics
 
     const server_config& config() const { return config_; }
-    // The RTSP server's port; 0 when RTSP is off.
-    uint16_t rtsp_port() const;
 
 private:
     void start_mount(const stream_definition& def);

@@ -63,8 +63,9 @@ job_attach job_runner::start_or_join(job_spec spec, join_policy policy) {
     auto reader = out->add_reader();
     running& r = jobs_.emplace_back();
     r.out = out;
+    r.key = spec.key;
     if (found == by_key_.end()) by_key_.emplace(spec.key, out);
-    r.thread = std::thread([this, out, spec = std::move(spec), done = &r.done] {
+    r.thread = std::thread([this, out, spec = std::move(spec), self = &r, done = &r.done] {
         const auto started = std::chrono::steady_clock::now();
         std::string error, outcome = "done";
         auto code = http::status::internal_server_error;
@@ -100,7 +101,18 @@ job_attach job_runner::start_or_join(job_spec spec, join_policy policy) {
         }
         {
             std::lock_guard l(mutex_);
-            if (auto it = by_key_.find(spec.key); it != by_key_.end() && it->second == out) by_key_.erase(it);
+            self->producing = false;
+            if (auto it = by_key_.find(spec.key); it != by_key_.end() && it->second == out) {
+                by_key_.erase(it);
+                // A run of the same output beside this one (an item feed's own_run) is what a
+                // request joins from now on: this one may have ended without a cache entry
+                // (cancelled, failed), and a third run would compute it again.
+                for (auto& other : jobs_)
+                    if (&other != self && other.producing && other.key == spec.key) {
+                        by_key_.emplace(spec.key, other.out);
+                        break;
+                    }
+            }
         }
         out->finish(error, code);
         if (spec.on_outcome) spec.on_outcome(outcome, error);
@@ -129,12 +141,6 @@ void job_runner::reap_locked() {
 size_t job_runner::active() const {
     std::lock_guard lock(mutex_);
     return static_cast<size_t>(std::count_if(jobs_.begin(), jobs_.end(), [](const running& r) { return !r.done; }));
-}
-
-bool job_runner::cancel_unread(const std::string& key) {
-    std::lock_guard lock(mutex_);
-    auto it = by_key_.find(key);
-    return it != by_key_.end() && it->second->cancel_if_unread();
 }
 
 void job_runner::stop_all() {

@@ -71,9 +71,6 @@ public:
     // when no output file can be created at all.
     job_attach start_or_join(job_spec spec, join_policy policy = join_policy::share);
     size_t active() const;  // jobs running
-    // Cancels the running job with this key if no client reads it (the last subscriber of an
-    // item's event feed left): a client of its output keeps it running. False if it runs on.
-    bool cancel_unread(const std::string& key);
     unsigned max_jobs() const { return max_jobs_; }
     // Cancels and joins every job (the server is stopping); later starts are refused.
     void stop_all();
@@ -81,6 +78,8 @@ public:
 private:
     struct running {
         std::shared_ptr<job> out;
+        std::string key;
+        bool producing = true;  // under mutex_: false once its output is committed (or failed)
         std::thread thread;
         std::atomic<bool> done{false};
     };

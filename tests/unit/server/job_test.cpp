@@ -491,6 +491,7 @@ TEST_CASE("own_run starts a job beside one with the same key; later requests sha
     // The own run's cancel reaches that job only (its one reader dropped first), not the shared one.
     own.stream.reset();
     CHECK(own.cancel_if_unread());
+    { std::lock_guard l(m); }  // the producer is waiting, or has yet to read `cancel`: no lost wake-up
     cv.notify_all();
     CHECK(test::eventually([&] { return runner.active() == 1; }, 2000ms));
     CHECK_FALSE(plain.cancel_if_unread());  // two clients still read the first job
@@ -502,5 +503,56 @@ TEST_CASE("own_run starts a job beside one with the same key; later requests sha
     CHECK(test::eventually([&] { return runner.active() == 0; }, 2000ms));
     CHECK(runs == 2);
     CHECK(cache.find(spec.key, "json"));  // the shared job's output, stored under the key
+    runner.stop_all();
+}
+
+TEST_CASE("when the shared job ends without output, requests join the own run still producing it", "[server][job]") {
+    test::temp_dir d;
+    media::disk_cache cache(d.path(), 1 << 20);
+    media::job_runner runner(cache, 3);
+    std::mutex m;
+    std::condition_variable cv;
+    bool go = false;
+    std::atomic<int> runs{0};
+    media::job_spec spec;
+    spec.key = media::cache_key({"promoted"});
+    spec.ext = "json";
+    spec.label = "p.json";
+    spec.produce = [&](byte_sink& out, const std::atomic<bool>& cancel) {
+        const int n = ++runs;
+        out.write(bytes(n == 1 ? "first" : "again"), true);
+        std::unique_lock l(m);
+        cv.wait(l, [&] { return go || cancel.load(); });
+        if (cancel) throw cancelled_error();
+    };
+    auto plain = runner.start_or_join(spec);
+    REQUIRE(plain.stream);
+    REQUIRE(test::eventually([&] { return runs == 1; }, 2000ms));
+    auto own = runner.start_or_join(spec, media::join_policy::own_run);
+    REQUIRE(own.stream);
+    REQUIRE(test::eventually([&] { return runs == 2; }, 2000ms));
+    // The shared job's only client leaves: cancelled, nothing cached.
+    plain.stream.reset();
+    CHECK(plain.cancel_if_unread());
+    { std::lock_guard l(m); }
+    cv.notify_all();
+    REQUIRE(test::eventually([&] { return runner.active() == 1; }, 2000ms));
+    CHECK_FALSE(cache.find(spec.key, "json"));
+    // A request now joins the own run (no third analysis) and reads its output.
+    auto later = runner.start_or_join(spec);
+    REQUIRE(later.stream);
+    CHECK(later.joined);
+    CHECK(runner.active() == 1);
+    later.stream->set_notify([] {});
+    CHECK(test::eventually([&] { return drain(*later.stream) == "again"; }, 2000ms));
+    {
+        std::lock_guard l(m);
+        go = true;
+    }
+    cv.notify_all();
+    CHECK(test::eventually([&] { return runner.active() == 0; }, 2000ms));
+    CHECK(runs == 2);
+    CHECK(cache.find(spec.key, "json"));  // the own run's output, stored under the key
+    // Its entry went with it: a request now is served from the cache, not joined to a finished job.
     runner.stop_all();
 }
