@@ -313,7 +313,7 @@ hls_counters hls_segmenter::counters() const {
     {
         std::lock_guard lock(mutex_);
         c.segments = segments_;
-        c.sequence = held_.empty() ? 0 : held_.back()->sequence;
+        c.sequence = segments_ ? next_sequence_ - 1 : 0;  // the newest published, held or not
         c.events = events_;
         c.events_dropped = events_dropped_;
         c.last_latency = last_latency_;

@@ -262,6 +262,8 @@ TEST_CASE("an encode restarted at a stream frame names its segments from there, 
     s.clear();
     CHECK(*s.playlist() == "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:102\n");
     CHECK(s.segments().empty());
+    CHECK(s.counters().sequence == 101);  // the newest published, though no longer held
+    CHECK(s.counters().segments == 2);
     s.restart(441000);
     int again = 0;
     feed(s, 77, 7, again);
