@@ -6,126 +6,28 @@ origin requests per segment (the server's own /api/status counters), origin CPU 
 /proc), nginx's CPU, and the clients that kept up (got every segment published while they ran).
 Then the publication latency: a poller on the origin reads the playlist every 20 ms and takes, for
 each new segment, the time it appeared minus its EXT-X-PROGRAM-DATE-TIME (the wall clock of its
-first sample): target <= one segment + 500 ms. The clients are asyncio tasks spread over a few
-processes (one client: one keep-alive connection). Usage:
-    bench/hls.py [--build build] [--clients 100,1000,10000] [--seconds 20] [--procs 2]
+first sample): target <= one segment + 500 ms. The clients are bench/hls_load_client (compiled,
+epoll; one client: one keep-alive connection). After each step, what nginx's access log says it
+passed to the origin: per URL kind, and every segment URL passed more than once. Usage:
+    bench/hls.py [--build build] [--clients 100,1000,10000] [--seconds 20] [--procs 1]
 """
 import argparse
-import asyncio
 import datetime
 import json
-import multiprocessing
 import os
-import random
 import re
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import live_peers  # noqa: E402
+import live_peers  # noqa: E402  (puts tests/integration on the path)
+from nginx_peer import NginxCache  # noqa: E402
 
 SEGMENT = 2.0
 MOUNT = "radio"
 NAME = re.compile(r"^seg-(\d+)-(-?\d+)\.mp3$", re.M)
-
-
-def nginx_conf(root, port, origin):
-    user = "user root;\n" if os.geteuid() == 0 else ""
-    return f"""{user}worker_processes 1;
-daemon off;
-pid {root}/nginx.pid;
-error_log {root}/nginx-error.log warn;
-worker_rlimit_nofile 65536;
-events {{ worker_connections 30000; }}
-http {{
-    log_format cache '$upstream_cache_status $status $request_uri';
-    access_log {root}/access.log cache buffer=1m;
-    keepalive_requests 1000000;
-    client_body_temp_path {root}/body;
-    proxy_temp_path {root}/proxy;
-    fastcgi_temp_path {root}/fastcgi;
-    uwsgi_temp_path {root}/uwsgi;
-    scgi_temp_path {root}/scgi;
-    proxy_cache_path {root}/cache levels=1:2 keys_zone=hls:10m max_size=200m inactive=10m use_temp_path=off;
-    server {{
-        listen 127.0.0.1:{port} backlog=16384;
-        location ~ ^/live/[^/]+/ {{
-            proxy_pass http://127.0.0.1:{origin};
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_cache hls;
-            proxy_cache_lock on;
-            proxy_cache_lock_timeout 30s;
-            proxy_cache_lock_age 30s;
-            proxy_cache_use_stale updating;
-            proxy_cache_background_update on;
-        }}
-    }}
-}}
-"""
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-async def request(reader, writer, path):
-    writer.write(f"GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n".encode())
-    head = await reader.readuntil(b"\r\n\r\n")
-    status = int(head.split(b" ", 2)[1])
-    length = 0
-    for line in head.split(b"\r\n"):
-        if line.lower().startswith(b"content-length:"):
-            length = int(line.split(b":", 1)[1])
-    body = await reader.readexactly(length)
-    return status, body
-
-
-async def client(port, seconds, start_delay, out):
-    await asyncio.sleep(start_delay)
-    got, errors, first, last = set(), 0, None, None
-    try:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            t0 = time.monotonic()
-            status, body = await request(reader, writer, f"/live/{MOUNT}/index.m3u8")
-            if status != 200:
-                errors += 1
-            names = NAME.findall(body.decode())
-            listed = [int(seq) for seq, _ in names]
-            todo = [(s, f) for s, f in names if int(s) not in got] if got else names[-1:]
-            for seq, frame in todo:
-                status, _ = await request(reader, writer, f"/live/{MOUNT}/seg-{seq}-{frame}.mp3")
-                if status == 200:
-                    got.add(int(seq))
-                else:
-                    errors += 1
-            if listed and first is None:
-                first = listed[-1]
-            if listed:
-                last = listed[-1]
-            await asyncio.sleep(max(0.0, SEGMENT - (time.monotonic() - t0)))
-        writer.close()
-    except (OSError, asyncio.IncompleteReadError) as e:
-        errors += 1
-    # Kept up: every segment from the first it saw to the last listed was fetched.
-    expected = (last - first + 1) if first is not None and last is not None else 0
-    out.append({"got": len(got), "expected": expected, "errors": errors, "seqs": sorted(got)})
-
-
-def worker(port, n, seconds, spread, queue):
-    async def run():
-        out = []
-        await asyncio.gather(*(client(port, seconds, random.uniform(0, spread), out) for _ in range(n)))
-        return out
-    live_peers.raise_fd_limit()
-    queue.put(asyncio.run(run()))
 
 
 def hls_status(server):
@@ -136,21 +38,24 @@ def hls_status(server):
     raise RuntimeError("no mount")
 
 
-def step(server, nginx_pid, nginx_port, n, seconds, procs, fetched):
-    """`fetched`: the segments clients fetched in earlier steps (nginx has them already)."""
+def step(build, server, nginx_pid, nginx_port, n, seconds, procs, fetched):
+    """`fetched`: the segments clients fetched in earlier steps (nginx has them already). The
+    players are bench/hls_load_client processes (epoll, compiled: the Python asyncio players fell
+    seconds behind at 10,000 on this VM, and late players ask for segments already evicted)."""
     spread = SEGMENT  # clients join over one segment, as a real audience would not all at once
     before = hls_status(server)
     cpu0, ncpu0, t0 = live_peers.cpu_seconds(server.proc.pid), live_peers.cpu_seconds(nginx_pid), time.monotonic()
-    queue = multiprocessing.Queue()
     per = [n // procs + (1 if i < n % procs else 0) for i in range(procs)]
-    ps = [multiprocessing.Process(target=worker, args=(nginx_port, k, seconds, spread, queue)) for k in per if k]
-    for p in ps:
-        p.start()
+    client = os.path.join(build, "bench", "hls_load_client")
+    url = f"http://127.0.0.1:{nginx_port}/live/{MOUNT}/index.m3u8"
+    ps = [subprocess.Popen([client, url, "-n", str(k), "-d", str(seconds), "--spread", str(spread),
+                            "--interval", str(SEGMENT)], stdout=subprocess.PIPE, text=True) for k in per if k]
     results = []
-    for _ in ps:
-        results += queue.get(timeout=seconds + spread + 120)
     for p in ps:
-        p.join(30)
+        out, _ = p.communicate(timeout=seconds + 60)
+        if p.returncode != 0:
+            raise RuntimeError(f"hls_load_client exited {p.returncode}")
+        results.append(json.loads(out.strip().splitlines()[-1]))
     elapsed = time.monotonic() - t0
     after = hls_status(server)
     origin_cores = (live_peers.cpu_seconds(server.proc.pid) - cpu0) / elapsed
@@ -163,15 +68,16 @@ def step(server, nginx_pid, nginx_port, n, seconds, procs, fetched):
         distinct.update(r["seqs"])
     new = distinct - fetched
     fetched |= distinct
-    kept_up = sum(1 for r in results if r["expected"] and r["got"] >= r["expected"] and not r["errors"])
-    requests = sum(r["got"] for r in results)
+    total = lambda key: sum(r[key] for r in results)  # noqa: E731
     return {"clients": n, "seconds": round(elapsed, 1), "segments_published": published,
-            "origin_segment_requests": origin_segments, "client_segment_requests": requests,
+            "origin_segment_requests": origin_segments, "origin_not_found": after["not_found"] - before["not_found"],
+            "client_segment_requests": total("segment_requests"), "client_playlist_requests": total("playlist_requests"),
             "segments_fetched": len(distinct), "segments_new_to_the_cache": len(new),
             "origin_requests_per_segment": round(origin_segments / len(new), 3) if new else None,
             "origin_playlist_requests_per_second": round(origin_playlists / elapsed, 2),
             "origin_cores": round(origin_cores, 4), "nginx_cores": round(nginx_cores, 3),
-            "clients_kept_up": kept_up, "client_errors": sum(r["errors"] for r in results)}
+            "clients_kept_up": total("kept_up"), "client_not_found": total("not_found"),
+            "client_other_errors": total("other_errors"), "failed_connections": total("failed_connections")}
 
 
 def latency(server, seconds):
@@ -202,7 +108,8 @@ def main():
     ap.add_argument("--build", default="build")
     ap.add_argument("--clients", default="100,1000,10000")
     ap.add_argument("--seconds", type=float, default=20)
-    ap.add_argument("--procs", type=int, default=2)
+    ap.add_argument("--nginx-log", default="warn", help="nginx's error_log level (info: its cache lock timeouts)")
+    ap.add_argument("--procs", type=int, default=1, help="hls_load_client processes sharing the clients")
     args = ap.parse_args()
     live_peers.raise_fd_limit()
     with live_peers.workdir() as tmp:
@@ -219,47 +126,55 @@ def main():
             print(json.dumps({"latency_s": [round(l, 3) for l, _ in lat], "segment_s": lat[0][1] if lat else None,
                               "worst_s": round(worst, 3), "target_s": SEGMENT + 0.5,
                               "server_reported_s": round(hls_status(server)["latency"], 3)}), flush=True)
-            port = free_port()
-            conf = os.path.join(tmp, "nginx.conf")
-            with open(conf, "w") as f:
-                f.write(nginx_conf(tmp, port, server.port))
-            nginx = subprocess.Popen(["/usr/sbin/nginx", "-p", tmp, "-c", conf, "-e", os.path.join(tmp, "nginx-error.log")],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            try:
-                # nginx listens, and its master has forked its one worker (whose CPU serves the clients).
-                deadline = time.monotonic() + 10
-                kids = []
-                while not kids:
-                    if time.monotonic() > deadline:
-                        raise RuntimeError("nginx did not listen with a worker within 10 s")
-                    try:
-                        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                        kids = subprocess.run(["pgrep", "-P", str(nginx.pid)], capture_output=True,
-                                              text=True).stdout.split()
-                    except OSError:
-                        pass
-                    if not kids:
-                        time.sleep(0.05)
-                nginx_worker = int(kids[0])
+            with NginxCache(server.port, worker_connections=30000, error_level=args.nginx_log) as nginx:
                 fetched = set()
                 for n in (int(x) for x in args.clients.split(",")):
-                    print(json.dumps(step(server, nginx_worker, port, n, args.seconds, args.procs, fetched)), flush=True)
-            finally:
-                nginx.terminate()
-                nginx.wait(10)
-                with open(os.path.join(tmp, "nginx-error.log"), errors="replace") as f:
-                    lines = f.read().splitlines()
-                # What nginx did with the segment requests it passed on (a MISS each should be one per segment).
-                counts = {}
-                with open(os.path.join(tmp, "access.log"), errors="replace") as f:
-                    for line in f:
-                        cache, status, uri = (line.split() + ["", "", ""])[:3]
-                        if "/seg-" in uri and cache not in ("HIT", "-"):
-                            counts.setdefault(uri.rsplit("/", 1)[1], []).append(f"{cache} {status}")
-                print(json.dumps({"segments_passed_to_the_origin": {k: v for k, v in sorted(counts.items())}}))
+                    t0 = time.time()
+                    print(json.dumps(step(args.build, server, nginx.worker_pid(), nginx.port, n, args.seconds, args.procs,
+                                          fetched)),
+                          flush=True)
+                    print(json.dumps(origin_report(nginx, t0)), flush=True)
+                lines = nginx.error_log()
                 if lines:
                     print(f"nginx's error log ({len(lines)} lines), the last:", *lines[-5:], sep="\n")
+                    notable = {}
+                    for line in lines:
+                        if "closed keepalive connection" in line or "client closed" in line:
+                            continue
+                        key = re.sub(r"^\S+ \S+ \[(\w+)\] \d+#\d+: (\*\d+ )?", r"[\1] ", line).split(",")[0][:120]
+                        notable[key] = notable.get(key, 0) + 1
+                    print(json.dumps({"nginx_error_log_lines_but_connection_closes": notable}))
 
+
+def origin_report(nginx, since):
+    """What nginx passed to the origin since `since` (its access log, flushed every second): per
+    kind of URL, how many URLs went once and which went more than once, with the cache status,
+    origin status and time after the URL's first pass of each (a segment passed twice is either
+    the lock letting a waiter through, or a 404 before it was published)."""
+    # The log is written at least once a second: read it until two reads 1.1 s apart agree.
+    rows, deadline = None, time.monotonic() + 15
+    while time.monotonic() < deadline:
+        now = [r for r in nginx.access_log() if r[3] >= since]
+        if rows is not None and len(now) == len(rows):
+            break
+        rows = now
+        time.sleep(1.1)  # one flush period of the access log, within the deadline above
+    passes = {}
+    for cache, status, uri, msec, upstream, took, upstream_took in rows:
+        if upstream != "-":
+            passes.setdefault(uri, []).append((cache, upstream, msec, took, upstream_took))
+    out = {"requests_logged": len(rows),
+           "playlist_cache_status": {}, "segment_cache_status": {}}
+    for cache, status, uri, msec, upstream, took, _ in rows:
+        key = "playlist_cache_status" if uri.endswith(".m3u8") else "segment_cache_status"
+        out[key][f"{cache} {status}"] = out[key].get(f"{cache} {status}", 0) + 1
+    for kind, test in (("segments", lambda u: "/seg-" in u), ("playlist", lambda u: u.endswith(".m3u8"))):
+        mine = {u: p for u, p in passes.items() if test(u)}
+        out[kind] = {"urls": len(mine), "passes": sum(len(p) for p in mine.values()),
+                     "more_than_once": {u.rsplit("/", 1)[1]: [f"{c} {st} +{(t - p[0][2]) * 1000:.0f}ms took {d * 1000:.0f}ms (origin {u} s)"
+                                                              for c, st, t, d, u in p]
+                                        for u, p in mine.items() if len(p) > 1 and kind == "segments"}}
+    return out
 
 if __name__ == "__main__":
     main()

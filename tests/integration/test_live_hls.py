@@ -11,15 +11,15 @@ import http.client
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import threading
 import time
 import unittest
 
+from nginx_peer import NginxCache
 from live_support import Station, decode, file_mount, rms_db, tone_frequency, wait_until, window_levels
-from support import ROOT, TempDir, sample, sox_stats, stop_process
+from support import ROOT, sample, sox_stats
 
 sys.path.insert(0, os.path.join(ROOT, "tests", "web"))
 from devtools import Chromium, WebFolder, connect  # noqa: E402
@@ -38,15 +38,19 @@ preset = "mp3-128k"
 [analysis]
 processors = ["aubio_temporal"]
 '''
+LAZY_HLS = "[hls]\nsegment_seconds = 1\nwindow = 3\n"
+LAZY_IDLE = 3 * 3 * 1.0  # three windows of segments without an HLS request (docs/live.md)
 DEFINITIONS = {
     "tone": file_mount(SINE, formats=("mp3", "opus")),
     "cached": file_mount(SINE, formats=("mp3",), tail="[hls]\nsegment_seconds = 2\nwindow = 6\n"),
     "clicks": CLICKS,
     "opusonly": file_mount(SINE, formats=("opus",)),  # HLS from an MP3 lane of its own
+    # HLS from an MP3 encode on demand, with 1 s segments and a window of 3: idle after 9 s.
+    "lazy": file_mount(SINE, formats=("opus",), tail=LAZY_HLS),
+    "lazyjs": file_mount(SINE, formats=("opus",), tail=LAZY_HLS),
     "hires": file_mount(SINE, formats=("flac",), head='name = "Hi-res"\nsamplerate = 96000'),
     "off": file_mount(SINE, formats=("mp3",), tail="[hls]\nenabled = false\n"),
 }
-NGINX = "/usr/sbin/nginx"
 WEB = os.path.join(ROOT, "tests", "web")
 HLSJS = os.path.join(WEB, "node_modules", "hls.js", "dist", "hls.min.js")
 
@@ -80,11 +84,6 @@ def get(port, path, headers=None):
         conn.close()
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 def id3_timestamp(data):
     """The PRIV com.apple.streaming.transportStreamTimestamp of a segment's leading ID3 tag."""
@@ -92,68 +91,6 @@ def id3_timestamp(data):
     owner = b"com.apple.streaming.transportStreamTimestamp\0"
     at = data.index(owner, 10) + len(owner)
     return int.from_bytes(data[at:at + 8], "big")
-
-
-class Nginx:
-    """Debian's nginx as a caching reverse proxy of `origin` on loopback, its files in a temp folder."""
-
-    def __init__(self, origin_port):
-        self.tmp = TempDir()
-        root = self.tmp.__enter__()
-        self.port = free_port()
-        user = "user root;\n" if os.geteuid() == 0 else ""  # workers must write the cache folder
-        conf = os.path.join(root, "nginx.conf")
-        with open(conf, "w") as f:
-            f.write(f"""{user}worker_processes 1;
-daemon off;
-pid {root}/nginx.pid;
-error_log {root}/error.log warn;
-events {{ worker_connections 4096; }}
-http {{
-    access_log {root}/access.log;
-    client_body_temp_path {root}/body;
-    proxy_temp_path {root}/proxy;
-    fastcgi_temp_path {root}/fastcgi;
-    uwsgi_temp_path {root}/uwsgi;
-    scgi_temp_path {root}/scgi;
-    proxy_cache_path {root}/cache levels=1:2 keys_zone=hls:10m max_size=200m inactive=10m use_temp_path=off;
-    server {{
-        listen 127.0.0.1:{self.port};
-        location / {{
-            proxy_pass http://127.0.0.1:{origin_port};
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_cache hls;
-            proxy_cache_lock on;
-            proxy_cache_lock_timeout 10s;
-            proxy_cache_use_stale updating;
-            proxy_cache_background_update on;
-            add_header X-Cache-Status $upstream_cache_status;
-        }}
-    }}
-}}
-""")
-        self.root = root
-        self.proc = subprocess.Popen([NGINX, "-p", root, "-c", conf, "-e", os.path.join(root, "error.log")],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        try:
-            wait_until("nginx listening", self._listening, timeout=10)
-        except AssertionError:
-            self.close()
-            raise
-
-    def _listening(self):
-        if self.proc.poll() is not None:
-            raise RuntimeError(f"nginx exited {self.proc.returncode}: {self.proc.stderr.read().decode(errors='replace')}")
-        try:
-            socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
-            return True
-        except OSError:
-            return False
-
-    def close(self):
-        stop_process(self.proc)
-        self.tmp.__exit__(None, None, None)
 
 
 class HlsClient(threading.Thread):
@@ -283,6 +220,66 @@ class LiveHls(unittest.TestCase):
         # Its listeners still have only their Opus output.
         self.assertEqual([o["format"] for o in self.station.mount_status("opusonly")["outputs"]], ["opus"])
 
+    def test_an_on_demand_lane_starts_with_the_first_request_and_stops_when_idle(self):
+        hls = self.station.mount_status("lazy")["hls"]
+        self.assertEqual((hls["lane"], hls["lane_running"], hls["lane_starts"], hls["segments"]),
+                         ("on_demand", False, 0, 0), "the MP3 encode ran before anyone asked for HLS")
+        self.assertEqual(hls["lane_idle_seconds"], LAZY_IDLE)
+        self.assertIn('timeside_live_hls_lane_running{mount="lazy"} 0', get(self.station.port, "/metrics")[2].decode())
+        stream_seconds = self.station.mount_status("lazy")["stream_seconds"]
+        # ffmpeg's first request starts the encode and waits (on the server) for three segments.
+        started = time.monotonic()
+        r = subprocess.run(["ffmpeg", "-v", "error", "-i", self.station.url("/live/lazy/index.m3u8"), "-t", "10",
+                            "-af", "pan=mono|c0=c0", "-ar", str(RATE), "-f", "f32le", "pipe:1"],
+                           capture_output=True, timeout=60)
+        last_request = time.monotonic()
+        self.assertEqual(r.returncode, 0, r.stderr.decode(errors="replace"))
+        import array
+        samples = array.array("f")
+        samples.frombytes(r.stdout[:len(r.stdout) // 4 * 4])
+        print(f"\nffmpeg from a stopped lane: {len(samples) / RATE:.3f} s decoded in {last_request - started:.1f} s")
+        self.assertAlmostEqual(len(samples) / RATE, 10.0, delta=0.15)
+        body = samples[RATE // 2:]
+        self.assertAlmostEqual(tone_frequency(body), 440.0, delta=2.0)
+        self.assertAlmostEqual(rms_db(body), self.level, delta=0.5)
+        levels = window_levels(body)
+        self.assertLess(max(levels) - min(levels), 1.0, "the level jumps: a gap or a glitch between segments")
+        hls = self.station.mount_status("lazy")["hls"]
+        self.assertEqual((hls["lane_running"], hls["lane_starts"]), (True, 1))
+        self.assertIn('timeside_live_hls_lane_running{mount="lazy"} 1', get(self.station.port, "/metrics")[2].decode())
+        _, segments = parse_playlist(self.playlist("lazy")[1])
+        last_request = time.monotonic()
+        # The segments' names still give stream frames: the first one made starts where the stream
+        # was when the encode started (LAME's 1105 samples of delay before it), the next follow on.
+        frames = [int(SEGMENT_NAME.fullmatch(x["name"]).group(2)) for x in segments]
+        for a, b in zip(frames, frames[1:]):
+            self.assertEqual(b - a, 39 * 1152)  # 1 s segments: 39 MP3 frames
+        first_made = hls["sequence"] - hls["segments"] + 1
+        name = segments[0]["name"]
+        status, _, data = get(self.station.port, f"/live/lazy/{name}")
+        self.assertEqual(status, 200)
+        first_frame = int(SEGMENT_NAME.fullmatch(name).group(2))
+        self.assertEqual(id3_timestamp(data), round((first_frame + 1105) * 90000 / RATE))
+        seq0 = int(SEGMENT_NAME.fullmatch(name).group(1))
+        start_frame = first_frame - (seq0 - first_made) * 39 * 1152 + 1105
+        self.assertGreaterEqual(start_frame, stream_seconds * RATE)
+        # ffmpeg asked within a second of that status read; the encode began at the next block.
+        self.assertLess(start_frame, (stream_seconds + 3) * RATE)
+        # Idle: stopped once three windows passed without a request, not before.
+        wait_until("the lane stopped", lambda: not self.station.mount_status("lazy")["hls"]["lane_running"],
+                   timeout=LAZY_IDLE + 5, interval=0.1)
+        idle = time.monotonic() - last_request
+        print(f"lane stopped {idle:.2f} s after the last request (idle time {LAZY_IDLE} s)")
+        self.assertGreater(idle, LAZY_IDLE - 0.2)
+        stopped = self.station.mount_status("lazy")["hls"]
+        self.assertIn('timeside_live_hls_lane_running{mount="lazy"} 0', get(self.station.port, "/metrics")[2].decode())
+        # A request starts it again (this one waits for three segments, where players start):
+        # numbers go on past every one used before.
+        _, again = parse_playlist(self.playlist("lazy")[1])
+        self.assertEqual(len(again), 3)
+        self.assertGreater(int(SEGMENT_NAME.fullmatch(again[0]["name"]).group(1)), stopped["sequence"])
+        self.assertEqual(self.station.mount_status("lazy")["hls"]["lane_starts"], 2)
+
     def test_ffmpeg_plays_20_seconds_at_the_files_level(self):
         self.wait_segments("tone", 3)
         started = time.monotonic()
@@ -312,8 +309,8 @@ class LiveHls(unittest.TestCase):
 
     def test_100_clients_through_nginx_cause_one_origin_request_per_segment(self):
         self.wait_segments("cached", 3)
-        nginx = Nginx(self.station.port)
-        self.addCleanup(nginx.close)
+        nginx = NginxCache(self.station.port)
+        self.addCleanup(nginx.__exit__, None, None, None)
         before = self.station.mount_status("cached")["hls"]
         seconds = 12
         clients = [HlsClient(nginx.port, "cached", seconds) for _ in range(100)]
@@ -339,7 +336,8 @@ class LiveHls(unittest.TestCase):
               f"{origin_segments} at the origin; {playlists} playlist requests, {origin_playlists} at the origin")
         self.assertGreaterEqual(len(fetched), seconds / SEGMENT)
         self.assertGreaterEqual(client_requests, 100 * len(fetched) * 0.8)
-        self.assertEqual(origin_segments, len(fetched))  # one origin request per segment
+        passes = {uri: p for uri, p in nginx.origin_passes().items() if "/seg-" in uri}
+        self.assertEqual(origin_segments, len(fetched), f"what nginx passed to us: {passes}")  # one per segment
         # The playlist lives 1 s in the cache: about one origin request a second, not 100.
         self.assertLessEqual(origin_playlists, seconds + 4)
 
@@ -407,6 +405,38 @@ class LiveHls(unittest.TestCase):
             self.assertLess(errors[-1], duration, e)
         print(f"onset and beat frames - their segment's first frame: {min(errors):.3f} s to {max(errors):.3f} s, "
               f"{sum(1 for x in errors if x < 0)} of {len(errors)} in the next segment")
+
+    def test_hlsjs_starts_an_on_demand_lane_and_plays(self):
+        self.assertTrue(os.path.exists(HLSJS), "hls.js is not in tests/web/node_modules: run `make web-deps`")
+        self.assertFalse(self.station.mount_status("lazyjs")["hls"]["lane_running"])
+        web = WebFolder()
+        self.addCleanup(web.close)
+        browser = Chromium()
+        self.addCleanup(browser.close)
+        options = {"url": self.station.url("/live/lazyjs/index.m3u8"), "seconds": 10.5, "timeout": 60}
+
+        async def play():
+            async with connect(browser) as page:
+                await page.call("Page.enable")
+                await page.navigate(web.url + "/hls_play.html")
+                return await page.evaluate(f"playHls({json.dumps(options)})", timeout=90)
+
+        seen = asyncio.run(play())
+        self.assertEqual([e for e in seen["errors"] if e.get("fatal")], [])
+        playing = [r for r in seen["clock"] if r["current"] > 0]
+        self.assertTrue(playing, f"never played: {seen['errors']}")
+        wall = playing[-1]["wall"] - playing[0]["wall"]
+        media = playing[-1]["current"] - playing[0]["current"]
+        print(f"\nhls.js from a stopped lane: {media:.2f} s played in {wall:.2f} s; first sound at "
+              f"{playing[0]['wall']:.2f} s; errors {seen['errors']}")
+        self.assertGreaterEqual(wall, 10)
+        # The first playlist came with three segments listed, so hls.js starts where it always
+        # does (three from the edge) and its buffer never runs dry.
+        self.assertEqual([e for e in seen["errors"] if e.get("details") == "bufferStalledError"], [])
+        self.assertAlmostEqual(media / wall, 1.0, delta=0.10)
+        hls = self.station.mount_status("lazyjs")["hls"]
+        self.assertEqual((hls["lane_running"], hls["lane_starts"]), (True, 1))
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -58,6 +58,15 @@ live_input::status audio_feed::reader::read(std::vector<float>& out, int64_t max
     return live_input::status::data;
 }
 
+live_input::status audio_feed::reader::take(std::vector<block_ptr>& out) {
+    std::lock_guard lock(mutex_);
+    if (blocks_.empty()) return closed_ ? live_input::status::ended : live_input::status::waiting;
+    out.insert(out.end(), blocks_.begin(), blocks_.end());
+    blocks_.clear();
+    offset_ = frames_ = 0;
+    return live_input::status::data;
+}
+
 void audio_feed::publish(const block_ptr& b) {
     std::lock_guard lock(mutex_);
     std::erase_if(readers_, [&](const std::weak_ptr<reader>& w) {

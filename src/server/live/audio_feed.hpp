@@ -25,6 +25,10 @@ public:
         // until two blocks are there after a start or a dry spell: the two clocks' phases
         // differ), `ended` once the feed closed and the rest was read.
         live_input::status read(std::vector<float>& out, int64_t max_frames, int channels);
+        // The whole blocks received since the last take, positions intact (a reader that encodes
+        // them, as the HLS lane does); `ended` once the feed closed and the rest was taken. A
+        // reader that took too late finds a gap between two blocks' positions.
+        live_input::status take(std::vector<block_ptr>& out);
 
     private:
         friend class audio_feed;

@@ -2,6 +2,8 @@
 #include "server/live/hls_segmenter.hpp"
 
 #include <algorithm>
+#include <iterator>
+#include <utility>
 #include <charconv>
 #include <cmath>
 #include <ctime>
@@ -91,12 +93,94 @@ int64_t hls_segmenter::stream_frame(int64_t codec_samples, int codec_rate) const
 
 void hls_segmenter::publish(chunk_ptr chunk) {
     if (!chunk || chunk->header || chunk->bytes.empty()) return;  // a live MP3 has no header chunks
+    std::vector<waiter> ready;
+    std::shared_ptr<const std::string> playlist;
+    {
+        std::lock_guard lock(mutex_);
+        if (!start_)
+            start_ = std::chrono::system_clock::now() -
+                     std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                         std::chrono::duration<double>(static_cast<double>(chunk->end_frame) / settings_.samplerate));
+        add_frames(chunk->bytes);
+        const size_t listed = std::min<size_t>(held_.size(), settings_.window);
+        if (listed > 0 && !waiters_.empty()) {
+            auto later = std::stable_partition(waiters_.begin(), waiters_.end(),
+                                               [&](const waiter& w) { return w.listed > listed; });
+            ready.assign(std::make_move_iterator(later), std::make_move_iterator(waiters_.end()));
+            waiters_.erase(later, waiters_.end());
+            playlist = playlist_;
+        }
+    }
+    for (auto& w : ready) w.give(playlist);
+}
+
+void hls_segmenter::restart(int64_t stream_frame) {
     std::lock_guard lock(mutex_);
-    if (!start_)
-        start_ = std::chrono::system_clock::now() -
-                 std::chrono::duration_cast<std::chrono::system_clock::duration>(
-                     std::chrono::duration<double>(static_cast<double>(chunk->end_frame) / settings_.samplerate));
-    add_frames(chunk->bytes);
+    open_ = {};
+    restart_frame_ = stream_frame;
+    discontinuity_next_ = !held_.empty();
+}
+
+void hls_segmenter::clear() {
+    std::lock_guard lock(mutex_);
+    open_ = {};
+    held_.clear();
+    discontinuity_next_ = false;
+    playlist_ = std::make_shared<const std::string>(render_playlist());
+}
+
+void hls_segmenter::add_waiter(playlist_waiter give, std::chrono::steady_clock::time_point deadline, size_t listed) {
+    std::shared_ptr<const std::string> playlist;
+    {
+        std::lock_guard lock(mutex_);
+        listed = std::clamp<size_t>(listed, 1, settings_.window);
+        const size_t now = std::min<size_t>(held_.size(), settings_.window);
+        if (now < listed && !waiters_closed_) {
+            waiters_.push_back({std::move(give), deadline, listed});
+            return;
+        }
+        playlist = now >= listed ? playlist_ : nullptr;  // published meanwhile, or no encode any more
+    }
+    give(std::move(playlist));
+}
+
+size_t hls_segmenter::listed() const {
+    std::lock_guard lock(mutex_);
+    return std::min<size_t>(held_.size(), settings_.window);
+}
+
+void hls_segmenter::expire_waiters(std::chrono::steady_clock::time_point now) {
+    std::vector<waiter> expired;
+    {
+        std::lock_guard lock(mutex_);
+        if (waiters_.empty()) return;
+        auto late = std::stable_partition(waiters_.begin(), waiters_.end(), [&](const waiter& w) { return w.deadline > now; });
+        expired.assign(std::make_move_iterator(late), std::make_move_iterator(waiters_.end()));
+        waiters_.erase(late, waiters_.end());
+    }
+    for (auto& w : expired) w.give(nullptr);
+}
+
+void hls_segmenter::fail_waiters() {
+    std::vector<waiter> all;
+    {
+        std::lock_guard lock(mutex_);
+        all.swap(waiters_);
+    }
+    for (auto& w : all) w.give(nullptr);
+}
+
+void hls_segmenter::close_waiters() {
+    {
+        std::lock_guard lock(mutex_);
+        waiters_closed_ = true;
+    }
+    fail_waiters();
+}
+
+uint64_t hls_segmenter::next_sequence() const {
+    std::lock_guard lock(mutex_);
+    return next_sequence_;
 }
 
 void hls_segmenter::add_frames(std::span<const unsigned char> bytes) {
@@ -111,6 +195,12 @@ void hls_segmenter::add_frames(std::span<const unsigned char> bytes) {
             return;
         }
         if (open_.frames.empty()) {
+            if (restart_frame_) {
+                // A new encoder's first frame: its samples start at the stream frame it was first
+                // given (the MP3 lane encodes at the mount's rate; scaled should they differ).
+                codec_samples_ = *restart_frame_ * h->samplerate / settings_.samplerate;
+                restart_frame_.reset();
+            }
             open_.start_samples = codec_samples_;
             open_.mp3_rate = h->samplerate;
         }
@@ -150,6 +240,8 @@ void hls_segmenter::close_segment() {
     s->bytes.insert(s->bytes.end(), open_.frames.begin(), open_.frames.end());
     s->etag = fnv1a_etag(s->bytes);
     s->published = std::chrono::steady_clock::now();
+    s->discontinuity = std::exchange(discontinuity_next_, false);
+    if (s->discontinuity) ++discontinuities_;
     last_latency_ = std::chrono::duration<double>(std::chrono::system_clock::now() - s->program_date).count();
     open_ = {};
 
@@ -165,8 +257,14 @@ std::string hls_segmenter::render_playlist() const {
     const uint64_t media_sequence = listed ? held_[first]->sequence : next_sequence_;
     std::string out = fmt::format("#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:{}\n#EXT-X-MEDIA-SEQUENCE:{}\n",
                                   target_duration_, media_sequence);
+    uint64_t listed_discontinuities = 0;
+    for (size_t i = first; i < held_.size(); ++i) listed_discontinuities += held_[i]->discontinuity ? 1 : 0;
+    // RFC 8216 §4.3.3.3: the discontinuities before the first listed segment.
+    if (discontinuities_ > 0)
+        out += fmt::format("#EXT-X-DISCONTINUITY-SEQUENCE:{}\n", discontinuities_ - listed_discontinuities);
     for (size_t i = first; i < held_.size(); ++i) {
         const auto& s = *held_[i];
+        if (s.discontinuity) out += "#EXT-X-DISCONTINUITY\n";
         out += fmt::format("#EXT-X-PROGRAM-DATE-TIME:{}\n#EXTINF:{:.5f},\n{}\n", program_date_text(s.program_date),
                            s.duration, s.name);
     }
@@ -215,7 +313,7 @@ hls_counters hls_segmenter::counters() const {
     {
         std::lock_guard lock(mutex_);
         c.segments = segments_;
-        c.sequence = held_.empty() ? 0 : held_.back()->sequence;
+        c.sequence = segments_ ? next_sequence_ - 1 : 0;  // the newest published, held or not
         c.events = events_;
         c.events_dropped = events_dropped_;
         c.last_latency = last_latency_;

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -32,6 +33,7 @@ struct hls_segment {
     std::chrono::steady_clock::time_point published{};
     std::string name;  // "seg-{sequence}-{first_frame}.mp3"
     std::string etag;  // strong: a hash of the bytes
+    bool discontinuity = false;  // EXT-X-DISCONTINUITY before it: the encode restarted (restart())
     unsigned events = 0;  // analysis events carried in its ID3 tag
     std::vector<unsigned char> bytes;  // ID3 tag, then the MP3 frames
 };
@@ -97,6 +99,31 @@ public:
     void count_segment_request() { segment_requests_.fetch_add(1, std::memory_order_relaxed); }
     void count_not_found() { not_found_.fetch_add(1, std::memory_order_relaxed); }
 
+    // An encode of its own (hls_lane): the chunks that follow come from a new encoder whose first
+    // input frame is `stream_frame`; the open segment is dropped, and the next one is marked
+    // EXT-X-DISCONTINUITY when segments are still listed. Sequence numbers go on.
+    void restart(int64_t stream_frame);
+    // The lane stopped: no segment is held or listed any more (the playlist is empty, its
+    // EXT-X-MEDIA-SEQUENCE the next number); sequence numbers go on when it starts again.
+    void clear();
+    // A request for the playlist, while fewer than `listed` segments are listed: `give` is called
+    // once, with the playlist when it lists `listed` segments, or with null at `deadline`
+    // (expire_waiters) or when the encode feeding it ends (fail_waiters). Any thread; `give` is
+    // called without the lock.
+    using playlist_waiter = std::function<void(std::shared_ptr<const std::string>)>;
+    void add_waiter(playlist_waiter give, std::chrono::steady_clock::time_point deadline, size_t listed = 1);
+    size_t listed() const;  // segments in the playlist now
+    void expire_waiters(std::chrono::steady_clock::time_point now);
+    void fail_waiters();
+    void close_waiters();  // fail_waiters(), and any added later is failed at once (the lane is gone)
+    // The number the next segment will have: names below it are made or never will be.
+    uint64_t next_sequence() const;
+    // Who makes the segments, when it is an encode of its own that runs on demand (hls_lane):
+    // each request of the playlist or a segment calls `on_demand` first, which returns whether
+    // that encode is running (or starting) now. Set once, before serving.
+    void set_demand(std::function<bool()> on_demand) { on_demand_ = std::move(on_demand); }
+    bool demand() const { return on_demand_ && on_demand_(); }
+
 private:
     struct open_segment {
         std::vector<unsigned char> frames;
@@ -118,6 +145,17 @@ private:
     int64_t codec_samples_ = 0;  // MP3 samples in every chunk so far
     uint64_t next_sequence_;
     std::deque<hls_segment_ptr> held_;
+    std::optional<int64_t> restart_frame_;  // restart(): the base of codec_samples_ at the next frame
+    bool discontinuity_next_ = false;
+    uint64_t discontinuities_ = 0;  // segments published with EXT-X-DISCONTINUITY
+    struct waiter {
+        playlist_waiter give;
+        std::chrono::steady_clock::time_point deadline;
+        size_t listed = 1;
+    };
+    std::vector<waiter> waiters_;
+    bool waiters_closed_ = false;
+    std::function<bool()> on_demand_;
     std::shared_ptr<const std::string> playlist_;
     struct pending_event {
         int64_t frame = 0;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "server/events/event_hub.hpp"
+#include "server/live/hls_lane.hpp"
 #include "server/live/hls_segmenter.hpp"
 #include "server/live/hub.hpp"
 #include "server/live/icecast_push.hpp"
@@ -79,6 +80,8 @@ struct running_mount {
     std::vector<size_t> push_output;
     // HLS, cut from the MP3 output's chunks (null: [hls] enabled = false, or no MP3 output).
     std::shared_ptr<hls_segmenter> hls;
+    // No MP3 output: the encode that feeds `hls`, run while HLS is asked for (null otherwise).
+    std::shared_ptr<hls_lane> lane;
 
     void start_pushes() {
         const std::string title = engine->title();
@@ -93,6 +96,7 @@ struct running_mount {
     // stream time starts again from 0 and its analyzers may differ, so they come back (1012) to a
     // fresh hello rather than carry on in a timeline that no longer holds.
     void stop(const std::string& why) noexcept {
+        if (lane) lane->stop();
         for (auto& p : pushes) p->stop();
         if (engine) engine->stop();
         for (auto& h : hubs) h->close_listeners();

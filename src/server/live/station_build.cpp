@@ -54,19 +54,13 @@ std::shared_ptr<running_mount> station::build(const stream_definition& def) {
             targets.back() = std::make_shared<hls_tap>(m->hubs.back(), m->hls);
         }
     }
-    // No MP3 output: HLS gets an MP3 lane of its own (CBR, 128 kbit/s at 32 kHz and up),
-    // which the engine encodes beside the listeners' outputs. MP3 codes rates up to 48 kHz only.
-    stream_definition engine_def = def;
+    // No MP3 output: HLS gets an MP3 encode of its own (CBR, 128 kbit/s at 32 kHz and up), run
+    // on demand from the mount's blocks (hls_lane). MP3 codes rates up to 48 kHz only.
+    std::string lane_spec;
     if (def.hls.enabled && !m->hls && mpeg_version(def.samplerate) != 0) {
-        output_definition lane;
-        lane.format = lane.extension = "mp3";
         // LAME's CBR ceiling falls with the rate: 320 kbit/s at 32 - 48 kHz, 160 at 16 - 24, 64 at 8 - 12.
-        lane.bitrate_kbps = def.samplerate >= 32000 ? 128 : def.samplerate >= 16000 ? 64 : 32;
-        lane.encoder_spec = fmt::format("mp3_encoder:mode=cbr,bitrate={}", lane.bitrate_kbps);
-        lane.content_type = "audio/mpeg";
-        engine_def.outputs.push_back(std::move(lane));
+        lane_spec = fmt::format("mp3_encoder:mode=cbr,bitrate={}", def.samplerate >= 32000 ? 128 : def.samplerate >= 16000 ? 64 : 32);
         m->hls = make_hls();
-        targets.push_back(m->hls);
     }
     mount_options options;
     // The engine plays files, playlists, signals and pushed sources itself; pulled streams are ours.
@@ -133,7 +127,10 @@ std::shared_ptr<running_mount> station::build(const stream_definition& def) {
         state->last_count = count;
         ev->publish(events::news{"listeners", end_frame, rate, {}, count});
     };
-    m->engine = std::make_unique<mount>(std::move(engine_def), std::move(targets), std::move(options));
+    m->engine = std::make_unique<mount>(def, std::move(targets), std::move(options));
+    if (!lane_spec.empty())
+        m->lane = hls_lane::make({lane_spec, hls_lane_idle_seconds(def.hls.segment_seconds, def.hls.window)}, m->hls,
+                                 m->engine->feed());
     if (def.input.type == input_definition::kind::icecast) m->ingest = std::make_shared<mount_ingest>(m->def, *m->engine);
     return m;
 }

@@ -137,6 +137,13 @@ void station::render_metrics(std::string& out) const {
             [](const hls_counters& c) { return c.events; });
     per_hls("timeside_live_hls_events_dropped_total", "counter", "Analysis events over a segment's bound, not carried.",
             [](const hls_counters& c) { return c.events_dropped; });
+    family("timeside_live_hls_lane_running", "gauge",
+           "1 while the encode that feeds a mount's HLS runs (on demand without an mp3 output, else always).",
+           [&](const running_mount& m) {
+               if (m.hls)
+                   out += fmt::format("timeside_live_hls_lane_running{{mount=\"{}\"}} {}\n", escape_label_value(m.def->id),
+                                      !m.lane || m.lane->running() ? 1 : 0);
+           });
     per_hls("timeside_live_hls_publish_latency_seconds", "gauge",
             "Newest HLS segment: from its first sample's wall-clock time to its publication.",
             [](const hls_counters& c) { return c.last_latency; });

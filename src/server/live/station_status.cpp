@@ -40,7 +40,12 @@ nlohmann::json hls_status(const running_mount& m) {
             {"playlist_requests", c.playlist_requests},
             {"segment_requests", c.segment_requests},
             {"not_found", c.not_found},
-            {"latency", c.last_latency}};
+            {"latency", c.last_latency},
+            // Cut from the mp3 output's encode, or an encode of its own run on demand (lane_running).
+            {"lane", m.lane ? "on_demand" : "mp3_output"},
+            {"lane_running", m.lane ? m.lane->running() : true},
+            {"lane_starts", m.lane ? m.lane->starts() : 0},
+            {"lane_idle_seconds", m.lane ? nlohmann::json(m.lane->settings().idle_seconds) : nlohmann::json(nullptr)}};
 }
 
 // A mount's source as /api/status and the admin's mount page show it: connected, since when, its

@@ -252,3 +252,76 @@ TEST_CASE("first sequence numbers grow with the wall clock, so a restarted mount
     // A mount that ran 60 s (at most 30 segments of >= 2 s) then restarted starts past its last number.
     CHECK(hls_first_sequence(2, t0 + std::chrono::seconds(60)) > a + 29);
 }
+
+TEST_CASE("an encode restarted at a stream frame names its segments from there, numbers going on", "[hls]") {
+    hls_segmenter s(settings(3));
+    int index = 0;
+    feed(s, 77 * 2, 7, index);  // segments 100 and 101 from the mount's start
+    // The lane stops (idle) and starts again at stream frame 441000 (10 s): a fresh encoder, whose
+    // first decoded sample is input frame 441000 - 1105 (LAME's delay).
+    s.clear();
+    CHECK(*s.playlist() == "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:102\n");
+    CHECK(s.segments().empty());
+    CHECK(s.counters().sequence == 101);  // the newest published, though no longer held
+    CHECK(s.counters().segments == 2);
+    s.restart(441000);
+    int again = 0;
+    feed(s, 77, 7, again);
+    const auto segs = s.segments();
+    REQUIRE(segs.size() == 1);
+    CHECK(segs[0]->sequence == 102);  // never a number used before
+    CHECK(segs[0]->first_frame == 441000 - 1105);
+    CHECK(segs[0]->name == "seg-102-439895.mp3");
+    CHECK(segs[0]->pts_90khz == 441000LL * 90000 / 44100);
+    CHECK(!segs[0]->discontinuity);  // nothing listed before it
+    CHECK(s.playlist()->find("DISCONTINUITY") == std::string::npos);
+}
+
+TEST_CASE("a restart with segments listed is an EXT-X-DISCONTINUITY, counted once it slides out", "[hls]") {
+    hls_segmenter s(settings(3));
+    int index = 0;
+    feed(s, 77 * 2, 7, index);  // 100, 101
+    s.restart(500000);          // the lane lost blocks: its encode starts again from here
+    int again = 0;
+    feed(s, 77, 7, again);      // 102
+    CHECK(*s.playlist() ==
+          "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:100\n"
+          "#EXT-X-DISCONTINUITY-SEQUENCE:0\n"
+          "#EXT-X-PROGRAM-DATE-TIME:2026-12-06T08:59:59.974Z\n#EXTINF:2.01143,\nseg-100--1105.mp3\n"
+          "#EXT-X-PROGRAM-DATE-TIME:2026-12-06T09:00:01.986Z\n#EXTINF:2.01143,\nseg-101-87599.mp3\n"
+          "#EXT-X-DISCONTINUITY\n"
+          "#EXT-X-PROGRAM-DATE-TIME:2026-12-06T09:00:11.312Z\n#EXTINF:2.01143,\nseg-102-498895.mp3\n");
+    feed(s, 77 * 3, 7, again);  // 103..105: 102 and its tag leave the window
+    const auto text = *s.playlist();
+    CHECK(text.find("#EXT-X-MEDIA-SEQUENCE:103\n#EXT-X-DISCONTINUITY-SEQUENCE:1\n") != std::string::npos);
+    CHECK(text.find("#EXT-X-DISCONTINUITY\n") == std::string::npos);
+}
+
+TEST_CASE("a playlist waiter gets the playlist with the first segment, or null at its deadline", "[hls]") {
+    hls_segmenter s(settings(3));
+    const auto now = std::chrono::steady_clock::now();
+    std::vector<std::string> got;
+    int nulls = 0;
+    auto give = [&](std::shared_ptr<const std::string> p) { p ? got.push_back(*p) : void(++nulls); };
+    s.add_waiter(give, now + std::chrono::seconds(5));
+    s.add_waiter(give, now - std::chrono::milliseconds(1));
+    s.expire_waiters(now);  // the second one's deadline has passed
+    CHECK(nulls == 1);
+    CHECK(got.empty());
+    int index = 0;
+    feed(s, 76, 4, index);  // not a whole segment yet
+    CHECK(got.empty());
+    feed(s, 1, 1, index);
+    REQUIRE(got.size() == 1);
+    CHECK(got[0] == *s.playlist());
+    CHECK(got[0].find("seg-100--1105.mp3") != std::string::npos);
+    s.add_waiter(give, now);  // a segment is listed: answered at once
+    CHECK(got.size() == 2);
+    s.clear();
+    s.add_waiter(give, now + std::chrono::seconds(5));
+    s.fail_waiters();  // the encode ended
+    CHECK(nulls == 2);
+    s.close_waiters();
+    s.add_waiter(give, now + std::chrono::seconds(5));  // the lane is gone: no wait
+    CHECK(nulls == 3);
+}
