@@ -51,9 +51,8 @@ std::optional<uint64_t> decimal(std::string_view s) {
 
 }  // namespace
 
-uint64_t hls_first_sequence(double segment_seconds, std::chrono::system_clock::time_point now) {
-    const double since_epoch = std::chrono::duration<double>(now.time_since_epoch()).count();
-    return static_cast<uint64_t>(since_epoch / segment_seconds) + 1;
+uint64_t hls_first_sequence(std::chrono::system_clock::time_point now) {
+    return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() / 100) + 1;
 }
 
 std::optional<hls_segment_name> parse_hls_segment_name(std::string_view name) {
@@ -189,12 +188,13 @@ void hls_segmenter::add_frames(std::span<const unsigned char> bytes) {
     while (at < bytes.size()) {
         const auto h = parse_mp3_frame_header(bytes.subspan(at));
         if (!h || h->length == 0 || at + h->length > bytes.size()) {
-            // Not a frame where one should start: our encoder hands over whole frames, so this does
-            // not happen; the bytes stay in the segment (a decoder resyncs) and count no time.
+            // Not a frame where one should start: our encoder hands over whole frames, so this should
+            // not happen; the bytes stay in the segment (a decoder resyncs) and count no time, and
+            // the next whole frame gives the segment its rate and start.
             open_.frames.insert(open_.frames.end(), bytes.begin() + static_cast<ptrdiff_t>(at), bytes.end());
             return;
         }
-        if (open_.frames.empty()) {
+        if (open_.mp3_rate == 0) {  // the segment's first frame (stray bytes before it count no time)
             if (restart_frame_) {
                 // A new encoder's first frame: its samples start at the stream frame it was first
                 // given (the MP3 lane encodes at the mount's rate; scaled should they differ).

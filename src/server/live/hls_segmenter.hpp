@@ -59,10 +59,11 @@ struct hls_counters {
     double last_latency = 0;  // seconds from the newest segment's first frame (wall clock) to its publication
 };
 
-// A first sequence number never used before for this mount: the count of segment lengths since
-// 1970 at `now`, so that a restarted mount (its stream time starts again at 0) goes on from past
-// the old numbers, and no cache ever holds older bytes under a new segment's name.
-uint64_t hls_first_sequence(double segment_seconds, std::chrono::system_clock::time_point now);
+// A first sequence number never used before for this mount: tenths of a second since 1970 at
+// `now`. A run numbers one per segment, and segments last 1 s or more ([hls] segment_seconds), so
+// a restarted mount (its stream time starts again at 0) goes on from past the old numbers whatever
+// its segment length was or is now, and no cache ever holds older bytes under a new segment's name.
+uint64_t hls_first_sequence(std::chrono::system_clock::time_point now);
 
 // The segment name's parts; nullopt when `name` is not "seg-{n}-{frame}.mp3" (decimal numbers,
 // frame possibly negative, no leading zeros or signs elsewhere, within 64 bits).

@@ -42,7 +42,7 @@ std::shared_ptr<running_mount> station::build(const stream_definition& def) {
         hs.samplerate = def.samplerate;
         hs.segment_seconds = def.hls.segment_seconds;
         hs.window = def.hls.window;
-        hs.first_sequence = hls_first_sequence(def.hls.segment_seconds, std::chrono::system_clock::now());
+        hs.first_sequence = hls_first_sequence(std::chrono::system_clock::now());
         return std::make_shared<hls_segmenter>(hs);
     };
     for (const auto& out : def.outputs) {

@@ -129,6 +129,25 @@ TEST_CASE("segments are cut at the first MP3 frame boundary at or past segment_s
     CHECK(one.segments()[1]->bytes == segs[1]->bytes);
 }
 
+TEST_CASE("stray bytes before a segment's first frame count no time and do not break the cut", "[hls]") {
+    hls_segmenter s(settings());
+    s.publish(chunk_of({0x00, 0x12, 0x34}, 0));  // not a frame header: kept, no time, no rate yet
+    int index = 0;
+    feed(s, 77, 1, index);
+    const auto segs = s.segments();
+    REQUIRE(segs.size() == 1);
+    CHECK(segs[0]->codec_samples == 77 * frame_samples);
+    CHECK(segs[0]->duration == Approx(77.0 * 1152 / 44100));
+    hls_segmenter clean(settings());  // the same frames without the stray bytes
+    index = 0;
+    feed(clean, 77, 1, index);
+    REQUIRE(clean.segments().size() == 1);
+    CHECK(segs[0]->first_frame == clean.segments()[0]->first_frame);
+    CHECK(segs[0]->name == clean.segments()[0]->name);
+    const auto tag = read_id3(segs[0]->bytes);
+    CHECK(segs[0]->bytes.size() == tag.size + 3 + 77 * frame_bytes);
+}
+
 TEST_CASE("a segment's name and ID3 timestamp give its first frame, as codec_clock gives a listener's", "[hls]") {
     auto seg = std::make_shared<hls_segmenter>(settings());
     // The same chunks through an output_sink: its codec_clock stamps each chunk's audio_frame.
@@ -247,10 +266,12 @@ TEST_CASE("settings out of range are refused with the key", "[hls]") {
 
 TEST_CASE("first sequence numbers grow with the wall clock, so a restarted mount reuses none", "[hls]") {
     const auto t0 = std::chrono::system_clock::time_point(std::chrono::seconds(1796547600));
-    const uint64_t a = hls_first_sequence(2, t0);
-    CHECK(a == 1796547600 / 2 + 1);
-    // A mount that ran 60 s (at most 30 segments of >= 2 s) then restarted starts past its last number.
-    CHECK(hls_first_sequence(2, t0 + std::chrono::seconds(60)) > a + 29);
+    const uint64_t a = hls_first_sequence(t0);
+    CHECK(a == 17965476000 + 1);
+    // A mount that ran 60 s (at most 60 segments of >= 1 s) then restarted starts past its last
+    // number, whatever segment length either run has (a reload raising it from 1 s to 10 s too).
+    CHECK(hls_first_sequence(t0 + std::chrono::seconds(60)) > a + 59);
+    CHECK(hls_first_sequence(t0 + std::chrono::seconds(1)) > a + 1);
 }
 
 TEST_CASE("an encode restarted at a stream frame names its segments from there, numbers going on", "[hls]") {
