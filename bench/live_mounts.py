@@ -111,15 +111,30 @@ class AudioClock(threading.Thread):
         self.buf = b[max(0, pos):]
 
 
+def context_switches(pid):
+    """{thread id: voluntary + involuntary context switches} of a process's threads: each voluntary
+    one is a thread going to sleep (a futex wait, a poll), what hand-overs between threads cost."""
+    out = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/status") as f:
+                out[tid] = sum(int(line.split()[1]) for line in f if "ctxt_switches:" in line)
+        except OSError:
+            pass  # a thread that ended
+    return out
+
+
 def window(pid, clocks, seconds):
     """Audio seconds each listener received, the process's cores and RSS (MiB), over `seconds`."""
     before = [c.seconds for c in clocks]
-    cpu0, t0 = live_peers.cpu_seconds(pid), time.monotonic()
+    cpu0, t0, switches0 = live_peers.cpu_seconds(pid), time.monotonic(), context_switches(pid)
     time.sleep(seconds)  # the measurement window itself
     elapsed = time.monotonic() - t0
     cores = (live_peers.cpu_seconds(pid) - cpu0) / elapsed
+    switches1 = context_switches(pid)
+    switches = sum(n - switches0[t] for t, n in switches1.items() if t in switches0) / elapsed
     rates = [(c.seconds - b) / elapsed for c, b in zip(clocks, before)]
-    return rates, cores, live_peers.rss_kib(pid) / 1024
+    return rates, cores, live_peers.rss_kib(pid) / 1024, switches, len(switches1)
 
 
 def run_case(name, pid, port, paths, warmup, seconds):
@@ -131,7 +146,7 @@ def run_case(name, pid, port, paths, warmup, seconds):
     if late:
         raise RuntimeError(f"{name}: no audio on {late[:4]} ({clocks[0].error})")
     time.sleep(warmup)  # a settling period before the window: encoders and sockets at their steady pace
-    rates, cores, rss = window(pid, clocks, seconds)
+    rates, cores, rss, switches, threads = window(pid, clocks, seconds)
     for c in clocks:
         c.stop = True
     real_time = sum(1 for r in rates if r >= 0.97)
@@ -144,9 +159,9 @@ def run_case(name, pid, port, paths, warmup, seconds):
     load = os.getloadavg()[0]
     print(f"  {name}: {real_time}/{len(rates)} outputs real time (mean {speed:.3f}x, slowest {min(rates):.3f}x), "
           f"{cores:.3f} cores ({per_audio:.3f} CPU s per second of audio delivered), RSS {rss:.0f} MiB, "
-          f"load average {load:.2f}")
+          f"load average {load:.2f}; {threads} threads, {switches:.0f} context switches a second")
     return {"real_time": real_time, "outputs": len(rates), "slowest": min(rates), "cores": cores, "rss": rss,
-            "per_audio": per_audio, "load": load}
+            "per_audio": per_audio, "load": load, "switches": switches}
 
 
 def liquidsoap_script(music, port, mounts):
