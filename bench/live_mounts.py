@@ -111,15 +111,31 @@ class AudioClock(threading.Thread):
         self.buf = b[max(0, pos):]
 
 
+def context_switches(pid):
+    """{thread id: voluntary context switches} of a process's threads: each is a thread going to
+    sleep (a futex wait, a poll), what hand-overs between threads cost (the involuntary ones count
+    the machine's load, not us)."""
+    out = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/status") as f:
+                out[tid] = sum(int(line.split()[1]) for line in f if line.startswith("voluntary_ctxt_switches:"))
+        except OSError:
+            pass  # a thread that ended
+    return out
+
+
 def window(pid, clocks, seconds):
     """Audio seconds each listener received, the process's cores and RSS (MiB), over `seconds`."""
     before = [c.seconds for c in clocks]
-    cpu0, t0 = live_peers.cpu_seconds(pid), time.monotonic()
+    cpu0, t0, switches0 = live_peers.cpu_seconds(pid), time.monotonic(), context_switches(pid)
     time.sleep(seconds)  # the measurement window itself
     elapsed = time.monotonic() - t0
     cores = (live_peers.cpu_seconds(pid) - cpu0) / elapsed
+    switches1 = context_switches(pid)
+    switches = sum(n - switches0[t] for t, n in switches1.items() if t in switches0) / elapsed
     rates = [(c.seconds - b) / elapsed for c, b in zip(clocks, before)]
-    return rates, cores, live_peers.rss_kib(pid) / 1024
+    return rates, cores, live_peers.rss_kib(pid) / 1024, switches, len(switches1)
 
 
 def run_case(name, pid, port, paths, warmup, seconds):
@@ -131,7 +147,7 @@ def run_case(name, pid, port, paths, warmup, seconds):
     if late:
         raise RuntimeError(f"{name}: no audio on {late[:4]} ({clocks[0].error})")
     time.sleep(warmup)  # a settling period before the window: encoders and sockets at their steady pace
-    rates, cores, rss = window(pid, clocks, seconds)
+    rates, cores, rss, switches, threads = window(pid, clocks, seconds)
     for c in clocks:
         c.stop = True
     real_time = sum(1 for r in rates if r >= 0.97)
@@ -139,21 +155,30 @@ def run_case(name, pid, port, paths, warmup, seconds):
     # A server that falls behind spends its CPU on less audio: per second of audio delivered, the
     # cost of keeping up (what a station needs), comparable whether or not it kept up.
     per_audio = cores / speed if speed > 0 else float("inf")
+    # The machine may be shared: the load (1-minute average, our own processes included) says
+    # how much the figures can be trusted.
+    load = os.getloadavg()[0]
     print(f"  {name}: {real_time}/{len(rates)} outputs real time (mean {speed:.3f}x, slowest {min(rates):.3f}x), "
-          f"{cores:.3f} cores ({per_audio:.3f} per second of audio delivered), RSS {rss:.0f} MiB")
+          f"{cores:.3f} cores ({per_audio:.3f} CPU s per second of audio delivered), RSS {rss:.0f} MiB, "
+          f"load average {load:.2f}; {threads} threads, {switches:.0f} voluntary context switches a second")
     return {"real_time": real_time, "outputs": len(rates), "slowest": min(rates), "cores": cores, "rss": rss,
-            "per_audio": per_audio}
+            "per_audio": per_audio, "load": load, "switches": switches}
 
 
 def liquidsoap_script(music, port, mounts):
     lines = ["settings.init.allow_root.set(true)", "settings.log.stdout.set(false)", "settings.log.file.set(false)",
              'settings.harbor.bind_addrs.set(["127.0.0.1"])']
-    # internal_quality=3 is LAME's default, where our mp3_encoder leaves it (Liquidsoap's
-    # documentation gives 2, a slower search, as its default): the same encodings on both sides.
+    # The same encodings on both sides. MP3: CBR 128, joint stereo, internal_quality=3, LAME's
+    # default, where our mp3_encoder leaves it (Liquidsoap's own default is 2, a slower search).
+    # Opus: ours is complexity 10, unconstrained VBR, 120 ms packets (opus-96k's defaults);
+    # Liquidsoap's %opus would be libopus's complexity 9, constrained VBR and 20 ms: given ours,
+    # with 60 ms, the longest it takes. What stays different: the 44.1 -> 48 kHz resampler
+    # (libopusenc's speex resampler at quality 5 in ours, libsamplerate's fastest sinc in
+    # Liquidsoap, its default converter) and the packet length (120 against 60 ms).
     for i in range(mounts):
         lines.append(f's{i} = mksafe(single("{music}"))')
         lines.append(f'output.harbor(%mp3(bitrate=128, internal_quality=3), port={port}, mount="m{i}.mp3", s{i})')
-        lines.append(f'output.harbor(%opus(bitrate=96), port={port}, mount="m{i}.opus", s{i})')
+        lines.append(f'output.harbor(%opus(bitrate=96, complexity=10, vbr="unconstrained", frame_size=60.), port={port}, mount="m{i}.opus", s{i})')
     return "\n".join(lines) + "\n"
 
 
@@ -163,6 +188,8 @@ def main():
     ap.add_argument("--mounts", default="32,8", help="mount counts, each a case (8: where Liquidsoap keeps up)")
     ap.add_argument("--seconds", type=float, default=30)
     ap.add_argument("--warmup", type=float, default=5)
+    ap.add_argument("--ours-only", action="store_true",
+                    help="skip Liquidsoap: for before/after runs of ours, back to back")
     args = ap.parse_args()
     live_peers.raise_fd_limit()
     with live_peers.workdir() as tmp:
@@ -181,17 +208,24 @@ def run_count(args, tmp, music, definition, mounts):
     with live_peers.timeside(args.build, tmp, {f"m{i}": definition for i in range(mounts)}, live=live) as ts:
         ours = run_case("timeside (with level + aubio_temporal)", ts.proc.pid, ts.port, paths, args.warmup,
                         args.seconds)
+    if args.ours_only:
+        return
     script = os.path.join(tmp, f"mounts-{mounts}.liq")
     port = live_peers._free_port()
     with open(script, "w") as f:
         f.write(liquidsoap_script(music, port, mounts))
-    proc = subprocess.Popen(["liquidsoap", script], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    errors = open(os.path.join(tmp, f"liquidsoap-{mounts}.stderr"), "w+")
+    proc = subprocess.Popen(["liquidsoap", script], stdout=subprocess.DEVNULL, stderr=errors)
     try:
         peer = run_case("liquidsoap 2.1 (no analysis)", proc.pid, port,
                         [p.replace("/live/", "/") for p in paths], args.warmup, args.seconds)
+        if proc.poll() is not None:  # its CPU and RSS were read from a process that had gone
+            errors.seek(0)
+            raise RuntimeError(f"liquidsoap exited ({proc.returncode}) during the window: {errors.read()[-2000:]}")
     finally:
         proc.terminate()
         proc.wait(10)
+        errors.close()
     print(f"RESULT live_mounts_{mounts}: cpu ratio {ours['cores'] / peer['cores']:.2f} (target <= 0.5), per second of "
           f"audio delivered {ours['per_audio'] / peer['per_audio']:.2f}, "
           f"rss ratio {ours['rss'] / peer['rss']:.2f} (target <= 0.5), real time: ours "

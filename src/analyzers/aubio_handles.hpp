@@ -2,8 +2,6 @@
 // rebuilt at setup, or thrown out of its constructor, leaks nothing. Used by the aubio_* analyzers.
 #pragma once
 
-#include <aubio/aubio.h>
-
 #include <memory>
 #include <mutex>
 #include <string>
@@ -36,6 +34,11 @@ using tempo_ptr = std::unique_ptr<aubio_tempo_t, deleter<&library::del_aubio_tem
 using mfcc_ptr = std::unique_ptr<aubio_mfcc_t, deleter<&library::del_aubio_mfcc>>;
 using filterbank_ptr = std::unique_ptr<aubio_filterbank_t, deleter<&library::del_aubio_filterbank>>;
 using specdesc_ptr = std::unique_ptr<aubio_specdesc_t, deleter<&library::del_aubio_specdesc>>;
+using fft_ptr = std::unique_ptr<aubio_fft_t, deleter<&library::del_aubio_fft>>;
+using peakpicker_ptr = std::unique_ptr<aubio_peakpicker_t, deleter<&library::del_aubio_peakpicker>>;
+using whitening_ptr =
+    std::unique_ptr<aubio_spectral_whitening_t, deleter<&library::del_aubio_spectral_whitening>>;
+using beattracking_ptr = std::unique_ptr<aubio_beattracking_t, deleter<&library::del_aubio_beattracking>>;
 
 // `create` is the new_* call, made under the FFTW planner lock. aubio answers NULL (after
 // printing its own message) when it refuses a configuration; the analyzers validate their

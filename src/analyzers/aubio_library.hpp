@@ -3,6 +3,11 @@
 // linked, every timeside process paid ~50 ms and ~20 MiB of RSS loading them before main().
 #pragma once
 
+// The "unstable" declarations too: aubio_detectors rebuilds onset and tempo from aubio's parts
+// (FFT, window, peak picker, whitening, beat tracking), which libaubio.so.5 exports.
+#ifndef AUBIO_UNSTABLE
+#define AUBIO_UNSTABLE 1
+#endif
 #include <aubio/aubio.h>
 
 namespace timeside::aubio {
@@ -25,7 +30,17 @@ namespace timeside::aubio {
     X(aubio_filterbank_set_mel_coeffs) X(aubio_filterbank_set_mel_coeffs_slaney)                      \
     X(aubio_filterbank_get_coeffs)                                                                    \
     X(new_aubio_specdesc) X(del_aubio_specdesc) X(aubio_specdesc_do)                                  \
-    X(aubio_silence_detection) X(aubio_log_set_level_function)
+    X(aubio_silence_detection) X(aubio_log_set_level_function)                                        \
+    X(aubio_onset_get_threshold) X(aubio_onset_get_delay) X(aubio_onset_get_minioi)                   \
+    X(aubio_onset_get_silence) X(aubio_onset_get_awhitening) X(aubio_onset_get_compression)           \
+    X(new_aubio_fft) X(del_aubio_fft) X(aubio_fft_do_complex) X(aubio_fft_get_norm)                   \
+    X(aubio_fft_get_phas) X(new_aubio_window) X(fvec_weight) X(fvec_shift) X(cvec_logmag)             \
+    X(new_aubio_peakpicker) X(del_aubio_peakpicker) X(aubio_peakpicker_do)                            \
+    X(aubio_peakpicker_set_threshold) X(aubio_peakpicker_get_thresholded_input)                       \
+    X(new_aubio_spectral_whitening) X(del_aubio_spectral_whitening) X(aubio_spectral_whitening_do)    \
+    X(aubio_spectral_whitening_set_relax_time) X(aubio_spectral_whitening_set_floor)                  \
+    X(new_aubio_beattracking) X(del_aubio_beattracking) X(aubio_beattracking_do)                      \
+    X(aubio_beattracking_get_bpm) X(aubio_beattracking_get_confidence) X(aubio_next_power_of_two)
 // clang-format on
 
 struct library {

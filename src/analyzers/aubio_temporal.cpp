@@ -97,24 +97,13 @@ void aubio_temporal::on_setup(const stream_info& in) {
     const auto tempo_buf = static_cast<uint_t>(p.integer("tempo_buffer_size"));
     const auto tempo_hop = static_cast<uint_t>(p.integer("tempo_hop_size"));
 
-    const auto& om = p.string("onset_method");
-    onset_ = aubio::make<aubio::onset_ptr>(
-        [&] { return aubio::lib().new_aubio_onset(om.c_str(), onset_buf, onset_hop, sr); },
-        fmt::format("a '{}' onset detector", om));
-    if (double t = p.number("onset_threshold"); t > 0)
-        aubio::lib().aubio_onset_set_threshold(onset_.get(), static_cast<smpl_t>(t));
-    aubio::lib().aubio_onset_set_silence(onset_.get(), static_cast<smpl_t>(p.number("onset_silence")));
-    aubio::lib().aubio_onset_set_minioi_s(onset_.get(), static_cast<smpl_t>(p.number("onset_minioi")));
-
-    const auto& tm = p.string("tempo_method");
-    tempo_ = aubio::make<aubio::tempo_ptr>(
-        [&] { return aubio::lib().new_aubio_tempo(tm.c_str(), tempo_buf, tempo_hop, sr); },
-        fmt::format("a '{}' beat tracker", tm));
-    aubio::lib().aubio_tempo_set_threshold(tempo_.get(), static_cast<smpl_t>(p.number("tempo_threshold")));
-    aubio::lib().aubio_tempo_set_silence(tempo_.get(), static_cast<smpl_t>(p.number("tempo_silence")));
-
-    onset_out_ = aubio::make<aubio::fvec_ptr>([&] { return aubio::lib().new_fvec(1); }, "a buffer");
-    tempo_out_ = aubio::make<aubio::fvec_ptr>([&] { return aubio::lib().new_fvec(2); }, "a buffer");
+    // aubio's onset and tempo objects, rebuilt so that hfc, specflux and the other norm-only methods
+    // skip the phases (aubio_detectors.hpp); onset and tempo keep their own windows (512 and 1024
+    // by default), so their spectra cannot be shared without changing what they find.
+    onset_.emplace(p.string("onset_method"), onset_buf, onset_hop, sr, static_cast<smpl_t>(p.number("onset_threshold")),
+                   static_cast<smpl_t>(p.number("onset_silence")), static_cast<smpl_t>(p.number("onset_minioi")));
+    tempo_.emplace(p.string("tempo_method"), tempo_buf, tempo_hop, sr, static_cast<smpl_t>(p.number("tempo_threshold")),
+                   static_cast<smpl_t>(p.number("tempo_silence")));
     onset_feed_.emplace(in.format.channels, static_cast<int>(onset_hop));
     tempo_feed_.emplace(in.format.channels, static_cast<int>(tempo_hop));
     last_onset_.reset();
@@ -146,9 +135,8 @@ void aubio_temporal::add_onset_rate(int64_t from, int64_t frames) {
 }
 
 void aubio_temporal::on_onset_hop(const fvec_t& hop, int64_t first) {
-    aubio::lib().aubio_onset_do(onset_.get(), &hop, onset_out_.get());
-    if (onset_out_->data[0] == 0) return;
-    const int64_t frame = unwrap(aubio::lib().aubio_onset_get_last(onset_.get()), first);
+    if (onset_->process(hop) == 0) return;
+    const int64_t frame = unwrap(onset_->last(), first);
     if (keeping_rows()) {
         onsets_->data.time.push_back(static_cast<double>(frame) / samplerate_);
         onsets_->data.label.push_back(1);
@@ -163,11 +151,10 @@ void aubio_temporal::on_onset_hop(const fvec_t& hop, int64_t first) {
 }
 
 void aubio_temporal::on_tempo_hop(const fvec_t& hop, int64_t first) {
-    aubio::lib().aubio_tempo_do(tempo_.get(), &hop, tempo_out_.get());
-    if (tempo_out_->data[0] == 0) return;
-    const int64_t frame = unwrap(aubio::lib().aubio_tempo_get_last(tempo_.get()), first);
+    if (tempo_->process(hop) == 0) return;
+    const int64_t frame = unwrap(tempo_->last(), first);
     const double time = static_cast<double>(frame) / samplerate_;
-    const double confidence = aubio::finite(aubio::lib().aubio_tempo_get_confidence(tempo_.get()));
+    const double confidence = aubio::finite(tempo_->confidence());
     if (keeping_rows()) {
         beats_->data.time.push_back(time);
         beats_->data.label.push_back(1);
@@ -184,7 +171,7 @@ void aubio_temporal::on_tempo_hop(const fvec_t& hop, int64_t first) {
               at,
               samplerate_,
               0,
-              {aubio::finite(aubio::lib().aubio_tempo_get_bpm(tempo_.get()))},
+              {aubio::finite(tempo_->bpm())},
               {}});
     }
 }

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "analyzers/aubio_common.hpp"
+#include "analyzers/aubio_detectors.hpp"
 #include "core/analyzer.hpp"
 
 namespace timeside {
@@ -27,9 +28,8 @@ private:
     void add_onset_rate(int64_t from, int64_t frames);
 
     int samplerate_ = 0;
-    aubio::onset_ptr onset_;
-    aubio::tempo_ptr tempo_;
-    aubio::fvec_ptr onset_out_, tempo_out_;
+    std::optional<aubio::onset_detector> onset_;
+    std::optional<aubio::beat_tracker> tempo_;
     std::optional<aubio::hop_feed> onset_feed_, tempo_feed_;
     std::optional<int64_t> last_onset_;
     int64_t last_period_ = 0;

@@ -174,13 +174,28 @@ void pipe::run(const run_options& options) {
     // so that thread has room); every other consumer gets a lane of its own. One consumer thus
     // costs no thread hop at all, and N consumers use N threads. In a lossy run the inline lane
     // is the first lane that must see every block (a lossy one there could not skip); when every
-    // lane is lossy, none runs inline.
+    // lane is lossy, none runs inline. With fewer_threads, every lane that is not lossy runs inline.
     for (auto& l : lanes) l.lossy = options.lossy_analysis && all_analyzers(l.targets);
-    if (!lanes.empty() && lanes[0].lossy) {
-        auto keeper = std::find_if(lanes.begin(), lanes.end(), [](const lane& l) { return !l.lossy; });
-        if (keeper != lanes.end()) std::iter_swap(lanes.begin(), keeper);
+    size_t first_queued = 0;  // lanes [0, first_queued) run on the decoding thread
+    if (options.fewer_threads) {
+        // The lossy lanes of one stream into its first; those that must see every block first.
+        for (size_t i = 0; i < lanes.size(); ++i)
+            for (size_t j = i + 1; lanes[i].lossy && j < lanes.size();)
+                if (lanes[j].lossy && lanes[j].stream == lanes[i].stream) {
+                    lanes[i].targets.insert(lanes[i].targets.end(), lanes[j].targets.begin(), lanes[j].targets.end());
+                    lanes.erase(lanes.begin() + static_cast<std::ptrdiff_t>(j));
+                } else {
+                    ++j;
+                }
+        auto lossy_from = std::stable_partition(lanes.begin(), lanes.end(), [](const lane& l) { return !l.lossy; });
+        first_queued = static_cast<size_t>(lossy_from - lanes.begin());
+    } else {
+        if (!lanes.empty() && lanes[0].lossy) {
+            auto keeper = std::find_if(lanes.begin(), lanes.end(), [](const lane& l) { return !l.lossy; });
+            if (keeper != lanes.end()) std::iter_swap(lanes.begin(), keeper);
+        }
+        first_queued = !lanes.empty() && !lanes[0].lossy ? 1 : 0;
     }
-    const size_t first_queued = !lanes.empty() && !lanes[0].lossy ? 1 : 0;
     if (options.skips) {
         std::vector<skip_counters::lane> listed;
         for (const auto& l : lanes) {
@@ -238,14 +253,14 @@ void pipe::run(const run_options& options) {
                     if (options.skips) options.skips->skip(i);
                 }
             }
-            if (first_queued == 1)
-                for (auto* t : lanes[0].targets) t->process(stage[lanes[0].stream]);
+            for (size_t i = 0; i < first_queued; ++i)
+                for (auto* t : lanes[i].targets) t->process(stage[lanes[i].stream]);
             decoded += stage[0]->frames();
             if (options.progress) options.progress(decoded, input_.total_frames);
         }
         for (size_t i = first_queued; i < lanes.size(); ++i) lanes[i].queue->close();
-        if (first_queued == 1 && !failure.failed())
-            for (auto* t : lanes[0].targets) t->finish();
+        for (size_t i = 0; i < first_queued && !failure.failed(); ++i)
+            for (auto* t : lanes[i].targets) t->finish();
     } catch (...) {
         failure.fail(std::current_exception());
         stop_all();

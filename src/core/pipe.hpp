@@ -64,6 +64,12 @@ struct run_options {
     // never run on the decoding thread.
     bool lossy_analysis = false;
     skip_counters* skips = nullptr;
+    // Fewer threads for a live mount, where dozens of mounts already keep every core busy and
+    // each lane thread costs a futex hand-over per block: every lane that must see every block
+    // (the encoders) runs on the decoding thread, one after the other, and the lossy lanes that
+    // read the same stream become one lane (one thread for all of a mount's analyzers; they
+    // skip together). The lossy lanes still never run on the decoding thread.
+    bool fewer_threads = false;
 };
 
 class pipe {

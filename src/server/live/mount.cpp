@@ -163,6 +163,7 @@ void mount::start() {
         run_options o;
         o.cancel = &cancel_;
         o.lossy_analysis = true;
+        o.fewer_threads = true;  // encoders inline, one analysis lane: a futex hand-over per block, not three
         o.skips = &skips_;
         o.queue_blocks = options_.queue_blocks;
         std::exception_ptr error;

@@ -37,6 +37,7 @@ public:
     }
     block_ptr read() override {
         if (cancelled_ || (limit_ >= 0 && produced_ >= limit_)) return nullptr;
+        reader_ = std::this_thread::get_id();
         std::vector<float> samples(512, static_cast<float>(produced_.load()));
         auto b = block::make({8000, 2}, produced_ * 256, std::move(samples));
         ++produced_;
@@ -44,6 +45,7 @@ public:
     }
     void cancel() noexcept override { cancelled_ = true; }
     std::atomic<int64_t> produced_{0};
+    std::thread::id reader_;  // the decoding thread
 
 private:
     std::atomic<bool> cancelled_{false};
@@ -204,6 +206,49 @@ TEST_CASE("in a lossy run a stalled analysis lane skips blocks, counted, while t
     }
     CHECK(lossy == 1);
     CHECK(slow->thread_ != fast->thread_);
+}
+
+TEST_CASE("with fewer_threads the encoders run on the decoding thread and the analyzers share one lane that skips",
+          "[core][pipe][live]") {
+    const int64_t blocks = 300;
+    auto source = std::make_shared<endless_decoder>(blocks);
+    auto slow = std::make_shared<gated_analyzer>(), slow2 = std::make_shared<gated_analyzer>();
+    auto fast = std::make_shared<position_probe>(), fast2 = std::make_shared<position_probe>();
+    timeside::pipe p(source);
+    p.add(slow).add(fast).add(slow2).add(fast2);
+    skip_counters skips;
+    run_options options;
+    options.lossy_analysis = true;
+    options.fewer_threads = true;
+    options.skips = &skips;
+    options.queue_blocks = 8;
+    auto run = std::async(std::launch::async, [&] { p.run(options); });
+
+    // Both encoders get every block while both analyzers are stuck on their first one.
+    REQUIRE(test::eventually([&] { return static_cast<int64_t>(fast2->positions().size()) == blocks; }));
+    REQUIRE(test::eventually([&] { return slow->positions().size() == 1; }));
+    CHECK(skips.total() >= blocks - 1 - 8 - 1);
+    slow->open_gate();
+    slow2->open_gate();
+    REQUIRE(run.wait_for(5s) == std::future_status::ready);
+    run.get();
+
+    CHECK(contiguous_from_zero(fast->positions()));
+    CHECK(contiguous_from_zero(fast2->positions()));
+    CHECK(fast->thread_ == source->reader_);  // no hand-over for the encoders
+    CHECK(fast2->thread_ == source->reader_);
+    CHECK(slow->thread_ == slow2->thread_);  // one thread for the analysis
+    CHECK(slow->thread_ != source->reader_);
+    // One lane for both analyzers: they saw the same blocks, and those and the skipped ones add up.
+    CHECK(slow->positions() == slow2->positions());
+    CHECK(static_cast<int64_t>(slow->positions().size()) + skips.total() == blocks);
+    const auto lanes = skips.lanes();
+    REQUIRE(lanes.size() == 3);
+    CHECK(lanes[0].consumers == std::vector<std::string>{"sink_probe"});
+    CHECK(lanes[1].consumers == std::vector<std::string>{"sink_probe"});
+    CHECK(lanes[2].consumers == std::vector<std::string>{"gated", "gated"});
+    CHECK(lanes[2].lossy);
+    CHECK(lanes[2].skipped == skips.total());
 }
 
 TEST_CASE("without lossy_analysis a stalled analyzer holds the decoder back", "[core][pipe][live]") {
