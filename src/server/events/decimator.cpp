@@ -55,8 +55,12 @@ interval_values decimator::close(pending& p) {
             break;
         case aggregation::max: done.mean = done.max; break;
         case aggregation::power_mean:
-            // Back to dB; a mean power of 0 (it cannot be, dB values are finite) would read -inf.
-            for (double& x : done.mean) x = 10.0 * std::log10(x / p.weight);
+            // Back to dB, kept within the rows' extremes where it lies but for rounding (one row
+            // reads back as itself, not an ulp beside it). NaN rows make it NaN (null in JSON).
+            for (size_t i = 0; i < done.mean.size(); ++i) {
+                const double db = 10.0 * std::log10(done.mean[i] / p.weight);
+                done.mean[i] = std::isnan(db) ? db : std::clamp(db, done.min[i], done.max[i]);
+            }
             break;
     }
     return done;

@@ -133,3 +133,14 @@ TEST_CASE("an RMS level's interval value is the RMS of the interval's samples, p
     }
     CHECK(std::abs(first->mean[0] - rms_db(left, first->frame, first->end_frame)) > 0.01);
 }
+
+TEST_CASE("a power mean lies within its rows' extremes: one row reads back as itself", "[events][level]") {
+    for (double v : {-200.0, -96.33, -20.0000001, -3.0103, -0.1, 0.0}) {
+        decimator d(50, 44100);
+        CHECK_FALSE(d.add({"level.rms", 0, 44100, 1024, {v, v / 3}, {}}, aggregation::power_mean));
+        auto a = d.add({"level.rms", 1024, 44100, 1024, {0, 0}, {}}, aggregation::power_mean);
+        REQUIRE(a);
+        CHECK(a->count == 1);
+        CHECK(a->mean == std::vector<double>{v, v / 3});
+    }
+}
