@@ -267,7 +267,7 @@ class Dashboard(unittest.TestCase):
         checked = 0
         # The shipped mount is stereo: two meters, named for screen readers.
         self.assertIn("one per channel: L, R", labels[0])
-        self.assertRegex(labels[1], r"^L: peak .* dBFS; R: peak .* dBFS")
+        self.assertRegex(labels[1], r"^L: peak \S+ dBFS, RMS \S+ dBFS, hold \S+; R: peak \S+ dBFS, RMS \S+ dBFS, hold \S+$")
         for s in samples:
             level = s["level"]
             peak = subscriber.levels.get(("level.channel_max", level["frame"]))
@@ -307,7 +307,7 @@ class Dashboard(unittest.TestCase):
                 state, readout = asyncio.run(run())
         # A mono mount: one meter, its value a single channel's, no channel name.
         self.assertEqual((len(state["level"]["peak"]), len(state["level"]["rms"])), (1, 1))
-        self.assertRegex(readout, r"^peak .* dBFS, RMS .* dBFS, hold [^;]*$")
+        self.assertRegex(readout, r"^peak \S+ dBFS, RMS \S+ dBFS, hold \S+$")
         rate = state["rate"]
         onsets = [h for h in state["hits"] if h["kind"] == "onset"]
         # Each marker reached the playhead (the frame heard when drawn) within 40 ms of its click in
