@@ -1,6 +1,9 @@
 // level: peak and RMS level in dBFS over all samples of all channels, as `sox FILE -n stats`
-// reports them ("Pk lev dB", "RMS lev dB"). Emits the same two values per block for live meters.
+// reports them ("Pk lev dB", "RMS lev dB" of its Overall column), and per channel (its Ch1, Ch2...
+// columns). Emits the same values per block for live meters.
 #pragma once
+
+#include <vector>
 
 #include "core/analyzer.hpp"
 
@@ -22,11 +25,17 @@ protected:
     void on_finish() override;
 
 private:
-    float peak_ = 0;
-    double sum_squares_ = 0;
-    int64_t samples_ = 0;
+    // Per channel, over the whole run; the overall values are their max and their sum.
+    std::vector<float> peak_;
+    std::vector<double> sum_squares_;
+    int64_t frames_ = 0;
+    // Scratch for one block's per-channel values (no allocation per block).
+    std::vector<float> block_peak_;
+    std::vector<double> block_sum_;
     analyzer_result* max_ = nullptr;  // made at setup, filled at finish
     analyzer_result* rms_ = nullptr;
+    analyzer_result* channel_max_ = nullptr;
+    analyzer_result* channel_rms_ = nullptr;
 };
 
 }  // namespace timeside

@@ -15,6 +15,15 @@ const char* to_string(time_mode m) {
     return "?";
 }
 
+const char* to_string(aggregation a) {
+    switch (a) {
+        case aggregation::mean: return "mean";
+        case aggregation::max: return "max";
+        case aggregation::power_mean: return "power_mean";
+    }
+    return "?";
+}
+
 size_t analyzer_result::rows() const {
     if (dmode == data_mode::label) return data.label.size();
     return data.width == 0 ? data.value.size() : data.value.size() / data.width;

@@ -15,6 +15,12 @@ enum class time_mode { global, framewise, event, segment };
 const char* to_string(data_mode m);
 const char* to_string(time_mode m);
 
+// How a live feed sums up a result's per-block values over an interval of its rate (the events
+// decimator): their mean, their max (peak levels), or their power mean (RMS levels in dB:
+// 10·log10 of the mean of 10^(v/10), each row weighted by the frames it covers).
+enum class aggregation { mean, max, power_mean };
+const char* to_string(aggregation a);
+
 struct id_metadata {
     std::string id, name, unit, description, date, version, author, proc_uuid;
 };
@@ -62,6 +68,11 @@ struct analyzer_result {
     label_metadata labels;  // label mode only
     nlohmann::json parameters = nlohmann::json::object();
     size_t appended_rows = 0;  // framewise rows computed, kept here or only sent to a row sink
+    // For live feeds only (not TimeSide's model: no serializer writes them): how an interval of its
+    // per-block values is summed up, and what each value of a row is of: "channel" (one value per
+    // channel of the input, in its order), or empty (a single value, or components named otherwise).
+    aggregation interval_aggregate = aggregation::mean;
+    std::string value_axis;
 
     const std::string& result_id() const { return id.id; }
     size_t rows() const;

@@ -112,8 +112,11 @@ events::catalog provisional_catalog(const std::string& item_id, const results_pl
         while (from <= wanted.size()) {
             const size_t comma = std::min(wanted.find(',', from), wanted.size());
             const std::string name = wanted.substr(from, comma - from);
-            if (name.size() > a.id.size() + 1 && name.starts_with(a.id) && name[a.id.size()] == '.')
-                a.results.push_back({name, name, "", time_mode::framewise, data_mode::value, 0, 0});
+            if (name.size() > a.id.size() + 1 && name.starts_with(a.id) && name[a.id.size()] == '.') {
+                events::result_entry r;  // framewise values until the run says otherwise
+                r.id = r.name = name;
+                a.results.push_back(std::move(r));
+            }
             from = comma + 1;
         }
         c.analyzers.push_back(std::move(a));

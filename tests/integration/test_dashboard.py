@@ -133,7 +133,8 @@ async def screenshot(page, name):
 
 
 class Subscriber:
-    """A parallel feed subscriber (Python's websockets) on a thread: every level message, by result and frame."""
+    """A parallel feed subscriber (Python's websockets) on a thread: every per-channel level message,
+    by result and frame."""
 
     def __init__(self, url):
         self.levels = {}
@@ -150,7 +151,7 @@ class Subscriber:
                         m = json.loads(await asyncio.wait_for(ws.recv(), 0.5))
                     except asyncio.TimeoutError:
                         continue
-                    if m.get("type") == "analysis" and m["result"] in ("level.max", "level.rms"):
+                    if m.get("type") == "analysis" and m["result"] in ("level.channel_max", "level.channel_rms"):
                         self.levels[(m["result"], m["frame"])] = m
         except Exception as e:  # reported by the test
             self.error = e
@@ -247,11 +248,15 @@ class Dashboard(unittest.TestCase):
                             "(s => ({now: s.now, rate: s.rate, level: s.level, output: s.output.format}))(window.dashboard.state)"))
                         await asyncio.sleep(0.1)
                     t1 = await page.evaluate("document.querySelector('audio').currentTime")
-                    return samples, (t1 - t0) / (time.monotonic() - w0)
+                    # What a screen reader gets: the canvas' label and the readout, by channel name.
+                    labels = await page.evaluate(
+                        "[document.querySelector('#level-title').parentElement.querySelector('canvas').getAttribute('aria-label'),"
+                        " document.getElementById('level-readout').textContent]")
+                    return samples, (t1 - t0) / (time.monotonic() - w0), labels
                 finally:
                     await session.__aexit__(None, None, None)
 
-            samples, speed = asyncio.run(run())
+            samples, speed, labels = asyncio.run(run())
             subscriber.close()
         self.assertIsNone(subscriber.error)
         # The element's clock advances in real time.
@@ -259,17 +264,24 @@ class Dashboard(unittest.TestCase):
         self.assertEqual(samples[0]["output"], "opus")  # Chromium plays Ogg Opus: the first choice
         rate = samples[0]["rate"]
         checked = 0
+        # The shipped mount is stereo: two meters, named for screen readers.
+        self.assertIn("one per channel: L, R", labels[0])
+        self.assertRegex(labels[1], r"^L: peak \S+ dBFS, RMS \S+ dBFS, hold \S+; R: peak \S+ dBFS, RMS \S+ dBFS, hold \S+$")
         for s in samples:
             level = s["level"]
-            peak = subscriber.levels.get(("level.max", level["frame"]))
-            rms = subscriber.levels.get(("level.rms", level["frame"]))
+            peak = subscriber.levels.get(("level.channel_max", level["frame"]))
+            rms = subscriber.levels.get(("level.channel_rms", level["frame"]))
             if peak is None or rms is None:
                 continue  # before the subscriber's first message
             # The interval shown is the one being heard: it holds the playhead's frame (intervals
             # are contiguous: frame to frame + duration), with the values the feed sent for it.
             end = peak["frame"] + round(peak["duration"] * rate)
             self.assertTrue(peak["frame"] <= s["now"] < end, f"page shows [{peak['frame']}, {end}), hears {s['now']}")
-            self.assertEqual((level["peak"], level["rms"]), (peak["max"], rms["value"]), f"frame {level['frame']}")
+            # One value per channel (two meters), each the feed's for that channel: the interval's
+            # peak (its aggregate is the max) and its power-mean RMS.
+            self.assertEqual((len(level["peak"]), len(level["rms"])), (2, 2))
+            self.assertEqual((level["peak"], level["rms"]), (peak["value"], rms["value"]), f"frame {level['frame']}")
+            self.assertEqual(peak["value"], peak["max"])
             checked += 1
         self.assertGreaterEqual(checked, 50)
 
@@ -284,12 +296,17 @@ class Dashboard(unittest.TestCase):
                     session, page = await open_page(self.browser)
                     try:
                         await goto(page, station.url("/#/live/clicks"))
-                        return await wait_js(page, "(s => s && s.hits.filter(h => h.kind === 'onset').length >= 20 && s)(window.dashboard.state)",
-                                             "20 onset markers at the playhead", timeout=60)
+                        state = await wait_js(page, "(s => s && s.hits.filter(h => h.kind === 'onset').length >= 20 && s)(window.dashboard.state)",
+                                              "20 onset markers at the playhead", timeout=60)
+                        readout = await page.evaluate("document.getElementById('level-readout').textContent")
+                        return state, readout
                     finally:
                         await session.__aexit__(None, None, None)
 
-                state = asyncio.run(run())
+                state, readout = asyncio.run(run())
+        # A mono mount: one meter, its value a single channel's, no channel name.
+        self.assertEqual((len(state["level"]["peak"]), len(state["level"]["rms"])), (1, 1))
+        self.assertRegex(readout, r"^peak \S+ dBFS, RMS \S+ dBFS, hold \S+$")
         rate = state["rate"]
         onsets = [h for h in state["hits"] if h["kind"] == "onset"]
         # Each marker reached the playhead (the frame heard when drawn) within 40 ms of its click in

@@ -96,12 +96,17 @@ class ResultFormatsTest(unittest.TestCase):
             ref = json_results(files["json"])
             peak = ref["level.max"]["data_object"]["value"]["numpyArray"][0]
             rms = ref["level.rms"]["data_object"]["value"]["numpyArray"][0]
+            # sweep.wav is stereo: the per-channel results hold two values, a row of two columns.
+            channel_peaks = ref["level.channel_max"]["data_object"]["value"]["numpyArray"]
+            self.assertEqual(len(channel_peaks), 2)
 
             header, rows = csv_rows(files["csv"])
-            self.assertEqual(header, ["id", "time", "duration", "label", "value"])
+            self.assertEqual(header, ["id", "time", "duration", "label", "value", "value_1"])
             by_id = {r[0]: r for r in rows}
             self.assertEqual(float(by_id["level.max"][4]), peak)
             self.assertEqual(float(by_id["level.rms"][4]), rms)
+            self.assertEqual(by_id["level.rms"][5], "")
+            self.assertEqual([float(v) for v in by_id["level.channel_max"][4:6]], channel_peaks)
             self.assertAlmostEqual(float(by_id["level.rms"][2]), 8.0, places=6)
 
             with open(files["jams"]) as f:
@@ -110,15 +115,18 @@ class ResultFormatsTest(unittest.TestCase):
             ann = {a["sandbox"]["timeside"]["id"]: a for a in jams["annotations"]}
             self.assertEqual(ann["level.max"]["namespace"], "vector")
             self.assertEqual(ann["level.max"]["data"][0]["value"], [peak])
+            self.assertEqual(ann["level.channel_max"]["data"][0]["value"], channel_peaks)
 
             cues = vtt_cues_by_ffmpeg(files["vtt"])
-            self.assertEqual(sorted(c[2]["id"] for c in cues), ["level.max", "level.rms"])
+            self.assertEqual(sorted(c[2]["id"] for c in cues),
+                             ["level.channel_max", "level.channel_rms", "level.max", "level.rms"])
             self.assertEqual(cues[0][:2], ("00:00:00,000", "00:00:08,000"))
 
             self.assertEqual(audacity_labels(files["audacity.txt"]), [])  # no events, no segments
 
             h5 = files["h5"]
             self.assertEqual(h5_values(h5, "/level.max/data_object/value"), [peak])
+            self.assertEqual(h5_values(h5, "/level.channel_max/data_object/value"), channel_peaks)
             self.assertEqual(h5_attribute(h5, "/level.rms/time_mode"), '"global"')
             self.assertEqual(h5_attribute(h5, "/level.rms/id_metadata/unit"), '"dBFS"')
             self.assertEqual(h5_attribute(h5, "/level.rms/audio_metadata/channels"), "2")

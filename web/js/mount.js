@@ -7,7 +7,7 @@ import { Feed } from "./feed.js";
 import { HeardQueue } from "./heard.js";
 import { LivePlayer, choose_output, new_sid } from "./player.js";
 import { h, throttled_text } from "./dom.js";
-import { Meters } from "./components/meters.js";
+import { Meters, channel_names } from "./components/meters.js";
 import { Loudness } from "./components/loudness.js";
 import { Timeline, TIMELINE_PAST } from "./components/timeline.js";
 import { Spectrogram } from "./components/spectrogram.js";
@@ -54,9 +54,14 @@ export function render(view, mount) {
     const results = new Set(hello.analyzers.flatMap((a) => a.results.map((r) => r.id)));
     const spectrum = hello.analyzers.flatMap((a) => a.results).find((r) => r.columns);
     ui = {};
-    if (results.has("level.max") && results.has("level.rms")) {
-      const p = panel("Level (dBFS)", "level", { short: true, label: "Peak and RMS level meters" });
-      ui.meters = new Meters(p.canvas, p.readout);
+    // The level analyzer's per-channel results: one meter per channel (the hello says how many).
+    const channel_peak = hello.analyzers.flatMap((a) => a.results).find((r) => r.id === "level.channel_max");
+    if (channel_peak && results.has("level.channel_rms")) {
+      const channels = channel_peak.values?.count ?? hello.channels;
+      const names = channel_names(channels).filter((x) => x);
+      const p = panel("Level (dBFS)", "level", { short: true,
+        label: `Peak and RMS level meters${names.length ? `, one per channel: ${names.join(", ")}` : ""}` });
+      ui.meters = new Meters(p.canvas, p.readout, channels);
       panels.append(p.section);
     }
     if (results.has("loudness_itu.block_loudness")) {
@@ -127,11 +132,13 @@ export function render(view, mount) {
     }
     const t = m.frame / rate;
     switch (m.result) {
-      case "level.max":
-        state.level = { ...(state.level || {}), frame: m.frame, peak: m.max, peak_mean: m.value };
+      // Per channel: an array, or a number for a single channel. An interval's value is its
+      // peak (aggregate "max") and its power-mean RMS (aggregate "power_mean").
+      case "level.channel_max":
+        state.level = { ...(state.level || {}), frame: m.frame, peak: [m.value].flat() };
         break;
-      case "level.rms":
-        state.level = { ...(state.level || {}), rms_frame: m.frame, rms: m.value };
+      case "level.channel_rms":
+        state.level = { ...(state.level || {}), rms_frame: m.frame, rms: [m.value].flat() };
         break;
       case "loudness_itu.block_loudness":
         ui.loudness?.set_momentary(m.value);
@@ -169,8 +176,8 @@ export function render(view, mount) {
     for (const { item } of queue.take_until(now_frame)) heard(item, now_frame);
     for (const { item } of columns.take_until(now_frame)) { ui.spectrogram?.add(item.bins); state.columns += 1; }
     const now = now_frame / rate;
-    if (ui.meters && state.level && state.level.rms !== undefined) {
-      ui.meters.set([state.level.peak], [state.level.rms], now);
+    if (ui.meters && state.level?.peak && state.level.rms) {
+      ui.meters.set(state.level.peak, state.level.rms, now);
       ui.meters.draw(now);
     }
     ui.loudness?.draw();

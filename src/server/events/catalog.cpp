@@ -2,6 +2,8 @@
 // data_mode and time_mode), once per mount start.
 #include "server/events/catalog.hpp"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 namespace timeside::server::events {
@@ -21,6 +23,11 @@ bool catalog::decimated(const analysis_event& e) const {
     return !e.label.has_value();
 }
 
+aggregation catalog::aggregate(const std::string& result_id) const {
+    const auto it = aggregates.find(result_id);
+    return it != aggregates.end() ? it->second : aggregation::mean;
+}
+
 namespace {
 
 void add_analyzers(catalog* c, const std::vector<std::shared_ptr<analyzer>>& analyzers) {
@@ -28,6 +35,13 @@ void add_analyzers(catalog* c, const std::vector<std::shared_ptr<analyzer>>& ana
         analyzer_entry entry{a->id(), a->info().name, a->info().unit, {}};
         for (const auto& r : a->results()) {
             result_entry e{r.id.id, r.id.name, r.id.unit, r.tmode, r.dmode};
+            e.aggregate = r.interval_aggregate;
+            if (r.interval_aggregate != aggregation::mean) c->aggregates[r.id.id] = r.interval_aggregate;
+            // One value per channel of the audio the analyzer is given: the mount's or the item's.
+            if (r.value_axis == "channel") {
+                e.values = static_cast<size_t>(std::max(1, c->channels));
+                e.per = r.value_axis;
+            }
             // The spectrogram's rows: a magnitude per frequency bin. Its windows are Hann-weighted,
             // so a full-scale sine peaks at a quarter of the window's length in its bin.
             if (a->id() == "spectrogram_analyzer" && r.tmode == time_mode::framewise && r.data.width > 1 &&
@@ -75,9 +89,11 @@ std::string hello_json(const catalog& c, int64_t frame, uint64_t seq, const nloh
     for (const auto& a : c.analyzers) {
         ordered results = ordered::array();
         for (const auto& r : a.results) {
+            const bool decimated = r.tmode == time_mode::framewise || r.tmode == time_mode::global;
             ordered e{{"id", r.id}, {"name", r.name}, {"unit", r.unit}, {"time_mode", to_string(r.tmode)},
-                      {"data_mode", to_string(r.dmode)},
-                      {"decimated", r.tmode == time_mode::framewise || r.tmode == time_mode::global}};
+                      {"data_mode", to_string(r.dmode)}, {"decimated", decimated}};
+            if (decimated && r.dmode == data_mode::value) e["aggregate"] = to_string(r.aggregate);
+            if (r.values) e["values"] = {{"count", r.values}, {"per", r.per}};
             if (r.bins) e["columns"] = {{"bins", r.bins}, {"bin_hz", r.bin_hz}, {"min_db", column_min_db}, {"max_db", column_max_db}};
             results.push_back(std::move(e));
         }

@@ -23,6 +23,9 @@ struct result_entry {
     data_mode dmode = data_mode::value;
     size_t bins = 0;      // a spectrum (a framewise row of magnitudes per frequency bin): its bins
     double bin_hz = 0;    // and their spacing
+    aggregation aggregate = aggregation::mean;  // a decimated result's interval value
+    size_t values = 0;    // values per message when they are one per `per` (0: not told)
+    std::string per;      // what each value is of: "channel" (in channel order)
 };
 
 // A spectrum result, as binary 8-bit columns can carry it (docs/events.md, "Binary columns").
@@ -54,8 +57,11 @@ struct catalog {
     // event and segment results (onsets, beats, silence changes, notes) never are. A result the
     // analyzer did not declare at setup counts as an event when it carries a label.
     bool decimated(const analysis_event& e) const;
+    // How a decimated result's interval is summed up (mean for a result it does not know).
+    aggregation aggregate(const std::string& result_id) const;
 
     std::unordered_map<std::string, time_mode> modes;  // result id -> its time mode
+    std::unordered_map<std::string, aggregation> aggregates;  // result id -> its interval aggregate, where not the mean
     std::unordered_map<std::string, spectrum_info> spectra;  // results binary columns can carry
 };
 

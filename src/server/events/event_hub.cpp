@@ -67,8 +67,9 @@ void event_hub::publish(const analysis_event& e) {
         if (!decimated) {
             append(make_event_message(next_seq(), e, now));
         } else {
+            const aggregation how = catalog_ ? catalog_->aggregate(e.result_id) : aggregation::mean;
             for (auto& [rate, t] : tiers_)
-                if (auto v = t.dec.add(e)) append_interval(rate, t, *v);
+                if (auto v = t.dec.add(e, how)) append_interval(rate, t, *v);
         }
         wake = take_waiters();
     }

@@ -39,6 +39,8 @@ struct interval_values {
     int64_t frame = 0;      // the first row's stream frame
     int64_t end_frame = 0;  // the last row's frame plus its duration
     size_t count = 0;       // rows aggregated
+    // `mean` is the interval's value as its result sums it up (catalog: the rows' mean, their max,
+    // or their power mean); `min` and `max` are the rows' extremes.
     std::vector<double> mean, min, max;
 };
 
@@ -58,7 +60,8 @@ message_ptr make_text_message(uint64_t seq, std::string json, std::chrono::stead
 
 // {"type":"analysis","seq","result","frame","t","duration", "value" | "label"}
 message_ptr make_event_message(uint64_t seq, const analysis_event& e, std::chrono::steady_clock::time_point made);
-// {"type":"analysis", ..., "value" (the interval's mean), "min", "max", "count"}, for subscribers at `rate`.
+// {"type":"analysis", ..., "value" (the interval's value: mean, max or power mean), "min", "max", "count"},
+// for subscribers at `rate`.
 message_ptr make_interval_message(uint64_t seq, int rate, const interval_values& v,
                                   std::chrono::steady_clock::time_point made);
 // A spectrum's interval as an 8-bit column (docs/events.md, "Binary columns"): the mean magnitude

@@ -1,8 +1,10 @@
-// Decimation carries every row of an interval (their mean, min, max and count), never every
-// n-th row: checked against the rows' own statistics computed here, interval by interval.
+// Decimation carries every row of an interval (their mean, min, max and count; for peaks their
+// max, for RMS levels their power mean), never every n-th row: checked against the rows' own
+// statistics, or the samples behind them, computed here interval by interval.
 #include "server/events/decimator.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 
 #include <catch2/catch.hpp>
@@ -66,4 +68,79 @@ TEST_CASE("rows far apart (skipped blocks) close their interval at the next row"
     REQUIRE(a);
     CHECK(a->count == 1);
     CHECK(a->frame == 100);
+}
+
+TEST_CASE("a peak's interval value is the max of its rows, per channel", "[events][level]") {
+    decimator d(1, 1000);
+    CHECK_FALSE(d.add({"level.channel_max", 0, 1000, 400, {-6, -30}, {}}, aggregation::max));
+    CHECK_FALSE(d.add({"level.channel_max", 400, 1000, 400, {-12, -20}, {}}, aggregation::max));
+    CHECK_FALSE(d.add({"level.channel_max", 800, 1000, 400, {-200, -25}, {}}, aggregation::max));
+    auto a = d.add({"level.channel_max", 1200, 1000, 400, {0, 0}, {}}, aggregation::max);
+    REQUIRE(a);
+    CHECK(a->mean == std::vector<double>{-6, -20});  // the message's `value`: each channel's own max
+    CHECK(a->max == std::vector<double>{-6, -20});
+    CHECK(a->min == std::vector<double>{-200, -30});
+    CHECK(a->count == 3);
+}
+
+namespace {
+double rms_db(const std::vector<double>& x, int64_t from, int64_t to) {
+    double sum = 0;
+    for (int64_t i = from; i < to; ++i) sum += x[static_cast<size_t>(i)] * x[static_cast<size_t>(i)];
+    return 10 * std::log10(sum / static_cast<double>(to - from));
+}
+}  // namespace
+
+TEST_CASE("an RMS level's interval value is the RMS of the interval's samples, per channel", "[events][level]") {
+    // Two channels of different, changing levels, cut into blocks of uneven lengths; each block's
+    // row is its channels' RMS in dB (what level emits). The reference is computed from the samples.
+    constexpr int rate = 44100;
+    const int64_t frames = rate * 3;
+    std::vector<double> left(frames), right(frames);
+    for (int64_t i = 0; i < frames; ++i) {
+        left[i] = 0.5 * std::sin(i * 0.05) * (1 + static_cast<double>(i % 9000) / 3000);
+        right[i] = 0.02 * std::sin(i * 0.3) + (i / 7000 % 2 ? 0.1 : 0.0);
+    }
+    decimator d(10, rate);  // intervals of 4410 frames
+    std::vector<interval_values> out;
+    const int64_t lengths[] = {300, 1024, 700, 1500};
+    for (int64_t f = 0, k = 0; f < frames; ++k) {
+        const int64_t n = std::min(lengths[k % 4], frames - f);
+        const std::vector<double> row{rms_db(left, f, f + n), rms_db(right, f, f + n)};
+        if (auto v = d.add({"level.channel_rms", f, rate, n, row, {}}, aggregation::power_mean)) out.push_back(*v);
+        f += n;
+    }
+    for (auto& v : d.flush()) out.push_back(std::move(v));
+    REQUIRE(out.size() >= 29);
+    int64_t covered = 0;
+    for (const auto& v : out) {
+        CHECK(v.frame == covered);  // contiguous: every sample in exactly one interval
+        covered = v.end_frame;
+        REQUIRE(v.mean.size() == 2);
+        CHECK(v.mean[0] == Approx(rms_db(left, v.frame, v.end_frame)).margin(1e-9));
+        CHECK(v.mean[1] == Approx(rms_db(right, v.frame, v.end_frame)).margin(1e-9));
+        CHECK(v.min[1] <= v.mean[1]);
+        CHECK(v.mean[1] <= v.max[1]);
+    }
+    CHECK(covered == frames);
+    // The plain mean of the rows' dB would be another number: power_mean is not the default.
+    decimator plain(10, rate);
+    std::optional<interval_values> first;
+    for (int64_t f = 0, k = 0; !first; ++k) {
+        const int64_t n = lengths[k % 4];
+        first = plain.add({"level.channel_rms", f, rate, n, {rms_db(left, f, f + n), rms_db(right, f, f + n)}, {}});
+        f += n;
+    }
+    CHECK(std::abs(first->mean[0] - rms_db(left, first->frame, first->end_frame)) > 0.01);
+}
+
+TEST_CASE("a power mean lies within its rows' extremes: one row reads back as itself", "[events][level]") {
+    for (double v : {-200.0, -96.33, -20.0000001, -3.0103, -0.1, 0.0}) {
+        decimator d(50, 44100);
+        CHECK_FALSE(d.add({"level.rms", 0, 44100, 1024, {v, v / 3}, {}}, aggregation::power_mean));
+        auto a = d.add({"level.rms", 1024, 44100, 1024, {0, 0}, {}}, aggregation::power_mean);
+        REQUIRE(a);
+        CHECK(a->count == 1);
+        CHECK(a->mean == std::vector<double>{v, v / 3});
+    }
 }
