@@ -310,7 +310,7 @@ class BadStartTest(unittest.TestCase):
             lines = []
             for _ in range(50):
                 lines.append(proc.stderr.readline())
-                if "listening" in lines[-1] or not lines[-1]:
+                if re.search(r"\blistening url=", lines[-1]) or not lines[-1]:
                     break
             self.assertIn(f"url=http://127.0.0.1:{port}/", lines[-1], lines)
         finally:
