@@ -16,7 +16,6 @@ import gzip
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,7 +24,9 @@ import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "web"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 from devtools import Chromium, connect  # noqa: E402
+from support import free_port  # noqa: E402
 
 # Installed before the page's own scripts: times every rAF callback and collects long tasks.
 PROBE = """
@@ -38,12 +39,6 @@ window.requestAnimationFrame = (cb) => raf((t) => {
   const f = window.__bench.frames; if (f.length < 100000) f.push(d);
 });
 """
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def compressed_size():

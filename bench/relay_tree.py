@@ -22,6 +22,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import live_peers  # noqa: E402
+from live_support import wait_until  # noqa: E402 (tests/integration, put on the path by live_peers)
 
 QUEUE_SECONDS = 10
 
@@ -35,15 +36,13 @@ def mount(music, pushes=()):
 
 
 def wait_for(what, predicate, timeout=30):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    """live_support's wait_until over a predicate whose server may not answer yet (OSError: not yet)."""
+    def answered():
         try:
-            if predicate():
-                return
+            return predicate()
         except OSError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"{what}: not within {timeout} s")
+            return False
+    wait_until(what, answered, timeout, interval=0.1)
 
 
 def icecast_mounts(ice):

@@ -2,7 +2,7 @@
 // listeners and HLS alike. Segments are MPEG audio packed audio (§3.4): an ID3 tag (the 90 kHz
 // timestamp of the first frame, the title, analysis events as JSON), then whole MP3 frames, cut at
 // the first frame boundary at or past segment_seconds. It keeps a window of segments and the
-// playlist text; the routes (hls_routes) serve both. docs/live.md, "HLS".
+// playlist text; the live routes (live_routes.cpp, hls_reply.cpp) serve both. docs/live.md, "HLS".
 #pragma once
 
 #include <atomic>
