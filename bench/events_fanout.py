@@ -1,6 +1,8 @@
 #!/usr/bin/python3
 """Events fan-out: N WebSocket subscribers of one live mount's feed (a clicks signal with `level` and
-`aubio_temporal`: level intervals at the default 20 per second and every onset and beat), ours
+`aubio_temporal`: `level.max` and `level.rms` intervals at the default 20 per second and every onset
+and beat, about 42 messages a second; `level`'s per-channel results are left out by the
+subscription, as before they existed), ours
 against Node's ws (bench/node/events_peer.mjs) broadcasting the same feed, same machine, same run.
 bench/events_load_client (one epoll process) opens the subscribers (2,000 per second) and counts
 the messages each receives over `--seconds`. For ours: the delivery latency (end of a block's
@@ -26,6 +28,9 @@ import live_peers  # noqa: E402
 SETTLE_SECONDS = 6
 NODE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "node")
 
+
+# What each subscriber (ours, and the one Node's peer relays) asks for.
+FEED = "/events/bench?analyzers=level.max,level.rms,aubio_temporal.onset,aubio_temporal.beat"
 
 def metrics(port):
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
@@ -104,7 +109,7 @@ def main():
         buckets0, delivered0 = metrics(ts.port)
         waited0 = runnable_waiting_seconds(ts.proc.pid)
         filled0, skipped0 = realtime(ts.port)
-        summary, cores, peak, elapsed = load(client, f"ws://127.0.0.1:{ts.port}/events/bench", n, args.seconds,
+        summary, cores, peak, elapsed = load(client, f"ws://127.0.0.1:{ts.port}{FEED}", n, args.seconds,
                                              ts.proc.pid)
         waited = runnable_waiting_seconds(ts.proc.pid) - waited0
         filled1, skipped1 = realtime(ts.port)
@@ -122,7 +127,7 @@ def main():
         # The peer, fed by our feed (one more subscriber of ours) on the same machine.
         port = live_peers._free_port()
         node = subprocess.Popen(["node", os.path.join(NODE_DIR, "events_peer.mjs"), str(port),
-                                 f"ws://127.0.0.1:{ts.port}/events/bench"], stdout=subprocess.PIPE, text=True)
+                                 f"ws://127.0.0.1:{ts.port}{FEED}"], stdout=subprocess.PIPE, text=True)
         try:
             line = node.stdout.readline()  # 'listening PORT' once bound, or EOF if it failed
             if not line.startswith("listening"):
