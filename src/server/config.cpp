@@ -107,14 +107,19 @@ std::map<std::string, key_handler> server_keys(const std::filesystem::path& base
     };
 }
 
+// A key holding an array of folder paths ([media] folders, [plugins] folders), each relative to `base`.
+std::vector<std::filesystem::path> folder_list(const toml::node& n, const std::string& w, const std::filesystem::path& base) {
+    auto a = n.as_array();
+    if (!a) bad(w, n, "an array of folder paths");
+    std::vector<std::filesystem::path> out;
+    for (size_t i = 0; i < a->size(); ++i) out.push_back(folder(string_of(*a->get(i), fmt::format("{}[{}]", w, i)), base));
+    return out;
+}
+
 std::map<std::string, key_handler> media_keys(const std::filesystem::path& base) {
     return {
         {"folders", [base](const toml::node& n, server_config& c, const std::string& w) {
-             auto a = n.as_array();
-             if (!a) bad(w, n, "an array of folder paths");
-             c.media_folders.clear();
-             for (size_t i = 0; i < a->size(); ++i)
-                 c.media_folders.push_back(folder(string_of(*a->get(i), fmt::format("{}[{}]", w, i)), base));
+             c.media_folders = folder_list(n, w, base);
          }},
         {"rescan_interval", [](const toml::node& n, server_config& c, const std::string& w) {
              c.rescan_interval = seconds_in(n, w, 0.1, 86400);
@@ -229,11 +234,7 @@ listen_address parse_listen(const std::string& text, const std::string& what) {
 std::map<std::string, key_handler> plugins_keys(const std::filesystem::path& base) {
     return {
         {"folders", [base](const toml::node& n, server_config& c, const std::string& w) {
-             auto a = n.as_array();
-             if (!a) bad(w, n, "an array of folder paths");
-             c.plugin_folders.clear();
-             for (size_t i = 0; i < a->size(); ++i)
-                 c.plugin_folders.push_back(folder(string_of(*a->get(i), fmt::format("{}[{}]", w, i)), base));
+             c.plugin_folders = folder_list(n, w, base);
          }},
     };
 }

@@ -184,6 +184,11 @@ class RtspTest(unittest.TestCase):
             samples = samples_of(out)
             self.assertAlmostEqual(len(samples) / RATE, 6, delta=0.6)
             self.assertAlmostEqual(rms_db(samples[RATE // 10:]), SINE_DB, delta=0.5)
+        # Both gone (TEARDOWN): the media goes with its last client, its encode with it.
+        st = wait_until("the media gone with its last client",
+                        lambda: (lambda r: r if r and r["clients"] == 0 and r["medias"] == 0 else None)(
+                            self.rtsp_status("tone")), 15)
+        self.assertGreaterEqual(st["media_starts"], 1)
 
     def test_unknown_path_is_404(self):
         self.assertEqual(rtsp_request(self.rtsp_port, "DESCRIBE", "/live/nope"), 404)

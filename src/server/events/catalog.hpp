@@ -25,7 +25,7 @@ struct result_entry {
     double bin_hz = 0;    // and their spacing
     aggregation aggregate = aggregation::mean;  // a decimated result's interval value
     size_t values = 0;    // values per message when they are one per `per` (0: not told)
-    std::string per;      // what each value is of: "channel" (in channel order)
+    std::string per{};    // what each value is of: "channel" (in channel order)
 };
 
 // A spectrum result, as binary 8-bit columns can carry it (docs/events.md, "Binary columns").

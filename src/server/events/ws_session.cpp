@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "server/events/ws_handshake.hpp"
+#include "server/http/nonblocking_write.hpp"
 #include "server/events/ws_shard.hpp"
 #include "server/log.hpp"
 
@@ -164,11 +165,7 @@ void ws_session::do_write() {
         if (!gather(b)) return;
         boost::system::error_code ec;
         const size_t total = asio::buffer_size(b.buffers);
-        size_t n = socket_.write_some(b.buffers, ec);  // non-blocking
-        if (ec == asio::error::would_block || ec == asio::error::try_again) {
-            ec = {};
-            n = 0;
-        }
+        const size_t n = http::write_now(socket_, b.buffers, ec);
         if (ec) {
             b.clear();
             return finish("client_gone");
@@ -178,10 +175,7 @@ void ws_session::do_write() {
             pending_ = std::make_unique<ws_batch>(std::move(b));
             b.clear();
             pending_->fill();
-            size_t whole = 0, skip = n;
-            while (whole < pending_->buffers.size() && skip >= pending_->buffers[whole].size()) skip -= pending_->buffers[whole++].size();
-            pending_->buffers.erase(pending_->buffers.begin(), pending_->buffers.begin() + static_cast<std::ptrdiff_t>(whole));
-            if (skip > 0) pending_->buffers.front() += skip;
+            http::consume_front(pending_->buffers, n);
             asio::async_write(socket_, pending_->buffers, beast::bind_front_handler(&ws_session::on_write, shared_from_this()));
             return;
         }

@@ -48,7 +48,7 @@ struct hls_settings {
     // Wall clock of stream frame 0 (EXT-X-PROGRAM-DATE-TIME); unset: taken at the first chunk,
     // as now minus the audio the chunk closes (the mount runs at real time).
     std::optional<std::chrono::system_clock::time_point> stream_start;
-    unsigned max_events = 32;  // per segment; more are counted in events_dropped
+    unsigned max_events = 32;  // events waiting for their segments at a time; more are counted in events_dropped
 };
 
 struct hls_counters {

@@ -13,6 +13,7 @@
 #include <boost/asio/write.hpp>
 #include <fmt/format.h>
 
+#include "server/http/nonblocking_write.hpp"
 #include "server/log.hpp"
 
 namespace timeside::server::live {
@@ -267,16 +268,9 @@ void icecast_push::do_take() {
         boost::system::error_code ec;
         const size_t total = asio::buffer_size(buffers_);
         last_write_ = std::chrono::steady_clock::now();
-        size_t n = socket_.write_some(buffers_, ec);  // non-blocking
-        if (ec == asio::error::would_block || ec == asio::error::try_again) {
-            ec = {};
-            n = 0;
-        }
+        const size_t n = http::write_now(socket_, buffers_, ec);
         if (!ec && n < total) {
-            size_t whole = 0, skip = n;
-            while (whole < buffers_.size() && skip >= buffers_[whole].size()) skip -= buffers_[whole++].size();
-            buffers_.erase(buffers_.begin(), buffers_.begin() + static_cast<std::ptrdiff_t>(whole));
-            if (skip > 0) buffers_.front() += skip;
+            http::consume_front(buffers_, n);
             writing_ = true;
             const uint64_t attempt = attempt_;
             asio::async_write(socket_, buffers_, [self = shared_from_this(), attempt, n](boost::system::error_code e, size_t m) {

@@ -21,6 +21,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <fmt/format.h>
 
+#include "server/http/nonblocking_write.hpp"
 #include "server/live/listener_shard.hpp"
 #include "server/log.hpp"
 
@@ -158,21 +159,15 @@ void listener_session::do_take() {
         prepare_buffers(chunks, buffers, title);
         boost::system::error_code ec;
         const size_t total = asio::buffer_size(buffers);
-        size_t n = socket_.write_some(buffers, ec);  // non-blocking
-        if (ec == asio::error::would_block || ec == asio::error::try_again) {
-            ec = {};
-            n = 0;
-        }
+        const size_t n = http::write_now(socket_, buffers, ec);
         if (!ec && n < total) {
             // The socket is full: the rest goes with one async write, which keeps what it needs.
             pending_ = std::make_unique<pending_write>();
             pending_->chunks.assign(chunks.begin(), chunks.end());
             pending_->title = std::move(title);
             pending_->written = n;
-            size_t whole = 0, skip = n;
-            while (whole < buffers.size() && skip >= buffers[whole].size()) skip -= buffers[whole++].size();
-            pending_->buffers.assign(buffers.begin() + static_cast<std::ptrdiff_t>(whole), buffers.end());
-            if (skip > 0) pending_->buffers.front() += skip;
+            http::consume_front(buffers, n);
+            pending_->buffers.assign(buffers.begin(), buffers.end());
             chunks.clear();
             buffers.clear();
             asio::async_write(socket_, pending_->buffers,

@@ -1,5 +1,7 @@
 // The station's families in GET /metrics (Prometheus text): per output listeners and bytes, per
 // push, per mount source and fallback, per feed subscribers and delivery latency, RTSP and HLS.
+#include <optional>
+
 #include <fmt/format.h>
 
 #include "server/live/running_mount.hpp"
@@ -22,10 +24,15 @@ void station::render_metrics(std::string& out) const {
                                    escape_label_value(m.def->outputs[i].extension), field(m.hubs[i]->counters()));
         });
     };
-    auto per_mount = [&](const char* name, const char* type, const char* help, auto field) {
+    // One sample per mount, labelled with its id: `sample(m)` gives the value, or nothing to leave
+    // the mount out (no RTSP path, no HLS). The families below differ only in where they read.
+    auto per_mount_sample = [&](const char* name, const char* type, const char* help, auto sample) {
         family(name, type, help, [&](const running_mount& m) {
-            out += fmt::format("{}{{mount=\"{}\"}} {}\n", name, escape_label_value(m.def->id), field(m.engine->status()));
+            if (const auto v = sample(m)) out += fmt::format("{}{{mount=\"{}\"}} {}\n", name, escape_label_value(m.def->id), *v);
         });
+    };
+    auto per_mount = [&](const char* name, const char* type, const char* help, auto field) {
+        per_mount_sample(name, type, help, [&](const running_mount& m) { return std::optional(field(m.engine->status())); });
     };
     per_output("timeside_live_listeners", "gauge", "Listeners connected to a live output.",
                [](const hub_counters& c) { return c.listeners; });
@@ -72,9 +79,7 @@ void station::render_metrics(std::string& out) const {
     per_mount("timeside_live_skipped_analysis_blocks_total", "counter", "Blocks the analysis lane skipped to keep up.",
               [](const mount_status& s) { return s.skipped_analysis_blocks; });
     auto per_events = [&](const char* name, const char* type, const char* help, auto field) {
-        family(name, type, help, [&](const running_mount& m) {
-            out += fmt::format("{}{{mount=\"{}\"}} {}\n", name, escape_label_value(m.def->id), field(m.events->counters()));
-        });
+        per_mount_sample(name, type, help, [&](const running_mount& m) { return std::optional(field(m.events->counters())); });
     };
     using events::event_counters;
     per_events("timeside_events_subscribers", "gauge", "Event subscribers (WebSocket and SSE) of a mount.",
@@ -106,9 +111,9 @@ void station::render_metrics(std::string& out) const {
            });
     const auto rtsp_counts = rtsp_ ? rtsp_->counts() : std::map<std::string, rtsp::rtsp_mount_counts>{};
     auto per_rtsp = [&](const char* name, const char* type, const char* help, auto field) {
-        family(name, type, help, [&](const running_mount& m) {
-            if (auto it = rtsp_counts.find(m.def->id); it != rtsp_counts.end())
-                out += fmt::format("{}{{mount=\"{}\"}} {}\n", name, escape_label_value(m.def->id), field(it->second));
+        per_mount_sample(name, type, help, [&](const running_mount& m) {
+            const auto it = rtsp_counts.find(m.def->id);
+            return it != rtsp_counts.end() ? std::optional(field(it->second)) : std::nullopt;
         });
     };
     per_rtsp("timeside_rtsp_clients", "gauge", "RTSP sessions on a mount's path.",
@@ -120,9 +125,8 @@ void station::render_metrics(std::string& out) const {
     per_mount("timeside_live_stream_seconds", "gauge", "Stream time of the mount (seconds since it started).",
               [](const mount_status& s) { return s.samplerate ? static_cast<double>(s.stream_frames) / s.samplerate : 0.0; });
     auto per_hls = [&](const char* name, const char* type, const char* help, auto field) {
-        family(name, type, help, [&](const running_mount& m) {
-            if (m.hls)
-                out += fmt::format("{}{{mount=\"{}\"}} {}\n", name, escape_label_value(m.def->id), field(m.hls->counters()));
+        per_mount_sample(name, type, help, [&](const running_mount& m) {
+            return m.hls ? std::optional(field(m.hls->counters())) : std::nullopt;
         });
     };
     per_hls("timeside_live_hls_segments_total", "counter", "HLS segments published by a mount.",
@@ -133,17 +137,13 @@ void station::render_metrics(std::string& out) const {
             [](const hls_counters& c) { return c.segment_requests; });
     per_hls("timeside_live_hls_not_found_total", "counter", "HLS segment requests answered 404 (evicted or unknown).",
             [](const hls_counters& c) { return c.not_found; });
-    per_hls("timeside_live_hls_events_total", "counter", "Analysis events put in HLS segments' ID3 tags.",
+    per_hls("timeside_live_hls_events_total", "counter", "Analysis events queued for HLS segments' ID3 tags (put in the segment that plays them).",
             [](const hls_counters& c) { return c.events; });
-    per_hls("timeside_live_hls_events_dropped_total", "counter", "Analysis events over a segment's bound, not carried.",
+    per_hls("timeside_live_hls_events_dropped_total", "counter", "Analysis events over the bound of those waiting for segments, not carried.",
             [](const hls_counters& c) { return c.events_dropped; });
-    family("timeside_live_hls_lane_running", "gauge",
-           "1 while the encode that feeds a mount's HLS runs (on demand without an mp3 output, else always).",
-           [&](const running_mount& m) {
-               if (m.hls)
-                   out += fmt::format("timeside_live_hls_lane_running{{mount=\"{}\"}} {}\n", escape_label_value(m.def->id),
-                                      !m.lane || m.lane->running() ? 1 : 0);
-           });
+    per_mount_sample("timeside_live_hls_lane_running", "gauge",
+                     "1 while the encode that feeds a mount's HLS runs (on demand without an mp3 output, else always).",
+                     [&](const running_mount& m) { return m.hls ? std::optional(!m.lane || m.lane->running() ? 1 : 0) : std::nullopt; });
     per_hls("timeside_live_hls_publish_latency_seconds", "gauge",
             "Newest HLS segment: from its first sample's wall-clock time to its publication.",
             [](const hls_counters& c) { return c.last_latency; });
