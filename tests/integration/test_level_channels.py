@@ -16,7 +16,7 @@ import unittest
 import jsonschema
 import websockets
 
-from live_support import Station, file_mount, wait_until
+from live_support import Station, file_mount
 from support import ROOT, TempDir, run, sox_stats_columns
 
 SCHEMA = json.load(open(os.path.join(ROOT, "docs", "events.schema.json")))
@@ -121,6 +121,10 @@ class LevelChannels(unittest.TestCase):
             if m["type"] == "analysis":
                 by[m["result"]].append(m)
         peaks, rms = by["level.channel_max"], by["level.channel_rms"]
+        # The subscriber's window may end between an interval's two messages: at most one unmatched.
+        self.assertLessEqual(abs(len(peaks) - len(rms)), 1)
+        common = min(len(peaks), len(rms))
+        peaks, rms = peaks[:common], rms[:common]
         self.assertEqual([m["frame"] for m in peaks], [m["frame"] for m in rms])
         # The messages follow each other without a gap; take the first run of them covering exactly
         # two loops of the file.
