@@ -448,25 +448,58 @@ TEST_CASE("a source changed since the library scanned it is refused before it is
     CHECK_FALSE(reached);
 }
 
-TEST_CASE("own_run starts a job beside one with the same key; later requests share the first", "[server][job]") {
+namespace {
+
+// Two runs of one output side by side: a runner whose job writes "first" (its first run) or
+// "again", then waits until released or cancelled; `runs` counts the runs started.
+struct gated_runs {
+    gated_runs(const std::string& key, unsigned max_jobs) : cache(d.path(), 1 << 20), runner(cache, max_jobs) {
+        spec.key = media::cache_key({key});
+        spec.ext = "json";
+        spec.label = key + ".json";
+        spec.produce = [this](byte_sink& out, const std::atomic<bool>& cancel) {
+            const int n = ++runs;
+            out.write(bytes(n == 1 ? "first" : "again"), true);
+            std::unique_lock l(m);
+            cv.wait(l, [&] { return go || cancel.load(); });
+            if (cancel) throw cancelled_error();
+        };
+    }
+    ~gated_runs() {
+        release();
+        runner.stop_all();
+    }
+    // After a cancel: the waiting run sees it (taking the lock first: no lost wake-up).
+    void wake() {
+        { std::lock_guard l(m); }
+        cv.notify_all();
+    }
+    void release() {
+        {
+            std::lock_guard l(m);
+            go = true;
+        }
+        cv.notify_all();
+    }
+
     test::temp_dir d;
-    media::disk_cache cache(d.path(), 1 << 20);
-    media::job_runner runner(cache, 2);
+    media::disk_cache cache;
     std::mutex m;
     std::condition_variable cv;
     bool go = false;
     std::atomic<int> runs{0};
     media::job_spec spec;
-    spec.key = media::cache_key({"own"});
-    spec.ext = "json";
-    spec.label = "o.json";
-    spec.produce = [&](byte_sink& out, const std::atomic<bool>& cancel) {
-        const int n = ++runs;
-        out.write(bytes(n == 1 ? "first" : "again"), true);
-        std::unique_lock l(m);
-        cv.wait(l, [&] { return go || cancel.load(); });
-        if (cancel) throw cancelled_error();
-    };
+    media::job_runner runner;  // last: stopped before what its runs use goes
+};
+
+}  // namespace
+
+TEST_CASE("own_run starts a job beside one with the same key; later requests share the first", "[server][job]") {
+    gated_runs g("own", 2);
+    auto& runner = g.runner;
+    auto& spec = g.spec;
+    auto& runs = g.runs;
+    auto& cache = g.cache;
     auto plain = runner.start_or_join(spec);
     REQUIRE(plain.stream);
     REQUIRE(test::eventually([&] { return runs == 1; }, 2000ms));  // the first job writes "first"
@@ -491,15 +524,10 @@ TEST_CASE("own_run starts a job beside one with the same key; later requests sha
     // The own run's cancel reaches that job only (its one reader dropped first), not the shared one.
     own.stream.reset();
     CHECK(own.cancel_if_unread());
-    { std::lock_guard l(m); }  // the producer is waiting, or has yet to read `cancel`: no lost wake-up
-    cv.notify_all();
+    g.wake();
     CHECK(test::eventually([&] { return runner.active() == 1; }, 2000ms));
     CHECK_FALSE(plain.cancel_if_unread());  // two clients still read the first job
-    {
-        std::lock_guard l(m);
-        go = true;
-    }
-    cv.notify_all();
+    g.release();
     CHECK(test::eventually([&] { return runner.active() == 0; }, 2000ms));
     CHECK(runs == 2);
     CHECK(cache.find(spec.key, "json"));  // the shared job's output, stored under the key
@@ -507,24 +535,11 @@ TEST_CASE("own_run starts a job beside one with the same key; later requests sha
 }
 
 TEST_CASE("when the shared job ends without output, requests join the own run still producing it", "[server][job]") {
-    test::temp_dir d;
-    media::disk_cache cache(d.path(), 1 << 20);
-    media::job_runner runner(cache, 3);
-    std::mutex m;
-    std::condition_variable cv;
-    bool go = false;
-    std::atomic<int> runs{0};
-    media::job_spec spec;
-    spec.key = media::cache_key({"promoted"});
-    spec.ext = "json";
-    spec.label = "p.json";
-    spec.produce = [&](byte_sink& out, const std::atomic<bool>& cancel) {
-        const int n = ++runs;
-        out.write(bytes(n == 1 ? "first" : "again"), true);
-        std::unique_lock l(m);
-        cv.wait(l, [&] { return go || cancel.load(); });
-        if (cancel) throw cancelled_error();
-    };
+    gated_runs g("promoted", 3);
+    auto& runner = g.runner;
+    auto& spec = g.spec;
+    auto& runs = g.runs;
+    auto& cache = g.cache;
     auto plain = runner.start_or_join(spec);
     REQUIRE(plain.stream);
     REQUIRE(test::eventually([&] { return runs == 1; }, 2000ms));
@@ -534,8 +549,7 @@ TEST_CASE("when the shared job ends without output, requests join the own run st
     // The shared job's only client leaves: cancelled, nothing cached.
     plain.stream.reset();
     CHECK(plain.cancel_if_unread());
-    { std::lock_guard l(m); }
-    cv.notify_all();
+    g.wake();
     REQUIRE(test::eventually([&] { return runner.active() == 1; }, 2000ms));
     CHECK_FALSE(cache.find(spec.key, "json"));
     // A request now joins the own run (no third analysis) and reads its output.
@@ -545,11 +559,7 @@ TEST_CASE("when the shared job ends without output, requests join the own run st
     CHECK(runner.active() == 1);
     later.stream->set_notify([] {});
     CHECK(test::eventually([&] { return drain(*later.stream) == "again"; }, 2000ms));
-    {
-        std::lock_guard l(m);
-        go = true;
-    }
-    cv.notify_all();
+    g.release();
     CHECK(test::eventually([&] { return runner.active() == 0; }, 2000ms));
     CHECK(runs == 2);
     CHECK(cache.find(spec.key, "json"));  // the own run's output, stored under the key
