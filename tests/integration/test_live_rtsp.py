@@ -108,9 +108,20 @@ class RtspTest(unittest.TestCase):
     def rtsp_status(self, mount):
         return (self.station.mount_status(mount) or {}).get("rtsp")
 
-    def check_tone(self, samples, seconds, what):
+    def media_losses(self):
+        """The tone mount's media counters of lost audio (dropped_frames) and re-anchored
+        timestamps (resyncs), summed over its media so far."""
+        st = self.rtsp_status("tone")
+        return {k: st[k] for k in ("dropped_frames", "resyncs")}
+
+    def check_tone(self, samples, seconds, what, before):
         """`seconds` of the sine: its level, its frequency, no gap; the first and last 100 ms (the
-        decoder's start, the cut) left out."""
+        decoder's start, the cut) left out. `before`: media_losses() when the client started; the
+        server must have lost no audio since (a gap it reports names its cause)."""
+        after = self.media_losses()
+        losses = {k: after[k] - before[k] for k in after}
+        what = f"{what} (server: {losses})"
+        self.assertEqual(losses["dropped_frames"], 0, f"{what}: the media lost audio")
         body = samples[RATE // 10:len(samples) - RATE // 10]
         self.assertAlmostEqual(rms_db(body), SINE_DB, delta=0.5, msg=f"{what}: level")
         self.assertAlmostEqual(tone_frequency(body, RATE), FREQ, delta=0.5, msg=f"{what}: frequency")
@@ -123,13 +134,14 @@ class RtspTest(unittest.TestCase):
         self.assertAlmostEqual(len(samples) / RATE, seconds, delta=0.6, msg=f"{what}: decoded length")
 
     def decode_ffmpeg(self, transport):
+        before = self.media_losses()
         start = time.monotonic()
         r = subprocess.run(ffmpeg_args(self.url("tone"), transport, 10), capture_output=True, timeout=40)
         elapsed = time.monotonic() - start
         self.assertEqual(r.returncode, 0, r.stderr.decode(errors="replace"))
         # A live stream arrives in real time: 10 s of it take 10 s to come.
         self.assertGreaterEqual(elapsed, 9.5)
-        self.check_tone(samples_of(r.stdout), 10, f"ffmpeg over {transport}")
+        self.check_tone(samples_of(r.stdout), 10, f"ffmpeg over {transport}", before)
 
     def test_ffmpeg_decodes_10_s_over_tcp(self):
         self.decode_ffmpeg("tcp")
@@ -138,6 +150,7 @@ class RtspTest(unittest.TestCase):
         self.decode_ffmpeg("udp")
 
     def decode_gst(self, protocols):
+        before = self.media_losses()
         with tempfile.TemporaryDirectory() as tmp:
             path = os.path.join(tmp, "out.f32")
             proc = subprocess.Popen(gst_pipeline(self.url("tone"), protocols, path), stdout=subprocess.DEVNULL,
@@ -156,7 +169,7 @@ class RtspTest(unittest.TestCase):
             self.assertEqual(proc.returncode, 0, err)
             with open(path, "rb") as f:
                 samples = samples_of(f.read())
-        self.check_tone(samples, ran, f"rtspsrc over {protocols}")
+        self.check_tone(samples, ran, f"rtspsrc over {protocols}", before)
 
     def test_rtspsrc_decodes_10_s_over_tcp(self):
         self.decode_gst("tcp")

@@ -14,10 +14,17 @@ void audio_feed::reader::push(const block_ptr& b, int64_t max_frames) {
     blocks_.push_back(b);
     frames_ += b->frames();
     while (frames_ - blocks_.front()->frames() + offset_ >= max_frames && blocks_.size() > 1) {
-        frames_ -= blocks_.front()->frames() - offset_;
+        const int64_t unread = blocks_.front()->frames() - offset_;
+        frames_ -= unread;
+        dropped_ += unread;
         offset_ = 0;
         blocks_.pop_front();
     }
+}
+
+int64_t audio_feed::reader::dropped_frames() const {
+    std::lock_guard lock(mutex_);
+    return dropped_;
 }
 
 void audio_feed::reader::close() {

@@ -29,15 +29,18 @@ public:
         // them, as the HLS lane does); `ended` once the feed closed and the rest was taken. A
         // reader that took too late finds a gap between two blocks' positions.
         live_input::status take(std::vector<block_ptr>& out);
+        // Frames dropped unread so far (the oldest, when the reader held its maximum).
+        int64_t dropped_frames() const;
 
     private:
         friend class audio_feed;
         void push(const block_ptr& b, int64_t max_frames);
         void close();
-        std::mutex mutex_;
+        mutable std::mutex mutex_;
         std::deque<block_ptr> blocks_;
         int64_t offset_ = 0;  // frames of blocks_.front() already read
         int64_t frames_ = 0;  // unread frames held
+        int64_t dropped_ = 0;  // unread frames dropped
         bool primed_ = false, closed_ = false;
     };
 

@@ -122,6 +122,12 @@ void station::render_metrics(std::string& out) const {
              [](const rtsp::rtsp_mount_counts& c) { return c.medias; });
     per_rtsp("timeside_rtsp_media_starts_total", "counter", "RTSP media pipelines built for a mount.",
              [](const rtsp::rtsp_mount_counts& c) { return c.media_starts; });
+    per_rtsp("timeside_rtsp_dropped_frames_total", "counter",
+             "Frames of a mount's audio its RTSP media lost because the media stalled for over a second.",
+             [](const rtsp::rtsp_mount_counts& c) { return c.dropped_frames; });
+    per_rtsp("timeside_rtsp_resyncs_total", "counter",
+             "Times a mount's RTSP media timestamps were set back on the pipeline clock (drifted over 100 ms).",
+             [](const rtsp::rtsp_mount_counts& c) { return c.resyncs; });
     per_mount("timeside_live_stream_seconds", "gauge", "Stream time of the mount (seconds since it started).",
               [](const mount_status& s) { return s.samplerate ? static_cast<double>(s.stream_frames) / s.samplerate : 0.0; });
     auto per_hls = [&](const char* name, const char* type, const char* help, auto field) {

@@ -135,7 +135,9 @@ nlohmann::json station::status_json() const {
                                      {"auth", m->def->rtsp.password.empty() ? "none" : "basic"},
                                      {"clients", it->second.clients},
                                      {"medias", it->second.medias},
-                                     {"media_starts", it->second.media_starts}};
+                                     {"media_starts", it->second.media_starts},
+                                     {"dropped_frames", it->second.dropped_frames},
+                                     {"resyncs", it->second.resyncs}};
         }
     }
     return {{"mounts", mounts},

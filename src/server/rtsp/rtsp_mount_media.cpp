@@ -15,12 +15,13 @@ namespace timeside::server::rtsp {
 namespace {
 
 constexpr guint pump_interval_ms = 10;
-// The appsrc holds at most this much that its pipeline has not taken; older audio is dropped
-// first (leaky downstream), so a stalled media loses audio instead of growing or blocking.
-// (Counted in bytes: the buffers get their timestamps only as they leave the appsrc.)
-constexpr double appsrc_max_seconds = 0.2;
-// The feed's reader keeps at most this much for a pump that missed its ticks.
-constexpr double reader_max_seconds = 0.5;
+// The appsrc holds at most this much that its pipeline has not taken: a pipeline that stalls for
+// longer (its streaming thread not scheduled, a TCP client's backlog full) loses what the pump
+// has for it then, counted, instead of growing or blocking the pump. A second rides out the
+// stalls a loaded machine gives; in steady state the appsrc holds one pump tick.
+constexpr double appsrc_max_seconds = 1.0;
+// The feed's reader keeps at most this much for a pump that missed its ticks (the rest counted).
+constexpr double reader_max_seconds = 1.0;
 // Timestamps follow the frames while they stay this close to the clock.
 constexpr GstClockTimeDiff max_drift = 100 * GST_MSECOND;
 const char* const serial_key = "timeside-rtsp-mount";
@@ -81,10 +82,20 @@ private:
         bool discont = false;
         if (!GST_CLOCK_TIME_IS_VALID(next_pts_) || GST_CLOCK_DIFF(next_pts_, live_pts) > max_drift ||
             GST_CLOCK_DIFF(live_pts, next_pts_) > max_drift) {
+            if (GST_CLOCK_TIME_IS_VALID(next_pts_)) ++counters_->resyncs;
             next_pts_ = live_pts;
             discont = true;
         }
         const gsize bytes = scratch_.size() * sizeof(float);
+        counters_->dropped_frames += reader_->dropped_frames() - reader_dropped_;
+        reader_dropped_ = reader_->dropped_frames();
+        if (gst_app_src_get_current_level_bytes(GST_APP_SRC(appsrc_)) + bytes > gst_app_src_get_max_bytes(GST_APP_SRC(appsrc_))) {
+            // The pipeline has not taken the last second: this audio is dropped (counted), its
+            // time skipped, so what follows keeps its place on the clock.
+            counters_->dropped_frames += static_cast<int64_t>(frames);
+            next_pts_ += duration;
+            return G_SOURCE_CONTINUE;
+        }
         GstBuffer* buffer = gst_buffer_new_allocate(nullptr, bytes, nullptr);
         gst_buffer_fill(buffer, 0, scratch_.data(), bytes);
         GST_BUFFER_PTS(buffer) = next_pts_;
@@ -101,6 +112,7 @@ private:
     std::shared_ptr<rtsp_mount_counters> counters_;
     std::vector<float> scratch_;
     GstClockTime next_pts_ = GST_CLOCK_TIME_NONE;
+    int64_t reader_dropped_ = 0;  // the reader's dropped_frames() already counted
 };
 
 // Held by the media (object data): the pump's timer goes when the media goes.

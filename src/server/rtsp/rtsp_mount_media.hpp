@@ -19,6 +19,11 @@ namespace timeside::server::rtsp {
 struct rtsp_mount_counters {
     std::atomic<int64_t> medias{0};        // media pipelines running now (1 while anyone listens)
     std::atomic<int64_t> media_starts{0};  // media pipelines built so far
+    // Audio of the mount a media lost because its pump or its pipeline stalled for over a second
+    // (a gap its clients hear), and the times its timestamps were set back on the pipeline's clock
+    // after drifting 100 ms from it (the mount's clock late; no audio lost).
+    std::atomic<int64_t> dropped_frames{0};
+    std::atomic<int64_t> resyncs{0};
 };
 
 struct rtsp_media_settings {

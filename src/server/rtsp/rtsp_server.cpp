@@ -244,7 +244,9 @@ std::map<std::string, rtsp_mount_counts> rtsp_server::counts() const {
     std::lock_guard lock(mutex_);
     for (const auto& [id, m] : mounts_) {
         auto it = by_serial.find(m->serial());
-        out[id] = {it == by_serial.end() ? 0 : it->second, m->counters()->medias.load(), m->counters()->media_starts.load()};
+        const auto& c = *m->counters();
+        out[id] = {it == by_serial.end() ? 0 : it->second, c.medias.load(), c.media_starts.load(), c.dropped_frames.load(),
+                   c.resyncs.load()};
     }
     return out;
 }

@@ -30,6 +30,8 @@ struct rtsp_mount_counts {
     int64_t clients = 0;       // RTSP sessions playing (or set up on) the path now
     int64_t medias = 0;        // media pipelines running for it (1 while anyone listens: shared)
     int64_t media_starts = 0;  // media pipelines built so far
+    int64_t dropped_frames = 0;  // mount audio the medias lost to stalls (rtsp_mount_counters)
+    int64_t resyncs = 0;         // media timestamps set back on the clock
 };
 
 // Threads: construct, start() and stop() from the owner (the station); add_mount, remove_mount
