@@ -8,7 +8,7 @@
 #include "core/errors.hpp"
 #include "server/admin_routes.hpp"
 #include "server/events/event_hub.hpp"
-#include "server/live/hls_reply.hpp"
+#include "server/hls/hls_reply.hpp"
 #include "server/live/listener_session.hpp"
 #include "server/log.hpp"
 
@@ -90,7 +90,7 @@ void add_live_routes(http::router& routes, live_state& state) {
         std::string why;
         auto hls = state.station.find_hls(ctx.param("id"), why);
         if (!hls) throw http::http_error(status::not_found, why);
-        return live::hls_response(ctx.req, *hls, ctx.param("name"));
+        return hls::hls_response(ctx.req, *hls, ctx.param("name"));
     });
     routes.add({verb::put}, "/live/{id}", [&state](const http::request_context& ctx) { return state.ingest.handle(ctx); },
                live::ingest_endpoint::route_options());

@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "server/events/event_hub.hpp"
-#include "server/live/hls_lane.hpp"
-#include "server/live/hls_segmenter.hpp"
+#include "server/hls/hls_lane.hpp"
+#include "server/hls/hls_segmenter.hpp"
 #include "server/live/hub.hpp"
 #include "server/live/icecast_push.hpp"
 #include "server/live/ingest_session.hpp"
@@ -79,9 +79,9 @@ struct running_mount {
     std::vector<std::shared_ptr<icecast_push>> pushes;
     std::vector<size_t> push_output;
     // HLS, cut from the MP3 output's chunks (null: [hls] enabled = false, or no MP3 output).
-    std::shared_ptr<hls_segmenter> hls;
+    std::shared_ptr<hls::hls_segmenter> hls;
     // No MP3 output: the encode that feeds `hls`, run while HLS is asked for (null otherwise).
-    std::shared_ptr<hls_lane> lane;
+    std::shared_ptr<hls::hls_lane> lane;
 
     void start_pushes() {
         const std::string title = engine->title();

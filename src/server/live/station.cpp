@@ -162,7 +162,7 @@ std::shared_ptr<hub> station::find_hub(const std::string& id, const std::string&
     return nullptr;
 }
 
-std::shared_ptr<hls_segmenter> station::find_hls(const std::string& id, std::string& why) const {
+std::shared_ptr<hls::hls_segmenter> station::find_hls(const std::string& id, std::string& why) const {
     auto m = find(id);
     if (!m) {
         why = fmt::format("no such mount: '{}'", id);

@@ -31,11 +31,14 @@ namespace timeside::server::rtsp {
 class rtsp_server;
 }
 
+namespace timeside::server::hls {
+class hls_segmenter;
+}
+
 namespace timeside::server::live {
 
 class definition_watch;
 class reload_runner;
-class hls_segmenter;
 class mount;
 struct running_mount;
 
@@ -61,7 +64,7 @@ public:
     // The hub of mount `id`'s output with extension `ext`; null when there is none.
     std::shared_ptr<hub> find_hub(const std::string& id, const std::string& ext) const;
     // The HLS of mount `id`; null, with `why` (for the 404), when there is no such mount or it has no HLS.
-    std::shared_ptr<hls_segmenter> find_hls(const std::string& id, std::string& why) const;
+    std::shared_ptr<hls::hls_segmenter> find_hls(const std::string& id, std::string& why) const;
     // The analysis events feed of mount `id`; null when there is no such mount.
     std::shared_ptr<events::event_hub> find_events(const std::string& id) const;
     // The server-wide subscriber cap ([live] max_subscribers), which items' feeds share too.

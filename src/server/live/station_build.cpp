@@ -37,13 +37,13 @@ std::shared_ptr<running_mount> station::build(const stream_definition& def) {
     std::vector<std::shared_ptr<chunk_target>> targets;
     auto mount_budget = std::make_shared<listener_budget>(def.listeners.max);  // max 0: uncapped
     auto make_hls = [&] {
-        hls_settings hs;
+        hls::hls_settings hs;
         hs.mount_id = def.id;
         hs.samplerate = def.samplerate;
         hs.segment_seconds = def.hls.segment_seconds;
         hs.window = def.hls.window;
-        hs.first_sequence = hls_first_sequence(std::chrono::system_clock::now());
-        return std::make_shared<hls_segmenter>(hs);
+        hs.first_sequence = hls::hls_first_sequence(std::chrono::system_clock::now());
+        return std::make_shared<hls::hls_segmenter>(hs);
     };
     for (const auto& out : def.outputs) {
         m->hubs.push_back(std::make_shared<hub>(hub_settings_for(def, out, budget_, mount_budget)));
@@ -51,7 +51,7 @@ std::shared_ptr<running_mount> station::build(const stream_definition& def) {
         // HLS takes the MP3 output's frames as they are encoded: one encode for listeners and HLS.
         if (out.format == "mp3" && def.hls.enabled && !m->hls) {
             m->hls = make_hls();
-            targets.back() = std::make_shared<hls_tap>(m->hubs.back(), m->hls);
+            targets.back() = std::make_shared<hls::hls_tap>(m->hubs.back(), m->hls);
         }
     }
     // No MP3 output: HLS gets an MP3 encode of its own (CBR, 128 kbit/s at 32 kHz and up), run
@@ -129,7 +129,7 @@ std::shared_ptr<running_mount> station::build(const stream_definition& def) {
     };
     m->engine = std::make_unique<mount>(def, std::move(targets), std::move(options));
     if (!lane_spec.empty())
-        m->lane = hls_lane::make({lane_spec, hls_lane_idle_seconds(def.hls.segment_seconds, def.hls.window)}, m->hls,
+        m->lane = hls::hls_lane::make({lane_spec, hls::hls_lane_idle_seconds(def.hls.segment_seconds, def.hls.window)}, m->hls,
                                  m->engine->feed());
     if (def.input.type == input_definition::kind::icecast) m->ingest = std::make_shared<mount_ingest>(m->def, *m->engine);
     return m;

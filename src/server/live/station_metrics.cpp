@@ -136,23 +136,23 @@ void station::render_metrics(std::string& out) const {
         });
     };
     per_hls("timeside_live_hls_segments_total", "counter", "HLS segments published by a mount.",
-            [](const hls_counters& c) { return c.segments; });
+            [](const hls::hls_counters& c) { return c.segments; });
     per_hls("timeside_live_hls_playlist_requests_total", "counter", "Requests of a mount's HLS playlist.",
-            [](const hls_counters& c) { return c.playlist_requests; });
+            [](const hls::hls_counters& c) { return c.playlist_requests; });
     per_hls("timeside_live_hls_segment_requests_total", "counter", "Requests of a mount's HLS segments (served).",
-            [](const hls_counters& c) { return c.segment_requests; });
+            [](const hls::hls_counters& c) { return c.segment_requests; });
     per_hls("timeside_live_hls_not_found_total", "counter", "HLS segment requests answered 404 (evicted or unknown).",
-            [](const hls_counters& c) { return c.not_found; });
+            [](const hls::hls_counters& c) { return c.not_found; });
     per_hls("timeside_live_hls_events_total", "counter", "Analysis events queued for HLS segments' ID3 tags (put in the segment that plays them).",
-            [](const hls_counters& c) { return c.events; });
+            [](const hls::hls_counters& c) { return c.events; });
     per_hls("timeside_live_hls_events_dropped_total", "counter", "Analysis events over the bound of those waiting for segments, not carried.",
-            [](const hls_counters& c) { return c.events_dropped; });
+            [](const hls::hls_counters& c) { return c.events_dropped; });
     per_mount_sample("timeside_live_hls_lane_running", "gauge",
                      "1 while the encode that feeds a mount's HLS runs (on demand without an mp3 output, else always).",
                      [&](const running_mount& m) { return m.hls ? std::optional(!m.lane || m.lane->running() ? 1 : 0) : std::nullopt; });
     per_hls("timeside_live_hls_publish_latency_seconds", "gauge",
             "Newest HLS segment: from its first sample's wall-clock time to its publication.",
-            [](const hls_counters& c) { return c.last_latency; });
+            [](const hls::hls_counters& c) { return c.last_latency; });
 }
 
 }  // namespace timeside::server::live

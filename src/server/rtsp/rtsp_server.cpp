@@ -4,6 +4,7 @@
 // (mount points, filters for the counts). The medias' pumps run on a second loop of ours.
 #include "server/rtsp/rtsp_server.hpp"
 
+#include <functional>
 #include <set>
 
 #include <fmt/format.h>
@@ -32,23 +33,30 @@ struct client_sweep {
     }
 };
 
-GstRTSPFilterResult media_has_serial(GstRTSPSession*, GstRTSPSessionMedia* sm, gpointer data) {
-    auto* found = static_cast<std::pair<uint64_t, bool>*>(data);
-    if (rtsp_mount_media::serial_of(gst_rtsp_session_media_get_media(sm)) == found->first) found->second = true;
+// Walks a client's sessions' medias: `visit(serial)` for each (the serial of the mount it serves,
+// 0 for none of ours).
+using serial_visitor = std::function<void(uint64_t)>;
+
+GstRTSPFilterResult visit_media(GstRTSPSession*, GstRTSPSessionMedia* sm, gpointer data) {
+    (*static_cast<serial_visitor*>(data))(rtsp_mount_media::serial_of(gst_rtsp_session_media_get_media(sm)));
     return GST_RTSP_FILTER_KEEP;
 }
 
-GstRTSPFilterResult session_has_serial(GstRTSPClient*, GstRTSPSession* session, gpointer data) {
-    gst_rtsp_session_filter(session, media_has_serial, data);
+GstRTSPFilterResult visit_session(GstRTSPClient*, GstRTSPSession* session, gpointer data) {
+    gst_rtsp_session_filter(session, visit_media, data);
     return GST_RTSP_FILTER_KEEP;
+}
+
+void for_each_media_serial(GstRTSPClient* client, serial_visitor visit) {
+    gst_rtsp_client_session_filter(client, visit_session, &visit);
 }
 
 GstRTSPFilterResult close_if_serial(GstRTSPServer*, GstRTSPClient* client, gpointer data) {
     const uint64_t serial = static_cast<client_sweep*>(data)->serial;
     if (serial == 0) return GST_RTSP_FILTER_REMOVE;  // closes it
-    std::pair<uint64_t, bool> found{serial, false};
-    gst_rtsp_client_session_filter(client, session_has_serial, &found);
-    return found.second ? GST_RTSP_FILTER_REMOVE : GST_RTSP_FILTER_KEEP;
+    bool found = false;
+    for_each_media_serial(client, [&](uint64_t s) { found = found || s == serial; });
+    return found ? GST_RTSP_FILTER_REMOVE : GST_RTSP_FILTER_KEEP;
 }
 
 GstRTSPFilterResult remove_session(GstRTSPSessionPool*, GstRTSPSession*, gpointer) { return GST_RTSP_FILTER_REMOVE; }
@@ -79,18 +87,12 @@ gboolean on_cleanup(gpointer data) {
     return G_SOURCE_CONTINUE;
 }
 
-// Counts each session's medias by the mount serial they carry.
-GstRTSPFilterResult count_media(GstRTSPSession*, GstRTSPSessionMedia* sm, gpointer data) {
-    auto* counts = static_cast<std::map<uint64_t, int64_t>*>(data);
-    if (const uint64_t s = rtsp_mount_media::serial_of(gst_rtsp_session_media_get_media(sm))) ++(*counts)[s];
-    return GST_RTSP_FILTER_KEEP;
-}
-GstRTSPFilterResult count_session(GstRTSPClient*, GstRTSPSession* session, gpointer data) {
-    gst_rtsp_session_filter(session, count_media, data);
-    return GST_RTSP_FILTER_KEEP;
-}
+// Counts each client's medias by the mount serial they carry.
 GstRTSPFilterResult count_client(GstRTSPServer*, GstRTSPClient* client, gpointer data) {
-    gst_rtsp_client_session_filter(client, count_session, data);
+    auto* counts = static_cast<std::map<uint64_t, int64_t>*>(data);
+    for_each_media_serial(client, [&](uint64_t s) {
+        if (s) ++(*counts)[s];
+    });
     return GST_RTSP_FILTER_KEEP;
 }
 

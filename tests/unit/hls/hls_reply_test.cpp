@@ -1,6 +1,6 @@
 // The HLS routes' answers: cache headers, ETag and 304, and bad or evicted names answered 404
 // with a message naming them, never a crash (names fuzzed).
-#include "server/live/hls_reply.hpp"
+#include "server/hls/hls_reply.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -8,6 +8,7 @@
 
 using namespace timeside::server;
 using namespace timeside::server::live;
+using namespace timeside::server::hls;
 
 namespace {
 

@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-namespace timeside::server::live {
+namespace timeside::server::hls {
 
 inline constexpr std::string_view hls_timestamp_owner = "com.apple.streaming.transportStreamTimestamp";
 
@@ -24,4 +24,4 @@ std::vector<unsigned char> hls_id3_tag(int64_t pts_90khz, const std::vector<id3_
 // ID3v2.4 sizes are "syncsafe": 7 bits per byte, so no size byte looks like an MPEG sync.
 void put_syncsafe(std::vector<unsigned char>& out, uint32_t value);
 
-}  // namespace timeside::server::live
+}  // namespace timeside::server::hls

@@ -8,9 +8,9 @@
 #include <string>
 
 #include "server/http/reply.hpp"
-#include "server/live/hls_segmenter.hpp"
+#include "server/hls/hls_segmenter.hpp"
 
-namespace timeside::server::live {
+namespace timeside::server::hls {
 
 inline constexpr const char* hls_playlist_name = "index.m3u8";
 inline constexpr int hls_segment_max_age = 86400;  // seconds: a segment's bytes never change
@@ -36,4 +36,4 @@ http::response hls_playlist_response(hls_segmenter& hls);
 // reached yet is `Cache-Control: no-store` (it may be published later).
 http::reply hls_response(const http::request& req, hls_segmenter& hls, const std::string& name);
 
-}  // namespace timeside::server::live
+}  // namespace timeside::server::hls

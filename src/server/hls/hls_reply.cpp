@@ -1,6 +1,6 @@
 // hls_reply: Content-Types as RFC 8216 §4 and §3.4 name them (application/vnd.apple.mpegurl,
 // audio/mpeg for MPEG audio packed audio), and the wait of a playlist for the first segments of an encode on demand.
-#include "server/live/hls_reply.hpp"
+#include "server/hls/hls_reply.hpp"
 
 #include <algorithm>
 
@@ -9,7 +9,7 @@
 #include "server/http/deferred_body.hpp"
 #include "server/http/file_reply.hpp"
 
-namespace timeside::server::live {
+namespace timeside::server::hls {
 
 using http::bhttp::field;
 
@@ -95,4 +95,4 @@ http::reply hls_response(const http::request& req, hls_segmenter& hls, const std
     return res;
 }
 
-}  // namespace timeside::server::live
+}  // namespace timeside::server::hls

@@ -1,7 +1,7 @@
 // The HLS segmenter on scripted MP3 chunk sequences: cuts at frame boundaries, segment names
 // carrying the stream frame a listener's decoder would start at there (codec_clock's), the ID3
 // tag's 90 kHz timestamp, events and titles in the tag, window eviction, the playlist's exact text.
-#include "server/live/hls_segmenter.hpp"
+#include "server/hls/hls_segmenter.hpp"
 
 #include <catch2/catch.hpp>
 #include <cmath>
@@ -14,6 +14,7 @@
 
 using namespace timeside;
 using namespace timeside::server::live;
+using namespace timeside::server::hls;
 
 namespace {
 

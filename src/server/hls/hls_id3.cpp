@@ -1,9 +1,9 @@
 // hls_id3: ID3v2.4 (id3.org's id3v2.4.0-structure, -frames) as HLS packed audio wants it.
-#include "server/live/hls_id3.hpp"
+#include "server/hls/hls_id3.hpp"
 
 #include <stdexcept>
 
-namespace timeside::server::live {
+namespace timeside::server::hls {
 
 void put_syncsafe(std::vector<unsigned char>& out, uint32_t value) {
     if (value >= (1u << 28)) throw std::length_error("an ID3 size over 256 MiB");
@@ -45,4 +45,4 @@ std::vector<unsigned char> hls_id3_tag(int64_t pts_90khz, const std::vector<id3_
     return tag;
 }
 
-}  // namespace timeside::server::live
+}  // namespace timeside::server::hls

@@ -20,7 +20,11 @@
 #include "core/analyzer.hpp"
 #include "server/live/chunk.hpp"
 
-namespace timeside::server::live {
+namespace timeside::server::hls {
+
+// A mount's MP3 output hands its chunks to live chunk targets; the segmenter is one.
+using live::chunk_ptr;
+using live::chunk_target;
 
 struct hls_segment {
     uint64_t sequence = 0;    // EXT-X-MEDIA-SEQUENCE of this segment
@@ -184,4 +188,4 @@ private:
     std::shared_ptr<hls_segmenter> hls_;
 };
 
-}  // namespace timeside::server::live
+}  // namespace timeside::server::hls

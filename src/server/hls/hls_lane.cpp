@@ -1,5 +1,5 @@
 // hls_lane: the on-demand encode's thread: subscribe, encode, stop when idle.
-#include "server/live/hls_lane.hpp"
+#include "server/hls/hls_lane.hpp"
 
 #include <fmt/format.h>
 
@@ -10,7 +10,7 @@
 #include "core/spec.hpp"
 #include "server/live/output_sink.hpp"
 
-namespace timeside::server::live {
+namespace timeside::server::hls {
 
 namespace {
 
@@ -101,7 +101,7 @@ bool hls_lane::encode() {
     auto reader = feed_->subscribe(2.0);
     const auto spec = parse_spec(settings_.encoder_spec);
     std::shared_ptr<encoder> enc;
-    std::shared_ptr<output_sink> sink;
+    std::shared_ptr<live::output_sink> sink;
     int64_t next_frame = -1;
     std::vector<block_ptr> blocks;
     log(log_level::info, "hls_lane_started", {{"mount", hls_->settings().mount_id}});
@@ -114,14 +114,14 @@ bool hls_lane::encode() {
     while (!stop_.load()) {
         blocks.clear();
         const auto st = reader->take(blocks);
-        if (st == live_input::status::ended) return false;
+        if (st == live::live_input::status::ended) return false;
         for (const auto& b : blocks) {
             // The first block, or blocks lost while this thread was late: a new encoder from
             // here (the segmenter marks the discontinuity), so stream frames stay exact.
             if (!enc || b->position() != next_frame) {
                 if (enc) enc->abort();
                 enc = get_processor_as<encoder>(spec.id, spec.parameters);
-                sink = std::make_shared<output_sink>(hls_, "mp3", feed_->format().samplerate);
+                sink = std::make_shared<live::output_sink>(hls_, "mp3", feed_->format().samplerate);
                 enc->set_sink(sink);
                 stream_info info;
                 info.format = b->format();
@@ -141,4 +141,4 @@ bool hls_lane::encode() {
     return false;
 }
 
-}  // namespace timeside::server::live
+}  // namespace timeside::server::hls

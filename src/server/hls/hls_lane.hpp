@@ -14,9 +14,11 @@
 #include <thread>
 
 #include "server/live/audio_feed.hpp"
-#include "server/live/hls_segmenter.hpp"
+#include "server/hls/hls_segmenter.hpp"
 
-namespace timeside::server::live {
+namespace timeside::server::hls {
+
+using live::audio_feed;
 
 struct hls_lane_settings {
     std::string encoder_spec;    // "mp3_encoder:mode=cbr,bitrate=128"
@@ -66,4 +68,4 @@ private:
     std::thread thread_;
 };
 
-}  // namespace timeside::server::live
+}  // namespace timeside::server::hls

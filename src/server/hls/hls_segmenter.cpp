@@ -1,5 +1,5 @@
 // hls_segmenter: cutting, the ID3 tag of each segment, the window and the playlist text.
-#include "server/live/hls_segmenter.hpp"
+#include "server/hls/hls_segmenter.hpp"
 
 #include <algorithm>
 #include <iterator>
@@ -15,9 +15,9 @@
 #include "core/errors.hpp"
 #include "encoders/mp3_frames.hpp"
 #include "server/live/codec_clock.hpp"
-#include "server/live/hls_id3.hpp"
+#include "server/hls/hls_id3.hpp"
 
-namespace timeside::server::live {
+namespace timeside::server::hls {
 
 namespace {
 
@@ -86,7 +86,7 @@ hls_segmenter::hls_segmenter(hls_settings settings)
 // starting at the same MP3 frame is given (docs/events.md).
 int64_t hls_segmenter::stream_frame(int64_t codec_samples, int codec_rate) const {
     if (codec_rate <= 0) return 0;
-    const int64_t scaled = (codec_samples - lame_total_delay) * settings_.samplerate;
+    const int64_t scaled = (codec_samples - live::lame_total_delay) * settings_.samplerate;
     return scaled >= 0 ? (scaled + codec_rate / 2) / codec_rate : -((-scaled + codec_rate / 2) / codec_rate);
 }
 
@@ -324,4 +324,4 @@ hls_counters hls_segmenter::counters() const {
     return c;
 }
 
-}  // namespace timeside::server::live
+}  // namespace timeside::server::hls
