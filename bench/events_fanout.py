@@ -5,12 +5,7 @@ and beat, about 42 messages a second; `level`'s per-channel results are left out
 subscription, as before they existed), ours
 against Node's ws (bench/node/events_peer.mjs) broadcasting the same feed, same machine, same run.
 bench/events_load_client (one epoll process) opens the subscribers (2,000 per second) and counts
-the messages each receives over `--seconds`. It stands in for subscribers on machines of their own,
-so it keeps off the CPU the server needs (for ours and Node's alike): it reads in rounds of
-ROUND_MS once everyone is connected (asleep between them, so no write of the server wakes it) and
-runs under SCHED_IDLE (`--client-beside` runs it as before: woken by every message, at normal
-priority, the figures of the first runs). On loopback the server still pays the receiving side's
-TCP work, which runs in the sender's system call. For ours: the delivery latency (end of a block's
+the messages each receives over `--seconds`. For ours: the delivery latency (end of a block's
 analysis to its message written to a subscriber's socket) from the server's own histogram in
 /metrics over the window, messages delivered per second, CPU per delivered message (the window's
 cores less the server's cores with no subscriber, which runs the mount), RSS per subscriber, and how
@@ -78,13 +73,9 @@ def runnable_waiting_seconds(pid):
     return total / 1e9
 
 
-ROUND_MS = 100
-
-
-def load(client, url, n, seconds, pid, beside):
+def load(client, url, n, seconds, pid):
     """Runs the load client against `url` while sampling `pid`: (summary, cores, peak RSS KiB, seconds)."""
-    mode = [] if beside else ["--rounds", str(ROUND_MS), "--sched-idle"]
-    return live_peers.run_load([client, url, "-n", str(n), "-d", str(seconds), *mode], pid, seconds + 120)
+    return live_peers.run_load([client, url, "-n", str(n), "-d", str(seconds)], pid, seconds + 120)
 
 
 def report(name, n, summary, cores, idle, rss0, peak, elapsed):
@@ -104,8 +95,6 @@ def main():
     ap.add_argument("--build", default=os.path.join(live_peers.ROOT, "build"))
     ap.add_argument("--subscribers", type=int, default=10000)
     ap.add_argument("--seconds", type=float, default=20)
-    ap.add_argument("--client-beside", action="store_true",
-                    help="the load client woken by every message at normal priority (shares the cores as an equal)")
     args = ap.parse_args()
     live_peers.raise_fd_limit(200000)
     client = os.path.join(args.build, "bench", "events_load_client")
@@ -114,15 +103,14 @@ def main():
                                        analysis=("level", "aubio_temporal"))
     live = f"max_subscribers = {n + 100}\n"
     with live_peers.workdir() as tmp, live_peers.timeside(args.build, tmp, {"bench": definition}, live=live) as ts:
-        print(f"{n} WebSocket subscribers of one mount's events for {args.seconds:.0f} s "
-              f"(load client: {'beside, woken by every message' if args.client_beside else f'reading in {ROUND_MS} ms rounds, SCHED_IDLE'}):")
+        print(f"{n} WebSocket subscribers of one mount's events for {args.seconds:.0f} s:")
         idle = idle_cores(ts.proc.pid)
         rss0 = live_peers.rss_kib(ts.proc.pid)
         buckets0, delivered0 = metrics(ts.port)
         waited0 = runnable_waiting_seconds(ts.proc.pid)
         filled0, skipped0 = realtime(ts.port)
         summary, cores, peak, elapsed = load(client, f"ws://127.0.0.1:{ts.port}{FEED}", n, args.seconds,
-                                             ts.proc.pid, args.client_beside)
+                                             ts.proc.pid)
         waited = runnable_waiting_seconds(ts.proc.pid) - waited0
         filled1, skipped1 = realtime(ts.port)
         buckets1, delivered1 = metrics(ts.port)
@@ -146,8 +134,7 @@ def main():
                 raise RuntimeError(f"events_peer.mjs did not start: {line!r}")
             idle_node = idle_cores(node.pid)
             rss0 = live_peers.rss_kib(node.pid)
-            summary, cores, peak, elapsed = load(client, f"ws://127.0.0.1:{port}/", n, args.seconds, node.pid,
-                                                 args.client_beside)
+            summary, cores, peak, elapsed = load(client, f"ws://127.0.0.1:{port}/", n, args.seconds, node.pid)
             peer = report("node ws", n, summary, cores, idle_node, rss0, peak, elapsed)
         finally:
             node.terminate()

@@ -3,16 +3,8 @@
 // Each connection upgrades, then counts the frames and bytes it receives (answering pings); at the
 // end a JSON summary for the bench script. Raises RLIMIT_NOFILE itself.
 //
-// It stands in for subscribers on machines of their own, on the server's machine. Two options
-// keep it from taking the server's CPU, as remote subscribers would not: --rounds MS reads in
-// rounds (once every subscriber is connected: everything ready, then asleep until the next round;
-// not waiting in epoll_wait, so the server's writes wake nobody), and --sched-idle runs it under
-// SCHED_IDLE (it gets only the CPU nothing else wants). The messages a round finds are counted
-// alike; the server's delivery latency is its own measure (write done), not the client's.
-//
-//   events_load_client ws://127.0.0.1:8000/events/x -n 10000 -d 20 [--ramp 2000] [--rounds 100] [--sched-idle]
+//   events_load_client ws://127.0.0.1:8000/events/x -n 10000 -d 20 [--ramp 2000]
 #include <netdb.h>
-#include <sched.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -25,7 +17,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "load_client_common.hpp"
@@ -52,29 +43,13 @@ struct connection {
 };
 
 [[noreturn]] void usage(const char* why) {
-    std::fprintf(stderr, "events_load_client: %s\nusage: events_load_client ws://HOST:PORT/PATH [-n N] [-d SECONDS] [--ramp PER_S] [--rounds MS] [--sched-idle]\n", why);
+    std::fprintf(stderr, "events_load_client: %s\nusage: events_load_client ws://HOST:PORT/PATH [-n N] [-d SECONDS] [--ramp PER_S]\n", why);
     std::exit(2);
 }
 
-struct events_options : bench::load_options {
-    int round_ms = 0;  // 0: read as data comes (epoll_wait)
-    bool sched_idle = false;
-};
-
-events_options parse(int argc, char** argv) {
-    events_options o;
-    parse_load_options(
-        argc, argv, "ws", o,
-        [&](const std::string& name, const auto& value) {
-            if (name == "--rounds") {
-                o.round_ms = std::atoi(value());
-                if (o.round_ms < 1 || o.round_ms > 1000) usage("--rounds takes 1..1000 milliseconds");
-                return true;
-            }
-            if (name == "--sched-idle") return o.sched_idle = true;
-            return false;
-        },
-        usage);
+bench::load_options parse(int argc, char** argv) {
+    bench::load_options o;
+    parse_load_options(argc, argv, "ws", o, [](const std::string&, const auto&) { return false; }, usage);
     return o;
 }
 
@@ -130,13 +105,6 @@ bool consume(connection& c, const unsigned char* p, size_t n, clock_type::time_p
 int main(int argc, char** argv) {
     const auto o = parse(argc, argv);
     bench::raise_nofile(o.connections, "events_load_client");
-    if (o.sched_idle) {
-        sched_param none{};
-        if (sched_setscheduler(0, SCHED_IDLE, &none) != 0) {
-            std::perror("events_load_client: sched_setscheduler(SCHED_IDLE)");
-            return 2;
-        }
-    }
     addrinfo hints{}, *res = nullptr;
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
@@ -150,7 +118,6 @@ int main(int argc, char** argv) {
     int opened = 0;
     const auto start = clock_type::now();
     const auto end = start + std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(o.seconds));
-    clock_type::time_point next_round = start;
     static unsigned char buf[1 << 16];
     std::vector<epoll_event> events(1024);
 
@@ -177,10 +144,7 @@ int main(int argc, char** argv) {
             ev.data.u32 = static_cast<uint32_t>(&c - conns.data());
             epoll_ctl(ep, EPOLL_CTL_ADD, c.fd, &ev);
         }
-        // In rounds once everyone is connected: what is ready now, then asleep until the next round
-        // (after a full batch, the rest of what is ready first).
-        const bool rounds = o.round_ms > 0 && opened == o.connections;
-        const int n = epoll_wait(ep, events.data(), static_cast<int>(events.size()), rounds ? 0 : 20);
+        const int n = epoll_wait(ep, events.data(), static_cast<int>(events.size()), 20);
         const auto now = clock_type::now();
         for (int i = 0; i < n; ++i) {
             connection& c = conns[events[static_cast<size_t>(i)].data.u32];
@@ -238,10 +202,6 @@ int main(int argc, char** argv) {
                     break;
                 }
             }
-        }
-        if (rounds && n < static_cast<int>(events.size())) {
-            next_round = std::max(next_round + std::chrono::milliseconds(o.round_ms), clock_type::now());
-            std::this_thread::sleep_until(std::min(next_round, end));
         }
     }
     const auto now = clock_type::now();
