@@ -24,7 +24,7 @@ using tcp = asio::ip::tcp;
 namespace {
 constexpr size_t max_answer = 16 * 1024;
 constexpr size_t max_chunks_per_write = 256;
-constexpr auto batch_interval = std::chrono::milliseconds(100);
+constexpr auto batch_interval = std::chrono::milliseconds(250);
 }  // namespace
 
 icecast_push::icecast_push(asio::any_io_executor executor, std::shared_ptr<hub> h, icecast_push_options options)
