@@ -43,7 +43,11 @@ void event_hub::append(message_ptr m) {
     const auto keep = std::chrono::duration_cast<clock::duration>(
         std::chrono::duration<double>(std::max(settings_.resume_seconds, settings_.queue_seconds) + 1));
     const auto oldest = ring_.back()->made - keep;
-    while (ring_.size() > 1 && (ring_.size() > settings_.max_ring || ring_bytes_ > settings_.max_ring_bytes ||
+    // No reader, nobody subscribed within the window (and not a finite feed, read from its
+    // start): nothing in the ring can be read or resumed, so it holds the newest message only.
+    const bool unwatched = !settings_.from_start && readers_.empty() && subscribers_.load(std::memory_order_relaxed) == 0 &&
+                           clock::time_point(clock::duration(last_left_.load(std::memory_order_relaxed))) < oldest;
+    while (ring_.size() > 1 && (unwatched || ring_.size() > settings_.max_ring || ring_bytes_ > settings_.max_ring_bytes ||
                                 ring_.front()->made < oldest)) {
         ring_bytes_ -= ring_.front()->json.size() + ring_.front()->sse_head.size() + ring_.front()->ws_head.size();
         ring_.pop_front();
@@ -211,7 +215,8 @@ void event_hub::close(const std::string& reason) {
 }
 
 event_hub::place::~place() {
-    hub_->subscribers_.fetch_sub(1, std::memory_order_relaxed);
+    if (hub_->subscribers_.fetch_sub(1, std::memory_order_relaxed) == 1)
+        hub_->last_left_.store(clock::now().time_since_epoch().count(), std::memory_order_relaxed);
     if (hub_->settings_.server) hub_->settings_.server->subscribers.fetch_sub(1, std::memory_order_relaxed);
 }
 
@@ -293,6 +298,7 @@ void event_hub::detach(feed_reader* r) {
     auto it = std::find_if(readers_.begin(), readers_.end(), [r](const reader_entry& e) { return e.key == r; });
     if (it == readers_.end()) return;
     readers_.erase(it);
+    if (readers_.empty()) last_left_.store(clock::now().time_since_epoch().count(), std::memory_order_relaxed);
     remove_tier(r->rate.load(), r->columns.load());
     std::erase_if(waiters_, [r](const std::shared_ptr<feed_waiter>& w) { return w.get() == static_cast<feed_waiter*>(r); });
 }
@@ -371,6 +377,9 @@ event_counters event_hub::counters() const {
     c.dropped = dropped_.load(std::memory_order_relaxed);
     for (size_t i = 0; i < c.latency.size(); ++i) c.latency[i] = latency_[i].load(std::memory_order_relaxed);
     c.latency_sum = static_cast<double>(latency_sum_us_.load(std::memory_order_relaxed)) / 1e6;
+    std::lock_guard lock(mutex_);
+    c.ring_messages = ring_.size();
+    c.ring_bytes = ring_bytes_;
     return c;
 }
 

@@ -8,6 +8,7 @@
 
 #include <array>
 #include <atomic>
+#include <limits>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -104,6 +105,7 @@ struct event_counters {
     uint64_t messages = 0;     // published into the ring
     uint64_t delivered = 0;    // written to a subscriber (each subscriber's count)
     uint64_t dropped = 0;      // framewise messages a lagging subscriber was not sent
+    uint64_t ring_messages = 0, ring_bytes = 0;  // what the ring holds now (serialized forms)
     std::array<uint64_t, latency_buckets.size() + 1> latency{};  // per bucket, the last is +Inf
     double latency_sum = 0;
 };
@@ -228,6 +230,12 @@ private:
 
     std::atomic<uint64_t> subscribers_{0}, peak_{0}, connects_{0}, refused_{0}, slow_{0}, messages_{0}, delivered_{0},
         dropped_{0};
+    // When the last subscriber or reader left, steady_clock ticks (none yet: the beginning of
+    // time): once none has been there for longer than the ring's window, no reconnect can resume
+    // from it, so
+    // the ring stops holding messages (a mount nobody watches keeps one, not 30 s of them). A new
+    // hub starts so: a reconnect's id from a previous hub (a mount restarted) is not in its ring.
+    std::atomic<std::chrono::steady_clock::rep> last_left_{std::numeric_limits<std::chrono::steady_clock::rep>::min()};
     std::array<std::atomic<uint64_t>, latency_buckets.size() + 1> latency_{};
     std::atomic<uint64_t> latency_sum_us_{0};
 };

@@ -96,6 +96,9 @@ void station::render_metrics(std::string& out) const {
                [](const event_counters& c) { return c.dropped; });
     per_events("timeside_events_slow_closes_total", "counter", "Subscribers closed (1008) for falling too far behind.",
                [](const event_counters& c) { return c.slow_closes; });
+    per_events("timeside_events_ring_bytes", "gauge",
+               "Serialized messages a mount's feed holds for resuming subscribers (one when nobody subscribed within its window).",
+               [](const event_counters& c) { return c.ring_bytes; });
     family("timeside_events_delivery_seconds", "histogram",
            "From the end of an analysis (or news) to its message written to a subscriber.", [&](const running_mount& m) {
                const auto c = m.events->counters();

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <thread>
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -98,6 +99,8 @@ TEST_CASE("a reconnect resumes after its last id while the ring holds it, else f
     auto s = settings();
     s.max_ring = 8;
     auto h = std::make_shared<event_hub>(s);
+    // A subscriber is there (the ring holds nothing to resume for a feed nobody subscribes to).
+    const auto watching = h->try_join().slot;
     for (int i = 0; i < 5; ++i) h->publish(onset(i * 100));  // seqs 1000..1004
     auto r = std::make_shared<recording_reader>();
     std::optional<resume_info> resume;
@@ -265,6 +268,7 @@ TEST_CASE("the ring is bounded in bytes too: the oldest messages go first", "[ev
     auto s = settings();
     s.max_ring_bytes = 4096;
     auto h = std::make_shared<event_hub>(s);
+    const auto watching = h->try_join().slot;  // a subscriber is there
     for (int i = 0; i < 200; ++i) h->publish(onset(i * 100));  // ~100 bytes each
     auto r = std::make_shared<recording_reader>();
     std::optional<resume_info> resume;
@@ -283,4 +287,39 @@ TEST_CASE("the ring is bounded in bytes too: the oldest messages go first", "[ev
     for (const auto& m : out) bytes += m->json.size() + m->sse_head.size(), ++held;
     CHECK(held == 30);
     CHECK(bytes <= 4096);
+}
+
+TEST_CASE("a feed nobody subscribes to holds one message; a subscriber's leaving keeps the window open", "[events]") {
+    using namespace std::chrono_literals;
+    auto s = settings(0.05);
+    s.resume_seconds = 0.05;  // the window: max(resume, queue) + 1 s
+    auto h = std::make_shared<event_hub>(s);
+    int64_t frame = 0;
+    for (int i = 0; i < 5; ++i) h->publish(onset(frame += 100));
+    CHECK(h->counters().ring_messages == 1);  // nobody ever subscribed: nothing to resume
+    CHECK(h->counters().ring_bytes > 0);
+    // A subscriber: messages are held (for resume), and still for the window after it left.
+    auto joined = h->try_join();
+    REQUIRE(joined.slot);
+    for (int i = 0; i < 5; ++i) h->publish(onset(frame += 100));
+    const uint64_t seen = h->last_seq() - 2;
+    joined.slot.reset();
+    const auto left = std::chrono::steady_clock::now();
+    for (int i = 0; i < 5; ++i) h->publish(onset(frame += 100));
+    CHECK(h->counters().ring_messages == 11);
+    auto r = std::make_shared<recording_reader>();
+    std::optional<resume_info> resume;
+    uint64_t cursor = h->attach(r, 20, false, seen, resume);
+    REQUIRE(resume);
+    CHECK(resume->complete);
+    CHECK(take_all(*h, cursor, 20).size() == 7);
+    h->detach(r.get());
+    // Once the window has passed since it left, the ring is back to the newest message.
+    const auto deadline = left + 5s;
+    while (h->counters().ring_messages > 1 && std::chrono::steady_clock::now() < deadline) {
+        h->publish(onset(frame += 100));
+        std::this_thread::sleep_for(20ms);
+    }
+    REQUIRE(h->counters().ring_messages == 1);
+    CHECK(std::chrono::steady_clock::now() - left >= 1s);
 }
