@@ -232,9 +232,9 @@ private:
         dropped_{0};
     // When the last subscriber or reader left, steady_clock ticks (none yet: the beginning of
     // time): once none has been there for longer than the ring's window, no reconnect can resume
-    // from it, so
-    // the ring stops holding messages (a mount nobody watches keeps one, not 30 s of them). A new
-    // hub starts so: a reconnect's id from a previous hub (a mount restarted) is not in its ring.
+    // from it, so the ring stops holding messages (a mount nobody watches keeps one, not 30 s of
+    // them). A new hub starts so: a reconnect's id from a previous hub (a mount restarted) is not
+    // in its ring.
     std::atomic<std::chrono::steady_clock::rep> last_left_{std::numeric_limits<std::chrono::steady_clock::rep>::min()};
     std::array<std::atomic<uint64_t>, latency_buckets.size() + 1> latency_{};
     std::atomic<uint64_t> latency_sum_us_{0};

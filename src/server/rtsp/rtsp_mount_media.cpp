@@ -54,6 +54,9 @@ private:
     gboolean tick() {
         scratch_.clear();
         const auto st = reader_->read(scratch_, format_.samplerate / 2, format_.channels);
+        const int64_t reader_dropped = reader_->dropped_frames();  // overruns since the last tick
+        counters_->dropped_frames += reader_dropped - reader_dropped_;
+        reader_dropped_ = reader_dropped;
         if (st == live::live_input::status::ended) {
             // The mount stopped: its clients get the end of the stream.
             gst_app_src_end_of_stream(GST_APP_SRC(appsrc_));
@@ -87,8 +90,6 @@ private:
             discont = true;
         }
         const gsize bytes = scratch_.size() * sizeof(float);
-        counters_->dropped_frames += reader_->dropped_frames() - reader_dropped_;
-        reader_dropped_ = reader_->dropped_frames();
         if (gst_app_src_get_current_level_bytes(GST_APP_SRC(appsrc_)) + bytes > gst_app_src_get_max_bytes(GST_APP_SRC(appsrc_))) {
             // The pipeline has not taken the last second: this audio is dropped (counted), its
             // time skipped, so what follows keeps its place on the clock.
