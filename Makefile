@@ -12,7 +12,7 @@
 DEBIAN_PACKAGES := meson ninja-build pkg-config g++ python3 \
 	libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-plugins-base \
 	gstreamer1.0-plugins-good libsoup2.4-1 gstreamer1.0-tools gstreamer1.0-plugins-base-apps \
-	libogg-dev libvorbis-dev libopusenc-dev libflac-dev libmp3lame-dev libcairo2-dev libssl-dev \
+	libogg-dev libvorbis-dev libopus-dev libspeexdsp-dev libflac-dev libmp3lame-dev libcairo2-dev libssl-dev \
 	libebur128-dev libaubio-dev libfftw3-dev libhdf5-dev libgstrtspserver-1.0-dev \
 	nlohmann-json3-dev libtomlplusplus-dev libcli11-dev libfmt-dev catch2 libboost-dev \
 	ffmpeg sox aubio-tools hdf5-tools python3-websockets python3-jsonschema \

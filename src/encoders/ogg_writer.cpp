@@ -47,6 +47,7 @@ void ogg_writer::end_headers() {
 
 void ogg_writer::write(ogg_packet& packet) {
     if (!headers_done_) end_headers();
+    if (max_page_granules_ > 0 && packet.granulepos - page_start_granule_ > max_page_granules_) drain(true, false);
     submit(packet);
     if (max_page_granules_ > 0 && packet.granulepos - page_start_granule_ >= max_page_granules_)
         drain(true, false);

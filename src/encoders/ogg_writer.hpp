@@ -16,8 +16,9 @@ namespace timeside {
 struct ogg_writer_options {
     // Identifies the logical stream; by default a random one, as oggenc does.
     std::optional<int32_t> serial;
-    // Ends a page once it spans this many granule units (samples for Vorbis and Opus), so a live
-    // listener is not kept waiting for libogg's 4 kB at a low bitrate. 0: libogg decides alone.
+    // The most granule units (samples for Vorbis and Opus) one page spans: a page ends before the
+    // packet that would take it past this (a packet longer than this alone still gets a page), so
+    // a live listener is not kept waiting for libogg's 4 kB at a low bitrate. 0: libogg decides alone.
     int64_t max_page_granules = 0;
 };
 

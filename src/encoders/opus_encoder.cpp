@@ -1,29 +1,32 @@
-// opus_encoder: blocks go to libopusenc whole (interleaved float, as it takes them), reordered
-// into Vorbis channel order only for the surround layouts that need it. libopusenc resamples,
-// computes pre-skip and end trimming, and hands us each finished page through a write callback.
+// opus_encoder: blocks are reordered into Vorbis channel order where the layout needs it, resampled
+// to 48 kHz (speexdsp at quality 5, its leading zeros skipped so output sample 0 is input sample 0),
+// gathered into packets of frame_duration and encoded by libopus's multistream encoder. The stream
+// ends by continuing the audio past its end (lpc_extension) through the lookahead and the last
+// packet, whose granule position is then cut back to the input's exact length (RFC 7845 §4.4).
 #include "encoders/opus_encoder.hpp"
 
 #include <algorithm>
 #include <cstdint>
-#include <random>
 
 #include <fmt/format.h>
-#include <opusenc.h>
+#include <ogg/ogg.h>
+#include <opus_multistream.h>
+#include <speex/speex_resampler.h>
 
 #include "core/errors.hpp"
+#include "encoders/lpc_extension.hpp"
+#include "encoders/ogg_writer.hpp"
+#include "encoders/opus_header.hpp"
 
 namespace timeside {
 
 namespace {
 
-struct comments_deleter {
-    void operator()(OggOpusComments* c) const noexcept { ope_comments_destroy(c); }
-};
-using comments_ptr = std::unique_ptr<OggOpusComments, comments_deleter>;
-
-
-// Larger blocks are fed in slices, since libopusenc counts frames in an int.
-constexpr int64_t max_write_frames = 1 << 20;
+constexpr int opus_rate = 48000;
+constexpr int resampler_quality = 5;       // speexdsp's default, and opusenc's
+constexpr int64_t tail_frames = 480;       // history the end's prediction is made from
+constexpr int64_t extension_frames = 120;  // predicted frames past the end, faded to silence
+constexpr int64_t resample_chunk = 1024;   // input frames per resampler call
 
 int application_code(const std::string& name) {
     if (name == "voip") return OPUS_APPLICATION_VOIP;
@@ -31,21 +34,19 @@ int application_code(const std::string& name) {
     return OPUS_APPLICATION_AUDIO;
 }
 
-int close_stream(void*) noexcept {
-    return 0;  // the byte sink is committed or aborted by the encoder base, not here
-}
-
 }  // namespace
 
-// The encoder handle; destroying it never writes (libopusenc only calls close, a no-op here).
+// libopus's encoder and the resampler (none at 48 kHz); destroying them never writes.
 struct opus_session {
-    OggOpusEnc* enc = nullptr;
+    OpusMSEncoder* enc = nullptr;
+    SpeexResamplerState* resampler = nullptr;
 
     opus_session() = default;
     opus_session(const opus_session&) = delete;
     opus_session& operator=(const opus_session&) = delete;
     ~opus_session() {
-        if (enc) ope_encoder_destroy(enc);
+        if (enc) opus_multistream_encoder_destroy(enc);
+        if (resampler) speex_resampler_destroy(resampler);
     }
 };
 
@@ -54,7 +55,7 @@ const processor_info& opus_encoder::describe() {
         "opus_encoder",
         "Opus encoder",
         "1.0",
-        "Ogg Opus (libopusenc, VBR; any input rate, resampled to 48 kHz)",
+        "Ogg Opus (libopus, VBR; any input rate, resampled to 48 kHz)",
         "",
         processor_kind::encoder,
         {integer_param("bitrate", "target bitrate for all channels together", 96, 6, 510, "kbps"),
@@ -79,31 +80,12 @@ opus_encoder::~opus_encoder() {
 }
 
 void opus_encoder::release() noexcept {
+    ogg_.reset();
     opus_.reset();
-}
-
-int opus_encoder::on_page(void* self, const unsigned char* page, std::int32_t len) noexcept {
-    auto* e = static_cast<opus_encoder*>(self);
-    // Nothing may unwind through libopusenc's C frames: keep the sink's error, return failure
-    // (libopusenc then reports OPE_WRITE_FAIL and check() rethrows the sink's own message).
-    try {
-        e->sink().write({page, static_cast<size_t>(len)}, e->in_header_);
-        return 0;
-    } catch (...) {
-        e->write_error_ = std::current_exception();
-        return 1;
-    }
-}
-
-void opus_encoder::check(int err, const char* what) {
-    if (err == OPE_OK) return;
-    if (write_error_) std::rethrow_exception(std::exchange(write_error_, nullptr));
-    throw processing_error(fmt::format("opus_encoder: {}: {}", what, ope_strerror(err)));
 }
 
 void opus_encoder::on_setup(const stream_info& in) {
     release();
-    write_error_ = nullptr;
     const int rate = in.format.samplerate, channels = in.format.channels;
     // Mapping family 0 carries mono and stereo, family 1 the Vorbis surround layouts up to 7.1.
     if (channels < 1 || channels > 8)
@@ -112,76 +94,76 @@ void opus_encoder::on_setup(const stream_info& in) {
     if (rate < 1)
         throw usage_error(fmt::format("opus_encoder: cannot encode a sample rate of {} Hz", rate));
     const int family = channels <= 2 ? 0 : 1;
+    const auto bitrate = parameters().integer("bitrate");
+    const auto complexity = parameters().integer("complexity");
+    const auto& application = parameters().string("application");
 
-    comments_ptr comments(ope_comments_create());
-    if (!comments) throw processing_error("opus_encoder: libopusenc could not allocate the tags");
-    auto add = [&](const char* field, const std::string& value) {
-        if (int err = ope_comments_add(comments.get(), field, value.c_str()); err != OPE_OK)
-            throw processing_error(
-                fmt::format("opus_encoder: cannot add the {} tag: {}", field, ope_strerror(err)));
-    };
+    auto s = std::make_unique<opus_session>();
+    opus_head_fields head;
+    head.channels = channels;
+    head.input_rate = static_cast<uint32_t>(rate);
+    head.family = family;
+    head.mapping.resize(static_cast<size_t>(channels));
+    int err = OPUS_OK;
+    // The application is fixed here: the pre-skip (the codec's lookahead) depends on it.
+    s->enc = opus_multistream_surround_encoder_create(opus_rate, channels, family, &head.streams, &head.coupled,
+                                                      head.mapping.data(), application_code(application), &err);
+    if (!s->enc || err != OPUS_OK)
+        throw usage_error(fmt::format("opus_encoder: libopus cannot encode {} channel(s) as {}: {}", channels,
+                                      application, opus_strerror(err)));
+    if (err = opus_multistream_encoder_ctl(s->enc, OPUS_SET_BITRATE(static_cast<opus_int32>(bitrate * 1000)));
+        err != OPUS_OK)
+        throw usage_error(fmt::format("opus_encoder: bitrate={} kbps refused for {} channel(s): {}", bitrate,
+                                      channels, opus_strerror(err)));
+    if (err = opus_multistream_encoder_ctl(s->enc, OPUS_SET_COMPLEXITY(static_cast<opus_int32>(complexity)));
+        err != OPUS_OK)
+        throw usage_error(fmt::format("opus_encoder: complexity={} refused: {}", complexity, opus_strerror(err)));
+    // Unconstrained VBR, as opusenc and FFmpeg use it: bits go where the signal needs them.
+    if (err = opus_multistream_encoder_ctl(s->enc, OPUS_SET_VBR(1)); err == OPUS_OK)
+        err = opus_multistream_encoder_ctl(s->enc, OPUS_SET_VBR_CONSTRAINT(0));
+    if (err != OPUS_OK)
+        throw processing_error(fmt::format("opus_encoder: cannot select VBR: {}", opus_strerror(err)));
+    opus_int32 lookahead = 0;
+    if (err = opus_multistream_encoder_ctl(s->enc, OPUS_GET_LOOKAHEAD(&lookahead)); err != OPUS_OK)
+        throw processing_error(fmt::format("opus_encoder: cannot read the lookahead: {}", opus_strerror(err)));
+    head.pre_skip = lookahead;
+    if (rate != opus_rate) {
+        s->resampler = speex_resampler_init(static_cast<spx_uint32_t>(channels), static_cast<spx_uint32_t>(rate),
+                                            opus_rate, resampler_quality, &err);
+        if (!s->resampler || err != RESAMPLER_ERR_SUCCESS)
+            throw usage_error(fmt::format("opus_encoder: cannot resample {} Hz to 48 kHz: {}", rate,
+                                          speex_resampler_strerror(err)));
+        speex_resampler_skip_zeros(s->resampler);
+    }
+
+    // 120 ms packets (the default): libopus codes six 20 ms CELT frames (or two 60 ms SILK ones)
+    // as separate packets would be, and packs them; fewer packets, less per-packet work and Ogg
+    // overhead. The low-delay application keeps 20 ms: latency is what it is chosen for.
+    const int64_t ms = application == "lowdelay" && !parameters().given("frame_duration")
+                           ? 20
+                           : parameters().integer("frame_duration");
+    packet_frames_ = static_cast<int>(ms * opus_rate / 1000);
+    const auto streams = static_cast<size_t>(head.streams);
+    // The most a packet of six 20 ms frames can take per stream (RFC 6716 §3.2.5), with its framing.
+    packet_.assign((1275 * 6 + 2) * streams + 7, 0);
+    pending_.assign(static_cast<size_t>(packet_frames_) * static_cast<size_t>(channels), 0.0f);
+    pending_frames_ = 0;
+    resampled_.assign(s->resampler ? static_cast<size_t>((resample_chunk * opus_rate / rate + 16) * channels) : 0,
+                      0.0f);
+    tail_.clear();
+    input_frames_ = encoded_ = packetno_ = 0;
+    end_granule_ = -1;
+    ended_ = false;
+
+    std::vector<std::string> comments;
     if (in.media) {
         static const std::pair<const char*, const char*> wanted[] = {
             {"title", "TITLE"}, {"artist", "ARTIST"}, {"album", "ALBUM"}};
         for (const auto& [key, field] : wanted)
             if (auto it = in.media->tags.find(key); it != in.media->tags.end() && !it->second.empty())
-                add(field, it->second);
+                comments.push_back(std::string(field) + "=" + it->second);
     }
-    add("ENCODER", "TimeSide " TIMESIDE_VERSION);
-
-    OpusEncCallbacks callbacks{&opus_encoder::on_page, &close_stream};
-    auto s = std::make_unique<opus_session>();
-    int err = OPE_OK;
-    // libopusenc copies the comments: ours are released at the end of this scope.
-    s->enc = ope_encoder_create_callbacks(&callbacks, this, comments.get(), rate, channels, family, &err);
-    if (!s->enc || err != OPE_OK)
-        throw usage_error(fmt::format("opus_encoder: libopusenc cannot encode {} Hz, {} channel(s): {}", rate,
-                                      channels, ope_strerror(err)));
-
-    const auto bitrate = parameters().integer("bitrate");
-    const auto complexity = parameters().integer("complexity");
-    const auto& application = parameters().string("application");
-    if (err = ope_encoder_ctl(s->enc, OPUS_SET_BITRATE(static_cast<opus_int32>(bitrate * 1000))); err != OPE_OK)
-        throw usage_error(fmt::format("opus_encoder: bitrate={} kbps refused for {} channel(s): {}", bitrate,
-                                      channels, ope_strerror(err)));
-    if (err = ope_encoder_ctl(s->enc, OPUS_SET_COMPLEXITY(static_cast<opus_int32>(complexity))); err != OPE_OK)
-        throw usage_error(fmt::format("opus_encoder: complexity={} refused: {}", complexity, ope_strerror(err)));
-    // Set before the header is written: the pre-skip (the codec's lookahead) depends on it.
-    if (err = ope_encoder_ctl(s->enc, OPUS_SET_APPLICATION(application_code(application))); err != OPE_OK)
-        throw usage_error(fmt::format("opus_encoder: application={} refused: {}", application, ope_strerror(err)));
-    // Unconstrained VBR, as opusenc and FFmpeg use it: bits go where the signal needs them.
-    if (err = ope_encoder_ctl(s->enc, OPUS_SET_VBR_CONSTRAINT(0)); err != OPE_OK)
-        throw processing_error(fmt::format("opus_encoder: cannot select VBR: {}", ope_strerror(err)));
-    // 120 ms packets: six 20 ms CELT frames (or two 60 ms SILK frames) coded in sequence as
-    // separate packets would be, then packed together. Why: libopusenc makes two multistream ctl
-    // calls per packet, and libopus answers each by probing the CPU (CPUID, a costly VM exit
-    // under virtualisation); with 20 ms packets that was a fifth of the encoding time. End
-    // trimming still cuts at the exact sample. The low-delay application keeps 20 ms packets:
-    // latency is what it is chosen for, and `frame_duration` lets a live mount ask for 20 ms too.
-    const int64_t ms = application == "lowdelay" && !parameters().given("frame_duration")
-                           ? 20
-                           : parameters().integer("frame_duration");
-    const int frame_duration = ms == 20   ? OPUS_FRAMESIZE_20_MS
-                               : ms == 40 ? OPUS_FRAMESIZE_40_MS
-                               : ms == 60 ? OPUS_FRAMESIZE_60_MS
-                               : ms == 80 ? OPUS_FRAMESIZE_80_MS
-                               : ms == 100 ? OPUS_FRAMESIZE_100_MS
-                                           : OPUS_FRAMESIZE_120_MS;
-    if (err = ope_encoder_ctl(s->enc, OPUS_SET_EXPERT_FRAME_DURATION(frame_duration)); err != OPE_OK)
-        throw processing_error(fmt::format("opus_encoder: cannot set the packet duration: {}", ope_strerror(err)));
-    // Pages end before they would span more than page_duration: half a second (the default) keeps
-    // the 27-byte page header about 0.5% of a 96 kbit/s stream; a live mount asks for less.
-    const auto muxing_delay_48k = static_cast<opus_int32>(parameters().integer("page_duration") * 48);
-    if (err = ope_encoder_ctl(s->enc, OPE_SET_MUXING_DELAY(muxing_delay_48k)); err != OPE_OK)
-        throw processing_error(fmt::format("opus_encoder: cannot set the page duration: {}", ope_strerror(err)));
-    // libopusenc also holds audio back before encoding it (2 s by default, room for decisions we
-    // never take: we do not chain streams). No more than a page: a live listener hears it later.
-    if (err = ope_encoder_ctl(s->enc, OPE_SET_DECISION_DELAY(muxing_delay_48k)); err != OPE_OK)
-        throw processing_error(fmt::format("opus_encoder: cannot set the decision delay: {}", ope_strerror(err)));
-    // libopusenc would take the serial from rand(), unseeded: the same in every process.
-    const auto serial = static_cast<opus_int32>(std::random_device{}() & 0x7fffffff);
-    if (err = ope_encoder_ctl(s->enc, OPE_SET_SERIALNO(serial)); err != OPE_OK)
-        throw processing_error(fmt::format("opus_encoder: cannot set the stream serial: {}", ope_strerror(err)));
+    comments.push_back("ENCODER=TimeSide " TIMESIDE_VERSION);
 
     // Blocks carry channels in WAV/GStreamer order (FL FR FC LFE BL BR SL SR); family 1 takes
     // Vorbis order (FL FC FR ..., LFE last). Opus channel c takes source_channel_[c].
@@ -195,15 +177,25 @@ void opus_encoder::on_setup(const stream_info& in) {
     for (int c = 0; c < channels; ++c) identity = identity && source_channel_[static_cast<size_t>(c)] == c;
     if (identity) source_channel_.clear();
     remapped_.clear();
-    wrote_audio_ = false;
     channels_ = channels;
+    rate_ = rate;
     opus_ = std::move(s);
 
+    // Pages end before they would span more than page_duration: half a second (the default) keeps
+    // the 27-byte page header about 0.5% of a 96 kbit/s stream; a live mount asks for less.
+    ogg_ = std::make_unique<ogg_writer>(sink(), ogg_writer_options{{}, parameters().integer("page_duration") * 48});
     // The OpusHead and OpusTags pages go out now, flagged, and audio starts on a page of its own.
-    in_header_ = true;
-    err = ope_encoder_flush_header(opus_->enc);
-    in_header_ = false;
-    check(err, "cannot write the stream headers");
+    auto id = opus_head_packet(head);
+    auto tags = opus_tags_packet(opus_get_version_string(), comments);
+    for (auto* p : {&id, &tags}) {
+        ogg_packet packet{};
+        packet.packet = p->data();
+        packet.bytes = static_cast<long>(p->size());
+        packet.b_o_s = p == &id;
+        packet.packetno = packetno_++;
+        ogg_->write_header(packet);
+    }
+    ogg_->end_headers();
 }
 
 void opus_encoder::on_process(const block_ptr& b) {
@@ -223,21 +215,84 @@ void opus_encoder::on_process(const block_ptr& b) {
         }
         pcm = remapped_.data();
     }
-    for (int64_t done = 0; done < n;) {
-        const int64_t count = std::min(n - done, max_write_frames);
-        check(ope_encoder_write_float(opus_->enc, pcm + done * channels_, static_cast<int>(count)),
-              "encoding failed");
-        done += count;
+    keep_tail(pcm, n);
+    input_frames_ += n;
+    resample(pcm, n);
+}
+
+void opus_encoder::keep_tail(const float* pcm, int64_t frames) {
+    const auto ch = static_cast<size_t>(channels_);
+    const auto keep = static_cast<size_t>(std::min(frames, tail_frames)) * ch;
+    const size_t cap = static_cast<size_t>(tail_frames) * ch;
+    if (tail_.size() + keep > cap) tail_.erase(tail_.begin(), tail_.begin() + static_cast<std::ptrdiff_t>(tail_.size() + keep - cap));
+    tail_.insert(tail_.end(), pcm + static_cast<size_t>(frames) * ch - keep, pcm + static_cast<size_t>(frames) * ch);
+}
+
+void opus_encoder::resample(const float* pcm, int64_t frames) {
+    if (!opus_->resampler) {
+        push_48k(pcm, frames);
+        return;
     }
-    wrote_audio_ = true;
+    const auto ch = static_cast<size_t>(channels_);
+    while (frames > 0) {
+        auto in_len = static_cast<spx_uint32_t>(std::min(frames, resample_chunk));
+        auto out_len = static_cast<spx_uint32_t>(resampled_.size() / ch);
+        if (int err = speex_resampler_process_interleaved_float(opus_->resampler, pcm, &in_len, resampled_.data(),
+                                                                &out_len);
+            err != RESAMPLER_ERR_SUCCESS || (in_len == 0 && out_len == 0))
+            throw processing_error(fmt::format("opus_encoder: resampling to 48 kHz failed: {}",
+                                               speex_resampler_strerror(err)));
+        push_48k(resampled_.data(), out_len);
+        pcm += in_len * ch;
+        frames -= in_len;
+    }
+}
+
+void opus_encoder::push_48k(const float* pcm, int64_t frames) {
+    const auto ch = static_cast<size_t>(channels_);
+    while (frames > 0 && !ended_) {
+        const int64_t take = std::min(frames, packet_frames_ - pending_frames_);
+        std::copy_n(pcm, static_cast<size_t>(take) * ch, pending_.data() + static_cast<size_t>(pending_frames_) * ch);
+        pending_frames_ += take;
+        pcm += static_cast<size_t>(take) * ch;
+        frames -= take;
+        if (pending_frames_ == packet_frames_) encode_packet();
+    }
+}
+
+void opus_encoder::encode_packet() {
+    const opus_int32 bytes = opus_multistream_encode_float(opus_->enc, pending_.data(), packet_frames_,
+                                                           packet_.data(), static_cast<opus_int32>(packet_.size()));
+    if (bytes < 0) throw processing_error(fmt::format("opus_encoder: encoding failed: {}", opus_strerror(bytes)));
+    pending_frames_ = 0;
+    encoded_ += packet_frames_;
+    ended_ = end_granule_ >= 0 && encoded_ >= end_granule_;
+    ogg_packet packet{};
+    packet.packet = packet_.data();
+    packet.bytes = bytes;
+    packet.e_o_s = ended_;
+    // The last packet's granule position is short of the audio it codes: decoders drop the rest.
+    packet.granulepos = ended_ ? end_granule_ : encoded_;
+    packet.packetno = packetno_++;
+    ogg_->write(packet);
 }
 
 void opus_encoder::on_finish() {
-    // libopusenc sets the stream's length on each write: an empty stream needs one, of no frames.
-    static const float none = 0;
-    if (!wrote_audio_) check(ope_encoder_write_float(opus_->enc, &none, 0), "encoding failed");
-    // Pads the end, encodes what is buffered and ends on the exact granule position.
-    check(ope_encoder_drain(opus_->enc), "cannot finish the stream");
+    opus_int32 lookahead = 0;
+    opus_multistream_encoder_ctl(opus_->enc, OPUS_GET_LOOKAHEAD(&lookahead));
+    // Rounded up, as RFC 7845 end trimming counts whole 48 kHz samples.
+    end_granule_ = lookahead + (input_frames_ * opus_rate + rate_ - 1) / rate_;
+    // The audio continues, predicted and faded, then silence, until a packet reaches the end
+    // (the lookahead and the resampler's latency both ask for input past it).
+    auto extension = lpc_extension(tail_, channels_, extension_frames);
+    resample(extension.data(), extension_frames);
+    const std::vector<float> silence(static_cast<size_t>(resample_chunk) * static_cast<size_t>(channels_), 0.0f);
+    // Each round adds at least a chunk's worth of 48 kHz audio less the resampler's latency; the
+    // bound only guards against a resampler that returns less.
+    const int64_t rounds = 4 + (end_granule_ - encoded_ + packet_frames_) / std::max<int64_t>(1, resample_chunk * opus_rate / rate_ / 2);
+    for (int64_t i = 0; i < rounds && !ended_; ++i) resample(silence.data(), resample_chunk);
+    if (!ended_) throw processing_error("opus_encoder: the resampler did not give the stream's last samples");
+    ogg_->finish();
     release();
 }
 

@@ -91,7 +91,7 @@ TEST_CASE("ogg_writer draws a different serial number for each stream", "[encode
     CHECK(wa.serial() != wb.serial());
 }
 
-TEST_CASE("ogg_writer ends pages at the granule span asked for, and on flush()", "[encoders]") {
+TEST_CASE("ogg_writer ends a page before it would span more granules than asked, and on flush()", "[encoders]") {
     recording_sink sink;
     bytes id = filled(30, 1), small = filled(20, 7);
     {
@@ -111,7 +111,28 @@ TEST_CASE("ogg_writer ends pages at the granule span asked for, and on flush()",
     auto stream = parse_ogg(sink.data());
     std::vector<int64_t> granules;
     for (const auto& page : stream.pages) granules.push_back(page.granule);
-    // 20-byte packets would all fit one 4 kB page: only the span and the flush end them.
-    CHECK(granules == std::vector<int64_t>{0, 0, 5000, 10000, 15000, 20000});
+    // 20-byte packets would all fit one 4 kB page: only the span and the flush end them. A fifth
+    // 1000-granule packet would take a page to 5000, past 4500: it starts the next page.
+    CHECK(granules == std::vector<int64_t>{0, 0, 4000, 8000, 12000, 16000, 20000});
     CHECK(stream.pages.back().flags == 4);
+}
+
+TEST_CASE("ogg_writer gives a packet longer than the span a page of its own", "[encoders]") {
+    recording_sink sink;
+    bytes id = filled(30, 1), small = filled(20, 7);
+    {
+        ogg_writer w(sink, ogg_writer_options{42, 4500});
+        auto p = make_packet(id, 0, 0, true, false);
+        w.write_header(p);
+        w.end_headers();
+        for (int64_t i = 1; i <= 4; ++i) {
+            p = make_packet(small, i, 6000 * i, false, i == 4);
+            w.write(p);
+        }
+        w.finish();
+    }
+    auto stream = parse_ogg(sink.data());
+    std::vector<int64_t> granules;
+    for (const auto& page : stream.pages) granules.push_back(page.granule);
+    CHECK(granules == std::vector<int64_t>{0, 6000, 12000, 18000, 24000});
 }
