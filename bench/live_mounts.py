@@ -173,7 +173,7 @@ def liquidsoap_script(music, port, mounts):
     # Opus: ours is complexity 10, unconstrained VBR, 120 ms packets (opus-96k's defaults);
     # Liquidsoap's %opus would be libopus's complexity 9, constrained VBR and 20 ms: given ours,
     # with 60 ms, the longest it takes. What stays different: the 44.1 -> 48 kHz resampler
-    # (libopusenc's speex resampler at quality 5 in ours, libsamplerate's fastest sinc in
+    # (speexdsp's resampler at quality 5 in ours, libsamplerate's fastest sinc in
     # Liquidsoap, its default converter) and the packet length (120 against 60 ms).
     for i in range(mounts):
         lines.append(f's{i} = mksafe(single("{music}"))')

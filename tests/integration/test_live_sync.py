@@ -189,7 +189,7 @@ class LiveSync(unittest.TestCase):
         self.check_outputs("sync", RATE, list(CODEC_FRAME))
 
     def test_the_same_where_the_encoders_resample(self):
-        # A 64 kHz mount: LAME codes MP3 at 48 kHz, libopusenc resamples to 48 kHz.
+        # A 64 kHz mount: LAME codes MP3 at 48 kHz, the Opus encoder resamples to 48 kHz.
         self.check_outputs("sync64", 64000, ["mp3", "opus"])
 
     def test_a_subscriber_after_the_listener_gets_it_in_the_hello_and_a_reconnect_sends_the_new_one(self):

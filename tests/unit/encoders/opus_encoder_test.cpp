@@ -64,7 +64,7 @@ std::vector<float> channel(const std::vector<float>& s, int channels, int c) {
     return out;
 }
 
-// The input's length in 48 kHz samples, rounded up as libopusenc and RFC 7845 end trimming do.
+// The input's length in 48 kHz samples, rounded up, as RFC 7845 end trimming counts it.
 int64_t length_48k(int64_t frames, int rate) {
     return (frames * 48000 + rate - 1) / rate;
 }
@@ -334,8 +334,7 @@ TEST_CASE("opus_encoder rejects a channel count Opus cannot carry, naming it", "
 
 TEST_CASE("opus_encoder reports the sink's own error when a page cannot be written mid-stream",
           "[encoders][opus]") {
-    // The sink throws from inside libopusenc's write callback: the exception must not unwind
-    // through C, and the run must fail with the sink's message rather than "write failed".
+    // The sink throws while pages are written: the run fails with the sink's own message.
     struct failing_sink : byte_sink {
         void write(std::span<const unsigned char>, bool) override {
             if (++writes > 3) throw processing_error("out.opus: no space left on device");

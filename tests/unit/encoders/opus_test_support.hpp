@@ -1,5 +1,5 @@
 // Helpers for the opus_encoder tests: OpusHead and OpusTags parsed from the spec (RFC 7845),
-// independent of libopusenc, and ffprobe run through popen (ffmpeg_decode: encoder_test_support).
+// independent of our encoder's own writer, and ffprobe run through popen (ffmpeg_decode: encoder_test_support).
 #pragma once
 
 #include <cstdint>
