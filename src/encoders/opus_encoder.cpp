@@ -1,8 +1,9 @@
 // opus_encoder: blocks are reordered into Vorbis channel order where the layout needs it, resampled
-// to 48 kHz (speexdsp at quality 5, its leading zeros skipped so output sample 0 is input sample 0),
-// gathered into packets of frame_duration and encoded by libopus's multistream encoder. The stream
-// ends by continuing the audio past its end (lpc_extension) through the lookahead and the last
-// packet, whose granule position is then cut back to the input's exact length (RFC 7845 §4.4).
+// to 48 kHz (polyphase_resampler, or speexdsp at quality 5 for odd rates; either way output sample
+// 0 is input sample 0), gathered into packets of frame_duration and encoded by libopus's
+// multistream encoder. The stream ends by continuing the audio past its end (lpc_extension)
+// through the lookahead and the last packet, whose granule position is then cut back to the
+// input's exact length (RFC 7845 §4.4).
 #include "encoders/opus_encoder.hpp"
 
 #include <algorithm>
@@ -17,6 +18,7 @@
 #include "encoders/lpc_extension.hpp"
 #include "encoders/ogg_writer.hpp"
 #include "encoders/opus_header.hpp"
+#include "encoders/polyphase_resampler.hpp"
 
 namespace timeside {
 
@@ -36,9 +38,11 @@ int application_code(const std::string& name) {
 
 }  // namespace
 
-// libopus's encoder and the resampler (none at 48 kHz); destroying them never writes.
+// libopus's encoder and the resampler (none at 48 kHz): our own polyphase table for the usual
+// rates, speexdsp's for ratios that would need too many phases; destroying them never writes.
 struct opus_session {
     OpusMSEncoder* enc = nullptr;
+    std::unique_ptr<polyphase_resampler> polyphase;
     SpeexResamplerState* resampler = nullptr;
 
     opus_session() = default;
@@ -127,7 +131,7 @@ void opus_encoder::on_setup(const stream_info& in) {
     if (err = opus_multistream_encoder_ctl(s->enc, OPUS_GET_LOOKAHEAD(&lookahead)); err != OPUS_OK)
         throw processing_error(fmt::format("opus_encoder: cannot read the lookahead: {}", opus_strerror(err)));
     head.pre_skip = lookahead;
-    if (rate != opus_rate) {
+    if (rate != opus_rate && !(s->polyphase = polyphase_resampler::make(channels, rate, opus_rate))) {
         s->resampler = speex_resampler_init(static_cast<spx_uint32_t>(channels), static_cast<spx_uint32_t>(rate),
                                             opus_rate, resampler_quality, &err);
         if (!s->resampler || err != RESAMPLER_ERR_SUCCESS)
@@ -150,6 +154,7 @@ void opus_encoder::on_setup(const stream_info& in) {
     pending_frames_ = 0;
     resampled_.assign(s->resampler ? static_cast<size_t>((resample_chunk * opus_rate / rate + 16) * channels) : 0,
                       0.0f);
+    if (s->polyphase) resampled_.reserve(static_cast<size_t>((resample_chunk * opus_rate / rate + 16) * channels));
     tail_.clear();
     input_frames_ = encoded_ = packetno_ = 0;
     end_granule_ = -1;
@@ -229,11 +234,21 @@ void opus_encoder::keep_tail(const float* pcm, int64_t frames) {
 }
 
 void opus_encoder::resample(const float* pcm, int64_t frames) {
+    const auto ch = static_cast<size_t>(channels_);
+    if (opus_->polyphase) {
+        for (int64_t done = 0; done < frames;) {
+            const int64_t n = std::min(frames - done, resample_chunk);
+            resampled_.clear();
+            opus_->polyphase->process(pcm + static_cast<size_t>(done) * ch, n, resampled_);
+            push_48k(resampled_.data(), static_cast<int64_t>(resampled_.size() / ch));
+            done += n;
+        }
+        return;
+    }
     if (!opus_->resampler) {
         push_48k(pcm, frames);
         return;
     }
-    const auto ch = static_cast<size_t>(channels_);
     while (frames > 0) {
         auto in_len = static_cast<spx_uint32_t>(std::min(frames, resample_chunk));
         auto out_len = static_cast<spx_uint32_t>(resampled_.size() / ch);
