@@ -1,8 +1,9 @@
 // opus_encoder: Ogg Opus through libopus (unconstrained VBR; any input rate, resampled to 48 kHz by
-// speexdsp's resampler) and ogg_writer. Each Ogg page reaches the byte sink as one chunk, the
-// OpusHead/OpusTags pages flagged as headers; the last granule position is pre-skip + the input's
-// length at 48 kHz, so decoders trim exactly. Its state is libopus's and a packet's worth of audio
-// (some 120 kB for stereo at 44.1 kHz with 120 ms packets): a live server runs one per Opus mount.
+// polyphase_resampler or, for odd rates, speexdsp) and ogg_writer. Each Ogg page reaches the byte
+// sink as one chunk, the OpusHead/OpusTags pages flagged as headers; the last granule position is
+// pre-skip + the input's length at 48 kHz, so decoders trim exactly. Its state is libopus's, the
+// resampler's history and a packet's worth of audio (some 150 kB for stereo at 44.1 kHz with
+// 120 ms packets): a live server runs one per Opus mount.
 #pragma once
 
 #include <cstdint>
