@@ -38,7 +38,8 @@ bool predictor(const std::vector<double>& x, std::array<double, order + 1>& a) {
         previous = a;
         a[static_cast<size_t>(i)] = k;
         for (int j = 1; j < i; ++j)
-            a[static_cast<size_t>(j)] = previous[static_cast<size_t>(j)] - k * previous[static_cast<size_t>(i - j)];
+            a[static_cast<size_t>(j)] =
+                previous[static_cast<size_t>(j)] - k * previous[static_cast<size_t>(i - j)];
         error *= 1 - k * k;
         if (!(error > 0)) return false;
     }
@@ -68,12 +69,13 @@ std::vector<float> lpc_extension(std::span<const float> history, int channels, i
         bool sound = true;
         for (size_t t = 0; t < count && sound; ++t) {
             double p = 0;
-            for (int j = 1; j <= order; ++j) p += a[static_cast<size_t>(j)] * y[y.size() - static_cast<size_t>(j)];
+            for (int j = 1; j <= order; ++j)
+                p += a[static_cast<size_t>(j)] * y[y.size() - static_cast<size_t>(j)];
             // A prediction that outgrows the history is a filter gone wrong: silence instead.
             sound = std::isfinite(p) && std::abs(p) <= 2 * peak;
             y.push_back(p);
-            const double fade = std::cos(std::numbers::pi / 2 * static_cast<double>(t + 1) /
-                                         static_cast<double>(count + 1));
+            const double fade =
+                std::cos(std::numbers::pi / 2 * static_cast<double>(t + 1) / static_cast<double>(count + 1));
             channel[t] = static_cast<float>(p * fade * fade);
         }
         if (!sound) continue;

@@ -1,31 +1,28 @@
 // opus_encoder: blocks are reordered into Vorbis channel order where the layout needs it, resampled
-// to 48 kHz (polyphase_resampler, or speexdsp at quality 5 for odd rates; either way output sample
-// 0 is input sample 0), gathered into packets of frame_duration and encoded by libopus's
-// multistream encoder. The stream ends by continuing the audio past its end (lpc_extension)
-// through the lookahead and the last packet, whose granule position is then cut back to the
+// to 48 kHz (rate_converter: output sample 0 is input sample 0), gathered into packets of frame_duration and
+// encoded by libopus's multistream encoder. The stream ends by continuing the audio past its end
+// (lpc_extension) through the lookahead and the last packet, whose granule position is then cut back to the
 // input's exact length (RFC 7845 §4.4).
 #include "encoders/opus_encoder.hpp"
-
-#include <algorithm>
-#include <cstdint>
 
 #include <fmt/format.h>
 #include <ogg/ogg.h>
 #include <opus_multistream.h>
-#include <speex/speex_resampler.h>
+
+#include <algorithm>
+#include <cstdint>
 
 #include "core/errors.hpp"
 #include "encoders/lpc_extension.hpp"
 #include "encoders/ogg_writer.hpp"
 #include "encoders/opus_header.hpp"
-#include "encoders/polyphase_resampler.hpp"
+#include "encoders/rate_converter.hpp"
 
 namespace timeside {
 
 namespace {
 
 constexpr int opus_rate = 48000;
-constexpr int resampler_quality = 5;       // speexdsp's default, and opusenc's
 constexpr int64_t tail_frames = 480;       // history the end's prediction is made from
 constexpr int64_t extension_frames = 120;  // predicted frames past the end, faded to silence
 constexpr int64_t resample_chunk = 1024;   // input frames per resampler call
@@ -38,19 +35,16 @@ int application_code(const std::string& name) {
 
 }  // namespace
 
-// libopus's encoder and the resampler (none at 48 kHz): our own polyphase table for the usual
-// rates, speexdsp's for ratios that would need too many phases; destroying them never writes.
+// libopus's encoder and the resampler (none at 48 kHz); destroying them never writes.
 struct opus_session {
     OpusMSEncoder* enc = nullptr;
-    std::unique_ptr<polyphase_resampler> polyphase;
-    SpeexResamplerState* resampler = nullptr;
+    std::unique_ptr<rate_converter> resampler;
 
     opus_session() = default;
     opus_session(const opus_session&) = delete;
     opus_session& operator=(const opus_session&) = delete;
     ~opus_session() {
         if (enc) opus_multistream_encoder_destroy(enc);
-        if (resampler) speex_resampler_destroy(resampler);
     }
 };
 
@@ -66,14 +60,16 @@ const processor_info& opus_encoder::describe() {
          integer_param("complexity", "encoder effort: 0 (fastest) to 10 (best)", 10, 0, 10),
          choice_param("application", "what the encoder tunes for: music, speech or the lowest latency",
                       "audio", {"audio", "voip", "lowdelay"}),
-         integer_choice_param("frame_duration",
-                              "packet duration; 120 (the default) encodes fastest, 20 gives live listeners the "
-                              "lowest latency (lowdelay uses 20 unless set)",
-                              120, {20, 40, 60, 80, 100, 120}, "ms"),
-         integer_param("page_duration",
-                       "the longest span of audio one Ogg page holds; a live listener receives audio a page at "
-                       "a time, so this bounds the latency pages add (shorter pages cost ~27 bytes each)",
-                       500, 20, 1000, "ms")}};
+         integer_choice_param(
+             "frame_duration",
+             "packet duration; 120 (the default) encodes fastest, 20 gives live listeners the "
+             "lowest latency (lowdelay uses 20 unless set)",
+             120, {20, 40, 60, 80, 100, 120}, "ms"),
+         integer_param(
+             "page_duration",
+             "the longest span of audio one Ogg page holds; a live listener receives audio a page at "
+             "a time, so this bounds the latency pages add (shorter pages cost ~27 bytes each)",
+             500, 20, 1000, "ms")}};
     return info;
 }
 
@@ -95,8 +91,7 @@ void opus_encoder::on_setup(const stream_info& in) {
     if (channels < 1 || channels > 8)
         throw usage_error(
             fmt::format("opus_encoder: cannot encode {} channels (Opus takes 1 to 8)", channels));
-    if (rate < 1)
-        throw usage_error(fmt::format("opus_encoder: cannot encode a sample rate of {} Hz", rate));
+    if (rate < 1) throw usage_error(fmt::format("opus_encoder: cannot encode a sample rate of {} Hz", rate));
     const int family = channels <= 2 ? 0 : 1;
     const auto bitrate = parameters().integer("bitrate");
     const auto complexity = parameters().integer("complexity");
@@ -110,8 +105,9 @@ void opus_encoder::on_setup(const stream_info& in) {
     head.mapping.resize(static_cast<size_t>(channels));
     int err = OPUS_OK;
     // The application is fixed here: the pre-skip (the codec's lookahead) depends on it.
-    s->enc = opus_multistream_surround_encoder_create(opus_rate, channels, family, &head.streams, &head.coupled,
-                                                      head.mapping.data(), application_code(application), &err);
+    s->enc =
+        opus_multistream_surround_encoder_create(opus_rate, channels, family, &head.streams, &head.coupled,
+                                                 head.mapping.data(), application_code(application), &err);
     if (!s->enc || err != OPUS_OK)
         throw usage_error(fmt::format("opus_encoder: libopus cannot encode {} channel(s) as {}: {}", channels,
                                       application, opus_strerror(err)));
@@ -121,7 +117,8 @@ void opus_encoder::on_setup(const stream_info& in) {
                                       channels, opus_strerror(err)));
     if (err = opus_multistream_encoder_ctl(s->enc, OPUS_SET_COMPLEXITY(static_cast<opus_int32>(complexity)));
         err != OPUS_OK)
-        throw usage_error(fmt::format("opus_encoder: complexity={} refused: {}", complexity, opus_strerror(err)));
+        throw usage_error(
+            fmt::format("opus_encoder: complexity={} refused: {}", complexity, opus_strerror(err)));
     // Unconstrained VBR, as opusenc and FFmpeg use it: bits go where the signal needs them.
     if (err = opus_multistream_encoder_ctl(s->enc, OPUS_SET_VBR(1)); err == OPUS_OK)
         err = opus_multistream_encoder_ctl(s->enc, OPUS_SET_VBR_CONSTRAINT(0));
@@ -129,15 +126,15 @@ void opus_encoder::on_setup(const stream_info& in) {
         throw processing_error(fmt::format("opus_encoder: cannot select VBR: {}", opus_strerror(err)));
     opus_int32 lookahead = 0;
     if (err = opus_multistream_encoder_ctl(s->enc, OPUS_GET_LOOKAHEAD(&lookahead)); err != OPUS_OK)
-        throw processing_error(fmt::format("opus_encoder: cannot read the lookahead: {}", opus_strerror(err)));
+        throw processing_error(
+            fmt::format("opus_encoder: cannot read the lookahead: {}", opus_strerror(err)));
     head.pre_skip = lookahead;
-    if (rate != opus_rate && !(s->polyphase = polyphase_resampler::make(channels, rate, opus_rate))) {
-        s->resampler = speex_resampler_init(static_cast<spx_uint32_t>(channels), static_cast<spx_uint32_t>(rate),
-                                            opus_rate, resampler_quality, &err);
-        if (!s->resampler || err != RESAMPLER_ERR_SUCCESS)
-            throw usage_error(fmt::format("opus_encoder: cannot resample {} Hz to 48 kHz: {}", rate,
-                                          speex_resampler_strerror(err)));
-        speex_resampler_skip_zeros(s->resampler);
+    if (rate != opus_rate) {
+        try {
+            s->resampler = std::make_unique<rate_converter>(channels, rate, opus_rate);
+        } catch (const usage_error& e) {
+            throw usage_error(std::string("opus_encoder: ") + e.what());
+        }
     }
 
     // 120 ms packets (the default): libopus codes six 20 ms CELT frames (or two 60 ms SILK ones)
@@ -152,9 +149,7 @@ void opus_encoder::on_setup(const stream_info& in) {
     packet_.assign((1275 * 6 + 2) * streams + 7, 0);
     pending_.assign(static_cast<size_t>(packet_frames_) * static_cast<size_t>(channels), 0.0f);
     pending_frames_ = 0;
-    resampled_.assign(s->resampler ? static_cast<size_t>((resample_chunk * opus_rate / rate + 16) * channels) : 0,
-                      0.0f);
-    if (s->polyphase) resampled_.reserve(static_cast<size_t>((resample_chunk * opus_rate / rate + 16) * channels));
+    resampled_.clear();
     tail_.clear();
     input_frames_ = encoded_ = packetno_ = 0;
     end_granule_ = -1;
@@ -188,7 +183,8 @@ void opus_encoder::on_setup(const stream_info& in) {
 
     // Pages end before they would span more than page_duration: half a second (the default) keeps
     // the 27-byte page header about 0.5% of a 96 kbit/s stream; a live mount asks for less.
-    ogg_ = std::make_unique<ogg_writer>(sink(), ogg_writer_options{{}, parameters().integer("page_duration") * 48});
+    ogg_ = std::make_unique<ogg_writer>(sink(),
+                                        ogg_writer_options{{}, parameters().integer("page_duration") * 48});
     // The OpusHead and OpusTags pages go out now, flagged, and audio starts on a page of its own.
     auto id = opus_head_packet(head);
     auto tags = opus_tags_packet(opus_get_version_string(), comments);
@@ -229,37 +225,24 @@ void opus_encoder::keep_tail(const float* pcm, int64_t frames) {
     const auto ch = static_cast<size_t>(channels_);
     const auto keep = static_cast<size_t>(std::min(frames, tail_frames)) * ch;
     const size_t cap = static_cast<size_t>(tail_frames) * ch;
-    if (tail_.size() + keep > cap) tail_.erase(tail_.begin(), tail_.begin() + static_cast<std::ptrdiff_t>(tail_.size() + keep - cap));
-    tail_.insert(tail_.end(), pcm + static_cast<size_t>(frames) * ch - keep, pcm + static_cast<size_t>(frames) * ch);
+    if (tail_.size() + keep > cap)
+        tail_.erase(tail_.begin(), tail_.begin() + static_cast<std::ptrdiff_t>(tail_.size() + keep - cap));
+    tail_.insert(tail_.end(), pcm + static_cast<size_t>(frames) * ch - keep,
+                 pcm + static_cast<size_t>(frames) * ch);
 }
 
 void opus_encoder::resample(const float* pcm, int64_t frames) {
-    const auto ch = static_cast<size_t>(channels_);
-    if (opus_->polyphase) {
-        for (int64_t done = 0; done < frames;) {
-            const int64_t n = std::min(frames - done, resample_chunk);
-            resampled_.clear();
-            opus_->polyphase->process(pcm + static_cast<size_t>(done) * ch, n, resampled_);
-            push_48k(resampled_.data(), static_cast<int64_t>(resampled_.size() / ch));
-            done += n;
-        }
-        return;
-    }
     if (!opus_->resampler) {
         push_48k(pcm, frames);
         return;
     }
-    while (frames > 0) {
-        auto in_len = static_cast<spx_uint32_t>(std::min(frames, resample_chunk));
-        auto out_len = static_cast<spx_uint32_t>(resampled_.size() / ch);
-        if (int err = speex_resampler_process_interleaved_float(opus_->resampler, pcm, &in_len, resampled_.data(),
-                                                                &out_len);
-            err != RESAMPLER_ERR_SUCCESS || (in_len == 0 && out_len == 0))
-            throw processing_error(fmt::format("opus_encoder: resampling to 48 kHz failed: {}",
-                                               speex_resampler_strerror(err)));
-        push_48k(resampled_.data(), out_len);
-        pcm += in_len * ch;
-        frames -= in_len;
+    const auto ch = static_cast<size_t>(channels_);
+    for (int64_t done = 0; done < frames;) {
+        const int64_t n = std::min(frames - done, resample_chunk);
+        resampled_.clear();
+        opus_->resampler->process(pcm + static_cast<size_t>(done) * ch, n, resampled_);
+        push_48k(resampled_.data(), static_cast<int64_t>(resampled_.size() / ch));
+        done += n;
     }
 }
 
@@ -267,7 +250,8 @@ void opus_encoder::push_48k(const float* pcm, int64_t frames) {
     const auto ch = static_cast<size_t>(channels_);
     while (frames > 0 && !ended_) {
         const int64_t take = std::min(frames, packet_frames_ - pending_frames_);
-        std::copy_n(pcm, static_cast<size_t>(take) * ch, pending_.data() + static_cast<size_t>(pending_frames_) * ch);
+        std::copy_n(pcm, static_cast<size_t>(take) * ch,
+                    pending_.data() + static_cast<size_t>(pending_frames_) * ch);
         pending_frames_ += take;
         pcm += static_cast<size_t>(take) * ch;
         frames -= take;
@@ -276,9 +260,10 @@ void opus_encoder::push_48k(const float* pcm, int64_t frames) {
 }
 
 void opus_encoder::encode_packet() {
-    const opus_int32 bytes = opus_multistream_encode_float(opus_->enc, pending_.data(), packet_frames_,
-                                                           packet_.data(), static_cast<opus_int32>(packet_.size()));
-    if (bytes < 0) throw processing_error(fmt::format("opus_encoder: encoding failed: {}", opus_strerror(bytes)));
+    const opus_int32 bytes = opus_multistream_encode_float(
+        opus_->enc, pending_.data(), packet_frames_, packet_.data(), static_cast<opus_int32>(packet_.size()));
+    if (bytes < 0)
+        throw processing_error(fmt::format("opus_encoder: encoding failed: {}", opus_strerror(bytes)));
     pending_frames_ = 0;
     encoded_ += packet_frames_;
     ended_ = end_granule_ >= 0 && encoded_ >= end_granule_;
@@ -301,10 +286,12 @@ void opus_encoder::on_finish() {
     // (the lookahead and the resampler's latency both ask for input past it).
     auto extension = lpc_extension(tail_, channels_, extension_frames);
     resample(extension.data(), extension_frames);
-    const std::vector<float> silence(static_cast<size_t>(resample_chunk) * static_cast<size_t>(channels_), 0.0f);
+    const std::vector<float> silence(static_cast<size_t>(resample_chunk) * static_cast<size_t>(channels_),
+                                     0.0f);
     // Each round adds at least a chunk's worth of 48 kHz audio less the resampler's latency; the
     // bound only guards against a resampler that returns less.
-    const int64_t rounds = 4 + (end_granule_ - encoded_ + packet_frames_) / std::max<int64_t>(1, resample_chunk * opus_rate / rate_ / 2);
+    const int64_t rounds = 4 + (end_granule_ - encoded_ + packet_frames_) /
+                                   std::max<int64_t>(1, resample_chunk * opus_rate / rate_ / 2);
     for (int64_t i = 0; i < rounds && !ended_; ++i) resample(silence.data(), resample_chunk);
     if (!ended_) throw processing_error("opus_encoder: the resampler did not give the stream's last samples");
     ogg_->finish();

@@ -1,5 +1,5 @@
 // opus_encoder: Ogg Opus through libopus (unconstrained VBR; any input rate, resampled to 48 kHz by
-// polyphase_resampler or, for odd rates, speexdsp) and ogg_writer. Each Ogg page reaches the byte
+// rate_converter) and ogg_writer. Each Ogg page reaches the byte
 // sink as one chunk, the OpusHead/OpusTags pages flagged as headers; the last granule position is
 // pre-skip + the input's length at 48 kHz, so decoders trim exactly. Its state is libopus's, the
 // resampler's history and a packet's worth of audio (some 150 kB for stereo at 44.1 kHz with
@@ -53,12 +53,12 @@ private:
     std::vector<float> pending_;       // the packet being filled, 48 kHz interleaved
     int64_t pending_frames_ = 0;
     std::vector<unsigned char> packet_;
-    std::vector<float> tail_;          // the last input frames, interleaved, oldest first
-    int64_t input_frames_ = 0;         // input frames taken so far
-    int64_t encoded_ = 0;              // 48 kHz frames encoded: the granule position of the last packet
-    int64_t end_granule_ = -1;         // known at the end: pre-skip + the input's length at 48 kHz
+    std::vector<float> tail_;   // the last input frames, interleaved, oldest first
+    int64_t input_frames_ = 0;  // input frames taken so far
+    int64_t encoded_ = 0;       // 48 kHz frames encoded: the granule position of the last packet
+    int64_t end_granule_ = -1;  // known at the end: pre-skip + the input's length at 48 kHz
     int64_t packetno_ = 0;
-    bool ended_ = false;               // the packet reaching end_granule_ went out
+    bool ended_ = false;  // the packet reaching end_granule_ went out
 };
 
 }  // namespace timeside

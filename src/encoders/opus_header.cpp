@@ -36,7 +36,8 @@ std::vector<unsigned char> opus_head_packet(const opus_head_fields& head) {
     return out;
 }
 
-std::vector<unsigned char> opus_tags_packet(std::string_view vendor, const std::vector<std::string>& comments) {
+std::vector<unsigned char> opus_tags_packet(std::string_view vendor,
+                                            const std::vector<std::string>& comments) {
     std::vector<unsigned char> out{'O', 'p', 'u', 's', 'T', 'a', 'g', 's'};
     put_string(out, vendor);
     put_le(out, comments.size(), 4);

@@ -11,17 +11,18 @@ namespace timeside {
 
 struct opus_head_fields {
     int channels = 0;
-    int pre_skip = 0;            // 48 kHz samples a decoder drops from the start (the encoder's lookahead)
-    uint32_t input_rate = 0;     // the rate the audio had before it was resampled to 48 kHz
-    int family = 0;              // channel mapping family: 0 (mono, stereo) or 1 (Vorbis surround order)
-    int streams = 1;             // family 1 only: Opus streams, how many of them coupled (stereo),
-    int coupled = 0;             // and for each output channel, the decoded channel it takes
+    int pre_skip = 0;         // 48 kHz samples a decoder drops from the start (the encoder's lookahead)
+    uint32_t input_rate = 0;  // the rate the audio had before it was resampled to 48 kHz
+    int family = 0;           // channel mapping family: 0 (mono, stereo) or 1 (Vorbis surround order)
+    int streams = 1;          // family 1 only: Opus streams, how many of them coupled (stereo),
+    int coupled = 0;          // and for each output channel, the decoded channel it takes
     std::vector<unsigned char> mapping;
 };
 
 std::vector<unsigned char> opus_head_packet(const opus_head_fields& head);
 
 // `comments` are "FIELD=value" strings, written in order.
-std::vector<unsigned char> opus_tags_packet(std::string_view vendor, const std::vector<std::string>& comments);
+std::vector<unsigned char> opus_tags_packet(std::string_view vendor,
+                                            const std::vector<std::string>& comments);
 
 }  // namespace timeside

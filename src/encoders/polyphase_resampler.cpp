@@ -14,10 +14,10 @@
 namespace timeside {
 
 struct polyphase_resampler::filter_bank {
-    int64_t den = 1;        // phases: the output rate over the two rates' gcd
-    int64_t step_int = 0;   // input frames per output frame: step_int + step_frac / den
+    int64_t den = 1;       // phases: the output rate over the two rates' gcd
+    int64_t step_int = 0;  // input frames per output frame: step_int + step_frac / den
     int64_t step_frac = 0;
-    int taps = 0;           // a multiple of 8
+    int taps = 0;               // a multiple of 8
     std::vector<float> coeffs;  // phase p's taps at [p * taps, (p + 1) * taps)
 };
 
@@ -56,7 +56,8 @@ std::shared_ptr<const polyphase_resampler::filter_bank> design(int64_t num, int6
         std::vector<double> v(static_cast<size_t>(taps));
         for (int j = 0; j < taps; ++j) {
             // Tap j reads input (at - half + 1 + j): its distance from the output's time.
-            const double d = static_cast<double>(j - half + 1) - static_cast<double>(p) / static_cast<double>(den);
+            const double d =
+                static_cast<double>(j - half + 1) - static_cast<double>(p) / static_cast<double>(den);
             const double x = d / half;
             const double window = std::abs(x) >= 1 ? 0 : bessel_i0(beta * std::sqrt(1 - x * x)) / i0_beta;
             const double arg = std::numbers::pi * cutoff * d;
@@ -124,7 +125,8 @@ void polyphase_resampler::process(const float* in, int64_t frames, std::vector<f
         auto& h = history_[c];
         const size_t at = h.size();
         h.resize(at + static_cast<size_t>(frames));
-        for (int64_t i = 0; i < frames; ++i) h[at + static_cast<size_t>(i)] = in[static_cast<size_t>(i) * ch + c];
+        for (int64_t i = 0; i < frames; ++i)
+            h[at + static_cast<size_t>(i)] = in[static_cast<size_t>(i) * ch + c];
     }
     received_ += frames;
     const auto& bank = *bank_;

@@ -32,10 +32,10 @@ private:
     int channels_;
     std::shared_ptr<const filter_bank> bank_;
     std::vector<std::vector<float>> history_;  // per channel: input from index base_ on
-    int64_t base_ = 0;      // input index of history_[c][0]
-    int64_t received_ = 0;  // input frames taken
-    int64_t at_ = 0;        // integer part of the next output's input time
-    int64_t phase_ = 0;     // its fraction, in 1/den
+    int64_t base_ = 0;                         // input index of history_[c][0]
+    int64_t received_ = 0;                     // input frames taken
+    int64_t at_ = 0;                           // integer part of the next output's input time
+    int64_t phase_ = 0;                        // its fraction, in 1/den
 };
 
 }  // namespace timeside

@@ -1,11 +1,10 @@
 // lpc_extension: a tone's continuation predicted sample for sample, faded to silence; silence,
 // short histories and noise never give more than the history had.
-#include <catch2/catch.hpp>
+#include "encoders/lpc_extension.hpp"
 
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <numbers>
-
-#include "encoders/lpc_extension.hpp"
 
 using namespace timeside;
 
