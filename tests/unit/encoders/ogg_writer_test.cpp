@@ -91,7 +91,11 @@ TEST_CASE("ogg_writer draws a different serial number for each stream", "[encode
     CHECK(wa.serial() != wb.serial());
 }
 
-TEST_CASE("ogg_writer ends a page before it would span more granules than asked, and on flush()", "[encoders]") {
+namespace {
+
+// 20-byte audio packets ending at `granules` (a flush after the packet at granule 0) through a
+// writer that ends pages at a span of 4500; the granule position of every page written.
+std::vector<int64_t> page_granules(const std::vector<int64_t>& granules) {
     recording_sink sink;
     bytes id = filled(30, 1), small = filled(20, 7);
     {
@@ -99,40 +103,30 @@ TEST_CASE("ogg_writer ends a page before it would span more granules than asked,
         auto p = make_packet(id, 0, 0, true, false);
         w.write_header(p);
         w.end_headers();
-        p = make_packet(small, 1, 0, false, false);
-        w.write(p);
-        w.flush();
-        for (int64_t i = 1; i <= 20; ++i) {
-            p = make_packet(small, 1 + i, 1000 * i, false, i == 20);
+        for (size_t i = 0; i < granules.size(); ++i) {
+            p = make_packet(small, 1 + static_cast<int64_t>(i), granules[i], false, i + 1 == granules.size());
             w.write(p);
+            if (granules[i] == 0) w.flush();
         }
         w.finish();
     }
     auto stream = parse_ogg(sink.data());
-    std::vector<int64_t> granules;
-    for (const auto& page : stream.pages) granules.push_back(page.granule);
+    CHECK(stream.pages.back().flags == 4);
+    std::vector<int64_t> out;
+    for (const auto& page : stream.pages) out.push_back(page.granule);
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("ogg_writer ends a page before it would span more granules than asked, and on flush()", "[encoders]") {
+    std::vector<int64_t> granules{0};
+    for (int64_t i = 1; i <= 20; ++i) granules.push_back(1000 * i);
     // 20-byte packets would all fit one 4 kB page: only the span and the flush end them. A fifth
     // 1000-granule packet would take a page to 5000, past 4500: it starts the next page.
-    CHECK(granules == std::vector<int64_t>{0, 0, 4000, 8000, 12000, 16000, 20000});
-    CHECK(stream.pages.back().flags == 4);
+    CHECK(page_granules(granules) == std::vector<int64_t>{0, 0, 4000, 8000, 12000, 16000, 20000});
 }
 
 TEST_CASE("ogg_writer gives a packet longer than the span a page of its own", "[encoders]") {
-    recording_sink sink;
-    bytes id = filled(30, 1), small = filled(20, 7);
-    {
-        ogg_writer w(sink, ogg_writer_options{42, 4500});
-        auto p = make_packet(id, 0, 0, true, false);
-        w.write_header(p);
-        w.end_headers();
-        for (int64_t i = 1; i <= 4; ++i) {
-            p = make_packet(small, i, 6000 * i, false, i == 4);
-            w.write(p);
-        }
-        w.finish();
-    }
-    auto stream = parse_ogg(sink.data());
-    std::vector<int64_t> granules;
-    for (const auto& page : stream.pages) granules.push_back(page.granule);
-    CHECK(granules == std::vector<int64_t>{0, 6000, 12000, 18000, 24000});
+    CHECK(page_granules({6000, 12000, 18000, 24000}) == std::vector<int64_t>{0, 6000, 12000, 18000, 24000});
 }
