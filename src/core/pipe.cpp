@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "core/bounded_queue.hpp"
+#include "core/thread_name.hpp"
 #include "core/errors.hpp"
 
 namespace timeside {
@@ -216,6 +217,7 @@ void pipe::run(const run_options& options) {
         lane& l = lanes[i];
         l.queue = std::make_unique<bounded_queue<block_ptr>>(options.queue_blocks);
         l.thread = std::thread([&l, &failure, &stop_all] {
+            name_this_thread("lane");
             try {
                 while (auto b = l.queue->pop()) {
                     if (failure.failed()) return;

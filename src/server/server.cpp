@@ -11,6 +11,7 @@
 #include "core/catalog_json.hpp"
 #include "core/data_dirs.hpp"
 #include "core/errors.hpp"
+#include "core/thread_name.hpp"
 #include "server/analysis_routes.hpp"
 #include "server/api_routes.hpp"
 #include "server/web_routes.hpp"
@@ -130,7 +131,11 @@ int server::run() {
          {"media", fmt::format("{}", fmt::join(folders, ","))},
          {"config", config_.source.empty() ? std::string("defaults") : config_.source.string()}});
     std::vector<std::thread> pool;
-    for (unsigned i = 1; i < threads; ++i) pool.emplace_back([this] { run_network_loop(ioc_); });
+    for (unsigned i = 1; i < threads; ++i)
+        pool.emplace_back([this] {
+            name_this_thread("net");
+            run_network_loop(ioc_);
+        });
     run_network_loop(ioc_);
     for (auto& t : pool) t.join();
     station_.stop();

@@ -8,6 +8,7 @@
 #include "server/log.hpp"
 #include "core/registry.hpp"
 #include "core/spec.hpp"
+#include "core/thread_name.hpp"
 #include "server/live/output_sink.hpp"
 
 namespace timeside::server::hls {
@@ -55,7 +56,10 @@ bool hls_lane::touch() {
     if (thread_.joinable()) thread_.join();
     running_ = true;
     starts_.fetch_add(1);
-    thread_ = std::thread([this] { run(); });
+    thread_ = std::thread([this] {
+        name_this_thread("hls");
+        run();
+    });
     return true;
 }
 

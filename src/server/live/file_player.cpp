@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "core/errors.hpp"
+#include "core/thread_name.hpp"
 #include "decoders/gst_audio_source.hpp"
 #include "decoders/input_check.hpp"
 
@@ -27,7 +28,10 @@ void file_player::start(audio_format format) {
     stopping_ = false;
     buffer_ = std::make_unique<input_buffer>(
         format.channels, static_cast<int64_t>(ahead_seconds * format.samplerate));
-    thread_ = std::thread([this] { run(); });
+    thread_ = std::thread([this] {
+        name_this_thread("file_player");
+        run();
+    });
 }
 
 live_input::status file_player::read(std::vector<float>& out, int64_t max_frames, std::chrono::milliseconds wait) {

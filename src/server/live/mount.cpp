@@ -9,6 +9,7 @@
 #include "core/errors.hpp"
 #include "core/registry.hpp"
 #include "core/spec.hpp"
+#include "core/thread_name.hpp"
 #include "server/live/file_input.hpp"
 #include "server/live/output_sink.hpp"
 #include "server/live/playlist_input.hpp"
@@ -160,6 +161,7 @@ void mount::start() {
         failure_.clear();
     }
     thread_ = std::thread([this, started, once] {
+        name_this_thread("m/" + def_.id);  // the mount's pipe: pacing, decoding's hand-off, encoders
         run_options o;
         o.cancel = &cancel_;
         o.lossy_analysis = true;
