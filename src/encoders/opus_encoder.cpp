@@ -1,8 +1,8 @@
-// opus_encoder: blocks are reordered into Vorbis channel order where the layout needs it, resampled
-// to 48 kHz (rate_converter: output sample 0 is input sample 0), gathered into packets of frame_duration and
-// encoded by libopus's multistream encoder. The stream ends by continuing the audio past its end
-// (lpc_extension) through the lookahead and the last packet, whose granule position is then cut back to the
-// input's exact length (RFC 7845 §4.4).
+// opus_encoder: blocks are reordered into Vorbis channel order where the layout needs it,
+// resampled to 48 kHz (rate_converter: output sample 0 is input sample 0), gathered into packets of
+// frame_duration and encoded by libopus's multistream encoder. The stream ends by continuing the
+// audio past its end (lpc_extension) through the lookahead and the last packet, whose granule
+// position is then cut back to the input's exact length (RFC 7845 §4.4).
 #include "encoders/opus_encoder.hpp"
 
 #include <fmt/format.h>
@@ -128,7 +128,7 @@ void opus_encoder::on_setup(const stream_info& in) {
     if (err = opus_multistream_encoder_ctl(s->enc, OPUS_GET_LOOKAHEAD(&lookahead)); err != OPUS_OK)
         throw processing_error(
             fmt::format("opus_encoder: cannot read the lookahead: {}", opus_strerror(err)));
-    head.pre_skip = lookahead;
+    head.pre_skip = pre_skip_ = lookahead;
     if (rate != opus_rate) {
         try {
             s->resampler = std::make_unique<rate_converter>(channels, rate, opus_rate);
@@ -278,10 +278,8 @@ void opus_encoder::encode_packet() {
 }
 
 void opus_encoder::on_finish() {
-    opus_int32 lookahead = 0;
-    opus_multistream_encoder_ctl(opus_->enc, OPUS_GET_LOOKAHEAD(&lookahead));
     // Rounded up, as RFC 7845 end trimming counts whole 48 kHz samples.
-    end_granule_ = lookahead + (input_frames_ * opus_rate + rate_ - 1) / rate_;
+    end_granule_ = pre_skip_ + (input_frames_ * opus_rate + rate_ - 1) / rate_;
     // The audio continues, predicted and faded, then silence, until a packet reaches the end
     // (the lookahead and the resampler's latency both ask for input past it).
     auto extension = lpc_extension(tail_, channels_, extension_frames);

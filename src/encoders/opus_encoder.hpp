@@ -47,6 +47,7 @@ private:
     int channels_ = 0;
     int rate_ = 0;
     int packet_frames_ = 0;            // 48 kHz frames per packet
+    int pre_skip_ = 0;                 // the OpusHead pre-skip: libopus's lookahead
     std::vector<int> source_channel_;  // for each Opus (Vorbis-order) channel, the block's channel
     std::vector<float> remapped_;      // one block in Vorbis order, reused; empty when not needed
     std::vector<float> resampled_;     // the resampler's output, reused
