@@ -54,13 +54,17 @@ def run_catch2(binary, label, env=None):
     started = time.time()
     proc = subprocess.run([binary, "-r", "junit", "-o", report], env=env,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    passed, failed = 0, []
+    passed, failed, details = 0, [], []
     try:
         tree = ET.parse(report)
         for case in tree.iter("testcase"):
             name = case.get("name")
-            if case.find("failure") is not None or case.find("error") is not None:
+            problems = case.findall("failure") + case.findall("error")
+            if problems:
                 failed.append(f"{label}: {name}")
+                # What failed and with which values: the report is removed below.
+                details += [f"{label}: {name}: {p.get('type', '')} {p.get('message', '')}\n{(p.text or '').strip()}"
+                            for p in problems]
             else:
                 passed += 1
     except (ET.ParseError, FileNotFoundError):
@@ -72,6 +76,8 @@ def run_catch2(binary, label, env=None):
         failed.append(f"{label}: exit status {proc.returncode}")
     if failed:
         sys.stdout.write(proc.stdout[-20000:])
+        for text in details:
+            print(text[:4000])
     print(f"{label}: {passed} passed, {len(failed)} failed ({time.time() - started:.1f} s)")
     for name in failed:
         print(f"  FAILED {name}")
