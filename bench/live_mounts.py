@@ -8,6 +8,7 @@ same window. Usage: bench/live_mounts.py [--build build] [--mounts 32,8] [--seco
 """
 import argparse
 import os
+import re
 import socket
 import struct
 import subprocess
@@ -125,6 +126,20 @@ def context_switches(pid):
     return out
 
 
+def thread_roles(pid, tids):
+    """{thread id: role}: the thread's name with a mount's id or a GStreamer element's number
+    taken out (`m/m12` -> `m/*`, `queue3:src` -> `queue:src`), so switches add up by role."""
+    roles = {}
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/comm") as f:
+                name = f.read().strip()
+        except OSError:
+            continue
+        roles[tid] = "m/*" if name.startswith("m/") else re.sub(r"\d+", "", name)
+    return roles
+
+
 def window(pid, clocks, seconds):
     """Audio seconds each listener received, the process's cores and RSS (MiB), over `seconds`."""
     before = [c.seconds for c in clocks]
@@ -133,9 +148,13 @@ def window(pid, clocks, seconds):
     elapsed = time.monotonic() - t0
     cores = (live_peers.cpu_seconds(pid) - cpu0) / elapsed
     switches1 = context_switches(pid)
+    by_role = {}
+    for tid, role in thread_roles(pid, switches1).items():
+        if tid in switches0:
+            by_role[role] = by_role.get(role, 0) + (switches1[tid] - switches0[tid]) / elapsed
     switches = sum(n - switches0[t] for t, n in switches1.items() if t in switches0) / elapsed
     rates = [(c.seconds - b) / elapsed for c, b in zip(clocks, before)]
-    return rates, cores, live_peers.rss_kib(pid) / 1024, switches, len(switches1)
+    return rates, cores, live_peers.rss_kib(pid) / 1024, switches, len(switches1), by_role
 
 
 def run_case(name, pid, port, paths, warmup, seconds):
@@ -147,7 +166,7 @@ def run_case(name, pid, port, paths, warmup, seconds):
     if late:
         raise RuntimeError(f"{name}: no audio on {late[:4]} ({clocks[0].error})")
     time.sleep(warmup)  # a settling period before the window: encoders and sockets at their steady pace
-    rates, cores, rss, switches, threads = window(pid, clocks, seconds)
+    rates, cores, rss, switches, threads, by_role = window(pid, clocks, seconds)
     for c in clocks:
         c.stop = True
     real_time = sum(1 for r in rates if r >= 0.97)
@@ -161,6 +180,8 @@ def run_case(name, pid, port, paths, warmup, seconds):
     print(f"  {name}: {real_time}/{len(rates)} outputs real time (mean {speed:.3f}x, slowest {min(rates):.3f}x), "
           f"{cores:.3f} cores ({per_audio:.3f} CPU s per second of audio delivered), RSS {rss:.0f} MiB, "
           f"load average {load:.2f}; {threads} threads, {switches:.0f} voluntary context switches a second")
+    top = sorted(by_role.items(), key=lambda kv: -kv[1])[:6]
+    print("    switches a second by thread: " + ", ".join(f"{role} {n:.0f}" for role, n in top))
     return {"real_time": real_time, "outputs": len(rates), "slowest": min(rates), "cores": cores, "rss": rss,
             "per_audio": per_audio, "load": load, "switches": switches}
 

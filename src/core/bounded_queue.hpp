@@ -1,6 +1,8 @@
 // A bounded multi-producer queue between the decoder and one lane: a full queue blocks the
 // producer, so a slow consumer slows the decoder instead of growing memory; try_push() lets a
-// live producer skip a consumer that cannot keep up instead of waiting for it.
+// live producer skip a consumer that cannot keep up instead of waiting for it. Notifications go
+// out after the mutex is released: a thread woken while the notifier still held it would only
+// block on the mutex, two context switches for one hand-over.
 #pragma once
 
 #include <condition_variable>
@@ -23,6 +25,7 @@ public:
             not_full_.wait(lock, [&] { return items_.size() <= capacity_ / 2 || closed_; });
         if (closed_) return false;
         items_.push_back(std::move(item));
+        lock.unlock();  // the woken consumer then finds the mutex free instead of waiting on it
         not_empty_.notify_one();
         return true;
     }
@@ -30,10 +33,12 @@ public:
     enum class offer { pushed, full, closed };
     // Never waits: `full` when the queue holds `capacity` items (the item is dropped).
     offer try_push(T item) {
-        std::lock_guard lock(mutex_);
-        if (closed_) return offer::closed;
-        if (items_.size() >= capacity_) return offer::full;
-        items_.push_back(std::move(item));
+        {
+            std::lock_guard lock(mutex_);
+            if (closed_) return offer::closed;
+            if (items_.size() >= capacity_) return offer::full;
+            items_.push_back(std::move(item));
+        }
         not_empty_.notify_one();
         return offer::pushed;
     }
@@ -51,7 +56,9 @@ public:
         if (items_.empty()) return std::nullopt;
         T item = std::move(items_.front());
         items_.pop_front();
-        if (items_.size() <= capacity_ / 2) not_full_.notify_one();
+        const bool room = items_.size() <= capacity_ / 2;
+        lock.unlock();
+        if (room) not_full_.notify_one();
         return item;
     }
 

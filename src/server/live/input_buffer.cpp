@@ -7,14 +7,23 @@
 namespace timeside::server::live {
 
 input_buffer::input_buffer(int channels, int64_t capacity_frames)
-    : channels_(channels), ring_(static_cast<size_t>(std::max<int64_t>(1, capacity_frames) * channels)) {}
+    : channels_(channels),
+      ring_(static_cast<size_t>(std::max<int64_t>(1, capacity_frames) * channels)),
+      refill_(static_cast<size_t>(std::max<int64_t>(1, capacity_frames / 4) * channels)) {}
 
 bool input_buffer::write(const float* samples, int64_t frames) {
     const size_t total = static_cast<size_t>(frames * channels_);
     size_t done = 0;
     std::unique_lock lock(mutex_);
     while (done < total) {
-        space_cv_.wait(lock, [&] { return closed_ || count_ < ring_.size(); });
+        // Held by a full ring, the producer waits for a quarter of it (or all it has left) to be
+        // free: one wake per quarter of the ring, not one per block the reader takes.
+        const size_t want = std::min(refill_, total - done);
+        if (ring_.size() - count_ < want) {
+            wanted_ = want;
+            space_cv_.wait(lock, [&] { return closed_ || ring_.size() - count_ >= want; });
+            wanted_ = 0;
+        }
         if (closed_) return false;
         // Whole frames only: the capacity and the room are multiples of the channel count.
         const size_t n = std::min(ring_.size() - count_, total - done);
@@ -25,7 +34,10 @@ bool input_buffer::write(const float* samples, int64_t frames) {
         count_ += n;
         done += n;
         written_ += static_cast<int64_t>(n) / channels_;
+        // Woken with the mutex free (see bounded_queue): unlocked around the notification.
+        lock.unlock();
         data_cv_.notify_one();
+        lock.lock();
     }
     return true;
 }
@@ -70,7 +82,9 @@ live_input::status input_buffer::read(std::vector<float>& out, int64_t max_frame
         title_ = std::move(titles_.front().second);
         titles_.pop_front();
     }
-    space_cv_.notify_one();
+    const bool room = wanted_ > 0 && ring_.size() - count_ >= wanted_;
+    lock.unlock();
+    if (room) space_cv_.notify_one();
     return live_input::status::data;
 }
 

@@ -20,7 +20,8 @@ class input_buffer {
 public:
     input_buffer(int channels, int64_t capacity_frames);
 
-    // Producer: appends `frames` frames, waiting while the buffer is full. False once closed.
+    // Producer: appends `frames` frames, waiting while the buffer is full (until a quarter of it,
+    // or all that is left to write, fits). False once closed.
     bool write(const float* samples, int64_t frames);
     // Producer: `title` becomes current when the reader reaches the next frame written.
     void mark_title(std::string title);
@@ -42,6 +43,8 @@ private:
     // A ring of the capacity, allocated once: the unread samples are the `count_` from `head_`
     // on, wrapping at the end (no growth, no shifting: a mount's memory stays what it was given).
     std::vector<float> ring_;
+    const size_t refill_;  // samples: a quarter of the ring, whole frames
+    size_t wanted_ = 0;    // samples of room the waiting producer needs; 0: none waits
     size_t head_ = 0, count_ = 0;
     int64_t written_ = 0, read_ = 0;  // frames, since the start
     std::deque<std::pair<int64_t, std::string>> titles_;  // (frame written next, title)

@@ -52,6 +52,30 @@ TEST_CASE("input_buffer: a full ring holds the producer until the reader makes r
     CHECK_FALSE(b.write(block.data(), 1));  // refused once closed
 }
 
+TEST_CASE("input_buffer: a producer held by a full ring resumes once a quarter of it is free, not at every read",
+          "[live][input_buffer]") {
+    input_buffer b(2, 400);  // a quarter: 100 frames
+    std::vector<float> block(2 * 600, 1.0f);
+    std::atomic<bool> returned{false};
+    std::thread producer([&] {
+        b.write(block.data(), 600);
+        returned = true;
+    });
+    REQUIRE(timeside::test::eventually([&] { return b.buffered_frames() == 400; }));
+    std::vector<float> out;
+    for (int i = 0; i < 3; ++i) REQUIRE(b.read(out, 30, 0ms) == live_input::status::data);  // 90 free
+    // The producer is still held: had it woken, 90 frames would have gone in.
+    CHECK_FALSE(timeside::test::eventually([&] { return b.buffered_frames() != 310; }, 100ms));
+    REQUIRE(b.read(out, 10, 0ms) == live_input::status::data);  // 100 free: a quarter
+    REQUIRE(timeside::test::eventually([&] { return b.buffered_frames() == 400; }));
+    CHECK_FALSE(returned.load());  // 100 of its 200 remaining frames went in
+    REQUIRE(b.read(out, 100, 0ms) == live_input::status::data);
+    REQUIRE(timeside::test::eventually([&] { return returned.load(); }));
+    producer.join();
+    CHECK(b.buffered_frames() == 400);
+    CHECK(out.size() == 2 * 200);
+}
+
 TEST_CASE("input_buffer: a title takes effect when the reader reaches its frame; the end comes after the audio",
           "[live][input_buffer]") {
     input_buffer b(2, 1000);
