@@ -46,9 +46,9 @@ private:
     const size_t refill_;  // samples: a quarter of the ring, whole frames
     size_t wanted_ = 0;    // samples of room the waiting producer needs; 0: none waits
     size_t head_ = 0, count_ = 0;
-    int64_t written_ = 0, read_ = 0;  // frames, since the start
+    int64_t written_ = 0, read_ = 0;                      // frames, since the start
     std::deque<std::pair<int64_t, std::string>> titles_;  // (frame written next, title)
-    std::optional<std::string> title_;  // reached, not yet taken
+    std::optional<std::string> title_;                    // reached, not yet taken
     std::optional<live_input::status> end_;
     std::string error_;
     bool closed_ = false;
