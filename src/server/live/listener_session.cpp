@@ -250,7 +250,6 @@ bool listener_session::too_far_behind() {
 void listener_session::do_close(const char* why) {
     if (done_) return;
     done_ = true;
-    if (std::string_view(why) == "slow") hub_->count_slow();
     boost::system::error_code ec;
     socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
     socket_.close(ec);
@@ -265,6 +264,8 @@ void listener_session::do_close(const char* why) {
     if (registration_) connections_.remove(std::exchange(registration_, 0));
     if (sync_listener_) sync_->closed(request_.sid, std::exchange(sync_listener_, 0));
     place_.reset();
+    // Counted once it has left: a status read never shows it both dropped and listening.
+    if (std::string_view(why) == "slow") hub_->count_slow();
     shard_->unpark(this);
 }
 
