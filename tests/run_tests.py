@@ -61,7 +61,9 @@ def run_catch2(binary, label, env=None):
             name = case.get("name")
             problems = case.findall("failure") + case.findall("error")
             if problems:
-                failed.append(f"{label}: {name}")
+                # The first failure's lines folded into one, so the final summary says what failed.
+                first = " | ".join(line.strip() for line in (problems[0].text or "").splitlines() if line.strip())
+                failed.append(f"{label}: {name}" + (f" [{first[:300]}]" if first else ""))
                 # What failed and with which values: the report is removed below.
                 details += [f"{label}: {name}: {p.get('type', '')} {p.get('message', '')}\n{(p.text or '').strip()}"
                             for p in problems]
