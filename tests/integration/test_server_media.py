@@ -59,13 +59,7 @@ class MediaTest(ServedMedia):
             conn.close()
 
     def wait_active(self, count, timeout=3.0):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            active = self.server.get("/api/status")[2]["transcodes"]["active"]
-            if active == count:
-                return
-            time.sleep(0.02)
-        self.fail(f"transcodes active: {active}, expected {count}")
+        self.assertEqual(transcodes_active(self.server, count, timeout), count, "transcodes active")
 
     def test_every_format_decodes_to_the_source_with_its_content_type(self):
         # C4_scale: tones well inside every codec's band, so the lossy ones keep its level.
@@ -269,6 +263,17 @@ class MediaTest(ServedMedia):
         self.assertEqual(self.server.request("GET", "/media/sweep.ogg")[0], 200)
 
 
+def transcodes_active(server, count, timeout=3.0):
+    """Polls /api/status until `count` transcodes are active (a job gives its slot back just after
+    its reply, finished or failed), `timeout` at most; the last count read."""
+    deadline = time.monotonic() + timeout
+    while True:
+        active = server.get("/api/status")[2]["transcodes"]["active"]
+        if active == count or time.monotonic() >= deadline:
+            return active
+        time.sleep(0.02)
+
+
 class BrokenSourceTest(unittest.TestCase):
     def test_a_source_broken_since_the_scan_is_a_500_naming_it_without_the_servers_path(self):
         with TempDir() as media:
@@ -287,7 +292,7 @@ class BrokenSourceTest(unittest.TestCase):
                         error = json.loads(body)["error"]
                         self.assertIn("x.wav", error)
                         self.assertNotIn(media, error)
-                self.assertEqual(server.get("/api/status")[2]["transcodes"]["active"], 0)
+                self.assertEqual(transcodes_active(server, 0), 0, "a failed transcode kept its slot")
             finally:
                 server.stop_and_cleanup()
 
