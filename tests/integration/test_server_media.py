@@ -140,12 +140,14 @@ class MediaTest(ServedMedia):
         self.assertEqual(ffprobe(path)["streams"][0]["codec_name"], "pcm_s24le")
 
     def test_head_answers_without_transcoding(self):
+        self.wait_active(0)  # the jobs of the tests before have given their slots back
         status, headers, body = self.server.request("HEAD", "/media/long.mp3")
         self.assertEqual((status, body), (200, b""))
         self.assertEqual(headers["content-type"], "audio/mpeg")
         self.assertEqual(self.server.get("/api/status")[2]["transcodes"]["active"], 0)
 
     def test_bad_requests_are_json_naming_the_parameter(self):
+        self.wait_active(0)  # the jobs of the tests before have given their slots back
         cases = {"/media/sweep.ogg?quality=70": (400, "quality"),
                  "/media/sweep.ogg?preset=nope": (400, "preset"),
                  "/media/sweep.ogg?preset=opus-96k": (400, "preset"),
