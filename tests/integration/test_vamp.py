@@ -228,6 +228,13 @@ class VampAgainstReferenceHost(unittest.TestCase):
                                (self.padded[path], padded_outputs)):
                 results = self.ours(p, [i for _, i in outputs])
                 for key, pid in outputs:
+                    # Rubber Band's plugin, given less than one block, branches on memory it never
+                    # initialised when it computes its results (valgrind: "Conditional jump or move
+                    # depends on uninitialised value(s)" under getRemainingFeatures, in
+                    # vamp-simple-host as in ours, every output; none on a 3 s input): what it gives
+                    # there (0 or 1 sync point, seen both ways) is no reference.
+                    if key.startswith("vamp-rubberband:") and os.path.basename(p) == "short.wav":
+                        continue
                     with self.subTest(output=key, input=os.path.basename(p)):
                         self.assertIn(pid, results)
                         compared += self.compare(key, p, results[pid], rate)
