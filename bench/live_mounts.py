@@ -235,8 +235,8 @@ def run_count(args, tmp, music, definition, mounts):
     port = live_peers._free_port()
     with open(script, "w") as f:
         f.write(liquidsoap_script(music, port, mounts))
-    # Debian's Liquidsoap 2.1 dies of SIGSEGV in about half its runs here, often 15-20 s in, with
-    # or without listeners (nothing on stderr; the core dumps show ocaml-opus's
+    # Debian's Liquidsoap 2.1 dies of SIGSEGV in about half its runs here (two of four by hand were
+    # 16 and 17 s in), with or without listeners (nothing on stderr; the core dumps show ocaml-opus's
     # ocaml_opus_encode_float, under its clock's output): each such run is reported, and the case
     # is tried again, eight times at most.
     peer = None

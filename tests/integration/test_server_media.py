@@ -14,6 +14,7 @@ import threading
 import time
 import unittest
 
+from live_support import wait_until
 from server_support import ServedMedia, Server, parse_response
 from support import TempDir, ffmpeg_pcm, ffprobe, levels_of, run, sample
 
@@ -59,7 +60,7 @@ class MediaTest(ServedMedia):
             conn.close()
 
     def wait_active(self, count, timeout=3.0):
-        self.assertEqual(transcodes_active(self.server, count, timeout), count, "transcodes active")
+        wait_transcodes_active(self.server, count, timeout)
 
     def test_every_format_decodes_to_the_source_with_its_content_type(self):
         # C4_scale: tones well inside every codec's band, so the lossy ones keep its level.
@@ -265,15 +266,11 @@ class MediaTest(ServedMedia):
         self.assertEqual(self.server.request("GET", "/media/sweep.ogg")[0], 200)
 
 
-def transcodes_active(server, count, timeout=3.0):
-    """Polls /api/status until `count` transcodes are active (a job gives its slot back just after
-    its reply, finished or failed), `timeout` at most; the last count read."""
-    deadline = time.monotonic() + timeout
-    while True:
-        active = server.get("/api/status")[2]["transcodes"]["active"]
-        if active == count or time.monotonic() >= deadline:
-            return active
-        time.sleep(0.02)
+def wait_transcodes_active(server, count, timeout=3.0):
+    """Until `count` transcodes are active (a job gives its slot back just after its reply,
+    finished or failed); AssertionError after `timeout`."""
+    wait_until(f"{count} transcodes active", lambda: server.get("/api/status")[2]["transcodes"]["active"] == count,
+               timeout)
 
 
 class BrokenSourceTest(unittest.TestCase):
@@ -294,7 +291,7 @@ class BrokenSourceTest(unittest.TestCase):
                         error = json.loads(body)["error"]
                         self.assertIn("x.wav", error)
                         self.assertNotIn(media, error)
-                self.assertEqual(transcodes_active(server, 0), 0, "a failed transcode kept its slot")
+                wait_transcodes_active(server, 0)  # a failed transcode gives its slot back
             finally:
                 server.stop_and_cleanup()
 
